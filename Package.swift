@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "grants",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Grants", targets: ["Grants"]),
+        .library(name: "PGClient", targets: ["PGClient"]),
+        .executable(name: "grants-admin", targets: ["grants-admin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(
+            name: "PGClient",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Grants",
+            dependencies: [
+                "PGClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "grants-admin",
+            dependencies: [
+                "Grants",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Finds the test server and hands each test a database of its own.
+        .target(name: "TestSupport", dependencies: ["PGClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
+        .testTarget(name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
+        .testTarget(name: "GrantsAdminTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,153 @@
+/// One numbered migration: its version, name and SQL (one or more statements).
+public struct PGMigration: Sendable, Equatable {
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+}
+
+/// What the database says about one migration.
+public struct PGMigrationStatus: Sendable, Equatable {
+    public enum State: String, Sendable { case applied, pending, edited, unknown }
+    public let version: Int
+    public let name: String
+    public let state: State
+}
+
+/// Applies numbered migrations in order, each in its own transaction under `pg_advisory_xact_lock`, and
+/// records each with a SHA-256 checksum in `<schema>.schema_migrations`. An applied migration whose text
+/// changed since is refused; concurrent migrators serialize on the lock, so each migration runs once.
+///
+/// ```swift
+/// let migrator = PGMigrator(schema: "grants", migrations: [PGMigration(version: 1, name: "schema", sql: "…")])
+/// let applied = try migrator.migrate(connection)
+/// ```
+public struct PGMigrator: Sendable {
+    public let schema: String
+    public let migrations: [PGMigration]
+    /// The advisory lock key; derived from the schema name so two libraries in one database do not block each other.
+    public let lockKey: Int64
+
+    public init(schema: String, migrations: [PGMigration]) {
+        self.schema = schema
+        self.migrations = migrations.sorted { $0.version < $1.version }
+        // FNV-1a over the schema name: stable across processes and releases (unlike Hasher).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "pg-migrator:\(schema)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        lockKey = Int64(bitPattern: hash)
+    }
+
+    /// Applies what is pending; returns the migrations it applied (empty when the schema is current).
+    @discardableResult
+    public func migrate(_ connection: PGConnection) throws -> [PGMigration] {
+        try validateVersions()
+        var applied: [PGMigration] = []
+        for migration in migrations {
+            let ran = try connection.transaction {
+                try connection.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
+                try ensureTable(connection)
+                let recorded = try recordedChecksums(connection)
+                try refuseEdited(connection, recorded: recorded)
+                if recorded[migration.version] != nil { return false }
+                try connection.execute(unsafeScript: migration.sql)
+                try connection.execute(
+                    """
+                    INSERT INTO \(identifier: schema).schema_migrations (version, name, checksum)
+                    VALUES (\(migration.version), \(migration.name), encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'))
+                    """)
+                return true
+            }
+            if ran { applied.append(migration) }
+        }
+        return applied
+    }
+
+    /// Each known migration's state, plus versions recorded in the database that this program does not know.
+    public func status(_ connection: PGConnection) throws -> [PGMigrationStatus] {
+        let exists = try connection.query("SELECT to_regclass(\(schema + ".schema_migrations")) IS NOT NULL")
+            .first?.decode(Bool.self, column: 0) ?? false
+        let recorded = exists ? try recordedChecksums(connection) : [:]
+        let current = try checksums(connection)
+        var result = migrations.map { migration -> PGMigrationStatus in
+            let state: PGMigrationStatus.State
+            if let stored = recorded[migration.version] {
+                state = stored.checksum == current[migration.version] ? .applied : .edited
+            } else {
+                state = .pending
+            }
+            return PGMigrationStatus(version: migration.version, name: migration.name, state: state)
+        }
+        let known = Set(migrations.map(\.version))
+        for (version, stored) in recorded.sorted(by: { $0.key < $1.key }) where !known.contains(version) {
+            result.append(PGMigrationStatus(version: version, name: stored.name, state: .unknown))
+        }
+        return result
+    }
+
+    private func validateVersions() throws {
+        var seen = Set<Int>()
+        for migration in migrations where !seen.insert(migration.version).inserted {
+            throw PGError(kind: .usage, message: "two migrations share version \(migration.version)")
+        }
+    }
+
+    private func ensureTable(_ connection: PGConnection) throws {
+        try connection.execute("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)")
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS \(identifier: schema).schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                applied_by text NOT NULL DEFAULT current_user
+            )
+            """)
+    }
+
+    private func recordedChecksums(_ connection: PGConnection) throws -> [Int: (name: String, checksum: String)] {
+        var recorded: [Int: (name: String, checksum: String)] = [:]
+        for row in try connection.query("SELECT version, name, checksum FROM \(identifier: schema).schema_migrations") {
+            let (version, name, checksum) = try row.decode((Int, String, String).self)
+            recorded[version] = (name, checksum)
+        }
+        return recorded
+    }
+
+    /// The checksums of this program's migrations, computed by the server so both sides agree on the bytes.
+    private func checksums(_ connection: PGConnection) throws -> [Int: String] {
+        let versions = migrations.map(\.version)
+        let texts = migrations.map(\.sql)
+        var result: [Int: String] = [:]
+        let rows = try connection.query(
+            """
+            SELECT v, encode(sha256(convert_to(t, 'UTF8')), 'hex')
+            FROM unnest(\(versions)::int8[], \(texts)::text[]) AS m(v, t)
+            """)
+        for row in rows {
+            let (version, checksum) = try row.decode((Int, String).self)
+            result[version] = checksum
+        }
+        return result
+    }
+
+    private func refuseEdited(_ connection: PGConnection, recorded: [Int: (name: String, checksum: String)]) throws {
+        guard !recorded.isEmpty else { return }
+        let current = try checksums(connection)
+        for (version, stored) in recorded.sorted(by: { $0.key < $1.key }) {
+            if let checksum = current[version], checksum != stored.checksum {
+                throw PGError(
+                    kind: .usage,
+                    message: "migration \(version) (\(stored.name)) was edited after it was applied: its checksum no longer matches; add a new migration instead")
+            }
+        }
+    }
+}

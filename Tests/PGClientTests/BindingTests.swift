@@ -1,0 +1,121 @@
+import Foundation
+import PGClient
+import TestSupport
+import Testing
+
+@Suite("Binding and decoding")
+struct BindingTests {
+    @Test func everySupportedTypeRoundTripsWithNulls() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            try connection.execute(
+                """
+                CREATE TABLE t (
+                    i2 int2, i4 int4, i8 int8, b bool, s text, d date, ts timestamptz, u uuid, bytes bytea,
+                    tags text[], n numeric
+                )
+                """)
+            let instant = Date(timeIntervalSince1970: 1_638_316_800.123456)
+            let uuid = UUID()
+            let hostile = "Robert'); DROP TABLE t; -- \"quoted\" \\ backslash"
+            let swedish = "Växjö kommun, Älmhult, Öckerö — Region Gotland"
+            let bytes = Data([0, 1, 2, 255, 0, 39])
+            let tags = ["å", "ä,ö", "\"q\"", "NULL", "back\\slash", hostile]
+            try connection.execute(
+                """
+                INSERT INTO t VALUES (\(Int16(-32768)), \(Int32.max), \(Int64.min), \(true), \(swedish),
+                    \("2021-12-01"), \(instant), \(uuid), \(bytes), \(tags), 123456789012.34)
+                """)
+            try connection.execute(
+                """
+                INSERT INTO t VALUES (\(Int16?.none), \(Int32?.none), \(Int64?.none), \(Bool?.none), \(hostile),
+                    \(String?.none), \(Date?.none), \(UUID?.none), \(Data?.none), \([String?]([nil, "x"])), -0.05)
+                """)
+            let rows = try connection.query("SELECT * FROM t ORDER BY i8 NULLS LAST")
+            #expect(rows.count == 2)
+            let first = rows[0]
+            #expect(try first.decode(Int16.self, column: "i2") == -32768)
+            #expect(try first.decode(Int32.self, column: "i4") == Int32.max)
+            #expect(try first.decode(Int64.self, column: "i8") == Int64.min)
+            #expect(try first.decode(Bool.self, column: "b"))
+            #expect(try first.decode(String.self, column: "s") == swedish)
+            #expect(try first.decode(Date.self, column: "d") == Date(timeIntervalSince1970: 1_638_316_800))
+            let decodedInstant = try first.decode(Date.self, column: "ts")
+            #expect(abs(decodedInstant.timeIntervalSince(instant)) < 0.000_001)
+            #expect(try first.decode(UUID.self, column: "u") == uuid)
+            #expect(try first.decode(Data.self, column: "bytes") == bytes)
+            #expect(try first.decode([String].self, column: "tags") == tags)
+            #expect(try first.decode(String.self, column: "n") == "123456789012.34")
+
+            let second = rows[1]
+            #expect(try second.decode(Int16?.self, column: "i2") == nil)
+            #expect(try second.decode(Int64?.self, column: "i8") == nil)
+            #expect(try second.decode(Bool?.self, column: "b") == nil)
+            #expect(try second.decode(Date?.self, column: "d") == nil)
+            #expect(try second.decode(UUID?.self, column: "u") == nil)
+            #expect(try second.decode(Data?.self, column: "bytes") == nil)
+            #expect(try second.decode([String?].self, column: "tags") == [nil, "x"])
+            #expect(try second.decode(String.self, column: "s") == hostile)
+            #expect(try second.decode(String.self, column: "n") == "-0.05")
+            // The injection payload did nothing: the table is still there with both rows.
+            #expect(try connection.query("SELECT count(*) FROM t").first?.decode(Int64.self, column: 0) == 2)
+        }
+    }
+
+    @Test func nullOrWrongTypeIntoNonOptionalIsATypedError() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let row = try #require(try connection.query("SELECT NULL::int8, 'text'::text, 70000::int4, 1.5::numeric").first)
+            let null = #expect(throws: PGError.self) { try row.decode(Int64.self, column: 0) }
+            #expect(null?.kind == .decoding)
+            let wrong = #expect(throws: PGError.self) { try row.decode(Int64.self, column: 1) }
+            #expect(wrong?.kind == .decoding)
+            let narrow = #expect(throws: PGError.self) { try row.decode(Int16.self, column: 2) }
+            #expect(narrow?.kind == .decoding)
+            #expect(throws: PGError.self) { try row.decode(Int64.self, column: 3) }
+            #expect(throws: PGError.self) { try row.decode(String.self, column: 9) }
+            #expect(try row.decode(Int64?.self, column: 0) == nil)
+        }
+    }
+
+    @Test func textWithNulIsRefusedNotTruncated() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let error = #expect(throws: PGError.self) {
+                try connection.query("SELECT \("before\u{0}after")::text")
+            }
+            #expect(error?.kind == .usage)
+            #expect(error?.description.contains("NUL") == true)
+        }
+    }
+
+    @Test func fragmentsAreRenumbered() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let filter: PGQuery = "x = \(Int64(2)) AND y = \("b")"
+            var query: PGQuery = "SELECT count(*) FROM (VALUES (\(Int64(1)), 'a'), (2, 'b')) AS v(x, y) WHERE '$1' <> \("z") AND "
+            query.append(filter)
+            #expect(query.sql.hasSuffix("x = $3 AND y = $4"))
+            #expect(query.sql.contains("'$1'"))
+            #expect(try connection.query(query).first?.decode(Int64.self, column: 0) == 1)
+        }
+    }
+
+    @Test func largeReadsStreamRowByRow() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            var sum: Int64 = 0
+            let count = try connection.forEachRow("SELECT g FROM generate_series(1, \(Int64(50_000))) g") { row in
+                sum += try row.decode(Int64.self, column: 0)
+            }
+            #expect(count == 50_000)
+            #expect(sum == 50_000 * 50_001 / 2)
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.forEachRow("SELECT g FROM generate_series(1, 1000000) g") { _ in throw Stop() }
+            }
+            // The connection is usable again after a stream was abandoned.
+            #expect(try connection.query("SELECT 42").first?.decode(Int.self, column: 0) == 42)
+        }
+    }
+}

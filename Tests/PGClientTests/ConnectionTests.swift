@@ -1,0 +1,79 @@
+import Foundation
+import PGClient
+import TestSupport
+import Testing
+
+@Suite("Connections and errors")
+struct ConnectionTests {
+    @Test func descriptionMasksThePassword() throws {
+        let configuration = try PGConfiguration(url: "postgres://staff:s3cret-pass@localhost:5432/grants?sslmode=disable")
+        #expect(!configuration.description.contains("s3cret-pass"))
+        #expect(configuration.description.contains("password=***"))
+        #expect(configuration["user"] == "staff")
+        #expect(configuration["dbname"] == "grants")
+    }
+
+    @Test func aMalformedURLIsAConfigurationError() {
+        let error = #expect(throws: PGError.self) { try PGConfiguration(url: "postgres://host:notaport/db?bogus=1") }
+        #expect(error?.kind == .configuration)
+    }
+
+    @Test func aFailedConnectIsATypedErrorWithoutThePassword() throws {
+        var configuration = try TestServer.adminConfiguration()
+        configuration["user"] = "no_such_role_here"
+        configuration["password"] = "hunter2-secret"
+        let error = #expect(throws: PGError.self) { try PGConnection(configuration: configuration) }
+        #expect(error?.kind == .connection)
+        #expect(error?.description.contains("hunter2-secret") == false)
+    }
+
+    @Test func constraintViolationsCarrySQLState() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            try connection.execute(unsafeScript: """
+                CREATE TABLE parent (id int PRIMARY KEY);
+                CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, amount int8 CONSTRAINT amount_positive CHECK (amount > 0));
+                INSERT INTO parent VALUES (1);
+                INSERT INTO child VALUES (1, 1, 5);
+                """)
+            let unique = #expect(throws: PGError.self) { try connection.execute("INSERT INTO child VALUES (\(1), 1, 5)") }
+            #expect(unique?.sqlState == .uniqueViolation)
+            #expect(unique?.constraint == "child_pkey")
+            #expect(unique?.table == "child")
+            #expect(unique?.description.contains("(1)") == false, "description must not quote row values")
+            let check = #expect(throws: PGError.self) { try connection.execute("INSERT INTO child VALUES (2, 1, \(Int64(-1)))") }
+            #expect(check?.sqlState == .checkViolation)
+            #expect(check?.constraint == "amount_positive")
+            let foreign = #expect(throws: PGError.self) { try connection.execute("INSERT INTO child VALUES (3, \(99), 1)") }
+            #expect(foreign?.sqlState == .foreignKeyViolation)
+            #expect(foreign?.sqlState?.class == "23")
+            let unknown = #expect(throws: PGError.self) { try connection.execute("SELEC 1") }
+            #expect(unknown?.sqlState == SQLState(rawValue: "42601"))
+        }
+    }
+
+    @Test func transactionsCommitOrRollBack() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            try connection.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            struct Boom: Error {}
+            #expect(throws: Boom.self) {
+                try connection.transaction {
+                    try connection.execute("INSERT INTO t VALUES (1)")
+                    throw Boom()
+                }
+            }
+            try connection.transaction { try connection.execute("INSERT INTO t VALUES (2)") }
+            #expect(try connection.query("SELECT id FROM t").map { try $0.decode(Int.self, column: 0) } == [2])
+            // An error swallowed inside the transaction turns COMMIT into ROLLBACK: that is reported, not hidden.
+            let swallowed = #expect(throws: PGError.self) {
+                try connection.transaction {
+                    _ = try? connection.execute("INSERT INTO t VALUES (2)")
+                    _ = try? connection.execute("INSERT INTO t VALUES (3)")
+                }
+            }
+            #expect(swallowed?.sqlState == .inFailedSQLTransaction)
+            #expect(connection.isIdle)
+        }
+    }
+}

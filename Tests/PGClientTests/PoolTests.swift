@@ -1,0 +1,122 @@
+import Foundation
+import PGClient
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Pool")
+struct PoolTests {
+    @Test func sixtyFourTasksShareFourConnections() async throws {
+        try await TestServer.withDatabase { configuration in
+            let pool = PGPool(configuration: configuration, size: 4)
+            let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for i in 0..<64 {
+                    group.addTask {
+                        try await pool.withConnection { connection in
+                            let echoed = try connection.query("SELECT \(Int64(i)), pg_sleep(0.01)").first?.decode(Int64.self, column: 0)
+                            guard echoed == Int64(i) else { throw PGError(kind: .usage, message: "wrong row") }
+                            return connection.backendPID
+                        }
+                    }
+                }
+                return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+            }
+            #expect(pids.count <= 4)
+            await pool.close()
+        }
+    }
+
+    @Test func aTerminatedBackendIsATypedErrorAndThePoolRecovers() async throws {
+        try await TestServer.withDatabase { configuration in
+            let pool = PGPool(configuration: configuration, size: 1)
+            let victim = try await pool.withConnection { $0.backendPID }
+            let killer = try PGConnection(configuration: configuration)
+            // Killed while idle in the pool: the next use gets a fresh connection.
+            try killer.execute("SELECT pg_terminate_backend(\(victim))")
+            try await Task.sleep(for: .milliseconds(100))
+            let replacement = try await pool.withConnection { $0.backendPID }
+            #expect(replacement != victim)
+            // Killed in the middle of a query: a typed connection error, then the pool recovers.
+            let error = await #expect(throws: PGError.self) {
+                try await pool.withConnection { connection in
+                    let killer = try PGConnection(configuration: configuration)
+                    try killer.execute("SELECT pg_terminate_backend(\(connection.backendPID))")
+                    try connection.execute("SELECT 1")
+                }
+            }
+            #expect(error?.isConnectionLoss == true)
+            let value = try await pool.withConnection { try $0.query("SELECT 7").first?.decode(Int.self, column: 0) }
+            #expect(value == 7)
+            await pool.close()
+        }
+    }
+
+    @Test func cancellingATaskCancelsItsQueryOnTheServer() async throws {
+        try await TestServer.withDatabase { configuration in
+            let pool = PGPool(configuration: configuration, size: 2)
+            let pid = Mutex<Int32>(0)
+            let task = Task {
+                try await pool.withConnection { connection in
+                    pid.withLock { $0 = connection.backendPID }
+                    try connection.execute("SELECT pg_sleep(30)")
+                }
+            }
+            while pid.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(100))
+            let cancelledAt = ContinuousClock.now
+            task.cancel()
+            let result = await task.result
+            let elapsed = ContinuousClock.now - cancelledAt
+            #expect(elapsed < .seconds(1), "cancel took \(elapsed)")
+            guard case .failure(let error as PGError) = result else {
+                Issue.record("expected a PGError, got \(result)")
+                return
+            }
+            #expect(error.kind == .cancelled)
+            #expect(error.sqlState == .queryCanceled)
+            // On the server the backend is idle again within a second.
+            let monitor = try PGConnection(configuration: configuration)
+            let state = try monitor.query("SELECT state FROM pg_stat_activity WHERE pid = \(pid.withLock { $0 })")
+                .first?.decode(String?.self, column: 0)
+            #expect(state == "idle")
+            await pool.close()
+        }
+    }
+
+    @Test func aSerializationFailureIsRetriedAndSucceeds() async throws {
+        try await TestServer.withDatabase { configuration in
+            let setup = try PGConnection(configuration: configuration)
+            try setup.execute(unsafeScript: "CREATE TABLE counter (id int PRIMARY KEY, n int8 NOT NULL); INSERT INTO counter VALUES (1, 0);")
+            let pool = PGPool(configuration: configuration, size: 8)
+            let attempts = Counter()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        try await pool.transaction(isolation: .serializable, retry: PGRetryPolicy(maxAttempts: 100)) { connection in
+                            attempts.value.add(1, ordering: .relaxed)
+                            let n = try connection.query("SELECT n FROM counter WHERE id = 1").first?.decode(Int64.self, column: 0) ?? 0
+                            Thread.sleep(forTimeInterval: 0.002)
+                            try connection.execute("UPDATE counter SET n = \(n + 1) WHERE id = 1")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let n = try setup.query("SELECT n FROM counter").first?.decode(Int64.self, column: 0)
+            #expect(n == 16, "no lost update")
+            #expect(attempts.value.load(ordering: .relaxed) > 16, "some attempts hit 40001 and were retried")
+            await pool.close()
+        }
+    }
+
+    @Test func aClosedPoolRefusesWork() async throws {
+        let pool = PGPool(configuration: try TestServer.adminConfiguration(), size: 1)
+        await pool.close()
+        let error = await #expect(throws: PGError.self) { try await pool.withConnection { _ in 1 } }
+        #expect(error?.kind == .connection)
+    }
+}
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
