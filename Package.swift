@@ -44,7 +44,7 @@ let package = Package(
             ]
         ),
         // Finds the test server and hands each test a database of its own.
-        .target(name: "TestSupport", dependencies: ["PGClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PGClient", "Grants"], path: "Tests/TestSupport"),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
         .testTarget(name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
         .testTarget(name: "GrantsAdminTests", dependencies: ["Grants", "PGClient", "TestSupport"]),

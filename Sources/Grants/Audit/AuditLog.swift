@@ -1,0 +1,63 @@
+import Foundation
+import PGClient
+
+/// One append-only record of who changed what, when.
+public struct AuditEvent: Sendable, Codable, Equatable {
+    public let id: Int64
+    public let occurredAt: Date
+    public let actor: String
+    public let action: String
+    public let entityKind: String
+    public let entityKey: String
+    /// The event's details as a JSON object text.
+    public let details: String
+}
+
+/// The audit log: read it here; every write of the library appends to it in its own transaction.
+///
+/// ```swift
+/// let events = try await service.audit.list(since: try CalendarDate("2021-12-01"), entity: "grant")
+/// ```
+public struct AuditLog: Sendable {
+    let service: GrantsService
+
+    public func list(since: CalendarDate? = nil, entity: String? = nil, limit: Int = 10_000) async throws -> [AuditEvent] {
+        try await service.read { connection in
+            try connection.query(
+                """
+                SELECT id, occurred_at, actor, action, entity_kind, entity_key, details::text AS details
+                FROM grants.audit_event
+                WHERE (\(since)::date IS NULL OR occurred_at >= \(since)::date)
+                  AND (\(entity)::text IS NULL OR entity_kind = \(entity))
+                ORDER BY occurred_at, id
+                LIMIT \(limit)
+                """
+            ).map { row in
+                AuditEvent(
+                    id: try row.decode(column: "id"), occurredAt: try row.decode(column: "occurred_at"),
+                    actor: try row.decode(column: "actor"), action: try row.decode(column: "action"),
+                    entityKind: try row.decode(column: "entity_kind"), entityKey: try row.decode(column: "entity_key"),
+                    details: try row.decode(column: "details"))
+            }
+        }
+    }
+
+    /// Appends one event in the caller's transaction.
+    static func record(
+        _ connection: PGConnection, actor: String, action: String, entity: String, key: String,
+        details: [String: String] = [:]
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+            VALUES (\(actor), \(action), \(entity), \(key), \(jsonObject(details))::jsonb)
+            """)
+    }
+
+    static func jsonObject(_ details: [String: String]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]),
+            let text = String(data: data, encoding: .utf8)
+        else { return "{}" }
+        return text
+    }
+}

@@ -1,0 +1,278 @@
+import PGClient
+
+/// One tranche of a grant: scheduled → attested → paid, cancelled before payment, or a `reversal` entry
+/// (negative amount) that corrects a paid one.
+public struct Disbursement: Sendable, Encodable, Equatable {
+    public let id: Int64
+    public let grantReference: String
+    public let programme: String
+    public let round: String
+    public let amount: Money
+    public let dueOn: CalendarDate
+    public let status: DisbursementStatus
+    public let tranche: Int?
+    public let reversesID: Int64?
+    public let scheduledBy: String
+    public let attestedBy: String?
+    public let paidOn: CalendarDate?
+    public let paymentReference: String?
+    public let reason: String?
+}
+
+/// Which disbursements to list.
+public struct DisbursementFilter: Sendable, Equatable {
+    public var programme: String?
+    public var round: String?
+    public var status: DisbursementStatus?
+    public var dueBefore: CalendarDate?
+
+    public init(programme: String? = nil, round: String? = nil, status: DisbursementStatus? = nil, dueBefore: CalendarDate? = nil) {
+        self.programme = programme
+        self.round = round
+        self.status = status
+        self.dueBefore = dueBefore
+    }
+}
+
+/// Disbursements: schedule, attest (by someone else: four-eyes), pay, cancel, reverse.
+///
+/// ```swift
+/// let d = try await service.disbursements.schedule("KP-2021-2-01", amount: try Money(parsing: "475 000", currency: .sek),
+///                                                   dueOn: try CalendarDate("2022-01-31"), actor: "anna")
+/// try await service.disbursements.attest(d.id, actor: "bertil")
+/// try await service.disbursements.pay(d.id, paidOn: try CalendarDate("2022-02-01"), paymentReference: "BG 5050-1055", actor: "bertil")
+/// ```
+public struct Disbursements: Sendable {
+    let service: GrantsService
+
+    /// Schedules a tranche. The grant is locked, so concurrent schedules queue and Σ never passes the award.
+    /// With an `idempotencyKey`, a retry of the same request returns the first result instead of scheduling twice.
+    @discardableResult
+    public func schedule(
+        _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, idempotencyKey: String? = nil,
+        actor: String
+    ) async throws -> Disbursement {
+        try validateActor(actor)
+        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("--amount", "must be positive")]) }
+        let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
+        return try await service.write { connection in
+            if let key = idempotencyKey, let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request) {
+                return try Self.resolve(connection, id: Int64(earlier) ?? -1)
+            }
+            let grant = try Grants.resolve(connection, reference: reference, programme: programme, lock: true)
+            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
+            guard amount.currency == grant.amount.currency else {
+                throw GrantsError.invalidInput([Problem("--amount", "the grant is in \(grant.amount.currency)")])
+            }
+            let (total, overflow) = grant.committed.minorUnits.addingReportingOverflow(amount.minorUnits)
+            if overflow || total > grant.amount.minorUnits {
+                throw GrantsError.awardExceeded(
+                    grant: reference, award: grant.amount, committed: grant.committed,
+                    excess: Money(minorUnits: overflow ? .max : total - grant.amount.minorUnits, currency: grant.amount.currency))
+            }
+            let id = try connection.query(
+                """
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
+                VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(dueOn), \(actor)) RETURNING id
+                """)[0].decode(Int64.self, column: 0)
+            if let key = idempotencyKey {
+                try Idempotency.store(connection, key: key, operation: "disbursement.schedule", request: request, result: String(id), actor: actor)
+            }
+            try AuditLog.record(
+                connection, actor: actor, action: "disbursement.scheduled", entity: "disbursement", key: String(id),
+                details: ["grant": reference, "amount": amount.plain, "due_on": dueOn.iso])
+            return try Self.resolve(connection, id: id)
+        }
+    }
+
+    /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes).
+    @discardableResult
+    public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
+        try validateActor(actor)
+        return try await service.write { connection in
+            let disbursement = try Self.resolve(connection, id: id, lock: true)
+            if disbursement.status == .attested && disbursement.attestedBy == actor { return disbursement }
+            try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
+            guard disbursement.scheduledBy != actor else { throw GrantsError.fourEyes(disbursement: id, actor: actor) }
+            try connection.execute(
+                "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
+            try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
+            return try Self.resolve(connection, id: id)
+        }
+    }
+
+    /// Records the payment of an attested disbursement. Paying again with the same date and payment
+    /// reference is a retry and changes nothing; anything else on a paid disbursement is refused.
+    @discardableResult
+    public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
+        try validateActor(actor)
+        var problems: [Problem] = []
+        if paymentReference.trimmingCharacters(in: .whitespaces).isEmpty || paymentReference.count > 1000 {
+            problems.append(Problem("--payment-ref", "must be 1 to 1000 characters"))
+        }
+        if paidOn > CalendarDate.today { problems.append(Problem("--paid-on", "\(paidOn) is in the future")) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        return try await service.write { connection in
+            let disbursement = try Self.resolve(connection, id: id, lock: true)
+            if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
+                return disbursement
+            }
+            try disbursement.status.checkTransition(to: .paid, entity: "disbursement", key: String(id))
+            try connection.execute(
+                """
+                UPDATE grants.disbursement SET status = 'paid', paid_on = \(paidOn), payment_reference = \(paymentReference),
+                    paid_by = \(actor)
+                WHERE id = \(id)
+                """)
+            try AuditLog.record(
+                connection, actor: actor, action: "disbursement.paid", entity: "disbursement", key: String(id),
+                details: ["paid_on": paidOn.iso, "payment_reference": paymentReference])
+            return try Self.resolve(connection, id: id)
+        }
+    }
+
+    /// Cancels a disbursement that is not yet paid; its amount is free to schedule again.
+    @discardableResult
+    public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
+        try validateActor(actor)
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 1000 else {
+            throw GrantsError.invalidInput([Problem("--reason", "must be 1 to 1000 characters")])
+        }
+        return try await service.write { connection in
+            let disbursement = try Self.resolve(connection, id: id, lock: true)
+            if disbursement.status == .cancelled && disbursement.reason == reason { return disbursement }
+            try disbursement.status.checkTransition(to: .cancelled, entity: "disbursement", key: String(id))
+            try connection.execute(
+                """
+                UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = \(actor), cancelled_at = now(), reason = \(reason)
+                WHERE id = \(id)
+                """)
+            try AuditLog.record(
+                connection, actor: actor, action: "disbursement.cancelled", entity: "disbursement", key: String(id),
+                details: ["reason": reason])
+            return try Self.resolve(connection, id: id)
+        }
+    }
+
+    /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it). The original stays
+    /// as it was. Reversing it again returns the existing reversal.
+    @discardableResult
+    public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
+        try validateActor(actor)
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 1000 else {
+            throw GrantsError.invalidInput([Problem("--reason", "must be 1 to 1000 characters")])
+        }
+        return try await service.write { connection in
+            let original = try Self.resolve(connection, id: id, lock: true)
+            if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
+                return try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
+            }
+            guard original.status == .paid else {
+                throw GrantsError.invalidTransition(entity: "disbursement", key: String(id), from: original.status.rawValue, to: "reversed")
+            }
+            if let paidOn = original.paidOn, date < paidOn {
+                throw GrantsError.invalidInput([Problem("--on", "\(date) is before the payment on \(paidOn)")])
+            }
+            let grant = try Grants.resolve(connection, reference: original.grantReference, programme: original.programme, lock: true)
+            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: grant.reference) }
+            let reversalID = try connection.query(
+                """
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, status, reverses_id, scheduled_by,
+                    paid_on, payment_reference, paid_by, reason)
+                SELECT grant_id, -amount, currency, \(date), 'reversal', id, \(actor), \(date), payment_reference, \(actor), \(reason)
+                FROM grants.disbursement WHERE id = \(id)
+                RETURNING id
+                """)[0].decode(Int64.self, column: 0)
+            try AuditLog.record(
+                connection, actor: actor, action: "disbursement.reversed", entity: "disbursement", key: String(id),
+                details: ["reversal": String(reversalID), "reason": reason, "on": date.iso])
+            return try Self.resolve(connection, id: reversalID)
+        }
+    }
+
+    public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
+        try await service.read { connection in
+            try connection.query(
+                """
+                \(unsafeRaw: Self.select)
+                WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
+                  AND (\(filter.round)::text IS NULL OR r.name = \(filter.round))
+                  AND (\(filter.status?.rawValue)::text IS NULL OR d.status = \(filter.status?.rawValue))
+                  AND (\(filter.dueBefore)::date IS NULL OR d.due_on < \(filter.dueBefore))
+                ORDER BY d.due_on, d.id
+                """
+            ).map(Self.decode)
+        }
+    }
+
+    public func get(_ id: Int64) async throws -> Disbursement {
+        try await service.read { try Self.resolve($0, id: id) }
+    }
+
+    // MARK: SQL
+
+    static let select = """
+        SELECT d.id, g.reference, p.name AS programme, r.name AS round, d.amount, d.currency, d.due_on, d.status, d.tranche,
+               d.reverses_id, d.scheduled_by, d.attested_by, d.paid_on, d.payment_reference, d.reason
+        FROM grants.disbursement d
+        JOIN grants.grant g ON g.id = d.grant_id
+        JOIN grants.allocation_round r ON r.id = g.round_id
+        JOIN grants.programme p ON p.id = g.programme_id
+        """
+
+    static func decode(_ row: PGRow) throws -> Disbursement {
+        let tranche: Int32? = try row.decode(column: "tranche")
+        return Disbursement(
+            id: try row.decode(column: "id"), grantReference: try row.decode(column: "reference"),
+            programme: try row.decode(column: "programme"), round: try row.decode(column: "round"),
+            amount: try row.money("amount"), dueOn: try row.decode(column: "due_on"),
+            status: try row.enumValue(DisbursementStatus.self, column: "status"), tranche: tranche.map(Int.init),
+            reversesID: try row.decode(column: "reverses_id"), scheduledBy: try row.decode(column: "scheduled_by"),
+            attestedBy: try row.decode(column: "attested_by"), paidOn: try row.decode(column: "paid_on"),
+            paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"))
+    }
+
+    /// An ID argument. With `lock`, the round, the grant and then the disbursement are locked, in that order.
+    static func resolve(_ connection: PGConnection, id: Int64, lock: Bool = false) throws -> Disbursement {
+        if lock {
+            guard let row = try connection.query(
+                "SELECT g.round_id, g.id FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id WHERE d.id = \(id)"
+            ).first else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
+            let (roundID, grantID) = try row.decode((Int64, Int64).self)
+            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
+            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grantID) FOR UPDATE")
+            try connection.execute("SELECT 1 FROM grants.disbursement WHERE id = \(id) FOR UPDATE")
+        }
+        guard let row = try connection.query("\(unsafeRaw: select) WHERE d.id = \(id)").first else {
+            throw GrantsError.notFound(entity: "disbursement", key: String(id))
+        }
+        return try decode(row)
+    }
+}
+
+/// Explicit idempotency keys, stored in the same transaction as the write they guard.
+enum Idempotency {
+    /// The stored result of an earlier request with this key; a different request under the key is refused.
+    static func lookup(_ connection: PGConnection, key: String, operation: String, request: String) throws -> String? {
+        guard let row = try connection.query(
+            "SELECT operation, request, result FROM grants.idempotency_key WHERE key = \(key)"
+        ).first else { return nil }
+        let (storedOperation, storedRequest, result) = try row.decode((String, String, String).self)
+        guard storedOperation == operation, storedRequest == request else {
+            throw GrantsError.alreadyExists(entity: "idempotency key", key: key, differences: [
+                Difference("request", recorded: "\(storedOperation) \(storedRequest)", given: "\(operation) \(request)")
+            ])
+        }
+        return result
+    }
+
+    /// Stores the key. A concurrent request with the same key makes one of the two transactions fail on the
+    /// primary key; its retry then finds the stored result.
+    static func store(_ connection: PGConnection, key: String, operation: String, request: String, result: String, actor: String) throws {
+        try connection.execute(
+            """
+            INSERT INTO grants.idempotency_key (key, operation, request, result, actor)
+            VALUES (\(key), \(operation), \(request), \(result), \(actor))
+            """)
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import PGClient
+
+/// An approved partnership: the award, its amendments and its closure. It keeps its application's reference.
+public struct Grant: Sendable, Encodable, Equatable {
+    public let id: Int64
+    public let reference: String
+    public let programme: String
+    public let round: String
+    public let title: String?
+    public let applicant: Organisation
+    public let partners: [Organisation]
+    public let themes: [String]
+    public let phase: Phase
+    public let requested: Money
+    /// The award as decided.
+    public let originalAmount: Money
+    /// The award after amendments.
+    public let amount: Money
+    /// Σ non-cancelled disbursements, net of reversals.
+    public let committed: Money
+    /// Σ paid disbursements, net of reversals.
+    public let paid: Money
+    public let reclaimed: Money?
+    public let startsOn: CalendarDate
+    public let originalEndsOn: CalendarDate
+    public let endsOn: CalendarDate
+    public let decidedOn: CalendarDate
+    public let decisionRef: String?
+    public let status: GrantStatus
+    public let closedOn: CalendarDate?
+}
+
+/// A change to a grant's award or period, with its reason; the original award stays visible on the grant.
+public struct Amendment: Sendable, Encodable, Equatable {
+    public let amountChange: Money
+    public let newEndsOn: CalendarDate?
+    public let reason: String
+    public let amendedBy: String
+    public let amendedAt: Date
+}
+
+/// A grant with its amendments and disbursements.
+public struct GrantDetail: Sendable, Encodable, Equatable {
+    public let grant: Grant
+    public let amendments: [Amendment]
+    public let disbursements: [Disbursement]
+}
+
+/// Grants: list, show, amend and close.
+///
+/// ```swift
+/// try await service.grants.amend("KP-2021-2-01", amountChange: try Money(parsing: "50 000", currency: .sek), reason: "Extra workshop", actor: "anna")
+/// ```
+public struct Grants: Sendable {
+    let service: GrantsService
+
+    public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
+        try await service.read { connection in
+            try connection.query(
+                """
+                \(unsafeRaw: Self.select)
+                WHERE (\(round)::text IS NULL OR r.name = \(round)) AND (\(programme)::text IS NULL OR p.name = \(programme))
+                ORDER BY p.name, r.name, g.reference
+                """
+            ).map(Self.decode)
+        }
+    }
+
+    public func get(_ reference: String, programme: String? = nil) async throws -> GrantDetail {
+        try await service.read { connection in
+            let grant = try Self.resolve(connection, reference: reference, programme: programme)
+            let amendments = try connection.query(
+                """
+                SELECT amount_change, new_ends_on, reason, amended_by, amended_at
+                FROM grants.grant_amendment WHERE grant_id = \(grant.id) ORDER BY id
+                """
+            ).map { row in
+                Amendment(
+                    amountChange: Money(minorUnits: try row.decode(column: "amount_change"), currency: grant.amount.currency),
+                    newEndsOn: try row.decode(column: "new_ends_on"), reason: try row.decode(column: "reason"),
+                    amendedBy: try row.decode(column: "amended_by"), amendedAt: try row.decode(column: "amended_at"))
+            }
+            let disbursements = try connection.query("\(unsafeRaw: Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id")
+                .map(Disbursements.decode)
+            return GrantDetail(grant: grant, amendments: amendments, disbursements: disbursements)
+        }
+    }
+
+    /// Changes the award by `amountChange` (up within the round's budget; down not below what is already
+    /// scheduled or paid) and/or extends the period, with a reason.
+    @discardableResult
+    public func amend(
+        _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
+        reason: String, actor: String
+    ) async throws -> Grant {
+        try validateActor(actor)
+        var problems: [Problem] = []
+        if amountChange == nil && newEndsOn == nil { problems.append(Problem("--amount-change", "give an amount change or a new end date")) }
+        if amountChange?.minorUnits == 0 { problems.append(Problem("--amount-change", "must not be zero")) }
+        if reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.count > 1000 {
+            problems.append(Problem("--reason", "must be 1 to 1000 characters"))
+        }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        return try await service.write { connection in
+            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
+            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
+            if let change = amountChange {
+                guard change.currency == grant.amount.currency else {
+                    throw GrantsError.invalidInput([Problem("--amount-change", "the grant is in \(grant.amount.currency)")])
+                }
+                let newAmount = try grant.amount + change
+                if change.minorUnits > 0 {
+                    let round = try Rounds.resolve(connection, name: grant.round, programme: grant.programme)
+                    try Approvals.checkBudget(round, adding: change)
+                } else if newAmount < grant.committed {
+                    throw GrantsError.reductionBelowCommitted(grant: reference, newAmount: newAmount, committed: grant.committed)
+                }
+            }
+            if let newEndsOn, newEndsOn < grant.startsOn {
+                throw GrantsError.invalidInput([Problem("--end", "\(newEndsOn) is before the grant starts (\(grant.startsOn))")])
+            }
+            try connection.execute(
+                """
+                INSERT INTO grants.grant_amendment (grant_id, amount_change, new_ends_on, reason, amended_by)
+                VALUES (\(grant.id), \(amountChange?.minorUnits ?? 0), \(newEndsOn), \(reason), \(actor))
+                """)
+            var details = ["reason": reason]
+            if let amountChange { details["amount_change"] = amountChange.plain }
+            if let newEndsOn { details["new_ends_on"] = newEndsOn.iso }
+            try AuditLog.record(connection, actor: actor, action: "grant.amended", entity: "grant", key: reference, details: details)
+            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+        }
+    }
+
+    /// Closes a grant: the unspent award (award − paid) is reclaimed. Disbursements still scheduled or
+    /// attested must be paid or cancelled first.
+    @discardableResult
+    public func close(_ reference: String, programme: String? = nil, on date: CalendarDate = .today, actor: String) async throws -> Grant {
+        try validateActor(actor)
+        return try await service.write { connection in
+            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
+            try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
+            let pending = try connection.query(
+                "SELECT count(*) FROM grants.disbursement WHERE grant_id = \(grant.id) AND status IN ('scheduled', 'attested')"
+            )[0].decode(Int64.self, column: 0)
+            guard pending == 0 else {
+                throw GrantsError.refused("grant \(reference) has \(pending) scheduled or attested disbursements: pay or cancel them before closing")
+            }
+            let reclaimed = try grant.amount - grant.paid
+            try connection.execute(
+                """
+                UPDATE grants.grant SET status = 'closed', closed_on = \(date), closed_by = \(actor), reclaimed = \(reclaimed.minorUnits)
+                WHERE id = \(grant.id)
+                """)
+            try AuditLog.record(
+                connection, actor: actor, action: "grant.closed", entity: "grant", key: reference,
+                details: ["reclaimed": reclaimed.plain])
+            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+        }
+    }
+
+    // MARK: SQL
+
+    static let select = """
+        SELECT g.id, g.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, g.currency,
+               g.original_amount, g.amount, g.committed_total, g.paid_total, g.reclaimed, g.starts_on, g.original_ends_on,
+               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on,
+               o.id AS applicant_id, o.name AS applicant_name, o.country AS applicant_country,
+               o.org_number AS applicant_org_number, o.municipality_code AS applicant_code, o.kind AS applicant_kind,
+               pa.ids AS partner_ids, pa.names AS partner_names, pa.countries AS partner_countries,
+               pa.numbers AS partner_numbers, pa.codes AS partner_codes, pa.kinds AS partner_kinds,
+               coalesce(th.codes, '{}') AS themes
+        FROM grants.grant g
+        JOIN grants.application a ON a.id = g.application_id
+        JOIN grants.approval ap ON ap.application_id = a.id
+        JOIN grants.allocation_round r ON r.id = g.round_id
+        JOIN grants.programme p ON p.id = g.programme_id
+        JOIN grants.organisation o ON o.id = a.applicant_id
+        LEFT JOIN LATERAL (
+            SELECT array_agg(po.id ORDER BY x.position) AS ids, array_agg(po.name ORDER BY x.position) AS names,
+                   array_agg(po.country ORDER BY x.position) AS countries,
+                   array_agg(po.org_number ORDER BY x.position) AS numbers,
+                   array_agg(po.municipality_code ORDER BY x.position) AS codes,
+                   array_agg(po.kind ORDER BY x.position) AS kinds
+            FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
+            WHERE x.application_id = a.id
+        ) pa ON true
+        LEFT JOIN LATERAL (
+            SELECT array_agg(t.theme_code ORDER BY t.position) AS codes
+            FROM grants.application_theme t WHERE t.application_id = a.id
+        ) th ON true
+        """
+
+    static func decode(_ row: PGRow) throws -> Grant {
+        let currency = try row.decode(Currency.self, column: "currency")
+        func money(_ column: String) throws -> Money { Money(minorUnits: try row.decode(column: column), currency: currency) }
+        let reclaimed: Int64? = try row.decode(column: "reclaimed")
+        return Grant(
+            id: try row.decode(column: "id"), reference: try row.decode(column: "reference"),
+            programme: try row.decode(column: "programme"), round: try row.decode(column: "round"),
+            title: try row.decode(column: "title"), applicant: try Applications.applicant(row),
+            partners: try Applications.partners(row), themes: try row.decode(column: "themes"),
+            phase: try row.enumValue(Phase.self, column: "phase"), requested: try money("requested"),
+            originalAmount: try money("original_amount"), amount: try money("amount"),
+            committed: try money("committed_total"), paid: try money("paid_total"),
+            reclaimed: reclaimed.map { Money(minorUnits: $0, currency: currency) },
+            startsOn: try row.decode(column: "starts_on"), originalEndsOn: try row.decode(column: "original_ends_on"),
+            endsOn: try row.decode(column: "ends_on"), decidedOn: try row.decode(column: "decided_on"),
+            decisionRef: try row.decode(column: "decision_ref"), status: try row.enumValue(GrantStatus.self, column: "status"),
+            closedOn: try row.decode(column: "closed_on"))
+    }
+
+    /// A REF argument. With `lock`, the round and then the grant are locked (the fixed order of every write).
+    static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Bool = false) throws -> Grant {
+        let rows = try connection.query(
+            "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
+        switch rows.count {
+        case 0: throw GrantsError.notFound(entity: "grant", key: reference)
+        case 1:
+            let grant = try decode(rows[0])
+            guard lock else { return grant }
+            try connection.execute(
+                "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE")
+            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grant.id) FOR UPDATE")
+            return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(grant.id)")[0])
+        default:
+            throw GrantsError.invalidInput([Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")])
+        }
+    }
+}

@@ -1,0 +1,229 @@
+/// Collects every problem while a manifest is read, so one pass reports them all.
+final class ProblemLog {
+    private(set) var problems: [Problem] = []
+    func add(_ location: String, _ message: String) { problems.append(Problem(location, message)) }
+}
+
+/// Reads one mapping of a manifest: typed fields by key, every unknown key reported (a typo is never ignored).
+struct MappingReader {
+    let path: String
+    let pairs: [(key: String, value: ManifestNode)]
+    let log: ProblemLog
+    let line: Int?
+
+    init?(_ node: ManifestNode, path: String, log: ProblemLog) {
+        guard case .mapping(let pairs, let line) = node else {
+            log.add(path, "must be a mapping (key: value), not \(node.kindName)")
+            return nil
+        }
+        self.path = path
+        self.pairs = pairs
+        self.log = log
+        self.line = line
+    }
+
+    func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func node(_ key: String) -> ManifestNode? {
+        guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
+        if case .null = value { return nil }
+        return value
+    }
+
+    /// Reports keys outside `allowed`.
+    func checkKeys(_ allowed: Set<String>) {
+        for (key, _) in pairs where !allowed.contains(key) {
+            log.add(at(key), "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func text(_ key: String, required: Bool = true, maxLength: Int = ManifestLimits.maximumFieldLength) -> String? {
+        guard let value = node(key) else {
+            if required { log.add(at(key), "is required") }
+            return nil
+        }
+        guard case .scalar(let text, _) = value else {
+            log.add(at(key), "must be a text, not \(value.kindName)")
+            return nil
+        }
+        return checkText(text, at: at(key), maxLength: maxLength)
+    }
+
+    func amount(_ key: String, currency: Currency, required: Bool = true) -> Money? {
+        guard let text = text(key, required: required, maxLength: 64) else { return nil }
+        do {
+            return try Money(parsing: text, currency: currency)
+        } catch {
+            log.add(at(key), "\(error)")
+            return nil
+        }
+    }
+
+    func date(_ key: String, required: Bool = true) -> CalendarDate? {
+        guard let text = text(key, required: required, maxLength: 64) else { return nil }
+        do {
+            return try CalendarDate(text)
+        } catch {
+            log.add(at(key), "\(error)")
+            return nil
+        }
+    }
+
+    func list(_ key: String, required: Bool = true) -> [(node: ManifestNode, path: String)]? {
+        guard let value = node(key) else {
+            if required { log.add(at(key), "is required") }
+            return nil
+        }
+        guard case .sequence(let items, _) = value else {
+            log.add(at(key), "must be a list, not \(value.kindName)")
+            return nil
+        }
+        return items.enumerated().map { ($0.element, "\(at(key))[\($0.offset)]") }
+    }
+
+    func mapping(_ key: String, required: Bool = true) -> MappingReader? {
+        guard let value = node(key) else {
+            if required { log.add(at(key), "is required") }
+            return nil
+        }
+        return MappingReader(value, path: at(key), log: log)
+    }
+
+    func enumeration<E: RawRepresentable<String> & CaseIterable>(_ key: String, _ type: E.Type) -> E? {
+        guard let text = text(key, required: false) else { return nil }
+        guard let value = E(rawValue: text) else {
+            log.add(at(key), "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text.prefix(40))\"")
+            return nil
+        }
+        return value
+    }
+
+    func checkText(_ text: String, at location: String, maxLength: Int) -> String? {
+        if text.count > maxLength {
+            log.add(location, "is \(text.count) characters; the limit is \(maxLength)")
+            return nil
+        }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
+            log.add(location, "holds a control character")
+            return nil
+        }
+        return text
+    }
+}
+
+/// Turns a parsed YAML/JSON document into a ``RoundManifest``, collecting every problem.
+enum ManifestDecoder {
+    static func decode(_ root: ManifestNode) throws(GrantsError) -> RoundManifest {
+        let log = ProblemLog()
+        guard let top = MappingReader(root, path: "", log: log) else { throw .invalidInput(log.problems) }
+        top.checkKeys(["programme", "round", "themes", "grants"])
+        let programme = top.text("programme")
+        var round: NewRound?
+        var currency = Currency.sek
+        if let r = top.mapping("round") {
+            r.checkKeys(["name", "budget", "currency", "opens_on", "closes_on", "decided_on"])
+            if let code = r.text("currency", required: false) {
+                if let parsed = Currency(rawValue: code) { currency = parsed } else { log.add(r.at("currency"), "must be an ISO 4217 code such as SEK") }
+            }
+            let name = r.text("name")
+            let budget = r.amount("budget", currency: currency)
+            let opens = r.date("opens_on", required: false)
+            let closes = r.date("closes_on", required: false)
+            let decided = r.date("decided_on")
+            if let name, let budget, let programme {
+                round = NewRound(programme: programme, name: name, budget: budget, opensOn: opens, closesOn: closes, decidedOn: decided)
+            }
+        }
+        var themes: [Theme] = []
+        for (node, path) in top.list("themes", required: false) ?? [] {
+            guard let t = MappingReader(node, path: path, log: log) else { continue }
+            t.checkKeys(["code", "name_sv", "name_en", "dac_sector"])
+            let code = t.text("code", maxLength: 64), sv = t.text("name_sv"), en = t.text("name_en")
+            let dac = t.text("dac_sector", required: false)
+            if let code, let sv, let en { themes.append(Theme(code: code, nameSv: sv, nameEn: en, dacSector: dac)) }
+        }
+        var grants: [ManifestGrant] = []
+        let grantNodes = top.list("grants") ?? []
+        if grantNodes.count > ManifestLimits.maximumGrants {
+            throw .invalidInput([Problem("grants", "\(grantNodes.count) grants; the limit is \(ManifestLimits.maximumGrants)")])
+        }
+        grants.reserveCapacity(grantNodes.count)
+        for (node, path) in grantNodes {
+            if let grant = decodeGrant(node, path: path, currency: currency, log: log) { grants.append(grant) }
+        }
+        guard let programme, let round, log.problems.isEmpty else { throw .invalidInput(log.problems) }
+        let manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants)
+        let problems = manifest.problems()
+        guard problems.isEmpty else { throw .invalidInput(problems) }
+        return manifest
+    }
+
+    static func decodeGrant(_ node: ManifestNode, path: String, currency: Currency, log: ProblemLog) -> ManifestGrant? {
+        guard let g = MappingReader(node, path: path, log: log) else { return nil }
+        g.checkKeys(["reference", "title", "applicant", "partners", "themes", "phase", "requested", "amount", "period", "tranches"])
+        let before = log.problems.count
+        let reference = g.text("reference", maxLength: 200)
+        let title = g.text("title", required: false)
+        let applicant = g.mapping("applicant").flatMap { organisation($0, defaultCountry: "SE") }
+        var partners: [NewOrganisation] = []
+        if let items = g.list("partners") {
+            if items.count > ManifestLimits.maximumPartnersPerGrant { log.add(g.at("partners"), "more than \(ManifestLimits.maximumPartnersPerGrant) partners") }
+            for (item, itemPath) in items.prefix(ManifestLimits.maximumPartnersPerGrant) {
+                if let reader = MappingReader(item, path: itemPath, log: log), let partner = organisation(reader, defaultCountry: nil) {
+                    partners.append(partner)
+                }
+            }
+        }
+        var themes: [String] = []
+        if let items = g.list("themes") {
+            if items.count > ManifestLimits.maximumThemesPerGrant { log.add(g.at("themes"), "more than \(ManifestLimits.maximumThemesPerGrant) themes") }
+            for (item, itemPath) in items.prefix(ManifestLimits.maximumThemesPerGrant) {
+                guard case .scalar(let code, _) = item else {
+                    log.add(itemPath, "must be a theme code")
+                    continue
+                }
+                if let code = g.checkText(code, at: itemPath, maxLength: 64) { themes.append(code) }
+            }
+        }
+        let phase = g.enumeration("phase", Phase.self) ?? .project
+        let requested = g.amount("requested", currency: currency, required: false)
+        let amount = g.amount("amount", currency: currency)
+        var start: CalendarDate?, end: CalendarDate?
+        if let period = g.mapping("period") {
+            period.checkKeys(["start", "end"])
+            start = period.date("start")
+            end = period.date("end")
+        }
+        var tranches: [Tranche] = []
+        if let items = g.list("tranches", required: false) {
+            if items.count > ManifestLimits.maximumTranchesPerGrant { log.add(g.at("tranches"), "more than \(ManifestLimits.maximumTranchesPerGrant) tranches") }
+            if items.isEmpty { log.add(g.at("tranches"), "is empty; leave it out for one tranche of the whole amount") }
+            for (item, itemPath) in items.prefix(ManifestLimits.maximumTranchesPerGrant) {
+                guard let t = MappingReader(item, path: itemPath, log: log) else { continue }
+                t.checkKeys(["due", "amount"])
+                if let due = t.date("due"), let value = t.amount("amount", currency: currency) {
+                    tranches.append(Tranche(dueOn: due, amount: value))
+                }
+            }
+        }
+        guard log.problems.count == before, let reference, let applicant, let amount, let start, let end else { return nil }
+        return ManifestGrant(
+            reference: reference, title: title, applicant: applicant, partners: partners, themes: themes, phase: phase,
+            requested: requested, amount: amount, startsOn: start, endsOn: end, tranches: tranches,
+            location: ManifestLocation(base: path, style: .path))
+    }
+
+    static func organisation(_ o: MappingReader, defaultCountry: String?) -> NewOrganisation? {
+        o.checkKeys(["name", "org_number", "country", "kind", "municipality_code"])
+        let name = o.text("name")
+        let country = o.text("country", required: defaultCountry == nil, maxLength: 2) ?? defaultCountry
+        var number: OrganisationNumber?
+        if let text = o.text("org_number", required: false, maxLength: 20) {
+            do { number = try OrganisationNumber(text) } catch { o.log.add(o.at("org_number"), "\(error)") }
+        }
+        let kind = o.enumeration("kind", OrganisationKind.self) ?? .other
+        let code = o.text("municipality_code", required: false, maxLength: 4)
+        guard let name, let country else { return nil }
+        return NewOrganisation(name: name, country: country, orgNumber: number, municipalityCode: code, kind: kind)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Yams
+
+/// A parsed YAML or JSON document reduced to what a manifest needs: text scalars (as written, never
+/// reinterpreted as numbers or dates), mappings in order, sequences, and the line each came from.
+indirect enum ManifestNode: Sendable {
+    case scalar(String, line: Int?)
+    case null(line: Int?)
+    case mapping([(key: String, value: ManifestNode)], line: Int?)
+    case sequence([ManifestNode], line: Int?)
+
+    var line: Int? {
+        switch self {
+        case .scalar(_, let line), .null(let line), .mapping(_, let line), .sequence(_, let line): line
+        }
+    }
+
+    var kindName: String {
+        switch self {
+        case .scalar: "a text"
+        case .null: "empty"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        }
+    }
+
+    /// Parses YAML (JSON is YAML's flow style, so one parser reads both). Anchors and aliases are refused
+    /// before anything is expanded, so an alias bomb costs nothing.
+    static func parse(_ text: String) throws(GrantsError) -> ManifestNode {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw .invalidInput([Problem(yamlLocation(error), "not valid YAML or JSON: \(yamlMessage(error))")])
+        } catch {
+            throw .invalidInput([Problem("", "not valid YAML or JSON: \(error)")])
+        }
+        guard let node else { throw .invalidInput([Problem("", "the file is empty")]) }
+        return try convert(node, depth: 0, path: "")
+    }
+
+    private static func convert(_ node: Node, depth: Int, path: String) throws(GrantsError) -> ManifestNode {
+        let line = node.mark.map { $0.line }
+        if node.anchor != nil {
+            throw .invalidInput([Problem(path.isEmpty ? "line \(line ?? 0)" : path, "YAML anchors and aliases are not accepted")])
+        }
+        guard depth < ManifestLimits.maximumDepth else {
+            throw .invalidInput([Problem(path, "nested deeper than \(ManifestLimits.maximumDepth) levels")])
+        }
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain && (scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" || scalar.string == "Null" || scalar.string == "NULL") {
+                return .null(line: line)
+            }
+            return .scalar(scalar.string, line: line)
+        case .mapping(let mapping):
+            var pairs: [(key: String, value: ManifestNode)] = []
+            pairs.reserveCapacity(mapping.count)
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    throw .invalidInput([Problem(path, "a mapping key must be text")])
+                }
+                let child = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
+                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, path: child)))
+            }
+            return .mapping(pairs, line: line)
+        case .sequence(let sequence):
+            var items: [ManifestNode] = []
+            items.reserveCapacity(sequence.count)
+            for (index, item) in sequence.enumerated() {
+                items.append(try convert(item, depth: depth + 1, path: "\(path)[\(index)]"))
+            }
+            return .sequence(items, line: line)
+        case .alias:
+            throw .invalidInput([Problem(path, "YAML anchors and aliases are not accepted")])
+        }
+    }
+
+    private static func yamlLocation(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return "line \(mark.line), column \(mark.column)"
+        default:
+            return ""
+        }
+    }
+
+    private static func yamlMessage(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        case .composer(let context, let problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+
+/// A decided round with its approved partnerships: what `grants-admin round record FILE` records.
+/// Built by ``RoundManifest/parse(_:fileName:)`` from YAML, JSON or CSV, with every problem located.
+///
+/// ```swift
+/// let manifest = try RoundManifest.parse(data, fileName: "round-2021-2.yaml")
+/// let summary = try await service.rounds.record(manifest, actor: "anna")
+/// ```
+public struct RoundManifest: Sendable, Equatable {
+    public var programme: String
+    public var round: NewRound
+    public var themes: [Theme]
+    public var grants: [ManifestGrant]
+
+    public init(programme: String, round: NewRound, themes: [Theme] = [], grants: [ManifestGrant]) {
+        self.programme = programme
+        self.round = round
+        self.themes = themes
+        self.grants = grants
+    }
+}
+
+/// One approved partnership in a manifest.
+public struct ManifestGrant: Sendable, Equatable {
+    public var reference: String
+    public var title: String?
+    public var applicant: NewOrganisation
+    public var partners: [NewOrganisation]
+    public var themes: [String]
+    public var phase: Phase
+    public var requested: Money
+    public var amount: Money
+    public var startsOn: CalendarDate
+    public var endsOn: CalendarDate
+    public var tranches: [Tranche]
+    /// Where the grant is in its file: `grants[3]` or `line 12`.
+    public var location: ManifestLocation
+
+    public init(
+        reference: String, title: String? = nil, applicant: NewOrganisation, partners: [NewOrganisation], themes: [String],
+        phase: Phase = .project, requested: Money? = nil, amount: Money, startsOn: CalendarDate, endsOn: CalendarDate,
+        tranches: [Tranche] = [], location: ManifestLocation
+    ) {
+        self.reference = reference
+        self.title = title
+        self.applicant = applicant
+        self.partners = partners
+        self.themes = themes
+        self.phase = phase
+        self.requested = requested ?? amount
+        self.amount = amount
+        self.startsOn = startsOn
+        self.endsOn = endsOn
+        self.tranches = tranches.isEmpty ? [Tranche(dueOn: startsOn, amount: amount)] : tranches
+        self.location = location
+    }
+}
+
+public struct Tranche: Sendable, Equatable, Hashable {
+    public var dueOn: CalendarDate
+    public var amount: Money
+    public init(dueOn: CalendarDate, amount: Money) {
+        self.dueOn = dueOn
+        self.amount = amount
+    }
+}
+
+/// A place in a manifest file, rendered the way its format counts: `grants[3].amount` or `line 12, column amount`.
+public struct ManifestLocation: Sendable, Equatable, Hashable {
+    public enum Style: Sendable, Equatable, Hashable { case path, csvLine }
+    public let base: String
+    public let style: Style
+
+    public init(base: String, style: Style) {
+        self.base = base
+        self.style = style
+    }
+
+    public func field(_ name: String) -> String {
+        switch style {
+        case .path: "\(base).\(name)"
+        case .csvLine: "\(base), column \(name)"
+        }
+    }
+}
+
+extension RoundManifest {
+    /// Reads a manifest file: `.csv` files need the round from ``CSVRoundParameters``; anything else is
+    /// read as YAML or JSON. Checks the size limit and UTF-8 first; then reports every problem at once.
+    public static func parse(_ data: Data, fileName: String, csvRound: CSVRoundParameters? = nil) throws(GrantsError) -> RoundManifest {
+        guard data.count <= ManifestLimits.maximumFileSize else {
+            throw .invalidInput([Problem(fileName, "the file is \(data.count) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")])
+        }
+        guard var text = String(validating: data, as: UTF8.self) else {
+            let offset = firstInvalidUTF8(data)
+            throw .invalidInput([Problem(fileName, "not valid UTF-8 (byte \(offset))")])
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if fileName.lowercased().hasSuffix(".csv") {
+            guard let csvRound else {
+                throw .invalidInput([Problem(fileName, "a CSV grant list needs the round from --programme, --round, --budget and --decided-on")])
+            }
+            return try CSVManifestReader.read(text, round: csvRound)
+        }
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+            throw .invalidInput([Problem("line \(line)", "the file holds a NUL character")])
+        }
+        return try ManifestDecoder.decode(ManifestNode.parse(text))
+    }
+
+    /// The offset of the first byte that does not start a valid UTF-8 sequence (only on the error path).
+    static func firstInvalidUTF8(_ data: Data) -> Int {
+        let bytes = [UInt8](data)
+        var i = 0
+        scan: while i < bytes.count {
+            for length in 1...4 where i + length <= bytes.count {
+                if String(validating: bytes[i..<(i + length)], as: UTF8.self) != nil {
+                    i += length
+                    continue scan
+                }
+            }
+            return i
+        }
+        return bytes.count
+    }
+
+    /// Every rule that can be checked without the database, each problem with its location.
+    public func problems() -> [Problem] {
+        var problems: [Problem] = []
+        if programme.trimmingCharacters(in: .whitespaces).isEmpty || programme.count > ManifestLimits.maximumFieldLength {
+            problems.append(Problem("programme", "must be 1 to 1000 characters"))
+        }
+        problems += round.problems(at: "round.")
+        var themeCodes = Set<String>()
+        for (i, theme) in themes.enumerated() {
+            problems += theme.problems(at: "themes[\(i)].")
+            if !themeCodes.insert(theme.code).inserted {
+                problems.append(Problem("themes[\(i)].code", "theme \(theme.code) is listed twice"))
+            }
+        }
+        if grants.count > ManifestLimits.maximumGrants {
+            problems.append(Problem("grants", "\(grants.count) grants; the limit is \(ManifestLimits.maximumGrants)"))
+        }
+        var seen: [String: ManifestLocation] = [:]
+        var total: Int64 = 0
+        var overflow = false
+        for grant in grants {
+            let at = grant.location
+            if let first = seen[grant.reference] {
+                problems.append(Problem(at.field("reference"), "\(grant.reference) appears twice (also at \(first.base))"))
+            } else {
+                seen[grant.reference] = at
+            }
+            problems += grant.problems(currency: round.budget.currency)
+            let (sum, o) = total.addingReportingOverflow(grant.amount.minorUnits)
+            total = sum
+            overflow = overflow || o
+        }
+        if overflow || total > round.budget.minorUnits {
+            let over = overflow ? "more than can be represented" : Money(minorUnits: total - round.budget.minorUnits, currency: round.budget.currency).swedish
+            problems.append(Problem(
+                "grants", "the awards add up to \(overflow ? "too much" : Money(minorUnits: total, currency: round.budget.currency).swedish), over the budget of \(round.budget.swedish) by \(over)"))
+        }
+        return problems
+    }
+}
+
+extension ManifestGrant {
+    func problems(currency: Currency) -> [Problem] {
+        var problems: [Problem] = []
+        let at = location
+        if let problem = referenceProblem(reference, at: at.field("reference")) { problems.append(problem) }
+        if let title, title.count > ManifestLimits.maximumFieldLength {
+            problems.append(Problem(at.field("title"), "must be at most 1000 characters"))
+        }
+        problems += applicant.problems(at: at.field("applicant") + ".")
+        if applicant.country != "SE" {
+            problems.append(Problem(at.field("applicant"), "the applicant is a Swedish municipality or region (country SE)"))
+        }
+        if partners.isEmpty { problems.append(Problem(at.field("partners"), "at least one partner is required")) }
+        var partnerKeys = Set<String>()
+        for (i, partner) in partners.enumerated() {
+            problems += partner.problems(at: at.field("partners") + "[\(i)].")
+            let key = partner.orgNumber?.value ?? "\(partner.name.lowercased())|\(partner.country)"
+            if !partnerKeys.insert(key).inserted {
+                problems.append(Problem(at.field("partners") + "[\(i)]", "\(partner.name) is listed twice"))
+            }
+        }
+        if themes.isEmpty { problems.append(Problem(at.field("themes"), "at least one theme is required")) }
+        if Set(themes).count != themes.count { problems.append(Problem(at.field("themes"), "a theme is listed twice")) }
+        if amount.currency != currency || requested.currency != currency {
+            problems.append(Problem(at.field("amount"), "the round is in \(currency)"))
+        }
+        if endsOn < startsOn {
+            problems.append(Problem(at.field("period.end"), "\(endsOn) is before the start \(startsOn)"))
+        }
+        var sum: Int64 = 0
+        var overflow = false
+        for (i, tranche) in tranches.enumerated() {
+            let (s, o) = sum.addingReportingOverflow(tranche.amount.minorUnits)
+            sum = s
+            overflow = overflow || o
+            if tranche.dueOn < startsOn || tranche.dueOn > endsOn {
+                problems.append(Problem(at.field("tranches") + "[\(i)].due", "\(tranche.dueOn) is outside the period \(startsOn) to \(endsOn)"))
+            }
+        }
+        if overflow || sum != amount.minorUnits {
+            problems.append(Problem(
+                at.field("tranches"),
+                "the tranches add up to \(overflow ? "too much" : Money(minorUnits: sum, currency: currency).swedish), not the amount \(amount.swedish)"))
+        }
+        return problems
+    }
+}
+

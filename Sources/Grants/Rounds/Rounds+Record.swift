@@ -1,0 +1,326 @@
+import PGClient
+
+/// What recording a round manifest did (or, for a dry run, would do).
+public struct RecordSummary: Sendable, Encodable, Equatable {
+    /// The round as recorded afterwards.
+    public let round: AllocationRound
+    public let roundCreated: Bool
+    /// References recorded by this call.
+    public let created: [String]
+    /// References that were already recorded exactly as the manifest says.
+    public let unchanged: [String]
+    public let themesCreated: [String]
+    public let organisationsCreated: Int
+    /// Σ of the awards this call recorded.
+    public let awardedNow: Money
+    public let dryRun: Bool
+
+    /// False when the manifest was already recorded in full: nothing changed.
+    public var changed: Bool { roundCreated || !created.isEmpty || !themesCreated.isEmpty || organisationsCreated > 0 }
+}
+
+extension Rounds {
+    /// Records a decided round with its approved partnerships, all or nothing, in one transaction.
+    ///
+    /// - The same manifest again changes nothing (``RecordSummary/changed`` is false).
+    /// - New references in a recorded round are added.
+    /// - If anything recorded would change (budget, an amount, a partner…), nothing is written and
+    ///   ``GrantsError/conflict(round:differences:)`` lists every difference.
+    /// - Unknown themes are ``GrantsError/invalidInput(_:)``; awards past the budget are
+    ///   ``GrantsError/budgetExceeded(round:budget:awarded:excess:)``.
+    /// - Concurrent callers recording the same round queue on a transaction-scoped advisory lock, so it is stored once.
+    /// - `dryRun` does all of it and rolls back.
+    public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws -> RecordSummary {
+        try validateActor(actor)
+        let problems = manifest.problems()
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        do {
+            return try await service.write { connection in
+                let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
+                if dryRun { throw DryRunRollback(summary: summary) }
+                return summary
+            }
+        } catch let rollback as DryRunRollback {
+            return rollback.summary
+        }
+    }
+}
+
+/// Carries a dry run's summary out of the transaction it rolls back.
+struct DryRunRollback: Error {
+    let summary: RecordSummary
+}
+
+/// The steps of recording one manifest inside one transaction.
+struct RoundRecorder {
+    let connection: PGConnection
+    let manifest: RoundManifest
+    let actor: String
+    var currency: Currency { manifest.round.budget.currency }
+
+    func record(dryRun: Bool) throws -> RecordSummary {
+        let roundName = manifest.round.name
+        try connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(\("grants.round\u{1F}\(manifest.programme)\u{1F}\(roundName)"), 0))")
+        var differences: [Difference] = []
+        var problems: [Problem] = []
+
+        // Programme and round.
+        var programmeID: Int64?
+        if let row = try connection.query("SELECT id, currency FROM grants.programme WHERE name = \(manifest.programme)").first {
+            programmeID = try row.decode(column: "id")
+            let recorded = try row.decode(Currency.self, column: "currency")
+            if recorded != currency { differences.append(Difference("round.currency", recorded: recorded.rawValue, given: currency.rawValue)) }
+        }
+        var round = try programmeID.flatMap { try Rounds.find(connection, programmeID: $0, name: roundName, lock: true) }
+        if let round { differences += Rounds.differences(round, manifest.round, prefix: "round.") }
+
+        // Themes: the manifest's own, and every code a grant uses.
+        let used = Set(manifest.grants.flatMap(\.themes))
+        let known = try Themes.find(connection, codes: Array(used.union(manifest.themes.map(\.code))))
+        var newThemes: [Theme] = []
+        for (i, theme) in manifest.themes.enumerated() {
+            if let recorded = known[theme.code] {
+                differences += theme.differences(from: recorded, at: "themes[\(i)].")
+            } else {
+                newThemes.append(theme)
+            }
+        }
+        let declared = Set(manifest.themes.map(\.code))
+        for grant in manifest.grants {
+            for code in grant.themes where known[code] == nil && !declared.contains(code) {
+                problems.append(Problem(grant.location.field("themes"), "unknown theme \(code): record it first or list it under themes"))
+            }
+        }
+
+        // Grants already recorded under these references.
+        var existing: [String: Grant] = [:]
+        var tranches: [String: [Tranche]] = [:]
+        var otherApplications: [String: String] = [:]
+        if let programmeID {
+            let references = manifest.grants.map(\.reference)
+            for row in try connection.query(
+                "\(unsafeRaw: Grants.select) WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[])")
+            {
+                let grant = try Grants.decode(row)
+                existing[grant.reference] = grant
+            }
+            for row in try connection.query(
+                """
+                SELECT g.reference, d.due_on, d.amount, d.currency FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id
+                WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[]) AND d.tranche IS NOT NULL
+                ORDER BY g.reference, d.tranche
+                """)
+            {
+                tranches[try row.decode(String.self, column: "reference"), default: []].append(
+                    Tranche(dueOn: try row.decode(column: "due_on"), amount: try row.money("amount")))
+            }
+            for row in try connection.query(
+                """
+                SELECT reference, status FROM grants.application
+                WHERE programme_id = \(programmeID) AND reference = ANY(\(references)::text[]) AND status <> 'approved'
+                """)
+            {
+                otherApplications[try row.decode(column: "reference")] = try row.decode(column: "status")
+            }
+        }
+        var fresh: [ManifestGrant] = []
+        var unchanged: [String] = []
+        for grant in manifest.grants {
+            if let recorded = existing[grant.reference] {
+                let found = Self.differences(grant, recorded, tranches: tranches[grant.reference] ?? [], round: roundName)
+                if found.isEmpty { unchanged.append(grant.reference) } else { differences += found }
+            } else if let status = otherApplications[grant.reference] {
+                differences.append(Difference(grant.location.field("reference"), recorded: "an application \(status)", given: "an approved grant"))
+            } else {
+                fresh.append(grant)
+            }
+        }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        guard differences.isEmpty else { throw GrantsError.conflict(round: roundName, differences: differences) }
+
+        // Organisations of the new grants, matched in bulk, the missing ones created.
+        let (organisationIDs, organisationsCreated, organisationDifferences) = try resolveOrganisations(fresh)
+        guard organisationDifferences.isEmpty else { throw GrantsError.conflict(round: roundName, differences: organisationDifferences) }
+
+        // The round (and programme) itself.
+        var roundCreated = false
+        if round == nil {
+            let id = try programmeID ?? Rounds.programme(connection, name: manifest.programme, currency: currency, actor: actor)
+            programmeID = id
+            round = try Rounds.insert(connection, programmeID: id, manifest.round, actor: actor)
+            roundCreated = true
+        }
+        guard let recordedRound = round, let programmeID else { throw GrantsError.internalError("round missing after insert") }
+        if !fresh.isEmpty && recordedRound.status == .closed { throw GrantsError.closed(entity: "round", key: roundName) }
+        try Themes.insert(connection, newThemes)
+        for theme in newThemes {
+            try AuditLog.record(connection, actor: actor, action: "theme.added", entity: "theme", key: theme.code)
+        }
+        let awardedNow = try Money.sum(fresh.map(\.amount), currency: currency)
+        try Approvals.checkBudget(recordedRound, adding: awardedNow)
+        if !fresh.isEmpty {
+            try insertGrants(fresh, programmeID: programmeID, roundID: recordedRound.id, organisations: organisationIDs)
+        }
+        if roundCreated || !fresh.isEmpty {
+            try AuditLog.record(
+                connection, actor: actor, action: "round.recorded", entity: "round", key: roundName,
+                details: ["programme": manifest.programme, "grants_added": String(fresh.count), "awarded_added": awardedNow.plain])
+        }
+        guard let after = try Rounds.find(connection, programmeID: programmeID, name: roundName) else {
+            throw GrantsError.internalError("round vanished")
+        }
+        return RecordSummary(
+            round: after, roundCreated: roundCreated, created: fresh.map(\.reference), unchanged: unchanged,
+            themesCreated: newThemes.map(\.code), organisationsCreated: organisationsCreated, awardedNow: awardedNow,
+            dryRun: dryRun)
+    }
+
+    static func differences(_ grant: ManifestGrant, _ recorded: Grant, tranches: [Tranche], round: String) -> [Difference] {
+        var result: [Difference] = []
+        let at = grant.location
+        func add(_ field: String, _ old: String, _ new: String) {
+            if old != new { result.append(Difference("\(at.field(field)) (\(grant.reference))", recorded: old, given: new)) }
+        }
+        add("round", recorded.round, round)
+        if let number = grant.applicant.orgNumber {
+            add("applicant.org_number", recorded.applicant.orgNumber?.value ?? "none", number.value)
+        } else {
+            add("applicant.name", recorded.applicant.name.lowercased(), grant.applicant.name.lowercased())
+        }
+        func key(_ o: Organisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
+        func key(_ o: NewOrganisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
+        add("partners", recorded.partners.map(key).sorted().joined(separator: ", "), grant.partners.map(key).sorted().joined(separator: ", "))
+        add("themes", recorded.themes.sorted().joined(separator: ", "), grant.themes.sorted().joined(separator: ", "))
+        add("phase", recorded.phase.rawValue, grant.phase.rawValue)
+        add("amount", recorded.originalAmount.swedish, grant.amount.swedish)
+        add("requested", recorded.requested.swedish, grant.requested.swedish)
+        add("period.start", recorded.startsOn.iso, grant.startsOn.iso)
+        add("period.end", recorded.originalEndsOn.iso, grant.endsOn.iso)
+        add("title", recorded.title ?? "none", grant.title ?? "none")
+        func describe(_ list: [Tranche]) -> String { list.map { "\($0.dueOn) \($0.amount.swedish)" }.joined(separator: "; ") }
+        add("tranches", describe(tranches), describe(grant.tranches))
+        return result
+    }
+
+    /// Matches every organisation of the new grants by organisationsnummer, else by name and country
+    /// (case-insensitive), in a few set-based queries, and creates the missing ones.
+    func resolveOrganisations(_ grants: [ManifestGrant]) throws -> (ids: [String: Int64], created: Int, differences: [Difference]) {
+        var wanted: [String: NewOrganisation] = [:]
+        for grant in grants {
+            for organisation in [grant.applicant] + grant.partners { wanted[Self.key(organisation)] = wanted[Self.key(organisation)] ?? organisation }
+        }
+        var ids: [String: Int64] = [:]
+        var differences: [Difference] = []
+        let numbers = wanted.values.compactMap { $0.orgNumber?.value }
+        var byNumber: [String: Int64] = [:]
+        for row in try connection.query("SELECT id, org_number FROM grants.organisation WHERE org_number = ANY(\(numbers)::text[])") {
+            byNumber[try row.decode(column: "org_number")] = try row.decode(column: "id")
+        }
+        var byName: [String: (id: Int64, number: String?)] = [:]
+        let names = wanted.values.map { $0.name.lowercased() }
+        let countries = wanted.values.map(\.country)
+        for row in try connection.query(
+            """
+            SELECT o.id, lower(o.name) AS name, o.country, o.org_number FROM grants.organisation o
+            JOIN unnest(\(names)::text[], \(countries)::text[]) AS w(name, country) ON lower(o.name) = w.name AND o.country = w.country
+            """)
+        {
+            byName["\(try row.decode(String.self, column: "name"))|\(try row.decode(String.self, column: "country"))"] =
+                (try row.decode(column: "id"), try row.decode(column: "org_number"))
+        }
+        var missing: [(key: String, organisation: NewOrganisation)] = []
+        for (key, organisation) in wanted.sorted(by: { $0.key < $1.key }) {
+            if let number = organisation.orgNumber, let id = byNumber[number.value] {
+                ids[key] = id
+            } else if let match = byName["\(organisation.name.lowercased())|\(organisation.country)"] {
+                if let number = organisation.orgNumber, let recorded = match.number, recorded != number.value {
+                    differences.append(Difference("organisation \(organisation.name)", recorded: "organisationsnummer \(recorded)", given: number.value))
+                }
+                ids[key] = match.id
+            } else {
+                missing.append((key, organisation))
+            }
+        }
+        if !missing.isEmpty {
+            let rows = try connection.query(
+                """
+                INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
+                SELECT * FROM unnest(\(missing.map(\.organisation.name))::text[], \(missing.map(\.organisation.country))::text[],
+                                     \(missing.map { $0.organisation.orgNumber?.value })::text[],
+                                     \(missing.map(\.organisation.municipalityCode))::text[],
+                                     \(missing.map(\.organisation.kind.rawValue))::text[])
+                WITH ORDINALITY AS m(name, country, org_number, municipality_code, kind, n)
+                ORDER BY n
+                RETURNING id
+                """)
+            guard rows.count == missing.count else { throw GrantsError.internalError("organisation insert returned \(rows.count) rows") }
+            for (i, row) in rows.enumerated() { ids[missing[i].key] = try row.decode(Int64.self, column: 0) }
+        }
+        return (ids, missing.count, differences)
+    }
+
+    static func key(_ organisation: NewOrganisation) -> String {
+        organisation.orgNumber.map { "#\($0.value)" } ?? "\(organisation.name.lowercased())|\(organisation.country)"
+    }
+
+    /// Applications, partners, themes, approvals, grants, tranches and audit events: one statement each.
+    func insertGrants(_ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, organisations: [String: Int64]) throws {
+        let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
+        let applicationRows = try connection.query(
+            """
+            INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested, currency,
+                starts_on, ends_on, status, submitted_by)
+            SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor)
+            FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.title))::text[],
+                        \(grants.map { organisations[Self.key($0.applicant)] ?? -1 })::int8[], \(grants.map(\.phase.rawValue))::text[],
+                        \(grants.map(\.requested.minorUnits))::int8[], \(grants.map(\.startsOn.iso))::date[], \(grants.map(\.endsOn.iso))::date[])
+                 WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, n)
+            ORDER BY n
+            RETURNING id
+            """)
+        guard applicationRows.count == grants.count else { throw GrantsError.internalError("application insert returned \(applicationRows.count) rows") }
+        let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
+        try Applications.link(
+            connection, applications: applicationIDs,
+            partners: grants.map { $0.partners.map { organisations[Self.key($0)] ?? -1 } }, themes: grants.map(\.themes))
+        let amounts = grants.map(\.amount.minorUnits)
+        try connection.execute(
+            """
+            INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decided_by)
+            SELECT id, 'approved', awarded, \(decidedOn), \(actor) FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[]) AS m(id, awarded)
+            """)
+        let grantRows = try connection.query(
+            """
+            INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
+                starts_on, original_ends_on, ends_on)
+            SELECT a.id, a.programme_id, a.round_id, a.reference, m.amount, m.amount, a.currency, a.starts_on, a.ends_on, a.ends_on
+            FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[]) WITH ORDINALITY AS m(id, amount, n)
+            JOIN grants.application a ON a.id = m.id
+            ORDER BY m.n
+            RETURNING id
+            """)
+        let grantIDs = try grantRows.map { try $0.decode(Int64.self, column: 0) }
+        var trancheGrant: [Int64] = [], trancheAmount: [Int64] = [], trancheDue: [String] = [], trancheNumber: [Int32] = []
+        for (i, grant) in grants.enumerated() {
+            for (n, tranche) in grant.tranches.enumerated() {
+                trancheGrant.append(grantIDs[i])
+                trancheAmount.append(tranche.amount.minorUnits)
+                trancheDue.append(tranche.dueOn.iso)
+                trancheNumber.append(Int32(n + 1))
+            }
+        }
+        try connection.execute(
+            """
+            INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+            SELECT g, a, \(currency), d, t, \(actor)
+            FROM unnest(\(trancheGrant)::int8[], \(trancheAmount)::int8[], \(trancheDue)::date[], \(trancheNumber)::int4[]) AS m(g, a, d, t)
+            """)
+        let details = grants.map { AuditLog.jsonObject(["round": manifest.round.name, "awarded": $0.amount.plain]) }
+        try connection.execute(
+            """
+            INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+            SELECT \(actor), 'grant.recorded', 'grant', k, d::jsonb FROM unnest(\(grants.map(\.reference))::text[], \(details)::text[]) AS m(k, d)
+            """)
+    }
+}

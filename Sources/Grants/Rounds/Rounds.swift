@@ -1,0 +1,223 @@
+import Foundation
+import PGClient
+
+/// One call/decision round of a programme, with its budget and what has been awarded so far.
+public struct AllocationRound: Sendable, Encodable, Equatable {
+    public let id: Int64
+    public let programme: String
+    public let name: String
+    public let currency: Currency
+    public let budget: Money
+    public let awarded: Money
+    public let opensOn: CalendarDate?
+    public let closesOn: CalendarDate?
+    public let decidedOn: CalendarDate?
+    public let status: RoundStatus
+    public let grants: Int
+
+    public var remaining: Money { Money(minorUnits: budget.minorUnits - awarded.minorUnits, currency: currency) }
+}
+
+/// What it takes to open a round.
+public struct NewRound: Sendable, Equatable {
+    public var programme: String
+    public var name: String
+    public var budget: Money
+    public var opensOn: CalendarDate?
+    public var closesOn: CalendarDate?
+    public var decidedOn: CalendarDate?
+
+    public init(
+        programme: String, name: String, budget: Money, opensOn: CalendarDate? = nil, closesOn: CalendarDate? = nil,
+        decidedOn: CalendarDate? = nil
+    ) {
+        self.programme = programme
+        self.name = name
+        self.budget = budget
+        self.opensOn = opensOn
+        self.closesOn = closesOn
+        self.decidedOn = decidedOn
+    }
+
+    public func problems(at prefix: String) -> [Problem] {
+        var problems: [Problem] = []
+        if programme.trimmingCharacters(in: .whitespaces).isEmpty || programme.count > 1000 {
+            problems.append(Problem("programme", "must be 1 to 1000 characters"))
+        }
+        if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 1000 {
+            problems.append(Problem(prefix + "name", "must be 1 to 1000 characters"))
+        }
+        if budget.minorUnits <= 0 { problems.append(Problem(prefix + "budget", "must be positive")) }
+        if let opensOn, let closesOn, closesOn < opensOn {
+            problems.append(Problem(prefix + "closes_on", "\(closesOn) is before opens_on \(opensOn)"))
+        }
+        return problems
+    }
+}
+
+/// Allocation rounds: create, list, show, close, and record a whole decided round from a manifest.
+///
+/// ```swift
+/// let summary = try await service.rounds.record(manifest, actor: "anna")
+/// print(summary.created.count, summary.round.awarded.swedish)
+/// ```
+public struct Rounds: Sendable {
+    let service: GrantsService
+
+    /// Opens a round (and its programme, if new). Creating the same round again changes nothing; a round of
+    /// that name with another budget or dates is a conflict.
+    @discardableResult
+    public func create(_ new: NewRound, actor: String) async throws -> AllocationRound {
+        try validateActor(actor)
+        let problems = new.problems(at: "")
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        return try await service.write { connection in
+            let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
+            if let existing = try Self.find(connection, programmeID: programmeID, name: new.name) {
+                let differences = Self.differences(existing, new, prefix: "")
+                guard differences.isEmpty else {
+                    throw GrantsError.alreadyExists(entity: "round", key: new.name, differences: differences)
+                }
+                return existing
+            }
+            return try Self.insert(connection, programmeID: programmeID, new, actor: actor)
+        }
+    }
+
+    public func list(programme: String? = nil) async throws -> [AllocationRound] {
+        try await service.read { connection in
+            try connection.query(
+                """
+                \(unsafeRaw: Self.select)
+                WHERE (\(programme)::text IS NULL OR p.name = \(programme))
+                ORDER BY p.name, coalesce(r.decided_on, r.opens_on), r.name, r.id
+                """
+            ).map(Self.decode)
+        }
+    }
+
+    /// A round by name; `programme` chooses where two programmes share the name.
+    public func get(_ name: String, programme: String? = nil) async throws -> AllocationRound {
+        try await service.read { try Self.resolve($0, name: name, programme: programme) }
+    }
+
+    /// Closes a round: no more awards. Closing a closed round is an invalid state change.
+    @discardableResult
+    public func close(_ name: String, programme: String? = nil, actor: String) async throws -> AllocationRound {
+        try validateActor(actor)
+        return try await service.write { connection in
+            let round = try Self.resolve(connection, name: name, programme: programme, lock: true)
+            try round.status.checkTransition(to: .closed, entity: "round", key: name)
+            try connection.execute(
+                "UPDATE grants.allocation_round SET status = 'closed', closed_at = now() WHERE id = \(round.id)")
+            try AuditLog.record(connection, actor: actor, action: "round.closed", entity: "round", key: round.name)
+            return try Self.resolve(connection, name: name, programme: programme)
+        }
+    }
+
+    // MARK: SQL
+
+    static let select = """
+        SELECT r.id, p.name AS programme, r.name, r.currency, r.budget, r.awarded_total, r.opens_on, r.closes_on,
+               r.decided_on, r.status, (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id) AS grants
+        FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
+        """
+
+    static func decode(_ row: PGRow) throws -> AllocationRound {
+        let currency = try row.decode(Currency.self, column: "currency")
+        return AllocationRound(
+            id: try row.decode(column: "id"), programme: try row.decode(column: "programme"),
+            name: try row.decode(column: "name"), currency: currency,
+            budget: Money(minorUnits: try row.decode(column: "budget"), currency: currency),
+            awarded: Money(minorUnits: try row.decode(column: "awarded_total"), currency: currency),
+            opensOn: try row.decode(column: "opens_on"), closesOn: try row.decode(column: "closes_on"),
+            decidedOn: try row.decode(column: "decided_on"), status: try row.enumValue(RoundStatus.self, column: "status"),
+            grants: try row.decode(column: "grants"))
+    }
+
+    /// The programme's id, creating the programme (with this currency) when it is new.
+    static func programme(_ connection: PGConnection, name: String, currency: Currency, actor: String) throws -> Int64 {
+        if let row = try connection.query("SELECT id, currency FROM grants.programme WHERE name = \(name)").first {
+            let recorded = try row.decode(Currency.self, column: "currency")
+            guard recorded == currency else {
+                throw GrantsError.alreadyExists(
+                    entity: "programme", key: name,
+                    differences: [Difference("currency", recorded: recorded.rawValue, given: currency.rawValue)])
+            }
+            return try row.decode(column: "id")
+        }
+        let inserted = try connection.query(
+            """
+            INSERT INTO grants.programme (name, currency) VALUES (\(name), \(currency))
+            ON CONFLICT (name) DO NOTHING RETURNING id
+            """)
+        if let row = inserted.first {
+            try AuditLog.record(connection, actor: actor, action: "programme.created", entity: "programme", key: name)
+            return try row.decode(column: "id")
+        }
+        // Another transaction created it between our read and insert.
+        return try programme(connection, name: name, currency: currency, actor: actor)
+    }
+
+    static func find(_ connection: PGConnection, programmeID: Int64, name: String, lock: Bool = false) throws -> AllocationRound? {
+        if lock {
+            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE programme_id = \(programmeID) AND name = \(name) FOR UPDATE")
+        }
+        return try connection.query("\(unsafeRaw: select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
+            .first.map(decode)
+    }
+
+    static func insert(_ connection: PGConnection, programmeID: Int64, _ new: NewRound, actor: String) throws -> AllocationRound {
+        try connection.execute(
+            """
+            INSERT INTO grants.allocation_round (programme_id, name, budget, currency, opens_on, closes_on, decided_on)
+            VALUES (\(programmeID), \(new.name), \(new.budget.minorUnits), \(new.budget.currency), \(new.opensOn),
+                    \(new.closesOn), \(new.decidedOn))
+            """)
+        try AuditLog.record(
+            connection, actor: actor, action: "round.created", entity: "round", key: new.name,
+            details: ["programme": new.programme, "budget": new.budget.plain])
+        guard let round = try find(connection, programmeID: programmeID, name: new.name) else {
+            throw GrantsError.internalError("round \(new.name) vanished after insert")
+        }
+        return round
+    }
+
+    static func differences(_ recorded: AllocationRound, _ new: NewRound, prefix: String) -> [Difference] {
+        var result: [Difference] = []
+        if recorded.budget != new.budget {
+            result.append(Difference(prefix + "budget", recorded: recorded.budget.swedish, given: new.budget.swedish))
+        }
+        func compare(_ field: String, _ old: CalendarDate?, _ given: CalendarDate?) {
+            // A date the manifest leaves out is not a change.
+            if let given, old != given { result.append(Difference(prefix + field, recorded: old?.iso ?? "none", given: given.iso)) }
+        }
+        compare("opens_on", recorded.opensOn, new.opensOn)
+        compare("closes_on", recorded.closesOn, new.closesOn)
+        compare("decided_on", recorded.decidedOn, new.decidedOn)
+        return result
+    }
+
+    /// A ROUND argument: by name, with `programme` choosing where two programmes share it.
+    static func resolve(_ connection: PGConnection, name: String, programme: String?, lock: Bool = false) throws -> AllocationRound {
+        let rows = try connection.query(
+            """
+            \(unsafeRaw: select)
+            WHERE r.name = \(name) AND (\(programme)::text IS NULL OR p.name = \(programme))
+            ORDER BY r.id
+            """)
+        switch rows.count {
+        case 0:
+            throw GrantsError.notFound(entity: "round", key: programme.map { "\(name) in \($0)" } ?? name)
+        case 1:
+            let round = try decode(rows[0])
+            if lock { try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(round.id) FOR UPDATE") }
+            return lock ? try decode(try connection.query("\(unsafeRaw: select) WHERE r.id = \(round.id)")[0]) : round
+        default:
+            let programmes = try rows.map { try $0.decode(String.self, column: "programme") }
+            throw GrantsError.invalidInput([
+                Problem("--programme", "round \(name) exists in \(programmes.joined(separator: ", ")); choose one with --programme")
+            ])
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+import PGClient
+
+/// How an embedding service reaches the grants database.
+public struct GrantsConfiguration: Sendable {
+    public var database: PGConfiguration
+    /// Connections in the pool; each runs on a thread of its own.
+    public var poolSize: Int
+    public var retry: PGRetryPolicy
+
+    public init(database: PGConfiguration, poolSize: Int = 4, retry: PGRetryPolicy = .default) {
+        self.database = database
+        self.poolSize = poolSize
+        self.retry = retry
+    }
+}
+
+/// The one entry point: create it from a configuration and a `Logger`, then use its domain modules.
+///
+/// ```swift
+/// let service = GrantsService(configuration: GrantsConfiguration(database: try PGConfiguration(url: url)), logger: logger)
+/// try await service.migrate()
+/// let round = try await service.rounds.create(
+///     NewRound(programme: "Kommunala partnerskap", name: "2021:2", budget: try Money(parsing: "10 641 000", currency: .sek)),
+///     actor: "anna")
+/// await service.close()
+/// ```
+/// Every write runs in one transaction, records an audit event with its actor in that transaction, and is
+/// retried whole on serialization failures. Errors are ``GrantsError``s.
+public final class GrantsService: Sendable {
+    public let pool: PGPool
+    let logger: Logger
+    let retry: PGRetryPolicy
+
+    public init(configuration: GrantsConfiguration, logger: Logger = Logger(label: "grants")) {
+        pool = PGPool(configuration: configuration.database, size: configuration.poolSize, logger: logger)
+        self.logger = logger
+        retry = configuration.retry
+    }
+
+    /// The migrations compiled into this library (the copy of `Schema/`).
+    public static var migrations: [PGMigration] { EmbeddedSchema.migrations }
+
+    static let migrator = PGMigrator(schema: "grants", migrations: EmbeddedSchema.migrations)
+
+    /// Applies pending migrations; returns the ones applied.
+    @discardableResult
+    public func migrate() async throws -> [PGMigration] {
+        try await run { try Self.migrator.migrate($0) }
+    }
+
+    public func migrationStatus() async throws -> [PGMigrationStatus] {
+        try await run { try Self.migrator.status($0) }
+    }
+
+    /// Creates the cluster-wide roles (`grants_owner`, `grants_staff`, `grants_finance`, without login) if
+    /// missing and grants them their privileges. Needs a user allowed to create roles.
+    public func createRoles() async throws {
+        try await run { connection in
+            try connection.transaction {
+                for role in ["grants_owner", "grants_staff", "grants_finance"] {
+                    let exists = try connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)").count == 1
+                    if !exists { try connection.execute("CREATE ROLE \(identifier: role) NOLOGIN") }
+                }
+                try connection.execute("SELECT grants.apply_privileges()")
+            }
+        }
+    }
+
+    /// Finishes the pool's connections.
+    public func close() async { await pool.close() }
+
+    public var themes: Themes { Themes(service: self) }
+    public var organisations: Organisations { Organisations(service: self) }
+    public var rounds: Rounds { Rounds(service: self) }
+    public var applications: Applications { Applications(service: self) }
+    public var approvals: Approvals { Approvals(service: self) }
+    public var grants: Grants { Grants(service: self) }
+    public var disbursements: Disbursements { Disbursements(service: self) }
+    public var audit: AuditLog { AuditLog(service: self) }
+
+    // MARK: Running work
+
+    /// A write: one READ COMMITTED transaction, retried on 40001/40P01, errors as ``GrantsError``.
+    func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await pool.transaction(isolation: .readCommitted, retry: retry, body)
+            } catch let error as PGError where error.constraint == "idempotency_key_pkey" && attempt < 3 {
+                // A concurrent request with the same idempotency key committed first: run again, and the
+                // lookup finds its result.
+                attempt += 1
+            } catch {
+                throw GrantsError.from(error)
+            }
+        }
+    }
+
+    /// A read from one consistent snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry, body)
+        } catch {
+            throw GrantsError.from(error)
+        }
+    }
+
+    /// Work that manages its own transactions (migrations, streaming exports).
+    func run<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.withConnection(body)
+        } catch {
+            throw GrantsError.from(error)
+        }
+    }
+}
+
+func validateActor(_ actor: String) throws(GrantsError) {
+    let trimmed = actor.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !trimmed.isEmpty, actor.count <= 200 else {
+        throw .invalidInput([Problem("--actor", "must be 1 to 200 characters")])
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import Grants
+import Testing
+
+@Suite("Embedded schema")
+struct SchemaTests {
+    @Test func compiledCopyEqualsSchemaFolder() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schema").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(files.count == GrantsService.migrations.count, "run Scripts/embed-schema after changing Schema/")
+        for (file, migration) in zip(files, GrantsService.migrations) {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let base = String(file.dropLast(4))
+            #expect(Int(base.prefix(4)) == migration.version)
+            #expect(String(base.dropFirst(5)) == migration.name)
+            #expect(text.hasSuffix("\n") ? String(text.dropLast()) == migration.sql : text == migration.sql,
+                    "\(file) differs from the compiled copy: run Scripts/embed-schema")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Grants
+import Logging
+import PGClient
+
+/// Databases with the grants schema for tests: each test gets its own copy of a migrated template.
+public enum TestGrants {
+    /// The template's name changes with the schema, so an edited migration never meets a stale template.
+    static func templateName() -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for migration in GrantsService.migrations {
+            for byte in migration.sql.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+        }
+        return "grants_" + String(hash, radix: 16)
+    }
+
+    /// Creates the cluster-wide roles once, and login users that are members of them for the tests.
+    static func ensureRoles(_ connection: PGConnection) throws {
+        try connection.execute(unsafeScript: """
+            DO $$
+            DECLARE r text;
+            BEGIN
+                FOREACH r IN ARRAY ARRAY['grants_owner', 'grants_staff', 'grants_finance'] LOOP
+                    BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                END LOOP;
+                BEGIN CREATE ROLE test_staff LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                BEGIN CREATE ROLE test_staff2 LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                BEGIN CREATE ROLE test_finance LOGIN IN ROLE grants_finance; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+            END
+            $$;
+            """)
+    }
+
+    public static func migratedTemplate() throws -> String {
+        try TestServer.template(key: templateName()) { connection in
+            try ensureRoles(connection)
+            try PGMigrator(schema: "grants", migrations: GrantsService.migrations).migrate(connection)
+        }
+    }
+
+    /// A service on a fresh migrated database, connected as `user` (the superuser by default), closed afterwards.
+    public static func withService<T>(
+        user: String? = nil, poolSize: Int = 4, _ body: (GrantsService, PGConfiguration) async throws -> T
+    ) async throws -> T {
+        let template = try migratedTemplate()
+        return try await TestServer.withDatabase(template: template) { configuration in
+            var connectAs = configuration
+            if let user { connectAs["user"] = user }
+            var logger = Logger(label: "grants.test")
+            logger.logLevel = .warning
+            let service = GrantsService(configuration: GrantsConfiguration(database: connectAs, poolSize: poolSize), logger: logger)
+            do {
+                let result = try await body(service, configuration)
+                await service.close()
+                return result
+            } catch {
+                await service.close()
+                throw error
+            }
+        }
+    }
+}
