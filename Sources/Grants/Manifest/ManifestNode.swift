@@ -36,13 +36,30 @@ indirect enum ManifestNode: Sendable {
             throw .invalidInput([Problem("", "not valid YAML or JSON: \(error)")])
         }
         guard let node else { throw .invalidInput([Problem("", "the file is empty")]) }
-        return try convert(node, depth: 0, path: "")
+        var seen = Set<NodePosition>()
+        return try convert(node, depth: 0, path: "", seen: &seen)
     }
 
-    private static func convert(_ node: Node, depth: Int, path: String) throws(GrantsError) -> ManifestNode {
+    /// Where a node starts. The composer resolves an alias to the very node its anchor marks, so a position
+    /// met twice in one walk is an alias: refused there, before any expansion is walked.
+    private struct NodePosition: Hashable {
+        let kind: UInt8
+        let line: Int
+        let column: Int
+    }
+
+    private static func convert(_ node: Node, depth: Int, path: String, seen: inout Set<NodePosition>) throws(GrantsError) -> ManifestNode {
         let line = node.mark.map { $0.line }
-        if node.anchor != nil {
-            throw .invalidInput([Problem(path.isEmpty ? "line \(line ?? 0)" : path, "YAML anchors and aliases are not accepted")])
+        if let mark = node.mark {
+            let kind: UInt8? = switch node {
+            case .scalar(let scalar): scalar.string.isEmpty ? nil : 0
+            case .mapping: 1
+            case .sequence: 2
+            case .alias: 3
+            }
+            if let kind, !seen.insert(NodePosition(kind: kind, line: mark.line, column: mark.column)).inserted {
+                throw .invalidInput([Problem(path.isEmpty ? "line \(mark.line)" : "\(path) (line \(mark.line))", "YAML anchors and aliases are not accepted")])
+            }
         }
         guard depth < ManifestLimits.maximumDepth else {
             throw .invalidInput([Problem(path, "nested deeper than \(ManifestLimits.maximumDepth) levels")])
@@ -61,14 +78,14 @@ indirect enum ManifestNode: Sendable {
                     throw .invalidInput([Problem(path, "a mapping key must be text")])
                 }
                 let child = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
-                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, path: child)))
+                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, path: child, seen: &seen)))
             }
             return .mapping(pairs, line: line)
         case .sequence(let sequence):
             var items: [ManifestNode] = []
             items.reserveCapacity(sequence.count)
             for (index, item) in sequence.enumerated() {
-                items.append(try convert(item, depth: depth + 1, path: "\(path)[\(index)]"))
+                items.append(try convert(item, depth: depth + 1, path: "\(path)[\(index)]", seen: &seen))
             }
             return .sequence(items, line: line)
         case .alias:

@@ -30,6 +30,7 @@ extension Rounds {
     ///   ``GrantsError/budgetExceeded(round:budget:awarded:excess:)``.
     /// - Concurrent callers recording the same round queue on a transaction-scoped advisory lock, so it is stored once.
     /// - `dryRun` does all of it and rolls back.
+    @discardableResult
     public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws -> RecordSummary {
         try validateActor(actor)
         let problems = manifest.problems()
@@ -246,7 +247,7 @@ struct RoundRecorder {
             let rows = try connection.query(
                 """
                 INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
-                SELECT * FROM unnest(\(missing.map(\.organisation.name))::text[], \(missing.map(\.organisation.country))::text[],
+                SELECT name, country, org_number, municipality_code, kind FROM unnest(\(missing.map(\.organisation.name))::text[], \(missing.map(\.organisation.country))::text[],
                                      \(missing.map { $0.organisation.orgNumber?.value })::text[],
                                      \(missing.map(\.organisation.municipalityCode))::text[],
                                      \(missing.map(\.organisation.kind.rawValue))::text[])

@@ -1,0 +1,113 @@
+import Foundation
+import Grants
+import PGClient
+import TestSupport
+import Testing
+
+@Suite("Roles and append-only rows")
+struct PrivilegeTests {
+    /// Records a round and pays one disbursement as the staff role; returns the paid disbursement's id.
+    func paidDisbursement(_ service: GrantsService) async throws -> Int64 {
+        try await seedRound(service)
+        try await service.applications.submit(application("P"), actor: "anna")
+        try await service.approvals.approve("P", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+        let d = try await service.disbursements.schedule("P", amount: sek("500"), dueOn: day("2022-01-01"), actor: "anna")
+        try await service.disbursements.attest(d.id, actor: "bertil")
+        try await service.disbursements.pay(d.id, paidOn: day("2022-01-02"), paymentReference: "PAY-1", actor: "bertil")
+        return d.id
+    }
+
+    @Test func theLibraryWorksAsStaffAndStaffCannotRewriteMoney() async throws {
+        try await TestGrants.withService(user: "test_staff") { service, configuration in
+            let id = try await paidDisbursement(service)
+            try await service.rounds.record(sampleManifest(round: "R2"), actor: "anna")
+            var staff = configuration
+            staff["user"] = "test_staff"
+            let connection = try PGConnection(configuration: staff)
+            let attempts: [PGQuery] = [
+                "UPDATE grants.disbursement SET amount = 1 WHERE id = \(id)",
+                "UPDATE grants.disbursement SET status = 'cancelled' WHERE id = \(id)",
+                "UPDATE grants.disbursement SET payment_reference = 'X' WHERE id = \(id)",
+                "DELETE FROM grants.disbursement WHERE id = \(id)",
+                "UPDATE grants.audit_event SET actor = 'mallory'",
+                "DELETE FROM grants.audit_event",
+                "TRUNCATE grants.audit_event",
+                "TRUNCATE grants.disbursement",
+                "UPDATE grants.allocation_round SET budget = budget * 2",
+                "UPDATE grants.allocation_round SET awarded_total = 0",
+                "UPDATE grants.grant SET amount = amount * 2",
+                "UPDATE grants.grant SET committed_total = 0",
+                "DELETE FROM grants.grant",
+                "DROP TABLE grants.audit_event",
+                "ALTER TABLE grants.disbursement DROP CONSTRAINT four_eyes",
+                "CREATE TABLE grants.sneaky (id int)",
+            ]
+            for statement in attempts {
+                #expect(throws: PGError.self, "\(statement.sql)") { try connection.execute(statement) }
+            }
+            #expect(try await service.disbursements.get(id).status == .paid)
+            #expect(try await service.disbursements.get(id).paymentReference == "PAY-1")
+        }
+    }
+
+    @Test func evenTheOwnerCannotUpdateOrDeletePaidRowsOrAuditEvents() async throws {
+        try await TestGrants.withService { service, configuration in
+            let id = try await paidDisbursement(service)
+            let owner = try PGConnection(configuration: configuration)
+            for statement: PGQuery in [
+                "UPDATE grants.disbursement SET amount = 1 WHERE id = \(id)",
+                "DELETE FROM grants.disbursement WHERE id = \(id)",
+                "UPDATE grants.audit_event SET actor = 'mallory'",
+                "DELETE FROM grants.audit_event",
+                "TRUNCATE grants.audit_event",
+            ] {
+                let error = #expect(throws: PGError.self, "\(statement.sql)") { try owner.execute(statement) }
+                #expect(error?.sqlState?.rawValue == "GR001")
+            }
+            // A direct insert that would overshoot the budget meets the CHECK even without the library.
+            let check = #expect(throws: PGError.self) {
+                try owner.execute("UPDATE grants.allocation_round SET budget = 1")
+            }
+            #expect(check?.sqlState == .checkViolation)
+        }
+    }
+
+    @Test func financeReadsButWritesNothing() async throws {
+        try await TestGrants.withService { service, configuration in
+            _ = try await paidDisbursement(service)
+            var finance = configuration
+            finance["user"] = "test_finance"
+            let connection = try PGConnection(configuration: finance)
+            #expect(try connection.query("SELECT count(*) FROM grants.disbursement")[0].decode(Int64.self, column: 0) == 1)
+            for statement: PGQuery in [
+                "INSERT INTO grants.theme (code, name_sv, name_en) VALUES ('x', 'x', 'x')",
+                "UPDATE grants.disbursement SET status = 'attested'",
+                "INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key) VALUES ('f', 'a', 'b', 'c')",
+                "DELETE FROM grants.theme",
+                "UPDATE grants.programme SET name = 'x'",
+            ] {
+                let error = #expect(throws: PGError.self, "\(statement.sql)") { try connection.execute(statement) }
+                #expect(error?.sqlState == .insufficientPrivilege)
+            }
+            let financeService = GrantsService(configuration: GrantsConfiguration(database: finance))
+            let refused = await #expect(throws: GrantsError.self) {
+                try await financeService.themes.add(Theme(code: "x", nameSv: "x", nameEn: "x"), actor: "f")
+            }
+            guard case .refused = refused else { Issue.record("got \(String(describing: refused))"); return }
+            #expect(try await financeService.rounds.list().count == 1)
+            await financeService.close()
+        }
+    }
+
+    @Test func noLibraryRoleIsPrivileged() async throws {
+        let connection = try PGConnection(configuration: TestServer.adminConfiguration())
+        _ = try TestGrants.migratedTemplate()
+        let rows = try connection.query(
+            "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname IN ('grants_staff', 'grants_finance', 'test_staff', 'test_finance')")
+        #expect(rows.count == 4)
+        for row in rows {
+            let (name, superuser, bypass, createRole, createDB) = try row.decode((String, Bool, Bool, Bool, Bool).self)
+            #expect(!superuser && !bypass && !createRole && !createDB, "\(name)")
+        }
+    }
+}
