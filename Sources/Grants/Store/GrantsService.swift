@@ -73,6 +73,7 @@ public final class GrantsService: Sendable {
     public var themes: Themes { Themes(service: self) }
     public var organisations: Organisations { Organisations(service: self) }
     public var rounds: Rounds { Rounds(service: self) }
+    public var reports: Reports { Reports(service: self) }
     public var applications: Applications { Applications(service: self) }
     public var approvals: Approvals { Approvals(service: self) }
     public var grants: Grants { Grants(service: self) }

@@ -1,0 +1,104 @@
+import PGClient
+
+/// One grant with what the open-data exports need: parties, themes with DAC sectors, and its payments.
+struct GrantActivityRow {
+    let reference: String
+    let title: String?
+    let programme: String
+    let round: String
+    let status: GrantStatus
+    let amount: Money
+    let requested: Money
+    let startsOn: CalendarDate
+    let endsOn: CalendarDate
+    let decidedOn: CalendarDate
+    let applicantName: String
+    let applicantOrgNumber: String?
+    let partnerNames: [String]
+    let partnerCountries: [String]
+    let partnerKinds: [String]
+    let themeCodes: [String]
+    let themeNames: [String]
+    let dacSectors: [String?]
+    let paymentIDs: [Int64]
+    let paymentDates: [CalendarDate]
+    let paymentAmounts: [Int64]
+
+    /// Grants of the filter's programme/round; payments (paid and reversals) limited by its dates and status.
+    static func query(_ filter: ReportFilter) -> PGQuery {
+        """
+            SELECT g.reference, a.title, p.name, r.name, g.status, g.amount, a.requested, g.currency, g.starts_on, g.ends_on,
+                   ap.decided_on, o.name, o.org_number,
+                   coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
+                   coalesce(th.codes, '{}'), coalesce(th.names, '{}'), coalesce(th.sectors, '{}'),
+                   coalesce(pay.ids, '{}'), coalesce(pay.dates, '{}'), coalesce(pay.amounts, '{}')
+            FROM grants.grant g
+            JOIN grants.application a ON a.id = g.application_id
+            JOIN grants.approval ap ON ap.application_id = a.id
+            JOIN grants.organisation o ON o.id = a.applicant_id
+            JOIN grants.allocation_round r ON r.id = g.round_id
+            JOIN grants.programme p ON p.id = g.programme_id
+            LEFT JOIN LATERAL (
+                SELECT array_agg(po.name ORDER BY x.position) AS names, array_agg(po.country ORDER BY x.position) AS countries,
+                       array_agg(po.kind ORDER BY x.position) AS kinds
+                FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
+                WHERE x.application_id = a.id
+            ) pa ON true
+            LEFT JOIN LATERAL (
+                SELECT array_agg(t.code ORDER BY at.position) AS codes, array_agg(t.name_en ORDER BY at.position) AS names,
+                       array_agg(t.dac_sector ORDER BY at.position) AS sectors
+                FROM grants.application_theme at JOIN grants.theme t ON t.code = at.theme_code
+                WHERE at.application_id = a.id
+            ) th ON true
+            LEFT JOIN LATERAL (
+                SELECT array_agg(d.id ORDER BY d.paid_on, d.id) AS ids, array_agg(d.paid_on ORDER BY d.paid_on, d.id) AS dates,
+                       array_agg(d.amount ORDER BY d.paid_on, d.id) AS amounts
+                FROM grants.disbursement d
+                WHERE d.grant_id = g.id AND d.status IN ('paid', 'reversal') AND \(filter.condition)
+            ) pay ON true
+            WHERE \(filter.grantCondition)
+            ORDER BY p.name, r.name, g.reference
+            """
+    }
+
+    static func decode(_ row: PGRow) throws -> GrantActivityRow {
+        let currency = try row.decode(Currency.self, column: 7)
+        guard let status = GrantStatus(rawValue: try row.decode(String.self, column: 4)) else {
+            throw PGError(kind: .decoding, message: "unknown grant status")
+        }
+        return GrantActivityRow(
+            reference: try row.decode(column: 0), title: try row.decode(column: 1), programme: try row.decode(column: 2),
+            round: try row.decode(column: 3), status: status,
+            amount: Money(minorUnits: try row.decode(column: 5), currency: currency),
+            requested: Money(minorUnits: try row.decode(column: 6), currency: currency),
+            startsOn: try row.decode(column: 8), endsOn: try row.decode(column: 9), decidedOn: try row.decode(column: 10),
+            applicantName: try row.decode(column: 11), applicantOrgNumber: try row.decode(column: 12),
+            partnerNames: try row.decode(column: 13), partnerCountries: try row.decode(column: 14), partnerKinds: try row.decode(column: 15),
+            themeCodes: try row.decode(column: 16), themeNames: try row.decode(column: 17), dacSectors: try row.decode(column: 18),
+            paymentIDs: try row.decode(column: 19), paymentDates: try row.decode(column: 20), paymentAmounts: try row.decode(column: 21))
+    }
+
+    /// Distinct partner countries in first-seen order.
+    var countries: [String] {
+        var seen = Set<String>()
+        return partnerCountries.filter { seen.insert($0).inserted }
+    }
+
+    /// Distinct DAC sector codes of the themes in first-seen order.
+    var sectors: [String] {
+        var seen = Set<String>()
+        return dacSectors.compactMap { $0 }.filter { seen.insert($0).inserted }
+    }
+
+    var paid: Int64 { paymentAmounts.reduce(0, +) }
+}
+
+/// Splits 100 into `count` percentages with two decimals that add up to exactly 100.
+func percentages(_ count: Int) -> [String] {
+    guard count > 0 else { return [] }
+    let hundredths = 10_000
+    let share = hundredths / count
+    var parts = Array(repeating: share, count: count)
+    parts[0] += hundredths - share * count
+    return parts.map { Money.decimal(Int64($0), separator: ".") }
+}

@@ -1,0 +1,170 @@
+import PGClient
+
+/// The summary of one round: budget, awarded, disbursed, and how the awards spread over themes and countries.
+/// Amounts encode as strings like `"9470000.00"`. A grant with several themes (or partner countries) counts
+/// under each of them, so `by_theme` and `by_country` may add up to more than `awarded`.
+public struct RoundReport: Sendable, Encodable, Equatable {
+    public struct ThemeTotal: Sendable, Encodable, Equatable {
+        public let theme: String
+        public let nameSv: String
+        public let nameEn: String
+        public let grants: Int
+        public let awarded: Money
+    }
+    public struct CountryTotal: Sendable, Encodable, Equatable {
+        public let country: String
+        public let grants: Int
+        public let awarded: Money
+    }
+    public struct Recipient: Sendable, Encodable, Equatable {
+        public let name: String
+        public let kind: OrganisationKind
+        public let orgNumber: String?
+        public let grants: Int
+        public let awarded: Money
+    }
+
+    public let programme: String
+    public let round: String
+    public let currency: Currency
+    public let status: RoundStatus
+    public let decidedOn: CalendarDate?
+    public let budget: Money
+    /// Σ awards after amendments.
+    public let awarded: Money
+    /// Σ paid disbursements net of reversals.
+    public let disbursed: Money
+    public let remaining: Money
+    /// The number of grants.
+    public let grants: Int
+    public let byTheme: [ThemeTotal]
+    public let byCountry: [CountryTotal]
+    public let recipients: [Recipient]
+}
+
+extension Reports {
+    /// The summary of a round, read from one snapshot.
+    public func round(_ name: String, programme: String? = nil) async throws -> RoundReport {
+        try await service.read { connection in
+            let round = try Rounds.resolve(connection, name: name, programme: programme)
+            let currency = round.currency
+            func money(_ value: Int64) -> Money { Money(minorUnits: value, currency: currency) }
+            let disbursed = try connection.query(
+                "SELECT coalesce(sum(paid_total), 0)::int8 FROM grants.grant WHERE round_id = \(round.id)"
+            )[0].decode(Int64.self, column: 0)
+            let themes = try connection.query(
+                """
+                SELECT t.code, t.name_sv, t.name_en, count(*)::int8, sum(g.amount)::int8
+                FROM grants.grant g JOIN grants.application_theme at ON at.application_id = g.application_id
+                JOIN grants.theme t ON t.code = at.theme_code
+                WHERE g.round_id = \(round.id) GROUP BY t.code, t.name_sv, t.name_en ORDER BY sum(g.amount) DESC, t.code
+                """
+            ).map { row in
+                RoundReport.ThemeTotal(
+                    theme: try row.decode(column: 0), nameSv: try row.decode(column: 1), nameEn: try row.decode(column: 2),
+                    grants: try row.decode(column: 3), awarded: money(try row.decode(column: 4)))
+            }
+            let countries = try connection.query(
+                """
+                SELECT c.country, count(*)::int8, sum(c.amount)::int8 FROM (
+                    SELECT DISTINCT g.id, o.country, g.amount FROM grants.grant g
+                    JOIN grants.application_partner x ON x.application_id = g.application_id
+                    JOIN grants.organisation o ON o.id = x.organisation_id
+                    WHERE g.round_id = \(round.id)
+                ) c GROUP BY c.country ORDER BY sum(c.amount) DESC, c.country
+                """
+            ).map { row in
+                RoundReport.CountryTotal(country: try row.decode(column: 0), grants: try row.decode(column: 1), awarded: money(try row.decode(column: 2)))
+            }
+            let recipients = try connection.query(
+                """
+                SELECT o.name, o.kind, o.org_number, count(*)::int8, sum(g.amount)::int8
+                FROM grants.grant g JOIN grants.application a ON a.id = g.application_id
+                JOIN grants.organisation o ON o.id = a.applicant_id
+                WHERE g.round_id = \(round.id) GROUP BY o.id, o.name, o.kind, o.org_number ORDER BY o.name
+                """
+            ).map { row in
+                RoundReport.Recipient(
+                    name: try row.decode(column: 0), kind: OrganisationKind(rawValue: try row.decode(column: 1)) ?? .other,
+                    orgNumber: try row.decode(column: 2), grants: try row.decode(column: 3), awarded: money(try row.decode(column: 4)))
+            }
+            return RoundReport(
+                programme: round.programme, round: round.name, currency: currency, status: round.status, decidedOn: round.decidedOn,
+                budget: round.budget, awarded: round.awarded, disbursed: money(disbursed), remaining: round.remaining,
+                grants: round.grants, byTheme: themes, byCountry: countries, recipients: recipients)
+        }
+    }
+}
+
+extension RoundReport {
+    /// The short news text a funder publishes about the round, in Swedish, from the recorded data.
+    public var announcementSwedish: String {
+        let regions = recipients.filter { $0.kind == .region }.count
+        let municipalities = recipients.count - regions
+        let who: String
+        switch (municipalities, regions) {
+        case (_, 0): who = "\(Self.swedishCount(municipalities, neuter: false)) svenska \(municipalities == 1 ? "kommun" : "kommuner")"
+        case (0, _): who = "\(Self.swedishCount(regions, neuter: false)) svenska \(regions == 1 ? "region" : "regioner")"
+        default: who = "\(Self.swedishCount(recipients.count, neuter: false)) svenska kommuner och regioner"
+        }
+        let amount = Money.grouped(UInt64(awarded.minorUnits.magnitude / 100), separator: "\u{00A0}")
+            + (awarded.minorUnits % 100 == 0 ? "" : "," + String(format2(awarded.minorUnits % 100)))
+        let money = currency == .sek ? "\(amount) kronor" : "\(amount) \(currency.rawValue)"
+        var text = recipients.count == 1
+            ? "\(recipients[0].name) beviljas \(money) för ett internationellt demokratisamarbete genom programmet \(programme)."
+            : "\(who.prefix(1).uppercased() + who.dropFirst()) får dela på \(money) för internationella demokratisamarbeten genom programmet \(programme)."
+        if recipients.count > 1 {
+            text += " De som beviljats medel är \(Self.list(recipients.map(\.name), and: "och"))."
+        }
+        if !byTheme.isEmpty {
+            text += " Projekten handlar om \(Self.list(byTheme.map { $0.nameSv.lowercasedFirst }, and: "och"))."
+        }
+        return text
+    }
+
+    /// The same announcement in English.
+    public var announcementEnglish: String {
+        let regions = recipients.filter { $0.kind == .region }.count
+        let municipalities = recipients.count - regions
+        let who: String
+        switch (municipalities, regions) {
+        case (_, 0): who = "\(recipients.count) Swedish \(recipients.count == 1 ? "municipality" : "municipalities")"
+        case (0, _): who = "\(recipients.count) Swedish \(recipients.count == 1 ? "region" : "regions")"
+        default: who = "\(recipients.count) Swedish municipalities and regions"
+        }
+        var text = recipients.count == 1
+            ? "\(recipients[0].name) is granted \(awarded.english) for international democracy cooperation through the programme \(programme)."
+            : "\(who) share \(awarded.english) for international democracy cooperation through the programme \(programme)."
+        if recipients.count > 1 {
+            text += " The grants go to \(Self.list(recipients.map(\.name), and: "and"))."
+        }
+        if !byTheme.isEmpty {
+            text += " The projects address \(Self.list(byTheme.map { $0.nameEn.lowercasedFirst }, and: "and"))."
+        }
+        return text
+    }
+
+    private func format2(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    static func list(_ items: [String], and word: String) -> String {
+        switch items.count {
+        case 0: ""
+        case 1: items[0]
+        default: items.dropLast().joined(separator: ", ") + " \(word) " + items[items.count - 1]
+        }
+    }
+
+    /// Numbers up to twelve in words, as Swedish news style writes them.
+    static func swedishCount(_ n: Int, neuter: Bool) -> String {
+        let words = ["noll", neuter ? "ett" : "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv"]
+        return n < words.count ? words[n] : String(n)
+    }
+}
+
+extension String {
+    /// "Medborgardialog" → "medborgardialog", but acronyms ("DAC") stay as they are.
+    var lowercasedFirst: String {
+        guard let first = first, count > 1, let second = dropFirst().first, !second.isUppercase else { return self }
+        return first.lowercased() + dropFirst()
+    }
+}

@@ -1,0 +1,121 @@
+/// Writes disbursement rows as RFC 4180 CSV (`,`, decimal point) or the Excel variant for a Swedish locale
+/// (`;`, decimal comma, UTF-8 BOM). CRLF line ends; text cells that a spreadsheet would run as a formula
+/// (starting with `= + - @`, tab or CR) get a leading `'`; numeric columns stay numeric.
+struct CSVWriter {
+    let excel: Bool
+    var separator: UInt8 { excel ? UInt8(ascii: ";") : UInt8(ascii: ",") }
+
+    func header(_ output: ReportOutput) throws {
+        var line: [UInt8] = excel ? [0xEF, 0xBB, 0xBF] : []
+        for (i, column) in DisbursementRow.columns.enumerated() {
+            if i > 0 { line.append(separator) }
+            line += column.utf8
+        }
+        line += [13, 10]
+        try output.write(line)
+    }
+
+    func row(_ row: DisbursementRow, into line: inout [UInt8]) {
+        line.removeAll(keepingCapacity: true)
+        line += String(row.disbursementID).utf8
+        text(row.programme, &line)
+        text(row.round, &line)
+        text(row.grantReference, &line)
+        text(row.recipient, &line)
+        text(row.recipientOrgNumber ?? "", &line)
+        text(row.partners.joined(separator: "|"), &line)
+        text(row.partnerCountries.joined(separator: "|"), &line)
+        text(row.themes.joined(separator: "|"), &line)
+        line.append(separator)
+        line += row.dueOn.iso.utf8
+        line.append(separator)
+        if let paid = row.paidOn { line += paid.iso.utf8 }
+        line.append(separator)
+        line += row.status.rawValue.utf8
+        line.append(separator)
+        line += (excel ? row.amount.decimalComma : row.amount.plain).utf8
+        line.append(separator)
+        line += row.amount.currency.rawValue.utf8
+        text(row.paymentReference ?? "", &line)
+        line += [13, 10]
+    }
+
+    /// A text cell: neutralised if a spreadsheet would read it as a formula, quoted if it must be.
+    func text(_ value: String, _ line: inout [UInt8]) {
+        line.append(separator)
+        var bytes = Array(value.utf8)
+        if let first = bytes.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) {
+            bytes.insert(UInt8(ascii: "'"), at: 0)
+        }
+        let needsQuotes = bytes.contains { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        guard needsQuotes else {
+            line += bytes
+            return
+        }
+        line.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { line.append(byte) }
+            line.append(byte)
+        }
+        line.append(UInt8(ascii: "\""))
+    }
+}
+
+/// JSON text escaping (RFC 8259) for hand-streamed documents.
+enum JSONText {
+    static func string(_ value: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, UInt8(ascii: "n")]
+            case 13: out += [92, UInt8(ascii: "r")]
+            case 9: out += [92, UInt8(ascii: "t")]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func string(_ value: String) -> String {
+        var out: [UInt8] = []
+        string(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func optional(_ value: String?, into out: inout [UInt8]) {
+        if let value { string(value, into: &out) } else { out += "null".utf8 }
+    }
+}
+
+/// The disbursement rows as a JSON array of objects with the CSV's column names; amounts as strings.
+struct JSONRowWriter {
+    func row(_ row: DisbursementRow, first: Bool, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out += (first ? "\n  {" : ",\n  {").utf8
+        func key(_ name: String) {
+            JSONText.string(name, into: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        key("disbursement_id"); out += String(row.disbursementID).utf8; out.append(44)
+        key("programme"); JSONText.string(row.programme, into: &out); out.append(44)
+        key("round"); JSONText.string(row.round, into: &out); out.append(44)
+        key("grant_reference"); JSONText.string(row.grantReference, into: &out); out.append(44)
+        key("recipient"); JSONText.string(row.recipient, into: &out); out.append(44)
+        key("recipient_org_number"); JSONText.optional(row.recipientOrgNumber, into: &out); out.append(44)
+        key("partners"); JSONText.string(row.partners.joined(separator: "|"), into: &out); out.append(44)
+        key("partner_countries"); JSONText.string(row.partnerCountries.joined(separator: "|"), into: &out); out.append(44)
+        key("themes"); JSONText.string(row.themes.joined(separator: "|"), into: &out); out.append(44)
+        key("due_on"); JSONText.string(row.dueOn.iso, into: &out); out.append(44)
+        key("paid_on"); JSONText.optional(row.paidOn?.iso, into: &out); out.append(44)
+        key("status"); JSONText.string(row.status.rawValue, into: &out); out.append(44)
+        key("amount"); JSONText.string(row.amount.plain, into: &out); out.append(44)
+        key("currency"); JSONText.string(row.amount.currency.rawValue, into: &out); out.append(44)
+        key("payment_reference"); JSONText.optional(row.paymentReference, into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+}
