@@ -103,16 +103,17 @@ extension RoundReport {
         let municipalities = recipients.count - regions
         let who: String
         switch (municipalities, regions) {
-        case (_, 0): who = "\(Self.swedishCount(municipalities, neuter: false)) svenska \(municipalities == 1 ? "kommun" : "kommuner")"
-        case (0, _): who = "\(Self.swedishCount(regions, neuter: false)) svenska \(regions == 1 ? "region" : "regioner")"
-        default: who = "\(Self.swedishCount(recipients.count, neuter: false)) svenska kommuner och regioner"
+        case (_, 0): who = "\(municipalities) svenska \(municipalities == 1 ? "kommun" : "kommuner")"
+        case (0, _): who = "\(regions) svenska \(regions == 1 ? "region" : "regioner")"
+        default: who = "\(recipients.count) svenska kommuner och regioner"
         }
-        let amount = Money.grouped(UInt64(awarded.minorUnits.magnitude / 100), separator: "\u{00A0}")
+        // Plain spaces group the thousands: the text is pasted into web pages and mail as it is.
+        let amount = Money.grouped(UInt64(awarded.minorUnits.magnitude / 100), separator: " ")
             + (awarded.minorUnits % 100 == 0 ? "" : "," + String(format2(awarded.minorUnits % 100)))
         let money = currency == .sek ? "\(amount) kronor" : "\(amount) \(currency.rawValue)"
         var text = recipients.count == 1
             ? "\(recipients[0].name) beviljas \(money) för ett internationellt demokratisamarbete genom programmet \(programme)."
-            : "\(who.prefix(1).uppercased() + who.dropFirst()) får dela på \(money) för internationella demokratisamarbeten genom programmet \(programme)."
+            : "\(who) får dela på \(money) för internationella demokratisamarbeten genom programmet \(programme)."
         if recipients.count > 1 {
             text += " De som beviljats medel är \(Self.list(recipients.map(\.name), and: "och"))."
         }
@@ -152,12 +153,6 @@ extension RoundReport {
         case 1: items[0]
         default: items.dropLast().joined(separator: ", ") + " \(word) " + items[items.count - 1]
         }
-    }
-
-    /// Numbers up to twelve in words, as Swedish news style writes them.
-    static func swedishCount(_ n: Int, neuter: Bool) -> String {
-        let words = ["noll", neuter ? "ett" : "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv"]
-        return n < words.count ? words[n] : String(n)
     }
 }
 

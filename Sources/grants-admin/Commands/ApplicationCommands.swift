@@ -1,0 +1,237 @@
+import ArgumentParser
+import Grants
+
+struct ApplicationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "application", abstract: "Applications and decisions on them, one at a time.",
+        subcommands: [Submit.self, List.self, Approve.self, Reject.self, Withdraw.self])
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit an application to an open round.",
+            discussion: """
+                ORG is an organisationsnummer or the exact name of a recorded organisation. The reference is the \
+                application's idempotency key: submitting the same application again changes nothing.
+
+                Example:
+                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 --applicant 212000-0662 \\
+                      --partner "Kisumu County" --theme citizen-dialogue --amount "600 000" --start 2022-09-01 --end 2024-08-31
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The round's name.") var round: String
+        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(help: "The application's reference, unique within the programme.") var reference: String
+        @Option(help: "The Swedish applicant (ORG).") var applicant: String
+        @Option(name: .customLong("partner"), help: "A partner organisation abroad (ORG); repeat for several.") var partners: [String] = []
+        @Option(name: .customLong("theme"), help: "A theme code; repeat for several.") var themes: [String] = []
+        @Option(help: "The amount applied for.") var amount: String
+        @Option(help: "The period's first day (YYYY-MM-DD).") var start: CalendarDate
+        @Option(help: "The period's last day (YYYY-MM-DD).") var end: CalendarDate
+        @Option(help: "inception or project.") var phase: Phase = .project
+        @Option(help: "The partnership's title.") var title: String?
+
+        func validate() throws {
+            try validateAmount(amount, flag: "--amount")
+            if partners.isEmpty { throw ValidationError("at least one --partner is required") }
+            if themes.isEmpty { throw ValidationError("at least one --theme is required") }
+            if end < start { throw ValidationError("--end \(end) is before --start \(start)") }
+        }
+
+        func run() async throws {
+            let application = try await Session.run(global) { service in
+                let currency = try await service.rounds.get(round, programme: programme).currency
+                return try await service.applications.submit(
+                    NewApplication(
+                        round: round, programme: programme, reference: reference, title: title, applicant: applicant,
+                        partners: partners, themes: themes, phase: phase, requested: try Money(parsing: amount, currency: currency),
+                        startsOn: start, endsOn: end),
+                    actor: global.resolvedActor)
+            }
+            Terminal.print("Application \(application.reference) submitted to round \(application.round): \(application.requested.display) requested")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List applications.", discussion: "Example:\n  grants-admin application list --round 2022:1 --status submitted")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this round.") var round: String?
+        @Option(help: "Only this programme.") var programme: String?
+        @Option(help: "submitted, approved, rejected or withdrawn.") var status: ApplicationStatus?
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            let applications = try await Session.run(global) { try await $0.applications.list(round: round, programme: programme, status: status) }
+            try Output.print(applications, format: format) {
+                Output.table(
+                    ["reference", "round", "applicant", "partners", "requested", "status"],
+                    applications.map {
+                        [$0.reference, $0.round, $0.applicant.name, $0.partners.map(\.name).joined(separator: ", "), $0.requested.display, $0.status.rawValue]
+                    }, right: [4])
+            }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve an application with an awarded amount; its grant is created.",
+            discussion: """
+                Refused (exit 1) when the award would take the round past its budget; the message says by how much.
+
+                Example:
+                  grants-admin application approve KP-2022-1-07 --amount "550 000" --decided-on 2022-05-20 --decision-ref "Beslut 2022:14"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The application's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(help: "The awarded amount.") var amount: String
+        @Option(name: .customLong("decided-on"), help: "The decision date.") var decidedOn: CalendarDate
+        @Option(name: .customLong("decision-ref"), help: "The decision's reference.") var decisionRef: String?
+
+        func validate() throws { try validateAmount(amount, flag: "--amount") }
+
+        func run() async throws {
+            let grant = try await Session.run(global) { service in
+                let currency = try await service.applications.get(reference, programme: programme).requested.currency
+                return try await service.approvals.approve(
+                    reference, programme: programme, amount: try Money(parsing: amount, currency: currency), decidedOn: decidedOn,
+                    decisionRef: decisionRef, actor: global.resolvedActor)
+            }
+            Terminal.print("Approved \(grant.reference): \(grant.amount.display) awarded in round \(grant.round)")
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reject an application.",
+            discussion: "Example:\n  grants-admin application reject KP-2022-1-09 --decided-on 2022-05-20 --reason \"Outside the call's themes\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The application's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(name: .customLong("decided-on"), help: "The decision date.") var decidedOn: CalendarDate
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let decision = try await Session.run(global) {
+                try await $0.approvals.reject(reference, programme: programme, decidedOn: decidedOn, reason: reason, actor: global.resolvedActor)
+            }
+            Terminal.print("Rejected \(decision.reference) on \(decision.decidedOn)")
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a submitted application.", discussion: "Example:\n  grants-admin application withdraw KP-2022-1-09")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The application's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+
+        func run() async throws {
+            let application = try await Session.run(global) { try await $0.applications.withdraw(reference, programme: programme, actor: global.resolvedActor) }
+            Terminal.print("Withdrawn: \(application.reference)")
+        }
+    }
+}
+
+struct GrantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant", abstract: "Grants: list, show, amend, close.",
+        subcommands: [List.self, Show.self, Amend.self, Close.self])
+
+    static func table(_ grants: [Grant]) -> String {
+        Output.table(
+            ["reference", "recipient", "partners", "themes", "awarded", "paid", "status"],
+            grants.map {
+                [$0.reference, $0.applicant.name, $0.partners.map { "\($0.name) (\($0.country))" }.joined(separator: ", "),
+                 $0.themes.joined(separator: ", "), $0.amount.display, $0.paid.display, $0.status.rawValue]
+            }, right: [4, 5])
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List grants.", discussion: "Example:\n  grants-admin grant list --round 2021:2")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this round.") var round: String?
+        @Option(help: "Only this programme.") var programme: String?
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            let grants = try await Session.run(global) { try await $0.grants.list(round: round, programme: programme) }
+            try Output.print(grants, format: format) { GrantCommand.table(grants) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a grant with its amendments and disbursements.", discussion: "Example:\n  grants-admin grant show KP-2021-2-01")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            let detail = try await Session.run(global) { try await $0.grants.get(reference, programme: programme) }
+            try Output.print(detail, format: format) {
+                let g = detail.grant
+                var lines = [
+                    "Grant \(g.reference) (\(g.status.rawValue)): \(g.title ?? "")",
+                    "  programme  \(g.programme), round \(g.round), decided \(g.decidedOn)\(g.decisionRef.map { " (\($0))" } ?? "")",
+                    "  recipient  \(g.applicant.name)\(g.applicant.orgNumber.map { " (\($0))" } ?? "")",
+                    "  partners   \(g.partners.map { "\($0.name) (\($0.country))" }.joined(separator: ", "))",
+                    "  themes     \(g.themes.joined(separator: ", ")); phase \(g.phase.rawValue)",
+                    "  period     \(g.startsOn) to \(g.endsOn)\(g.endsOn != g.originalEndsOn ? " (originally \(g.originalEndsOn))" : "")",
+                    "  awarded    \(g.amount.display)\(g.amount != g.originalAmount ? " (originally \(g.originalAmount.display))" : ""); requested \(g.requested.display)",
+                    "  scheduled  \(g.committed.display); paid \(g.paid.display)\(g.reclaimed.map { "; reclaimed \($0.display)" } ?? "")",
+                ]
+                for amendment in detail.amendments {
+                    lines.append("  amended    \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)")
+                }
+                return lines.joined(separator: "\n") + "\n\n" + DisbursementCommand.table(detail.disbursements)
+            }
+        }
+    }
+
+    struct Amend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a grant's award or extend its period, with a reason.",
+            discussion: """
+                An increase must fit the round's budget; a decrease cannot go below what is already scheduled or paid.
+
+                Examples:
+                  grants-admin grant amend KP-2021-2-01 --amount-change "+50 000" --reason "Extra youth workshop"
+                  grants-admin grant amend KP-2021-2-01 --end 2024-06-30 --reason "Delayed by elections"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(name: .customLong("amount-change"), help: "±AMOUNT.") var amountChange: SignedAmountArgument?
+        @Option(help: "The new last day of the period.") var end: CalendarDate?
+        @Option(help: "Why.") var reason: String
+
+        func validate() throws {
+            if amountChange == nil && end == nil { throw ValidationError("give --amount-change or --end") }
+        }
+
+        func run() async throws {
+            let grant = try await Session.run(global) { service in
+                let currency = try await service.grants.get(reference, programme: programme).grant.amount.currency
+                return try await service.grants.amend(
+                    reference, programme: programme, amountChange: amountChange.map { Money(minorUnits: $0.minorUnits, currency: currency) },
+                    newEndsOn: end, reason: reason, actor: global.resolvedActor)
+            }
+            Terminal.print("Grant \(grant.reference): awarded \(grant.amount.display), period \(grant.startsOn) to \(grant.endsOn)")
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a grant; the unspent award is reclaimed.", discussion: "Example:\n  grants-admin grant close KP-2021-2-01")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+
+        func run() async throws {
+            let grant = try await Session.run(global) { try await $0.grants.close(reference, programme: programme, actor: global.resolvedActor) }
+            Terminal.print("Grant \(grant.reference) closed: \(grant.paid.display) paid, \((grant.reclaimed ?? Money.zero(grant.amount.currency)).display) reclaimed")
+        }
+    }
+}

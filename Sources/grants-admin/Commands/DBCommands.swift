@@ -1,0 +1,122 @@
+import ArgumentParser
+import Grants
+
+struct DBCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Migrate the database schema and see its state.",
+        subcommands: [Migrate.self, Status.self, Roles.self])
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending schema migrations.",
+            discussion: """
+                Each migration runs in its own transaction under an advisory lock, so concurrent migrators apply it \
+                once; a migration edited after it was applied is refused. The schema is compiled into this program.
+
+                Example:
+                  grants-admin db migrate --database postgres://owner@db/grants
+                """)
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let applied = try await Session.run(global) { try await $0.migrate() }
+            Terminal.print(applied.isEmpty ? "The schema is up to date." : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show which migrations are applied.",
+            discussion: "Example:\n  grants-admin db status --format json")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            struct Row: Encodable { let version: Int; let name: String; let state: String }
+            let status = try await Session.run(global) { try await $0.migrationStatus() }
+            let rows = status.map { Row(version: $0.version, name: $0.name, state: $0.state.rawValue) }
+            try Output.print(rows, format: format) {
+                Output.table(["version", "name", "state"], rows.map { [String($0.version), $0.name, $0.state] })
+            }
+            if status.contains(where: { $0.state == .edited }) { throw ExitCode(1) }
+        }
+    }
+
+    struct Roles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the grants_owner, grants_staff and grants_finance roles and grant their privileges.",
+            discussion: """
+                Roles are cluster-wide, so a database administrator runs this once. Log-in users are then made \
+                members: GRANT grants_staff TO anna;
+
+                Example:
+                  grants-admin db roles --database postgres://postgres@db/grants
+                """)
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await Session.run(global) { try await $0.createRoles() }
+            Terminal.print("Roles grants_owner, grants_staff and grants_finance are in place.")
+        }
+    }
+}
+
+struct LocalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "local", abstract: "Manage the embedded PostgreSQL under $GRANTS_HOME.",
+        discussion: "Example:\n  grants-admin local status",
+        subcommands: [Status.self, Start.self, Stop.self])
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Say whether the embedded PostgreSQL runs, and where.")
+        func run() async throws {
+            let cluster = LocalCluster.fromEnvironment()
+            do {
+                if try cluster.isRunning() {
+                    Terminal.print("running: \(cluster.folder.path) (socket \(cluster.socket.path))")
+                } else {
+                    Terminal.print(cluster.isInitialized ? "stopped: \(cluster.folder.path)" : "not created yet: \(cluster.folder.path)")
+                    throw ExitCode(3)
+                }
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                throw Failure.report(error)
+            }
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create (if needed), start and migrate the embedded PostgreSQL.")
+        func run() async throws {
+            let cluster = LocalCluster.fromEnvironment()
+            do {
+                let did = try cluster.ensureRunning()
+                let service = GrantsService(configuration: GrantsConfiguration(database: cluster.configuration, poolSize: 1))
+                do {
+                    try await service.migrate()
+                    await service.close()
+                } catch {
+                    await service.close()
+                    throw error
+                }
+                Terminal.print("running: \(cluster.folder.path)" + (did.map { " (\($0))" } ?? ""))
+            } catch {
+                throw Failure.report(error)
+            }
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the embedded PostgreSQL.")
+        func run() async throws {
+            let cluster = LocalCluster.fromEnvironment()
+            do {
+                try cluster.stop()
+                Terminal.print("stopped: \(cluster.folder.path)")
+            } catch {
+                throw Failure.report(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Grants
+import Synchronization
+
+struct DisbursementCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disbursement", abstract: "Disbursements: schedule, attest, pay, cancel, reverse.",
+        subcommands: [Schedule.self, List.self, Attest.self, Pay.self, Cancel.self, Reverse.self])
+
+    static func table(_ disbursements: [Disbursement]) -> String {
+        Output.table(
+            ["id", "grant", "due", "amount", "status", "scheduled_by", "attested_by", "paid_on", "payment_ref"],
+            disbursements.map {
+                [String($0.id), $0.grantReference, $0.dueOn.iso, $0.amount.display, $0.status.rawValue, $0.scheduledBy,
+                 $0.attestedBy ?? "", $0.paidOn?.iso ?? "", $0.paymentReference ?? ""]
+            }, right: [0, 3])
+    }
+
+    static func describe(_ d: Disbursement) -> String {
+        "Disbursement \(d.id) of \(d.grantReference): \(d.amount.display) due \(d.dueOn), \(d.status.rawValue)"
+            + (d.paidOn.map { " on \($0)" } ?? "")
+    }
+
+    struct Schedule: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Schedule a tranche of a grant.",
+            discussion: """
+                Refused (exit 1) when the grant's scheduled and paid disbursements would pass its award. With \
+                --idempotency-key, a retry of the same request (after a lost reply) schedules nothing new.
+
+                Example:
+                  grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(help: "The amount.") var amount: String
+        @Option(help: "The due date.") var due: CalendarDate
+        @Option(name: .customLong("idempotency-key"), help: "A key that makes a retried request apply once.") var idempotencyKey: String?
+
+        func validate() throws { try validateAmount(amount, flag: "--amount") }
+
+        func run() async throws {
+            let d = try await Session.run(global) { service in
+                let currency = try await service.grants.get(reference, programme: programme).grant.amount.currency
+                return try await service.disbursements.schedule(
+                    reference, programme: programme, amount: try Money(parsing: amount, currency: currency), dueOn: due,
+                    idempotencyKey: idempotencyKey, actor: global.resolvedActor)
+            }
+            Terminal.print(DisbursementCommand.describe(d))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List disbursements by due date.",
+            discussion: """
+                --format json prints the rows with the columns of the disbursement report.
+
+                Example:
+                  grants-admin disbursement list --status attested --due-before 2022-02-01
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this round.") var round: String?
+        @Option(help: "Only this programme.") var programme: String?
+        @Option(help: "scheduled, attested, paid, cancelled or reversal.") var status: DisbursementStatus?
+        @Option(name: .customLong("due-before"), help: "Only those due before this date.") var dueBefore: CalendarDate?
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            switch format {
+            case .json:
+                try await Session.run(global) { service in
+                    var filter = ReportFilter(programme: programme, round: round, status: status)
+                    if let dueBefore { filter.to = try CalendarDate(daysSinceEpoch: dueBefore.daysSinceEpoch - 1) }
+                    let output = ReportOutput.standardOutput()
+                    try await service.reports.disbursements(filter, format: .json, to: output)
+                    try output.commit()
+                }
+            case .text:
+                let rows = try await Session.run(global) {
+                    try await $0.disbursements.list(DisbursementFilter(programme: programme, round: round, status: status, dueBefore: dueBefore))
+                }
+                Terminal.print(DisbursementCommand.table(rows))
+            }
+        }
+    }
+
+    struct Attest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Attest a scheduled disbursement (four-eyes: not by who scheduled it).",
+            discussion: "Example:\n  grants-admin disbursement attest 17 --actor bertil")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The disbursement's id.") var id: Int64
+
+        func run() async throws {
+            let d = try await Session.run(global) { try await $0.disbursements.attest(id, actor: global.resolvedActor) }
+            Terminal.print(DisbursementCommand.describe(d))
+        }
+    }
+
+    struct Pay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the payment of an attested disbursement.",
+            discussion: "Example:\n  grants-admin disbursement pay 17 --paid-on 2022-02-01 --payment-ref \"BG 5050-1055 / 2022-0117\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The disbursement's id.") var id: Int64
+        @Option(name: .customLong("paid-on"), help: "The payment date.") var paidOn: CalendarDate
+        @Option(name: .customLong("payment-ref"), help: "The bank's payment reference.") var paymentRef: String
+
+        func run() async throws {
+            let d = try await Session.run(global) {
+                try await $0.disbursements.pay(id, paidOn: paidOn, paymentReference: paymentRef, actor: global.resolvedActor)
+            }
+            Terminal.print(DisbursementCommand.describe(d))
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a disbursement that is not paid.",
+            discussion: "Example:\n  grants-admin disbursement cancel 18 --reason \"Project shortened\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The disbursement's id.") var id: Int64
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let d = try await Session.run(global) { try await $0.disbursements.cancel(id, reason: reason, actor: global.resolvedActor) }
+            Terminal.print(DisbursementCommand.describe(d))
+        }
+    }
+
+    struct Reverse: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a paid disbursement with a reversal entry.",
+            discussion: "Example:\n  grants-admin disbursement reverse 17 --on 2022-03-01 --reason \"Paid to the wrong account\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The paid disbursement's id.") var id: Int64
+        @Option(help: "The reversal's date.") var on: CalendarDate
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let d = try await Session.run(global) { try await $0.disbursements.reverse(id, on: on, reason: reason, actor: global.resolvedActor) }
+            Terminal.print(DisbursementCommand.describe(d) + " (reverses \(id))")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Grants
+
+/// Options every command that touches the database takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (postgres://…); overrides GRANTS_DATABASE_URL and DATABASE_URL.", valueName: "URL"))
+    var database: String?
+
+    @Option(name: .long, help: ArgumentHelp("Who is acting, for the audit log (default $GRANTS_ACTOR, else the login name).", valueName: "NAME"))
+    var actor: String?
+
+    /// The actor recorded in the audit log.
+    var resolvedActor: String {
+        if let actor { return actor }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["GRANTS_ACTOR"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let login = getlogin().map({ String(cString: $0) }), !login.isEmpty { return login }
+        return ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+    }
+}
+
+/// `--format text|json` of listing commands.
+enum ListFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension CalendarDate: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let date = try? CalendarDate(argument) else { return nil }
+        self = date
+    }
+
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// An amount as given on the command line; its currency comes from the round or grant it is for.
+struct AmountArgument: ExpressibleByArgument {
+    let minorUnits: Int64
+    let text: String
+
+    init?(argument: String) {
+        guard let value = try? AmountParser.parse(argument) else { return nil }
+        minorUnits = value
+        text = argument
+    }
+
+    func money(_ currency: Currency) -> Money { Money(minorUnits: minorUnits, currency: currency) }
+
+    /// A clear message for the flag, since ArgumentParser only says the value is invalid.
+    static func explain(_ text: String) -> String {
+        do {
+            _ = try AmountParser.parse(text)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+/// A signed amount (`+50 000`, `-10 000`) for amendments.
+struct SignedAmountArgument: ExpressibleByArgument {
+    let minorUnits: Int64
+
+    init?(argument: String) {
+        var text = argument.trimmingCharacters(in: .whitespaces)
+        var sign: Int64 = 1
+        if text.hasPrefix("+") {
+            text.removeFirst()
+        } else if text.hasPrefix("-") || text.hasPrefix("−") {
+            sign = -1
+            text.removeFirst()
+        }
+        guard let value = try? AmountParser.parse(text) else { return nil }
+        minorUnits = sign * value
+    }
+}
+
+extension DisbursementStatus: ExpressibleByArgument {}
+extension ApplicationStatus: ExpressibleByArgument {}
+extension Phase: ExpressibleByArgument {}
+extension OrganisationKind: ExpressibleByArgument {}

@@ -1,0 +1,41 @@
+import Foundation
+import Grants
+
+/// Aligned tables for people, stable JSON for scripts.
+enum Output {
+    /// Columns padded to their widest cell; columns named in `right` are right-aligned (amounts).
+    static func table(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
+        guard !rows.isEmpty else { return "(none)\n" }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
+                return right.contains(i) ? pad + cell : (i == cells.count - 1 ? cell : cell + pad)
+            }.joined(separator: "  ")
+        }
+        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func print<T: Encodable>(_ value: T, format: ListFormat, text: () -> String) throws {
+        switch format {
+        case .json: Terminal.print(try json(value))
+        case .text: Terminal.print(text())
+        }
+    }
+}
+
+extension Money {
+    /// Amounts in tables: Swedish grouping for SEK, the code otherwise.
+    var display: String { swedish.replacingOccurrences(of: "\u{00A0}", with: " ") }
+}

@@ -1,1 +1,0 @@
-print("grants-admin")
