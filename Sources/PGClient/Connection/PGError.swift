@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// An error from the PostgreSQL layer: a failed connection, a server error with its SQLSTATE, a value that
 /// cannot be decoded, a misuse of the API.
@@ -95,7 +96,11 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     }
 
     static func connection(_ connection: OpaquePointer?, query: String? = nil) -> PGError {
-        let message = connection.flatMap { PQerrorMessage($0) }.map { String(cString: $0).trimmingNewlines }
+        // libpq's connection messages span lines ("…failed: …\n\tIs the server running…"): one line reads better.
+        let message = connection.flatMap { PQerrorMessage($0) }.map {
+            String(cString: $0).trimmingNewlines.split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        }
         return PGError(
             kind: .connection, message: (message?.isEmpty == false ? message : nil) ?? "connection lost",
             query: query)

@@ -1,0 +1,104 @@
+import Foundation
+import PGClient
+import TestSupport
+
+/// Runs the built `grants-admin` as a subprocess, as a user would.
+struct CLI {
+    let databaseURL: String?
+    var environment: [String: String] = [:]
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary beside the test bundle (both are products of the same build), or GRANTS_ADMIN_BINARY.
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["GRANTS_ADMIN_BINARY"] { return URL(fileURLWithPath: path) }
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        // The runner may live inside a bundle folder (…/grantsPackageTests.xctest/…).
+        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("grants-admin").path) && folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
+        return folder.appendingPathComponent("grants-admin")
+    }
+
+    static var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Examples").standardized
+    }
+
+    init(configuration: PGConfiguration?) {
+        databaseURL = configuration.map(Self.url)
+    }
+
+    static func url(_ configuration: PGConfiguration) -> String {
+        var query: [String] = []
+        for key in ["host", "port", "user"] { if let value = configuration[key] { query.append("\(key)=\(value)") } }
+        return "postgresql:///\(configuration["dbname"] ?? "postgres")?" + query.joined(separator: "&")
+    }
+
+    /// Runs the binary and waits with posix_spawn/waitpid: Foundation's Process reaps children through a
+    /// Dispatch source, which never runs while every cooperative thread of a busy test run is waiting.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
+        var env = ProcessInfo.processInfo.environment
+        for key in ["PGHOST", "PGDATABASE", "PGSERVICE", "DATABASE_URL", "GRANTS_DATABASE_URL", "PGUSER", "PGPORT"] { env[key] = nil }
+        if let databaseURL { env["GRANTS_DATABASE_URL"] = databaseURL }
+        env["GRANTS_ACTOR"] = "tester"
+        for (key, value) in environment { env[key] = value }
+        let folder = FileManager.default.temporaryDirectory
+        let out = folder.appendingPathComponent("cli-\(UUID().uuidString).out").path
+        let err = folder.appendingPathComponent("cli-\(UUID().uuidString).err").path
+        defer {
+            unlink(out)
+            unlink(err)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([Self.binary.path] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, Self.binary.path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw CLIError(message: "cannot run \(Self.binary.path): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw CLIError(message: "waitpid failed") }
+        }
+        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Result(
+            status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    }
+}
+
+struct CLIError: Error {
+    let message: String
+}
+
+/// Row counts of every table: "nothing written" means these do not move.
+func tableCounts(_ configuration: PGConfiguration) throws -> [String: Int64] {
+    let connection = try PGConnection(configuration: configuration)
+    var counts: [String: Int64] = [:]
+    for table in ["programme", "allocation_round", "organisation", "theme", "application", "application_partner",
+                  "application_theme", "approval", "grant", "grant_amendment", "disbursement", "audit_event", "idempotency_key"] {
+        counts[table] = try connection.query("SELECT count(*) FROM grants.\(unsafeRaw: table)")[0].decode(Int64.self, column: 0)
+    }
+    return counts
+}
+
+func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grants-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let url = folder.appendingPathComponent(name)
+    try contents.write(to: url)
+    return url
+}
