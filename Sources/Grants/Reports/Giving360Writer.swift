@@ -29,7 +29,7 @@ struct Giving360Writer {
         func text(_ value: String) -> String { JSONText.string(value) }
         func organisation(_ id: String, _ name: String) -> String { "{\"id\": \(text(id)), \"name\": \(text(name))}" }
         let recipientID = grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
-            ?? "\(prefix)-org-\(grant.applicantName)"
+            ?? "\(prefix)-org-\(grant.applicantID)"
         let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
         fields.append(("id", text("\(prefix)-\(grant.reference)")))
         fields.append(("title", text(grant.title ?? grant.reference)))
@@ -41,7 +41,7 @@ struct Giving360Writer {
         fields.append(("awardDate", text(grant.decidedOn.iso)))
         fields.append(("plannedDates", "[{\"startDate\": \(text(grant.startsOn.iso)), \"endDate\": \(text(grant.endsOn.iso))}]"))
         fields.append(("recipientOrganization", "[\(organisation(recipientID, grant.applicantName))]"))
-        fields.append(("fundingOrganization", "[\(organisation(options.reportingOrgRef, options.funderName))]"))
+        fields.append(("fundingOrganization", "[\(organisation(options.funderOrgID ?? "\(prefix)-funder", options.funderName))]"))
         fields.append(("grantProgramme", "[{\"code\": \(text(grant.round)), \"title\": \(text("\(grant.programme) \(grant.round)"))}]"))
         fields.append(("beneficiaryLocation", "[" + grant.countries.map { "{\"countryCode\": \(text($0))}" }.joined(separator: ", ") + "]"))
         fields.append(("classifications", "[" + zip(grant.themeCodes, grant.themeNames).map {

@@ -12,6 +12,7 @@ struct GrantActivityRow {
     let startsOn: CalendarDate
     let endsOn: CalendarDate
     let decidedOn: CalendarDate
+    let applicantID: Int64
     let applicantName: String
     let applicantOrgNumber: String?
     let partnerNames: [String]
@@ -31,7 +32,7 @@ struct GrantActivityRow {
                    ap.decided_on, o.name, o.org_number,
                    coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
                    coalesce(th.codes, '{}'), coalesce(th.names, '{}'), coalesce(th.sectors, '{}'),
-                   coalesce(pay.ids, '{}'), coalesce(pay.dates, '{}'), coalesce(pay.amounts, '{}')
+                   coalesce(pay.ids, '{}'), coalesce(pay.dates, '{}'), coalesce(pay.amounts, '{}'), o.id
             FROM grants.grant g
             JOIN grants.application a ON a.id = g.application_id
             JOIN grants.approval ap ON ap.application_id = a.id
@@ -72,7 +73,7 @@ struct GrantActivityRow {
             amount: Money(minorUnits: try row.decode(column: 5), currency: currency),
             requested: Money(minorUnits: try row.decode(column: 6), currency: currency),
             startsOn: try row.decode(column: 8), endsOn: try row.decode(column: 9), decidedOn: try row.decode(column: 10),
-            applicantName: try row.decode(column: 11), applicantOrgNumber: try row.decode(column: 12),
+            applicantID: try row.decode(column: 22), applicantName: try row.decode(column: 11), applicantOrgNumber: try row.decode(column: 12),
             partnerNames: try row.decode(column: 13), partnerCountries: try row.decode(column: 14), partnerKinds: try row.decode(column: 15),
             themeCodes: try row.decode(column: 16), themeNames: try row.decode(column: 17), dacSectors: try row.decode(column: 18),
             paymentIDs: try row.decode(column: 19), paymentDates: try row.decode(column: 20), paymentAmounts: try row.decode(column: 21))

@@ -23,16 +23,27 @@ public struct ExportOptions: Sendable, Equatable {
     public var series: String = ""
     /// SIE: the object dimension the grant reference is booked on (6 = projekt).
     public var dimension: Int = 6
-    /// The funder as SIE `#FNAMN`/`#ORGNR`, IATI reporting organisation and 360Giving funding organisation.
+    /// The funder running the programme (ICLD): SIE `#FNAMN`/`#ORGNR`, IATI extending organisation,
+    /// 360Giving funding organisation.
     public var funderName: String = "ICLD"
     public var funderOrgNumber: String?
-    /// IATI organisation identifier of the reporter; activities are `<ref>-<grant reference>`.
-    public var reportingOrgRef: String = "SE-0"
-    /// IATI organisation type of the reporter (10 government, 11 local government, 21 international NGO, 22 national NGO…).
-    public var reportingOrgType: String = "10"
-    /// The organisation financing the programme (IATI role 1, provider of funds).
+    /// The organisation financing the programme (IATI role 1, Sida by default).
     public var fundingOrgRef: String = "SE-0"
     public var fundingOrgName: String = "Sida"
+    /// IATI reporting organisation; by default the funder when its organisationsnummer is known, else the
+    /// financing organisation. Activities are `<reporting ref>-<grant reference>`.
+    public var reportingOrgRefOverride: String?
+    /// IATI organisation type of the reporter (10 government, 11 local government, 21 international NGO, 22 national NGO…).
+    public var reportingOrgType: String?
+
+    var funderOrgID: String? { funderOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") } }
+
+    var reportingOrgRef: String { reportingOrgRefOverride ?? funderOrgID ?? fundingOrgRef }
+
+    var reportingOrgName: String { reportingOrgRef == fundingOrgRef ? fundingOrgName : funderName }
+
+    var reportingType: String { reportingOrgType ?? (reportingOrgRef == fundingOrgRef ? "10" : "21") }
+
     /// 360Giving identifier prefix: ids are `360G-<prefix>-<grant reference>`.
     public var giving360Prefix: String = "icld"
     /// The moment written into generated-datetime fields (fixed in tests for byte-stable output).

@@ -37,8 +37,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "SIE: the object dimension for the grant reference.") var dimension: Int = 6
         @Option(name: .customLong("funder-name"), help: "The funder's name (SIE #FNAMN, IATI reporting org).") var funderName: String = "ICLD"
         @Option(name: .customLong("funder-org-number"), help: "The funder's organisationsnummer (SIE #ORGNR).") var funderOrgNumber: String?
-        @Option(name: .customLong("reporting-org-ref"), help: "IATI: the reporting organisation's identifier.") var reportingOrgRef: String = "SE-0"
-        @Option(name: .customLong("reporting-org-type"), help: "IATI: the reporting organisation's type code.") var reportingOrgType: String = "10"
+        @Option(name: .customLong("reporting-org-ref"), help: "IATI: the reporting organisation (default: the funder when --funder-org-number is given, else SE-0).") var reportingOrgRef: String?
+        @Option(name: .customLong("reporting-org-type"), help: "IATI: the reporting organisation's type code.") var reportingOrgType: String?
 
         func validate() throws {
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
@@ -58,7 +58,7 @@ struct ReportCommand: AsyncParsableCommand {
             options.dimension = dimension
             options.funderName = funderName
             options.funderOrgNumber = funderOrgNumber
-            options.reportingOrgRef = reportingOrgRef
+            options.reportingOrgRefOverride = reportingOrgRef
             options.reportingOrgType = reportingOrgType
             let filter = ReportFilter(programme: programme, round: round, from: from, to: to, dateField: dateField, status: status)
             let options2 = options

@@ -1,0 +1,239 @@
+import Foundation
+import Grants
+import PGClient
+import TestSupport
+import Testing
+
+/// Collects an export in memory (tests only; real exports stream to a file or stdout).
+func export(_ service: GrantsService, _ format: DisbursementFormat, filter: ReportFilter = ReportFilter(), options: ExportOptions = fixedOptions) async throws -> Data {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)").path
+    let output = try ReportOutput.file(at: path)
+    try await service.reports.disbursements(filter, format: format, options: options, to: output)
+    try output.commit()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try Data(contentsOf: URL(fileURLWithPath: path))
+}
+
+let fixedOptions: ExportOptions = {
+    var options = ExportOptions()
+    options.generatedAt = Date(timeIntervalSince1970: 1_700_000_000)
+    options.funderOrgNumber = "212000-0142"
+    return options
+}()
+
+/// A round with one paid, one reversed, one attested, one cancelled and one scheduled disbursement.
+func recordPayments(_ service: GrantsService) async throws {
+    var manifest = sampleManifest(count: 2)
+    manifest.grants[0].applicant = NewOrganisation(name: "Växjö kommun", country: "SE", orgNumber: try OrganisationNumber("212000-0662"), kind: .municipality)
+    manifest.grants[0].title = "=cmd|' /C calc'!A0 \"Dialog\", Växjö; Kisumu"
+    manifest.grants[1].applicant = NewOrganisation(name: "Region Gotland", country: "SE", kind: .region)
+    manifest.grants[1].partners = [NewOrganisation(name: "@Lusaka — Čech ŝ €", country: "ZM")]
+    try await service.rounds.record(manifest, actor: "anna")
+    let rows = try await service.disbursements.list()
+    for d in rows { try await service.disbursements.attest(d.id, actor: "bertil") }
+    try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "+46 BG 5050-1055", actor: "bertil")
+    try await service.disbursements.pay(rows[1].id, paidOn: day("2022-02-02"), paymentReference: "P-2", actor: "bertil")
+    try await service.disbursements.reverse(rows[1].id, on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+    try await service.disbursements.cancel(rows[2].id, reason: "Shortened", actor: "anna")
+    try await service.disbursements.schedule("KP-2", amount: sek("1 000"), dueOn: day("2023-06-01"), actor: "anna")
+}
+
+@Suite("Finance exports")
+struct ReportTests {
+    @Test func csvHeaderAndRowsExactly() async throws {
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let csv = String(decoding: try await export(service, .csv), as: UTF8.self)
+            let lines = csv.components(separatedBy: "\r\n")
+            #expect(lines[0] == "disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference")
+            #expect(lines.last == "", "ends with CRLF")
+            #expect(lines.count == 1 + 6 + 1)
+            #expect(lines[1] == "1,Kommunala partnerskap,2021:2,KP-1,Växjö kommun,212000-0662,Partner County 1|Ward 0,KE|ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-01,paid,250000.00,SEK,'+46 BG 5050-1055")
+            #expect(lines[2] == "3,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-02,paid,250000.00,SEK,P-2")
+            #expect(lines[3] == "5,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-02-10,2022-02-10,reversal,-250000.00,SEK,P-2")
+            #expect(lines[4].hasSuffix(",2023-01-31,,cancelled,250000.00,SEK,"))
+            #expect(lines[6].hasSuffix(",2023-06-01,,scheduled,1000.00,SEK,"))
+            // The same data gives the same bytes.
+            #expect(try await export(service, .csv) == Data(csv.utf8))
+        }
+    }
+
+    @Test func excelVariantBytes() async throws {
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let bytes = try await export(service, .csvExcel)
+            #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+            let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n")
+            #expect(lines[0].hasPrefix("disbursement_id;programme;round;"))
+            #expect(lines[1].contains(";paid;250000,00;SEK;'+46 BG 5050-1055"), "\(lines[1])")
+            #expect(lines[3].contains(";reversal;-250000,00;SEK;"))
+            #expect(!text.contains("\u{2212}"))
+        }
+    }
+
+    @Test func jsonRoundTripsAndMatchesTheCSV() async throws {
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let json = try await export(service, .json)
+            let rows = try #require(try JSONSerialization.jsonObject(with: json) as? [[String: Any]])
+            #expect(rows.count == 6)
+            #expect(Set(rows[0].keys) == Set(DisbursementRow.columns))
+            #expect(rows[0]["amount"] as? String == "250000.00")
+            #expect(rows[0]["payment_reference"] as? String == "+46 BG 5050-1055", "JSON carries values verbatim")
+            #expect(rows[4]["paid_on"] is NSNull)
+            #expect(rows[2]["status"] as? String == "reversal")
+            let empty = try await export(service, .json, filter: ReportFilter(round: "none"))
+            #expect(try JSONSerialization.jsonObject(with: empty) as? [Any] != nil)
+        }
+    }
+
+    @Test func sieReparsedByAnIndependentReader() async throws {
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let bytes = try await export(service, .sie)
+            let file = try SIEReader(bytes)
+            #expect(file.records.first?.label == "#FLAGGA")
+            #expect(file.records.dropFirst().first?.label == "#KSUMMA")
+            #expect(file.checksumVerified)
+            #expect(file.value("#FORMAT") == ["PC8"])
+            #expect(file.value("#SIETYP") == ["4"])
+            #expect(file.value("#FNAMN") == ["ICLD"])
+            #expect(file.value("#ORGNR") == ["212000-0142"])
+            #expect(file.vouchers.count == 3, "paid, paid, reversal")
+            for voucher in file.vouchers { #expect(voucher.sum == 0, "balanced") }
+            #expect(file.vouchers.map(\.lines.first?.amount) == [25_000_000, 25_000_000, -25_000_000])
+            #expect(file.vouchers[0].lines[0].objects == ["6", "KP-1"])
+            #expect(file.records.contains { $0.label == "#OBJEKT" && $0.fields == ["6", "KP-1", "=cmd|' /C calc'!A0 \"Dialog\", Växjö; Kisumu"] })
+            // CP437 bytes: Växjö's ä and ö are 0x84 and 0x94; the € and Č are transliterated, nothing is UTF-8.
+            #expect(bytes.contains(0x84) && bytes.contains(0x94))
+            #expect(!bytes.contains(0xC3))
+            #expect(file.text.contains("Region Gotland"))
+            for forbidden in ["#IB", "#UB", "#RES", "#PSALDO", "#PBUDGET"] { #expect(!file.records.contains { $0.label == forbidden }) }
+        }
+    }
+
+    @Test func iatiValidatesAgainstTheOfficialSchema() async throws {
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/standards/iati-2.03/iati-activities-schema.xsd").standardized
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let xml = try await export(service, .iati)
+            let text = String(decoding: xml, as: UTF8.self)
+            #expect(text.contains("<iati-identifier>SE-ON-2120000142-KP-1</iati-identifier>"))
+            #expect(text.contains("<participating-org role=\"4\" ref=\"SE-ON-2120000662\" type=\"11\">"))
+            #expect(text.contains("<recipient-country code=\"KE\" percentage=\"50.00\"/>"))
+            #expect(text.contains("<transaction-type code=\"3\"/>"))
+            #expect(text.contains("&quot;Dialog&quot;"))
+            guard FileManager.default.fileExists(atPath: schema.path) else { return }
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("iati-\(UUID().uuidString).xml")
+            try xml.write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let result = try runTool(["xmllint", "--nonet", "--noout", "--schema", schema.path, file.path])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("validates"), "\(result.output)")
+        }
+    }
+
+    @Test func giving360HasTheRequiredFields() async throws {
+        try await TestGrants.withService { service, _ in
+            try await recordPayments(service)
+            let json = try await export(service, .giving360)
+            let document = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+            let grants = try #require(document["grants"] as? [[String: Any]])
+            #expect(grants.count == 2)
+            for grant in grants {
+                for key in ["id", "title", "description", "currency", "amountAwarded", "awardDate", "recipientOrganization", "fundingOrganization"] {
+                    #expect(grant[key] != nil, "\(key)")
+                }
+                #expect((grant["id"] as? String)?.hasPrefix("360G-") == true)
+                let transactions = grant["disbursementTransaction"] as? [[String: Any]] ?? []
+                let sum = transactions.compactMap { ($0["value"] as? NSNumber)?.decimalValue }.reduce(Decimal(0), +)
+                #expect((grant["amountDisbursed"] as? NSNumber)?.decimalValue == sum)
+            }
+            #expect((grants[0]["recipientOrganization"] as? [[String: Any]])?.first?["id"] as? String == "SE-ON-2120000662")
+        }
+    }
+
+    @Test func roundTotalsReconcileWithTheExportsToTheOre() async throws {
+        try await TestGrants.withService(poolSize: 4) { service, _ in
+            var random = SeededGenerator(state: 42)
+            var manifest = sampleManifest(budget: "100 000 000", count: 40)
+            for i in manifest.grants.indices {
+                let amount = Int64.random(in: 1_000_00...2_000_000_00, using: &random)
+                manifest.grants[i].amount = Money(minorUnits: amount, currency: .sek)
+                manifest.grants[i].requested = manifest.grants[i].amount
+                manifest.grants[i].tranches = [Tranche(dueOn: day("2022-03-01"), amount: Money(minorUnits: amount / 3, currency: .sek)),
+                                               Tranche(dueOn: day("2023-03-01"), amount: Money(minorUnits: amount - amount / 3, currency: .sek))]
+            }
+            try await service.rounds.record(manifest, actor: "anna")
+            for d in try await service.disbursements.list() where Bool.random(using: &random) {
+                try await service.disbursements.attest(d.id, actor: "bertil")
+                try await service.disbursements.pay(d.id, paidOn: day("2022-04-01"), paymentReference: "P\(d.id)", actor: "bertil")
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    try await service.disbursements.reverse(d.id, on: day("2022-05-01"), reason: "r", actor: "cecilia")
+                }
+            }
+            let report = try await service.reports.round("2021:2")
+            let filter = ReportFilter(round: "2021:2")
+            // CSV: paid and reversal rows add up to what was disbursed.
+            let csv = String(decoding: try await export(service, .csv, filter: filter), as: UTF8.self)
+            var csvDisbursed: Int64 = 0
+            for line in csv.components(separatedBy: "\r\n").dropFirst() where !line.isEmpty {
+                let cells = line.components(separatedBy: ",")
+                if cells[11] == "paid" || cells[11] == "reversal" { csvDisbursed += try AmountParser.signed(cells[12]) }
+            }
+            #expect(csvDisbursed == report.disbursed.minorUnits)
+            // SIE: the expense account's bookings add up to the same.
+            let sie = try SIEReader(try await export(service, .sie, filter: filter))
+            #expect(sie.vouchers.flatMap(\.lines).filter { $0.account == "4980" }.map(\.amount).reduce(0, +) == report.disbursed.minorUnits)
+            // 360Giving: awarded and disbursed per grant add up to the round's.
+            // Read from the text: JSONSerialization would turn the decimals into binary floating point.
+            let giving = String(decoding: try await export(service, .giving360, filter: filter), as: UTF8.self)
+            func total(_ key: String) throws -> Int64 {
+                try giving.matches(of: try Regex("\"\(key)\": (-?[0-9.]+)")).map { try AmountParser.signed(String($0.output[1].substring ?? "")) }.reduce(0, +)
+            }
+            let awarded = try total("amountAwarded")
+            let disbursed = try total("amountDisbursed")
+            #expect(giving.hasPrefix("{\n  \"grants\": ["))
+            #expect(awarded == report.awarded.minorUnits)
+            #expect(disbursed == report.disbursed.minorUnits)
+            // IATI: commitments add up to the awards.
+            let iati = String(decoding: try await export(service, .iati, filter: filter), as: UTF8.self)
+            let commitments = iati.components(separatedBy: "<transaction-type code=\"2\"/>").dropFirst().compactMap { chunk -> Int64? in
+                guard let value = chunk.components(separatedBy: "\">").dropFirst(1).first?.components(separatedBy: "</value>").first else { return nil }
+                return try? AmountParser.signed(value)
+            }
+            #expect(commitments.reduce(0, +) == report.awarded.minorUnits)
+            #expect(report.remaining.minorUnits == report.budget.minorUnits - report.awarded.minorUnits)
+        }
+    }
+}
+
+extension AmountParser {
+    /// A plain decimal with an optional minus, as the exports write them (test helper).
+    static func signed(_ text: String) throws -> Int64 {
+        if text.hasPrefix("-") { return -(try parse(String(text.dropFirst()))) }
+        if text == "0" || text == "0.00" { return 0 }
+        return try parse(text)
+    }
+}
+
+/// Runs a tool found on PATH, waiting with waitpid (see CLI.run for why not Foundation's Process).
+func runTool(_ argv: [String]) throws -> (status: Int32, output: String) {
+    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)").path
+    defer { unlink(capture) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, capture, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let cArguments = argv.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArguments, environ)
+    guard spawned == 0 else { return (127, "\(argv[0]) not found: install it (xmllint: apt-get install libxml2-utils)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7F == 0 ? (status >> 8) & 0xFF : 128, (try? String(contentsOfFile: capture, encoding: .utf8)) ?? "")
+}
