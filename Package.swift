@@ -35,6 +35,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Workloads for Scripts/bench that need the library itself (not part of the product).
+        .executableTarget(
+            name: "grants-bench",
+            dependencies: ["Grants", "PGClient", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "grants-admin",
             dependencies: [

@@ -250,12 +250,8 @@ public struct Applications: Sendable {
         case 1:
             let application = try decode(rows[0])
             guard lock else { return application }
-            // Parents first: the round, then the application (the fixed lock order of every write).
-            try connection.execute(
-                """
-                SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.application WHERE id = \(application.id))
-                FOR UPDATE
-                """)
+            // The application alone: an approval's award reaches the round row through the grant trigger,
+            // which takes the round's lock as late as possible, so concurrent approvals queue only briefly.
             try connection.execute("SELECT 1 FROM grants.application WHERE id = \(application.id) FOR UPDATE")
             return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(application.id)")[0])
         default:

@@ -36,7 +36,33 @@ public struct Approvals: Sendable {
         if let decisionRef, decisionRef.count > 1000 {
             throw GrantsError.invalidInput([Problem("--decision-ref", "must be at most 1000 characters")])
         }
-        return try await service.write { connection in
+        for _ in 0..<3 {
+            do {
+                return try await approveOnce(reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
+            } catch let race as BudgetRace {
+                // The round's CHECK refused the award: say by how much, from the totals as they are now.
+                let round = try await service.rounds.get(race.round, programme: race.programme)
+                let excess = round.awarded.minorUnits &+ amount.minorUnits &- round.budget.minorUnits
+                if excess > 0 {
+                    throw GrantsError.budgetExceeded(
+                        round: round.name, budget: round.budget, awarded: round.awarded, excess: Money(minorUnits: excess, currency: round.currency))
+                }
+                // Another award was rolled back meanwhile and this one fits now: try again.
+            }
+        }
+        throw GrantsError.refused("the round's budget kept changing; try again")
+    }
+
+    /// Thrown inside the transaction when the round's budget CHECK fires, and turned into a typed error after it.
+    struct BudgetRace: Error {
+        let round: String
+        let programme: String
+    }
+
+    private func approveOnce(
+        _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?, actor: String
+    ) async throws -> Grant {
+        try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
                 approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
@@ -49,6 +75,8 @@ public struct Approvals: Sendable {
             guard amount.currency == round.currency else {
                 throw GrantsError.invalidInput([Problem("--amount", "the round is in \(round.currency)")])
             }
+            // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
+            // round row is what holds under concurrency.
             try Self.checkBudget(round, adding: amount)
             try connection.execute(
                 """
@@ -56,14 +84,18 @@ public struct Approvals: Sendable {
                 VALUES (\(application.id), 'approved', \(amount.minorUnits), \(decidedOn), \(decisionRef), \(actor))
                 """)
             try connection.execute("UPDATE grants.application SET status = 'approved' WHERE id = \(application.id)")
-            try connection.execute(
-                """
-                INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                    starts_on, original_ends_on, ends_on)
-                SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
-                       starts_on, ends_on, ends_on
-                FROM grants.application WHERE id = \(application.id)
-                """)
+            do {
+                try connection.execute(
+                    """
+                    INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
+                        starts_on, original_ends_on, ends_on)
+                    SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
+                           starts_on, ends_on, ends_on
+                    FROM grants.application WHERE id = \(application.id)
+                    """)
+            } catch let error as PGError where error.constraint == "round_within_budget" {
+                throw BudgetRace(round: round.name, programme: round.programme)
+            }
             try AuditLog.record(
                 connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
                 details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])

@@ -59,7 +59,8 @@ public struct Disbursements: Sendable {
             if let key = idempotencyKey, let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request) {
                 return try Self.resolve(connection, id: Int64(earlier) ?? -1)
             }
-            let grant = try Grants.resolve(connection, reference: reference, programme: programme, lock: true)
+            // Only the grant is locked: scheduling never moves the round's totals.
+            let grant = try Grants.resolve(connection, reference: reference, programme: programme, lock: .grant)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             guard amount.currency == grant.amount.currency else {
                 throw GrantsError.invalidInput([Problem("--amount", "the grant is in \(grant.amount.currency)")])
@@ -173,7 +174,7 @@ public struct Disbursements: Sendable {
             if let paidOn = original.paidOn, date < paidOn {
                 throw GrantsError.invalidInput([Problem("--on", "\(date) is before the payment on \(paidOn)")])
             }
-            let grant = try Grants.resolve(connection, reference: original.grantReference, programme: original.programme, lock: true)
+            let grant = try Grants.resolve(connection, reference: original.grantReference, programme: original.programme)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: grant.reference) }
             let reversalID = try connection.query(
                 """
@@ -232,16 +233,17 @@ public struct Disbursements: Sendable {
             paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"))
     }
 
-    /// An ID argument. With `lock`, the round, the grant and then the disbursement are locked, in that order.
+    /// An ID argument. With `lock`, the grant and then the disbursement are locked, in that order (the
+    /// fixed order of every write: round, grant, disbursement; disbursements never move the round's totals).
     static func resolve(_ connection: PGConnection, id: Int64, lock: Bool = false) throws -> Disbursement {
         if lock {
-            guard let row = try connection.query(
-                "SELECT g.round_id, g.id FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id WHERE d.id = \(id)"
-            ).first else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
-            let (roundID, grantID) = try row.decode((Int64, Int64).self)
-            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
-            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grantID) FOR UPDATE")
-            try connection.execute("SELECT 1 FROM grants.disbursement WHERE id = \(id) FOR UPDATE")
+            let locked = try connection.query(
+                """
+                SELECT d.id FROM grants.grant g JOIN grants.disbursement d ON d.grant_id = g.id
+                WHERE g.id = (SELECT grant_id FROM grants.disbursement WHERE id = \(id)) AND d.id = \(id)
+                FOR UPDATE OF g, d
+                """)
+            guard !locked.isEmpty else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
         }
         guard let row = try connection.query("\(unsafeRaw: select) WHERE d.id = \(id)").first else {
             throw GrantsError.notFound(entity: "disbursement", key: String(id))

@@ -103,7 +103,7 @@ public struct Grants: Sendable {
         }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
+            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             if let change = amountChange {
                 guard change.currency == grant.amount.currency else {
@@ -139,7 +139,7 @@ public struct Grants: Sendable {
     public func close(_ reference: String, programme: String? = nil, on date: CalendarDate = .today, actor: String) async throws -> Grant {
         try validateActor(actor)
         return try await service.write { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
+            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
             try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
             let pending = try connection.query(
                 "SELECT count(*) FROM grants.disbursement WHERE grant_id = \(grant.id) AND status IN ('scheduled', 'attested')"
@@ -211,17 +211,23 @@ public struct Grants: Sendable {
             closedOn: try row.decode(column: "closed_on"))
     }
 
-    /// A REF argument. With `lock`, the round and then the grant are locked (the fixed order of every write).
-    static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Bool = false) throws -> Grant {
+    /// Which rows a write locks before it reads: `.round` (round, then grant, for changes to the award) or
+    /// `.grant` (the grant alone, for disbursements). Always in that order, so writers never deadlock.
+    enum Lock { case none, grant, round }
+
+    /// A REF argument, locked as `lock` says.
+    static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
         let rows = try connection.query(
             "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
         switch rows.count {
         case 0: throw GrantsError.notFound(entity: "grant", key: reference)
         case 1:
             let grant = try decode(rows[0])
-            guard lock else { return grant }
-            try connection.execute(
-                "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE")
+            guard lock != .none else { return grant }
+            if lock == .round {
+                try connection.execute(
+                    "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE")
+            }
             try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grant.id) FOR UPDATE")
             return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(grant.id)")[0])
         default:

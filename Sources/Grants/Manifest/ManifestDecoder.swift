@@ -98,13 +98,14 @@ struct MappingReader {
         return value
     }
 
-    func checkText(_ text: String, at location: String, maxLength: Int) -> String? {
-        if text.count > maxLength {
-            log.add(location, "is \(text.count) characters; the limit is \(maxLength)")
+    func checkText(_ text: String, at location: @autoclosure () -> String, maxLength: Int) -> String? {
+        // utf8.count bounds the character count from above, so the exact count is only taken near the limit.
+        if text.utf8.count > maxLength, text.count > maxLength {
+            log.add(location(), "is \(text.count) characters; the limit is \(maxLength)")
             return nil
         }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
-            log.add(location, "holds a control character")
+            log.add(location(), "holds a control character")
             return nil
         }
         return text

@@ -29,7 +29,9 @@ indirect enum ManifestNode: Sendable {
     static func parse(_ text: String) throws(GrantsError) -> ManifestNode {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // The basic resolver: a manifest's scalars are all text to us, so Yams' regex-based tag resolution
+            // (dates, numbers, booleans) would only cost time.
+            node = try Yams.compose(yaml: text, Resolver.basic)
         } catch let error as YamlError {
             throw .invalidInput([Problem(yamlLocation(error), "not valid YAML or JSON: \(yamlMessage(error))")])
         } catch {
@@ -37,7 +39,7 @@ indirect enum ManifestNode: Sendable {
         }
         guard let node else { throw .invalidInput([Problem("", "the file is empty")]) }
         var seen = Set<NodePosition>()
-        return try convert(node, depth: 0, path: "", seen: &seen)
+        return try convert(node, depth: 0, seen: &seen)
     }
 
     /// Where a node starts. The composer resolves an alias to the very node its anchor marks, so a position
@@ -48,7 +50,8 @@ indirect enum ManifestNode: Sendable {
         let column: Int
     }
 
-    private static func convert(_ node: Node, depth: Int, path: String, seen: inout Set<NodePosition>) throws(GrantsError) -> ManifestNode {
+    /// Errors here name the line: building a path string for every node would cost more than the walk.
+    private static func convert(_ node: Node, depth: Int, seen: inout Set<NodePosition>) throws(GrantsError) -> ManifestNode {
         let line = node.mark.map { $0.line }
         if let mark = node.mark {
             let kind: UInt8? = switch node {
@@ -58,11 +61,11 @@ indirect enum ManifestNode: Sendable {
             case .alias: 3
             }
             if let kind, !seen.insert(NodePosition(kind: kind, line: mark.line, column: mark.column)).inserted {
-                throw .invalidInput([Problem(path.isEmpty ? "line \(mark.line)" : "\(path) (line \(mark.line))", "YAML anchors and aliases are not accepted")])
+                throw .invalidInput([Problem("line \(mark.line)", "YAML anchors and aliases are not accepted")])
             }
         }
         guard depth < ManifestLimits.maximumDepth else {
-            throw .invalidInput([Problem(path, "nested deeper than \(ManifestLimits.maximumDepth) levels")])
+            throw .invalidInput([Problem("line \(line ?? 0)", "nested deeper than \(ManifestLimits.maximumDepth) levels")])
         }
         switch node {
         case .scalar(let scalar):
@@ -75,21 +78,20 @@ indirect enum ManifestNode: Sendable {
             pairs.reserveCapacity(mapping.count)
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
-                    throw .invalidInput([Problem(path, "a mapping key must be text")])
+                    throw .invalidInput([Problem("line \(line ?? 0)", "a mapping key must be text")])
                 }
-                let child = path.isEmpty ? keyScalar.string : "\(path).\(keyScalar.string)"
-                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, path: child, seen: &seen)))
+                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, seen: &seen)))
             }
             return .mapping(pairs, line: line)
         case .sequence(let sequence):
             var items: [ManifestNode] = []
             items.reserveCapacity(sequence.count)
-            for (index, item) in sequence.enumerated() {
-                items.append(try convert(item, depth: depth + 1, path: "\(path)[\(index)]", seen: &seen))
+            for item in sequence {
+                items.append(try convert(item, depth: depth + 1, seen: &seen))
             }
             return .sequence(items, line: line)
         case .alias:
-            throw .invalidInput([Problem(path, "YAML anchors and aliases are not accepted")])
+            throw .invalidInput([Problem("line \(line ?? 0)", "YAML anchors and aliases are not accepted")])
         }
     }
 

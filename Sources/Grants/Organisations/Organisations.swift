@@ -35,13 +35,13 @@ public struct NewOrganisation: Sendable, Equatable, Hashable {
         var problems: [Problem] = []
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || name.count > 1000 { problems.append(Problem(prefix + "name", "must be 1 to 1000 characters")) }
-        if country.wholeMatch(of: /[A-Z]{2}/) == nil {
+        if !(country.utf8.count == 2 && country.utf8.allSatisfy { $0 >= 65 && $0 <= 90 }) {
             problems.append(Problem(prefix + "country", "must be an ISO 3166-1 code of two capital letters, e.g. SE, KE"))
         }
         if orgNumber != nil && country != "SE" {
             problems.append(Problem(prefix + "org_number", "an organisationsnummer belongs to a Swedish organisation (country SE)"))
         }
-        if let code = municipalityCode, code.wholeMatch(of: /[0-9]{2}([0-9]{2})?/) == nil {
+        if let code = municipalityCode, !((code.utf8.count == 2 || code.utf8.count == 4) && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }) {
             problems.append(Problem(prefix + "municipality_code", "must be a 4-digit kommunkod or a 2-digit länskod"))
         }
         return problems

@@ -1,0 +1,160 @@
+import Foundation
+import Grants
+import PGClient
+import Yams
+
+// Workloads for Scripts/bench:
+//   grants-bench manifest N FILE            a round manifest of N grants (2 partners, 2 themes, 3 tranches each)
+//   grants-bench copy-data N DIR            the same rows as CSV files for psql's COPY, and as INSERT statements
+//   grants-bench concurrent URL TASKS OPS   approvals and disbursements from TASKS concurrent tasks
+// Names are Swedish-shaped (å ä ö) and generated from a fixed seed, so every run loads the same data.
+
+struct Generator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+let places = ["Växjö", "Älmhult", "Öckerö", "Jönköping", "Lidköping", "Umeå", "Kalix", "Dorotea", "Piteå", "Strängnäs", "Borås", "Norrköping"]
+let partners = [("Kisumu County", "KE"), ("Lusaka City Council", "ZM"), ("Bulawayo City Council", "ZW"), ("Zomba City Council", "MW"), ("Iringa Municipal Council", "TZ")]
+let themes = ["citizen-dialogue", "youth-participation", "women-in-politics", "equal-health-care"]
+
+struct Row {
+    let reference: String, applicant: String, partners: [(String, String)], themes: [String], amount: Int64, tranches: [Int64]
+}
+
+func rows(_ count: Int) -> [Row] {
+    var random = Generator(state: 2021)
+    return (0..<count).map { i in
+        let amount = Int64.random(in: 30_000...90_000, using: &random) * 1000
+        let third = amount / 3
+        return Row(
+            reference: "KP-B-\(i + 1)", applicant: "\(places[i % places.count]) kommun \(i / places.count)",
+            partners: [partners[i % partners.count], (partners[(i + 2) % partners.count].0 + " \(i % 97)", partners[(i + 2) % partners.count].1)],
+            themes: [themes[i % 4], themes[(i + 1) % 4]], amount: amount, tranches: [third, third, amount - 2 * third])
+    }
+}
+
+func money(_ minor: Int64) -> String { Money(minorUnits: minor, currency: .sek).plain }
+
+func writeManifest(_ count: Int, to path: String) throws {
+    var out = "programme: Bench\nround: {name: \"B-\(count)\", budget: \"\(money(Int64(count) * 100_000_000))\", decided_on: 2021-12-01}\nthemes:\n"
+    for code in themes { out += "  - {code: \(code), name_sv: \"Tema \(code)\", name_en: \"Theme \(code)\", dac_sector: \"15150\"}\n" }
+    out += "grants:\n"
+    for row in rows(count) {
+        out += "  - reference: \(row.reference)\n    title: \"Partnerskap \(row.applicant)\"\n"
+        out += "    applicant: {name: \"\(row.applicant)\", kind: municipality}\n    partners:\n"
+        for p in row.partners { out += "      - {name: \"\(p.0)\", country: \(p.1)}\n" }
+        out += "    themes: [\(row.themes.joined(separator: ", "))]\n    amount: \"\(money(row.amount))\"\n"
+        out += "    period: {start: 2022-01-01, end: 2024-12-31}\n    tranches:\n"
+        for (n, t) in row.tranches.enumerated() { out += "      - {due: 202\(2 + n)-01-31, amount: \"\(money(t))\"}\n" }
+    }
+    try out.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// The manifest's rows as two CSV files (grants, tranches) and as one INSERT per row.
+func writeCopyData(_ count: Int, to folder: String) throws {
+    var grants = "", tranches = "", inserts = ""
+    func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
+    for row in rows(count) {
+        let partnerNames = row.partners.map(\.0).joined(separator: "|"), countries = row.partners.map(\.1).joined(separator: "|")
+        grants += "\(row.reference),\"Partnerskap \(row.applicant)\",\(row.applicant),\(partnerNames),\(countries),\(row.themes.joined(separator: "|")),\(money(row.amount)),2022-01-01,2024-12-31\n"
+        inserts += "INSERT INTO bench_grant VALUES (\(q(row.reference)), \(q("Partnerskap " + row.applicant)), \(q(row.applicant)), \(q(partnerNames)), \(q(countries)), \(q(row.themes.joined(separator: "|"))), \(money(row.amount)), '2022-01-01', '2024-12-31');\n"
+        for (n, t) in row.tranches.enumerated() {
+            tranches += "\(row.reference),\(n + 1),202\(2 + n)-01-31,\(money(t))\n"
+            inserts += "INSERT INTO bench_tranche VALUES (\(q(row.reference)), \(n + 1), '202\(2 + n)-01-31', \(money(t)));\n"
+        }
+    }
+    try grants.write(toFile: folder + "/grants.csv", atomically: true, encoding: .utf8)
+    try tranches.write(toFile: folder + "/tranches.csv", atomically: true, encoding: .utf8)
+    try inserts.write(toFile: folder + "/inserts.sql", atomically: true, encoding: .utf8)
+}
+
+/// TASKS concurrent tasks, each approving applications and scheduling a disbursement on each grant.
+func concurrent(url: String, tasks: Int, operations: Int) async throws {
+    let service = GrantsService(configuration: GrantsConfiguration(database: try PGConfiguration(url: url), poolSize: min(tasks, 16)))
+    try await service.migrate()
+    let round = "C-\(tasks)-\(UUID().uuidString.prefix(6))"
+    try await service.themes.add(Theme(code: "citizen-dialogue", nameSv: "Medborgardialog", nameEn: "Citizen dialogue"), actor: "bench")
+    try await service.organisations.add(NewOrganisation(name: "Växjö kommun", country: "SE", kind: .municipality), actor: "bench")
+    try await service.organisations.add(NewOrganisation(name: "Kisumu County", country: "KE"), actor: "bench")
+    let perTask = operations / tasks
+    let budget = Int64(tasks * perTask) * 1_000_00 - 5_000_00   // a few approvals must be refused at the end
+    try await service.rounds.create(NewRound(programme: "Bench", name: round, budget: Money(minorUnits: budget, currency: .sek)), actor: "bench")
+    for t in 0..<tasks {
+        for i in 0..<perTask {
+            try await service.applications.submit(NewApplication(
+                round: round, reference: "\(round)-\(t)-\(i)", applicant: "Växjö kommun", partners: ["Kisumu County"], themes: ["citizen-dialogue"],
+                requested: Money(minorUnits: 1_000_00, currency: .sek), startsOn: try CalendarDate("2022-01-01"), endsOn: try CalendarDate("2022-12-31")), actor: "bench")
+        }
+    }
+    let started = ContinuousClock.now
+    let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        for t in 0..<tasks {
+            group.addTask {
+                var times: [Double] = []
+                for i in 0..<perTask {
+                    let reference = "\(round)-\(t)-\(i)"
+                    let a = ContinuousClock.now
+                    do {
+                        try await service.approvals.approve(reference, amount: Money(minorUnits: 1_000_00, currency: .sek), decidedOn: try CalendarDate("2021-12-01"), actor: "bench")
+                        times.append((ContinuousClock.now - a).seconds)
+                        let b = ContinuousClock.now
+                        try await service.disbursements.schedule(reference, amount: Money(minorUnits: 1_000_00, currency: .sek), dueOn: try CalendarDate("2022-01-31"), actor: "bench")
+                        times.append((ContinuousClock.now - b).seconds)
+                    } catch GrantsError.budgetExceeded {
+                        times.append((ContinuousClock.now - a).seconds)
+                    }
+                }
+                return times
+            }
+        }
+        return try await group.reduce(into: [Double]()) { $0 += $1 }
+    }
+    let elapsed = (ContinuousClock.now - started).seconds
+    let summary = try await service.rounds.get(round)
+    let violations = summary.awarded > summary.budget ? 1 : 0
+    let grants = try await service.grants.list(round: round)
+    let overAward = grants.filter { $0.committed > $0.amount }.count
+    let sorted = latencies.sorted()
+    func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
+    print(String(format: "{\"tasks\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"violations\": %d}",
+                 tasks, sorted.count, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99), violations + overAward))
+    await service.close()
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+let arguments = CommandLine.arguments
+do {
+    switch arguments.dropFirst().first {
+    case "manifest": try writeManifest(Int(arguments[2]) ?? 10_000, to: arguments[3])
+    case "copy-data": try writeCopyData(Int(arguments[2]) ?? 10_000, to: arguments[3])
+    case "parse":
+        let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+        let started = ContinuousClock.now
+        let manifest = try RoundManifest.parse(data, fileName: arguments[2])
+        print("parsed \(manifest.grants.count) grants in \(ContinuousClock.now - started)")
+        let text = String(decoding: data, as: UTF8.self)
+        let composeStart = ContinuousClock.now
+        _ = try Yams.compose(yaml: text)
+        print("Yams.compose alone: \(ContinuousClock.now - composeStart)")
+        let basic = ContinuousClock.now
+        _ = try Yams.compose(yaml: text, Resolver.basic)
+        print("Yams.compose with the basic resolver: \(ContinuousClock.now - basic)")
+    case "concurrent": try await concurrent(url: arguments[2], tasks: Int(arguments[3]) ?? 4, operations: Int(arguments[4]) ?? 400)
+    default:
+        FileHandle.standardError.write(Data("usage: grants-bench manifest N FILE | copy-data N DIR | concurrent URL TASKS OPS\n".utf8))
+        exit(64)
+    }
+} catch {
+    FileHandle.standardError.write(Data("grants-bench: \(error)\n".utf8))
+    exit(70)
+}
