@@ -62,12 +62,12 @@ public struct Approvals: Sendable {
     private func approveOnce(
         _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?, actor: String
     ) async throws -> Grant {
-        try await service.write { connection in
+        let recordedIn: String = try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
                 approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
             {
-                return try Grants.resolve(connection, reference: reference, programme: application.programme)
+                return application.programme
             }
             try application.status.checkTransition(to: .approved, entity: "application", key: reference)
             let round = try Rounds.resolve(connection, name: application.round, programme: application.programme)
@@ -84,6 +84,10 @@ public struct Approvals: Sendable {
                 VALUES (\(application.id), 'approved', \(amount.minorUnits), \(decidedOn), \(decisionRef), \(actor))
                 """)
             try connection.execute("UPDATE grants.application SET status = 'approved' WHERE id = \(application.id)")
+            try AuditLog.record(
+                connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
+                details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
+            // Last, so the round's row lock (taken by the grant trigger) is held only for this statement and COMMIT.
             do {
                 try connection.execute(
                     """
@@ -96,11 +100,10 @@ public struct Approvals: Sendable {
             } catch let error as PGError where error.constraint == "round_within_budget" {
                 throw BudgetRace(round: round.name, programme: round.programme)
             }
-            try AuditLog.record(
-                connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
-                details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
-            return try Grants.resolve(connection, reference: reference, programme: application.programme)
+            return application.programme
         }
+        // Read after COMMIT: nothing of it needs the round's lock.
+        return try await service.read { try Grants.resolve($0, reference: reference, programme: recordedIn) }
     }
 
     /// Rejects a submitted application, with the reason.
