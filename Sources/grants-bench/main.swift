@@ -20,8 +20,13 @@ struct Generator: RandomNumberGenerator {
     }
 }
 
-let places = ["Växjö", "Älmhult", "Öckerö", "Jönköping", "Lidköping", "Umeå", "Kalix", "Dorotea", "Piteå", "Strängnäs", "Borås", "Norrköping"]
-let partners = [("Kisumu County", "KE"), ("Lusaka City Council", "ZM"), ("Bulawayo City Council", "ZW"), ("Zomba City Council", "MW"), ("Iringa Municipal Council", "TZ")]
+let places = [
+    "Växjö", "Älmhult", "Öckerö", "Jönköping", "Lidköping", "Umeå", "Kalix", "Dorotea", "Piteå", "Strängnäs", "Borås", "Norrköping",
+]
+let partners = [
+    ("Kisumu County", "KE"), ("Lusaka City Council", "ZM"), ("Bulawayo City Council", "ZW"), ("Zomba City Council", "MW"),
+    ("Iringa Municipal Council", "TZ"),
+]
 let themes = ["citizen-dialogue", "youth-participation", "women-in-politics", "equal-health-care"]
 
 struct Row {
@@ -35,7 +40,9 @@ func rows(_ count: Int) -> [Row] {
         let third = amount / 3
         return Row(
             reference: "KP-B-\(i + 1)", applicant: "\(places[i % places.count]) kommun \(i / places.count)",
-            partners: [partners[i % partners.count], (partners[(i + 2) % partners.count].0 + " \(i % 97)", partners[(i + 2) % partners.count].1)],
+            partners: [
+                partners[i % partners.count], (partners[(i + 2) % partners.count].0 + " \(i % 97)", partners[(i + 2) % partners.count].1),
+            ],
             themes: [themes[i % 4], themes[(i + 1) % 4]], amount: amount, tranches: [third, third, amount - 2 * third])
     }
 }
@@ -43,7 +50,8 @@ func rows(_ count: Int) -> [Row] {
 func money(_ minor: Int64) -> String { Money(minorUnits: minor, currency: .sek).plain }
 
 func writeManifest(_ count: Int, to path: String) throws {
-    var out = "programme: Bench\nround: {name: \"B-\(count)\", budget: \"\(money(Int64(count) * 100_000_000))\", decided_on: 2021-12-01}\nthemes:\n"
+    var out =
+        "programme: Bench\nround: {name: \"B-\(count)\", budget: \"\(money(Int64(count) * 100_000_000))\", decided_on: 2021-12-01}\nthemes:\n"
     for code in themes { out += "  - {code: \(code), name_sv: \"Tema \(code)\", name_en: \"Theme \(code)\", dac_sector: \"15150\"}\n" }
     out += "grants:\n"
     for row in rows(count) {
@@ -59,12 +67,17 @@ func writeManifest(_ count: Int, to path: String) throws {
 
 /// The manifest's rows as two CSV files (grants, tranches) and as one INSERT per row.
 func writeCopyData(_ count: Int, to folder: String) throws {
-    var grants = "", tranches = "", inserts = ""
+    var grants = ""
+    var tranches = ""
+    var inserts = ""
     func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
     for row in rows(count) {
-        let partnerNames = row.partners.map(\.0).joined(separator: "|"), countries = row.partners.map(\.1).joined(separator: "|")
-        grants += "\(row.reference),\"Partnerskap \(row.applicant)\",\(row.applicant),\(partnerNames),\(countries),\(row.themes.joined(separator: "|")),\(money(row.amount)),2022-01-01,2024-12-31\n"
-        inserts += "INSERT INTO bench_grant VALUES (\(q(row.reference)), \(q("Partnerskap " + row.applicant)), \(q(row.applicant)), \(q(partnerNames)), \(q(countries)), \(q(row.themes.joined(separator: "|"))), \(money(row.amount)), '2022-01-01', '2024-12-31');\n"
+        let partnerNames = row.partners.map(\.0).joined(separator: "|")
+        let countries = row.partners.map(\.1).joined(separator: "|")
+        grants +=
+            "\(row.reference),\"Partnerskap \(row.applicant)\",\(row.applicant),\(partnerNames),\(countries),\(row.themes.joined(separator: "|")),\(money(row.amount)),2022-01-01,2024-12-31\n"
+        inserts +=
+            "INSERT INTO bench_grant VALUES (\(q(row.reference)), \(q("Partnerskap " + row.applicant)), \(q(row.applicant)), \(q(partnerNames)), \(q(countries)), \(q(row.themes.joined(separator: "|"))), \(money(row.amount)), '2022-01-01', '2024-12-31');\n"
         for (n, t) in row.tranches.enumerated() {
             tranches += "\(row.reference),\(n + 1),202\(2 + n)-01-31,\(money(t))\n"
             inserts += "INSERT INTO bench_tranche VALUES (\(q(row.reference)), \(n + 1), '202\(2 + n)-01-31', \(money(t)));\n"
@@ -84,13 +97,17 @@ func concurrent(url: String, tasks: Int, operations: Int) async throws {
     try await service.organisations.add(NewOrganisation(name: "Växjö kommun", country: "SE", kind: .municipality), actor: "bench")
     try await service.organisations.add(NewOrganisation(name: "Kisumu County", country: "KE"), actor: "bench")
     let perTask = operations / tasks
-    let budget = Int64(tasks * perTask) * 1_000_00 - 5_000_00   // a few approvals must be refused at the end
-    try await service.rounds.create(NewRound(programme: "Bench", name: round, budget: Money(minorUnits: budget, currency: .sek)), actor: "bench")
+    let budget = Int64(tasks * perTask) * 1_000_00 - 5_000_00  // a few approvals must be refused at the end
+    try await service.rounds.create(
+        NewRound(programme: "Bench", name: round, budget: Money(minorUnits: budget, currency: .sek)), actor: "bench")
     for t in 0..<tasks {
         for i in 0..<perTask {
-            try await service.applications.submit(NewApplication(
-                round: round, reference: "\(round)-\(t)-\(i)", applicant: "Växjö kommun", partners: ["Kisumu County"], themes: ["citizen-dialogue"],
-                requested: Money(minorUnits: 1_000_00, currency: .sek), startsOn: try CalendarDate("2022-01-01"), endsOn: try CalendarDate("2022-12-31")), actor: "bench")
+            try await service.applications.submit(
+                NewApplication(
+                    round: round, reference: "\(round)-\(t)-\(i)", applicant: "Växjö kommun", partners: ["Kisumu County"],
+                    themes: ["citizen-dialogue"],
+                    requested: Money(minorUnits: 1_000_00, currency: .sek), startsOn: try CalendarDate("2022-01-01"),
+                    endsOn: try CalendarDate("2022-12-31")), actor: "bench")
         }
     }
     let started = ContinuousClock.now
@@ -102,10 +119,14 @@ func concurrent(url: String, tasks: Int, operations: Int) async throws {
                     let reference = "\(round)-\(t)-\(i)"
                     let a = ContinuousClock.now
                     do {
-                        try await service.approvals.approve(reference, amount: Money(minorUnits: 1_000_00, currency: .sek), decidedOn: try CalendarDate("2021-12-01"), actor: "bench")
+                        try await service.approvals.approve(
+                            reference, amount: Money(minorUnits: 1_000_00, currency: .sek), decidedOn: try CalendarDate("2021-12-01"),
+                            actor: "bench")
                         times.append((ContinuousClock.now - a).seconds)
                         let b = ContinuousClock.now
-                        try await service.disbursements.schedule(reference, amount: Money(minorUnits: 1_000_00, currency: .sek), dueOn: try CalendarDate("2022-01-31"), actor: "bench")
+                        try await service.disbursements.schedule(
+                            reference, amount: Money(minorUnits: 1_000_00, currency: .sek), dueOn: try CalendarDate("2022-01-31"),
+                            actor: "bench")
                         times.append((ContinuousClock.now - b).seconds)
                     } catch GrantsError.budgetExceeded {
                         times.append((ContinuousClock.now - a).seconds)
@@ -123,8 +144,10 @@ func concurrent(url: String, tasks: Int, operations: Int) async throws {
     let overAward = grants.filter { $0.committed > $0.amount }.count
     let sorted = latencies.sorted()
     func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
-    print(String(format: "{\"tasks\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"violations\": %d}",
-                 tasks, sorted.count, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99), violations + overAward))
+    print(
+        String(
+            format: "{\"tasks\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"violations\": %d}",
+            tasks, sorted.count, Double(sorted.count) / elapsed, percentile(0.5), percentile(0.99), violations + overAward))
     await service.close()
 }
 

@@ -63,8 +63,8 @@ struct CLI {
         let argv = ([Self.binary.path] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
         }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, Self.binary.path, &actions, nil, argv, envp)
@@ -88,8 +88,10 @@ struct CLIError: Error {
 func tableCounts(_ configuration: PGConfiguration) throws -> [String: Int64] {
     let connection = try PGConnection(configuration: configuration)
     var counts: [String: Int64] = [:]
-    for table in ["programme", "allocation_round", "organisation", "theme", "application", "application_partner",
-                  "application_theme", "approval", "grant", "grant_amendment", "disbursement", "audit_event", "idempotency_key"] {
+    for table in [
+        "programme", "allocation_round", "organisation", "theme", "application", "application_partner",
+        "application_theme", "approval", "grant", "grant_amendment", "disbursement", "audit_event", "idempotency_key",
+    ] {
         counts[table] = try connection.query("SELECT count(*) FROM grants.\(unsafeRaw: table)")[0].decode(Int64.self, column: 0)
     }
     return counts

@@ -31,7 +31,8 @@ struct RecordCommandTests {
             #expect(json?["grants"] as? Int == 11)
             #expect(json?["by_theme"] != nil && json?["by_country"] != nil && json?["remaining"] as? String == "0.00")
             let announcement = try cli.run(["report", "round", "2021:2", "--format", "announcement-sv"])
-            #expect(announcement.stdout.contains("11 svenska kommuner och regioner får dela på 10 641 000 kronor"), "\(announcement.stdout)")
+            #expect(
+                announcement.stdout.contains("11 svenska kommuner och regioner får dela på 10 641 000 kronor"), "\(announcement.stdout)")
         }
     }
 
@@ -70,7 +71,9 @@ struct RecordCommandTests {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)
             if seed {
-                #expect(try cli.run(["theme", "add", "citizen-dialogue", "--name-sv", "Medborgardialog", "--name-en", "Citizen dialogue"]).status == 0)
+                #expect(
+                    try cli.run(["theme", "add", "citizen-dialogue", "--name-sv", "Medborgardialog", "--name-en", "Citizen dialogue"])
+                        .status == 0)
             }
             let before = try tableCounts(configuration)
             let file = try temporaryFile(name, contents)
@@ -101,28 +104,51 @@ struct RecordCommandTests {
     func variant(_ old: String, _ new: String) -> Data { Data(Self.good.replacingOccurrences(of: old, with: new).utf8) }
 
     @Test func malformedYAML() async throws { try await refuse("bad.yaml", Data("programme: [x\ngrants: {".utf8), place: "line") }
-    @Test func malformedJSON() async throws { try await refuse("bad.json", Data("{\"programme\": \"x\", \"grants\": [}".utf8), place: "line") }
+    @Test func malformedJSON() async throws {
+        try await refuse("bad.json", Data("{\"programme\": \"x\", \"grants\": [}".utf8), place: "line")
+    }
     @Test func malformedCSV() async throws {
-        let csv = "reference,applicant,partners,partner_countries,themes,amount,start,end\nKP-1,\"Växjö kommun,X,KE,citizen-dialogue,100,2022-01-01,2022-12-31\n"
+        let csv =
+            "reference,applicant,partners,partner_countries,themes,amount,start,end\nKP-1,\"Växjö kommun,X,KE,citizen-dialogue,100,2022-01-01,2022-12-31\n"
         try await refuse("bad.csv", Data(csv.utf8), place: "line 2", flags: csvRoundFlags)
     }
-    @Test func missingRequiredKey() async throws { try await refuse("m.yaml", variant("    amount: \"950 000\"\n", ""), place: "grants[0].amount") }
-    @Test func unknownKey() async throws { try await refuse("u.yaml", variant("    themes:", "    theme_s: [x]\n    themes:"), place: "grants[0].theme_s") }
+    @Test func missingRequiredKey() async throws {
+        try await refuse("m.yaml", variant("    amount: \"950 000\"\n", ""), place: "grants[0].amount")
+    }
+    @Test func unknownKey() async throws {
+        try await refuse("u.yaml", variant("    themes:", "    theme_s: [x]\n    themes:"), place: "grants[0].theme_s")
+    }
     @Test(arguments: ["1,000", "1.000.000", "-5", "0", "1e6", "NaN", "99999999999999999999"])
     func refusedAmount(_ amount: String) async throws {
         try await refuse("a.yaml", variant("amount: \"950 000\"", "amount: \"\(amount)\""), place: "grants[0].amount")
     }
-    @Test func invalidOrganisationNumber() async throws { try await refuse("o.yaml", variant("212000-0662", "212000-0663"), place: "grants[0].applicant.org_number") }
-    @Test func unknownTheme() async throws { try await refuse("t.yaml", variant("[citizen-dialogue]", "[no-such-theme]"), place: "grants[0].themes") }
-    @Test func periodEndsBeforeItStarts() async throws { try await refuse("p.yaml", variant("end: 2023-12-31", "end: 2021-12-31"), place: "grants[0].period.end") }
-    @Test func tranchesDoNotAddUp() async throws { try await refuse("s.yaml", variant("{due: 2023-01-31, amount: \"475 000\"}", "{due: 2023-01-31, amount: \"474 000\"}"), place: "grants[0].tranches") }
+    @Test func invalidOrganisationNumber() async throws {
+        try await refuse("o.yaml", variant("212000-0662", "212000-0663"), place: "grants[0].applicant.org_number")
+    }
+    @Test func unknownTheme() async throws {
+        try await refuse("t.yaml", variant("[citizen-dialogue]", "[no-such-theme]"), place: "grants[0].themes")
+    }
+    @Test func periodEndsBeforeItStarts() async throws {
+        try await refuse("p.yaml", variant("end: 2023-12-31", "end: 2021-12-31"), place: "grants[0].period.end")
+    }
+    @Test func tranchesDoNotAddUp() async throws {
+        try await refuse(
+            "s.yaml", variant("{due: 2023-01-31, amount: \"475 000\"}", "{due: 2023-01-31, amount: \"474 000\"}"),
+            place: "grants[0].tranches")
+    }
     @Test func sameReferenceTwice() async throws {
         let twice = Self.good + "\n" + Self.good.components(separatedBy: "grants:\n")[1]
         try await refuse("d.yaml", Data(twice.utf8), place: "grants[1].reference")
     }
-    @Test func totalAboveBudget() async throws { try await refuse("b.yaml", variant("budget: \"10 641 000\"", "budget: \"900 000\""), place: "budget") }
+    @Test func totalAboveBudget() async throws {
+        try await refuse("b.yaml", variant("budget: \"10 641 000\"", "budget: \"900 000\""), place: "budget")
+    }
     @Test func aYAMLAlias() async throws {
-        try await refuse("alias.yaml", variant("partners: [{name: Kisumu County, country: KE, kind: region}]", "partners: &p [{name: Kisumu County, country: KE}]\n    requested: *p"), place: "aliases")
+        try await refuse(
+            "alias.yaml",
+            variant(
+                "partners: [{name: Kisumu County, country: KE, kind: region}]",
+                "partners: &p [{name: Kisumu County, country: KE}]\n    requested: *p"), place: "aliases")
     }
     @Test func invalidUTF8() async throws {
         var data = Data(Self.good.utf8)

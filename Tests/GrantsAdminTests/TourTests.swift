@@ -13,16 +13,24 @@ struct TourTests {
                 #expect(result.status == 0, "\(arguments): \(result.stderr)")
                 return result.stdout
             }
-            _ = try ok(["theme", "add", "citizen-dialogue", "--name-sv", "Medborgardialog", "--name-en", "Citizen dialogue", "--dac-sector", "15150"])
+            _ = try ok([
+                "theme", "add", "citizen-dialogue", "--name-sv", "Medborgardialog", "--name-en", "Citizen dialogue", "--dac-sector",
+                "15150",
+            ])
             _ = try ok(["org", "add", "--name", "Växjö kommun", "--country", "SE", "--org-number", "212000-0662", "--kind", "municipality"])
             _ = try ok(["org", "add", "--name", "Kisumu County", "--country", "KE", "--kind", "region"])
             _ = try ok(["round", "create", "--programme", "Kommunala partnerskap", "--name", "2022:1", "--budget", "1 000 000"])
-            _ = try ok(["application", "submit", "--round", "2022:1", "--reference", "KP-7", "--applicant", "212000-0662",
-                        "--partner", "Kisumu County", "--theme", "citizen-dialogue", "--amount", "600 000", "--start", "2022-09-01", "--end", "2024-08-31"])
+            _ = try ok([
+                "application", "submit", "--round", "2022:1", "--reference", "KP-7", "--applicant", "212000-0662",
+                "--partner", "Kisumu County", "--theme", "citizen-dialogue", "--amount", "600 000", "--start", "2022-09-01", "--end",
+                "2024-08-31",
+            ])
             let over = try cli.run(["application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20"])
             #expect(over.status == 1)
             #expect(over.stderr.contains("budget exceeded by 0,01"), "\(over.stderr)")
-            _ = try ok(["application", "approve", "KP-7", "--amount", "550 000", "--decided-on", "2022-05-20", "--decision-ref", "Beslut 2022:14"])
+            _ = try ok([
+                "application", "approve", "KP-7", "--amount", "550 000", "--decided-on", "2022-05-20", "--decision-ref", "Beslut 2022:14",
+            ])
             let scheduled = try ok(["disbursement", "schedule", "KP-7", "--amount", "275 000", "--due", "2022-09-30"])
             let id = try #require(scheduled.split(separator: " ").dropFirst().first.map(String.init))
             let own = try cli.run(["disbursement", "attest", id, "--actor", "anna"])
@@ -32,7 +40,10 @@ struct TourTests {
             let again = try cli.run(["disbursement", "cancel", id, "--reason", "late", "--actor", "anna"])
             #expect(again.status == 1, "\(again.stderr)")
             let csv = try ok(["report", "disbursements", "--round", "2022:1", "--format", "csv"])
-            #expect(csv.hasPrefix("disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference\r\n"))
+            #expect(
+                csv.hasPrefix(
+                    "disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference\r\n"
+                ))
             #expect(csv.contains(",paid,275000.00,SEK,\"'=HYPERLINK(\"\"x\"\")\"\r\n"), "\(csv)")
             let list = try ok(["disbursement", "list", "--format", "json"])
             let rows = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
@@ -48,7 +59,11 @@ struct TourTests {
     @Test func usageAndUnavailableDatabaseExitCodes() async throws {
         let cli = CLI(configuration: nil)
         #expect(try cli.run(["round", "frobnicate"]).status == 64)
-        #expect(try cli.run(["round", "create", "--programme", "P", "--name", "R", "--budget", "1,000", "--database", "postgresql:///x?host=/nonexistent"]).status == 64)
+        #expect(
+            try cli.run([
+                "round", "create", "--programme", "P", "--name", "R", "--budget", "1,000", "--database",
+                "postgresql:///x?host=/nonexistent",
+            ]).status == 64)
         let down = try cli.run(["round", "list", "--database", "postgresql:///grants?host=/nonexistent-socket-dir&connect_timeout=2"])
         #expect(down.status == 69, "\(down.stderr)")
         #expect(down.stderr.split(separator: "\n").count == 1, "\(down.stderr)")

@@ -55,7 +55,9 @@ struct ConcurrencyTests {
             let grant = try await service.grants.get("G").grant
             #expect(grant.committed == grant.amount)
             let connection = try PGConnection(configuration: configuration)
-            #expect(try connection.query("SELECT sum(amount)::int8 FROM grants.disbursement")[0].decode(Int64.self, column: 0) == grant.amount.minorUnits)
+            #expect(
+                try connection.query("SELECT sum(amount)::int8 FROM grants.disbursement")[0].decode(Int64.self, column: 0)
+                    == grant.amount.minorUnits)
         }
     }
 
@@ -92,9 +94,13 @@ struct ConcurrencyTests {
             #expect(ids.count == 1)
             #expect(try count(configuration, "grants.disbursement") == 1)
             let reused = await #expect(throws: GrantsError.self) {
-                try await service.disbursements.schedule("G", amount: sek("200"), dueOn: day("2022-01-01"), idempotencyKey: "pay-run-7", actor: "anna")
+                try await service.disbursements.schedule(
+                    "G", amount: sek("200"), dueOn: day("2022-01-01"), idempotencyKey: "pay-run-7", actor: "anna")
             }
-            guard case .alreadyExists = reused else { Issue.record("got \(String(describing: reused))"); return }
+            guard case .alreadyExists = reused else {
+                Issue.record("got \(String(describing: reused))")
+                return
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ struct FaultTests {
                 let name = "fault-\(trial)"
                 target["application_name"] = name
                 let service = GrantsService(configuration: GrantsConfiguration(database: target, poolSize: 1))
-                let manifest = sampleManifest(round: "F-\(trial)", budget: "1 000 000 000", count: 1000, amount: "1 000", prefix: "F\(trial)")
+                let manifest = sampleManifest(
+                    round: "F-\(trial)", budget: "1 000 000 000", count: 1000, amount: "1 000", prefix: "F\(trial)")
                 let delay = Int.random(in: 0...1500, using: &random)
                 let recording = Task { try await service.rounds.record(manifest, actor: "anna") }
                 let monitor = try PGConnection(configuration: configuration)
@@ -30,7 +31,10 @@ struct FaultTests {
                     "SELECT count(*) FROM grants.grant g JOIN grants.allocation_round r ON r.id = g.round_id WHERE r.name = \("F-\(trial)")"
                 )[0].decode(Int64.self, column: 0)
                 #expect(count == 0 || count == 1000, "trial \(trial): \(count) grants after the kill")
-                if case .failure = outcome { killedMidway += 1; #expect(count == 0, "trial \(trial): failed but wrote \(count)") }
+                if case .failure = outcome {
+                    killedMidway += 1
+                    #expect(count == 0, "trial \(trial): failed but wrote \(count)")
+                }
                 // The retry (through the same pool, which replaces the dead connection) records it once.
                 let retry = try await service.rounds.record(manifest, actor: "anna")
                 #expect(retry.created.count + retry.unchanged.count == 1000)

@@ -12,19 +12,29 @@ func day(_ text: String) -> CalendarDate {
 }
 
 let dialogue = Theme(code: "citizen-dialogue", nameSv: "Medborgardialog", nameEn: "Citizen dialogue", dacSector: "15150")
-let youth = Theme(code: "youth-participation", nameSv: "Barn och ungas delaktighet", nameEn: "Children and young people's participation", dacSector: "15150")
+let youth = Theme(
+    code: "youth-participation", nameSv: "Barn och ungas delaktighet", nameEn: "Children and young people's participation",
+    dacSector: "15150")
 
 /// A manifest of `count` grants that share the round's budget.
-func sampleManifest(round: String = "2021:2", budget: String = "10 641 000", count: Int = 3, amount: String = "500 000", prefix: String = "KP") -> RoundManifest {
+func sampleManifest(
+    round: String = "2021:2", budget: String = "10 641 000", count: Int = 3, amount: String = "500 000", prefix: String = "KP"
+) -> RoundManifest {
     let grants = (0..<count).map { i in
         ManifestGrant(
             reference: "\(prefix)-\(i + 1)", title: "Partnerskap \(i + 1) för Växjö–Kisumu",
             applicant: NewOrganisation(name: "Kommun \(i + 1)", country: "SE", kind: .municipality),
-            partners: [NewOrganisation(name: "Partner County \(i + 1)", country: "KE", kind: .region),
-                       NewOrganisation(name: "Ward \(i % 3)", country: "ZM")],
+            partners: [
+                NewOrganisation(name: "Partner County \(i + 1)", country: "KE", kind: .region),
+                NewOrganisation(name: "Ward \(i % 3)", country: "ZM"),
+            ],
             themes: [dialogue.code, youth.code], amount: sek(amount), startsOn: day("2022-01-01"), endsOn: day("2023-12-31"),
-            tranches: [Tranche(dueOn: day("2022-01-31"), amount: Money(minorUnits: sek(amount).minorUnits / 2, currency: .sek)),
-                       Tranche(dueOn: day("2023-01-31"), amount: Money(minorUnits: sek(amount).minorUnits - sek(amount).minorUnits / 2, currency: .sek))],
+            tranches: [
+                Tranche(dueOn: day("2022-01-31"), amount: Money(minorUnits: sek(amount).minorUnits / 2, currency: .sek)),
+                Tranche(
+                    dueOn: day("2023-01-31"), amount: Money(minorUnits: sek(amount).minorUnits - sek(amount).minorUnits / 2, currency: .sek)
+                ),
+            ],
             location: ManifestLocation(base: "grants[\(i)]", style: .path))
     }
     return RoundManifest(
@@ -38,7 +48,8 @@ func seedRound(_ service: GrantsService, budget: String = "10 000", actor: Strin
     try await service.themes.add(dialogue, actor: actor)
     try await service.rounds.create(NewRound(programme: "Kommunala partnerskap", name: "R1", budget: sek(budget)), actor: actor)
     try await service.organisations.add(
-        NewOrganisation(name: "Växjö kommun", country: "SE", orgNumber: try OrganisationNumber("212000-0662"), kind: .municipality), actor: actor)
+        NewOrganisation(name: "Växjö kommun", country: "SE", orgNumber: try OrganisationNumber("212000-0662"), kind: .municipality),
+        actor: actor)
     try await service.organisations.add(NewOrganisation(name: "Kisumu County", country: "KE", kind: .region), actor: actor)
 }
 

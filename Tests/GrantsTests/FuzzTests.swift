@@ -10,7 +10,8 @@ struct FuzzTests {
     static let inputs = Int(ProcessInfo.processInfo.environment["GRANTS_FUZZ_INPUTS"] ?? "") ?? 100_000
     static let seed = UInt64(ProcessInfo.processInfo.environment["GRANTS_FUZZ_SEED"] ?? "") ?? 0x5EED
 
-    static let yamlSeed = Data("""
+    static let yamlSeed = Data(
+        """
         programme: Kommunala partnerskap
         round: {name: "2021:2", budget: "10 641 000", decided_on: 2021-12-01}
         themes:
@@ -25,19 +26,24 @@ struct FuzzTests {
             period: {start: 2022-01-01, end: 2023-12-31}
             tranches: [{due: 2022-01-31, amount: "475 000"}, {due: 2023-01-31, amount: "475 000"}]
         """.utf8)
-    static let jsonSeed = Data("""
+    static let jsonSeed = Data(
+        """
         {"programme": "P", "round": {"name": "R", "budget": "1 000", "decided_on": "2021-12-01"},
          "grants": [{"reference": "A", "applicant": {"name": "Umeå kommun"}, "partners": [{"name": "X", "country": "KE"}],
            "themes": ["t"], "amount": "1 000", "period": {"start": "2022-01-01", "end": "2022-12-31"}}]}
         """.utf8)
-    static let csvSeed = Data(#"""
+    static let csvSeed = Data(
+        #"""
         reference,title,applicant,applicant_org_number,partners,partner_countries,themes,phase,amount,start,end
         KP-1,"Dialog, ""Växjö""",Växjö kommun,212000-0662,Kisumu County|Homa Bay,KE,citizen-dialogue,project,950 000,2022-01-01,2023-12-31
 
         """#.utf8)
-    static let tokens: [[UInt8]] = ["&a ", "*a", "[", "]", "{", "}", ":", "- ", "\"", "'", "\\", "\n", "\r\n", "\t", "#", "|", ",", ";", "\0",
-        "\u{FEFF}", "1e6", "NaN", "-", "0", ",00", "999999999999999999999", "\u{00A0}", "ö", "\u{202E}", "%YAML 1.1\n", "---\n", "!!binary ",
-        "? ", "<<: *a\n", "        ", "=SUM(A1)", "'; DROP TABLE grants.grant; --"].map { Array($0.utf8) }
+    static let tokens: [[UInt8]] = [
+        "&a ", "*a", "[", "]", "{", "}", ":", "- ", "\"", "'", "\\", "\n", "\r\n", "\t", "#", "|", ",", ";", "\0",
+        "\u{FEFF}", "1e6", "NaN", "-", "0", ",00", "999999999999999999999", "\u{00A0}", "ö", "\u{202E}", "%YAML 1.1\n", "---\n",
+        "!!binary ",
+        "? ", "<<: *a\n", "        ", "=SUM(A1)", "'; DROP TABLE grants.grant; --",
+    ].map { Array($0.utf8) }
 
     static func mutate(_ seed: Data, _ random: inout SeededGenerator) -> Data {
         var bytes = Array(seed)
@@ -60,8 +66,10 @@ struct FuzzTests {
 
     @Test func manifestsCSVAndAmountsNeverCrashAndFailTyped() throws {
         var random = SeededGenerator(state: Self.seed)
-        let round = CSVRoundParameters(programme: "P", round: "R", budget: Money(minorUnits: 1_000_000_000, currency: .sek), decidedOn: try CalendarDate("2021-12-01"))
-        var accepted = 0, refused = 0
+        let round = CSVRoundParameters(
+            programme: "P", round: "R", budget: Money(minorUnits: 1_000_000_000, currency: .sek), decidedOn: try CalendarDate("2021-12-01"))
+        var accepted = 0
+        var refused = 0
         let started = ContinuousClock.now
         var slowest: Duration = .zero
         for i in 0..<Self.inputs {
@@ -102,14 +110,21 @@ struct FuzzTests {
         #expect(accepted + refused == Self.inputs)
         #expect(refused > 0 && accepted > 0)
         #expect(slowest < .seconds(1), "the slowest input took \(slowest)")
-        print("fuzz: \(Self.inputs) inputs (seed \(Self.seed)), \(accepted) accepted, \(refused) refused, 0 crashed, slowest \(slowest), total \(ContinuousClock.now - started)")
+        print(
+            "fuzz: \(Self.inputs) inputs (seed \(Self.seed)), \(accepted) accepted, \(refused) refused, 0 crashed, slowest \(slowest), total \(ContinuousClock.now - started)"
+        )
     }
 
     @Test func hostileFilesAreRefusedWithinASecond() throws {
         let cases: [(String, Data)] = [
             ("deep.yaml", Data((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)),
             ("deep.json", Data((String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)).utf8)),
-            ("bomb.yaml", Data("a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n".utf8)),
+            (
+                "bomb.yaml",
+                Data(
+                    "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                        .utf8)
+            ),
             ("nul.yaml", Data("programme: a\u{0}b\n".utf8)),
             ("bad.yaml", Data([0x70, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])),
             ("huge.yaml", Data(count: ManifestLimits.maximumFileSize + 1)),

@@ -26,14 +26,21 @@ struct LifecycleTests {
             }
             // Four-eyes.
             let fourEyes = await #expect(throws: GrantsError.self) { try await service.disbursements.attest(first.id, actor: "anna") }
-            guard case .fourEyes = fourEyes else { Issue.record("expected fourEyes, got \(String(describing: fourEyes))"); return }
+            guard case .fourEyes = fourEyes else {
+                Issue.record("expected fourEyes, got \(String(describing: fourEyes))")
+                return
+            }
             // Paying before attesting is an invalid state change.
             let early = await #expect(throws: GrantsError.self) {
                 try await service.disbursements.pay(first.id, paidOn: day("2022-02-01"), paymentReference: "BG 1", actor: "bertil")
             }
-            guard case .invalidTransition(_, _, "scheduled", "paid") = early else { Issue.record("got \(String(describing: early))"); return }
+            guard case .invalidTransition(_, _, "scheduled", "paid") = early else {
+                Issue.record("got \(String(describing: early))")
+                return
+            }
             try await service.disbursements.attest(first.id, actor: "bertil")
-            let paid = try await service.disbursements.pay(first.id, paidOn: day("2022-02-01"), paymentReference: "BG 5050-1055", actor: "bertil")
+            let paid = try await service.disbursements.pay(
+                first.id, paidOn: day("2022-02-01"), paymentReference: "BG 5050-1055", actor: "bertil")
             #expect(paid.status == .paid)
             // A retry of the same payment changes nothing; a different one is refused.
             _ = try await service.disbursements.pay(first.id, paidOn: day("2022-02-01"), paymentReference: "BG 5050-1055", actor: "bertil")
@@ -44,11 +51,13 @@ struct LifecycleTests {
             try await service.disbursements.cancel(second.id, reason: "Project shortened", actor: "anna")
             await #expect(throws: GrantsError.self) { try await service.disbursements.attest(second.id, actor: "bertil") }
 
-            let reversal = try await service.disbursements.reverse(first.id, on: day("2022-03-01"), reason: "Paid to the wrong account", actor: "cecilia")
+            let reversal = try await service.disbursements.reverse(
+                first.id, on: day("2022-03-01"), reason: "Paid to the wrong account", actor: "cecilia")
             #expect(reversal.status == .reversal)
             #expect(reversal.amount.minorUnits == -sek("3 000").minorUnits)
             #expect(reversal.reversesID == first.id)
-            let again = try await service.disbursements.reverse(first.id, on: day("2022-03-01"), reason: "Paid to the wrong account", actor: "cecilia")
+            let again = try await service.disbursements.reverse(
+                first.id, on: day("2022-03-01"), reason: "Paid to the wrong account", actor: "cecilia")
             #expect(again.id == reversal.id)
             let detail = try await service.grants.get("KP-1")
             #expect(detail.grant.paid.minorUnits == 0)
@@ -74,7 +83,10 @@ struct LifecycleTests {
             let over = await #expect(throws: GrantsError.self) {
                 try await service.grants.amend("KP-1", amountChange: sek("2 000,01"), reason: "More", actor: "anna")
             }
-            guard case .budgetExceeded(_, _, _, let excess) = over else { Issue.record("got \(String(describing: over))"); return }
+            guard case .budgetExceeded(_, _, _, let excess) = over else {
+                Issue.record("got \(String(describing: over))")
+                return
+            }
             #expect(excess == sek("0,01"))
             let raised = try await service.grants.amend("KP-1", amountChange: sek("2 000"), reason: "Extra workshop", actor: "anna")
             #expect(raised.amount == sek("6 000"))
@@ -82,10 +94,15 @@ struct LifecycleTests {
             #expect(try await service.rounds.get("R1").awarded == sek("10 000"))
             let d = try await service.disbursements.schedule("KP-1", amount: sek("5 000"), dueOn: day("2022-06-01"), actor: "anna")
             let below = await #expect(throws: GrantsError.self) {
-                try await service.grants.amend("KP-1", amountChange: Money(minorUnits: -sek("1 000,01").minorUnits, currency: .sek), reason: "Less", actor: "anna")
+                try await service.grants.amend(
+                    "KP-1", amountChange: Money(minorUnits: -sek("1 000,01").minorUnits, currency: .sek), reason: "Less", actor: "anna")
             }
-            guard case .reductionBelowCommitted = below else { Issue.record("got \(String(describing: below))"); return }
-            let extended = try await service.grants.amend("KP-1", newEndsOn: day("2024-06-30"), reason: "Delayed by elections", actor: "anna")
+            guard case .reductionBelowCommitted = below else {
+                Issue.record("got \(String(describing: below))")
+                return
+            }
+            let extended = try await service.grants.amend(
+                "KP-1", newEndsOn: day("2024-06-30"), reason: "Delayed by elections", actor: "anna")
             #expect(extended.endsOn == day("2024-06-30"))
             #expect(extended.originalEndsOn == day("2023-12-31"))
             await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", actor: "anna") }
@@ -95,7 +112,10 @@ struct LifecycleTests {
             #expect(closed.status == .closed)
             #expect(closed.reclaimed == sek("1 000"))
             let again = await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", actor: "anna") }
-            guard case .invalidTransition = again else { Issue.record("got \(String(describing: again))"); return }
+            guard case .invalidTransition = again else {
+                Issue.record("got \(String(describing: again))")
+                return
+            }
             await #expect(throws: GrantsError.self) {
                 try await service.disbursements.schedule("KP-1", amount: sek("1"), dueOn: day("2022-07-01"), actor: "anna")
             }
@@ -116,14 +136,23 @@ struct LifecycleTests {
                 { try await service.approvals.reject("A", decidedOn: day("2021-12-02"), reason: "Other", actor: "anna") as Any },
             ] {
                 let error = await #expect(throws: GrantsError.self) { _ = try await attempt() }
-                guard case .invalidTransition(_, "A", "rejected", _) = error else { Issue.record("got \(String(describing: error))"); continue }
+                guard case .invalidTransition(_, "A", "rejected", _) = error else {
+                    Issue.record("got \(String(describing: error))")
+                    continue
+                }
             }
             let missing = await #expect(throws: GrantsError.self) { try await service.grants.get("nope") }
-            guard case .notFound = missing else { Issue.record("got \(String(describing: missing))"); return }
+            guard case .notFound = missing else {
+                Issue.record("got \(String(describing: missing))")
+                return
+            }
             let taken = await #expect(throws: GrantsError.self) {
                 try await service.applications.submit(application("A", amount: "2 000"), actor: "anna")
             }
-            guard case .alreadyExists = taken else { Issue.record("got \(String(describing: taken))"); return }
+            guard case .alreadyExists = taken else {
+                Issue.record("got \(String(describing: taken))")
+                return
+            }
         }
     }
 }

@@ -93,7 +93,10 @@ struct PrivilegeTests {
             let refused = await #expect(throws: GrantsError.self) {
                 try await financeService.themes.add(Theme(code: "x", nameSv: "x", nameEn: "x"), actor: "f")
             }
-            guard case .refused = refused else { Issue.record("got \(String(describing: refused))"); return }
+            guard case .refused = refused else {
+                Issue.record("got \(String(describing: refused))")
+                return
+            }
             #expect(try await financeService.rounds.list().count == 1)
             await financeService.close()
         }
@@ -103,7 +106,8 @@ struct PrivilegeTests {
         let connection = try PGConnection(configuration: TestServer.adminConfiguration())
         _ = try TestGrants.migratedTemplate()
         let rows = try connection.query(
-            "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname IN ('grants_staff', 'grants_finance', 'test_staff', 'test_finance')")
+            "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname IN ('grants_staff', 'grants_finance', 'test_staff', 'test_finance')"
+        )
         #expect(rows.count == 4)
         for row in rows {
             let (name, superuser, bypass, createRole, createDB) = try row.decode((String, Bool, Bool, Bool, Bool).self)

@@ -17,8 +17,19 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// The rules as plain Swift: what the database must agree with after every operation.
 struct Model {
-    struct GrantState { var amount: Int64; var committed: Int64 = 0; var paid: Int64 = 0 }
-    struct DisbursementState { var grant: String; var amount: Int64; var status: DisbursementStatus; var scheduledBy: String; var attestedBy: String? = nil; var reversed = false }
+    struct GrantState {
+        var amount: Int64
+        var committed: Int64 = 0
+        var paid: Int64 = 0
+    }
+    struct DisbursementState {
+        var grant: String
+        var amount: Int64
+        var status: DisbursementStatus
+        var scheduledBy: String
+        var attestedBy: String? = nil
+        var reversed = false
+    }
     var budget: Int64
     var awarded: Int64 = 0
     var grants: [String: GrantState] = [:]
@@ -52,7 +63,8 @@ struct PropertyTests {
                     try await service.applications.submit(application(reference, amount: "9 999"), actor: actor)
                     let fits = model.awarded + amount <= model.budget
                     do {
-                        try await service.approvals.approve(reference, amount: Money(minorUnits: amount, currency: .sek), decidedOn: day("2021-12-01"), actor: actor)
+                        try await service.approvals.approve(
+                            reference, amount: Money(minorUnits: amount, currency: .sek), decidedOn: day("2021-12-01"), actor: actor)
                         #expect(fits, "\(context): approval past the budget was accepted")
                         model.awarded += amount
                         model.grants[reference] = .init(amount: amount)
@@ -65,7 +77,8 @@ struct PropertyTests {
                     let grant = model.grants[reference]!
                     let fits = grant.committed + amount <= grant.amount
                     do {
-                        let d = try await service.disbursements.schedule(reference, amount: Money(minorUnits: amount, currency: .sek), dueOn: day("2022-06-01"), actor: actor)
+                        let d = try await service.disbursements.schedule(
+                            reference, amount: Money(minorUnits: amount, currency: .sek), dueOn: day("2022-06-01"), actor: actor)
                         #expect(fits, "\(context): schedule past the award was accepted")
                         model.grants[reference]!.committed += amount
                         model.disbursements[d.id] = .init(grant: reference, amount: amount, status: .scheduled, scheduledBy: actor)
@@ -115,7 +128,8 @@ struct PropertyTests {
                     guard let id = model.disbursements.keys.sorted().randomElement(using: &random) else { continue }
                     let d = model.disbursements[id]!
                     do {
-                        let reversal = try await service.disbursements.reverse(id, on: day("2022-07-01"), reason: "correction", actor: actor)
+                        let reversal = try await service.disbursements.reverse(
+                            id, on: day("2022-07-01"), reason: "correction", actor: actor)
                         #expect(d.status == .paid, "\(context): reverse allowed from \(d.status)")
                         if !d.reversed {
                             model.disbursements[id]!.reversed = true
@@ -132,8 +146,11 @@ struct PropertyTests {
                     guard change != 0 else { continue }
                     let grant = model.grants[reference]!
                     do {
-                        try await service.grants.amend(reference, amountChange: Money(minorUnits: change, currency: .sek), reason: "step \(step)", actor: actor)
-                        #expect(change < 0 ? grant.amount + change >= grant.committed : model.awarded + change <= model.budget, "\(context): amend allowed")
+                        try await service.grants.amend(
+                            reference, amountChange: Money(minorUnits: change, currency: .sek), reason: "step \(step)", actor: actor)
+                        #expect(
+                            change < 0 ? grant.amount + change >= grant.committed : model.awarded + change <= model.budget,
+                            "\(context): amend allowed")
                         model.grants[reference]!.amount += change
                         model.awarded += change
                     } catch GrantsError.budgetExceeded {

@@ -36,7 +36,10 @@ struct RecordTests {
             changed.grants.append(sampleManifest(count: 1, prefix: "LATE").grants[0])
             let before = try snapshot(configuration)
             let error = await #expect(throws: GrantsError.self) { try await service.rounds.record(changed, actor: "anna") }
-            guard case .conflict(_, let differences) = error else { Issue.record("got \(String(describing: error))"); return }
+            guard case .conflict(_, let differences) = error else {
+                Issue.record("got \(String(describing: error))")
+                return
+            }
             let places = differences.map(\.location)
             #expect(places.contains("round.budget"))
             #expect(places.contains { $0.hasPrefix("grants[1].amount") })
@@ -62,13 +65,19 @@ struct RecordTests {
             var unknown = sampleManifest(count: 2)
             unknown.themes = [dialogue]
             let error = await #expect(throws: GrantsError.self) { try await service.rounds.record(unknown, actor: "anna") }
-            guard case .invalidInput(let problems) = error else { Issue.record("got \(String(describing: error))"); return }
+            guard case .invalidInput(let problems) = error else {
+                Issue.record("got \(String(describing: error))")
+                return
+            }
             #expect(problems.map(\.location) == ["grants[0].themes", "grants[1].themes"])
             #expect(problems[0].message.contains("youth-participation"))
 
             let over = sampleManifest(budget: "1 000 000", count: 3)
             let budget = await #expect(throws: GrantsError.self) { try await service.rounds.record(over, actor: "anna") }
-            guard case .invalidInput(let overProblems) = budget else { Issue.record("got \(String(describing: budget))"); return }
+            guard case .invalidInput(let overProblems) = budget else {
+                Issue.record("got \(String(describing: budget))")
+                return
+            }
             #expect(overProblems.contains { $0.location == "grants" && $0.message.contains("500\u{00A0}000") })
             #expect(try count(configuration, "grants.grant") == 0)
 
@@ -81,14 +90,19 @@ struct RecordTests {
                 return g
             }
             let excess = await #expect(throws: GrantsError.self) { try await service.rounds.record(more, actor: "anna") }
-            guard case .budgetExceeded(_, _, _, let by) = excess else { Issue.record("got \(String(describing: excess))"); return }
+            guard case .budgetExceeded(_, _, _, let by) = excess else {
+                Issue.record("got \(String(describing: excess))")
+                return
+            }
             #expect(by == sek("0,01"))
         }
     }
 
     func snapshot(_ configuration: PGConfiguration) throws -> [Int64] {
-        try ["grants.programme", "grants.allocation_round", "grants.organisation", "grants.theme", "grants.application",
-             "grants.grant", "grants.disbursement", "grants.audit_event"].map { try count(configuration, $0) }
+        try [
+            "grants.programme", "grants.allocation_round", "grants.organisation", "grants.theme", "grants.application",
+            "grants.grant", "grants.disbursement", "grants.audit_event",
+        ].map { try count(configuration, $0) }
     }
 }
 
@@ -149,7 +163,8 @@ struct ManifestFileTests {
     }
 
     @Test func everyProblemIsReportedWithItsPlace() {
-        let broken = yaml
+        let broken =
+            yaml
             .replacingOccurrences(of: "amount: \"950 000\"", with: "amount: \"950,000\"")
             .replacingOccurrences(of: "212000-0662", with: "212000-0663")
             .replacingOccurrences(of: "requested:", with: "requestd:")
@@ -163,7 +178,8 @@ struct ManifestFileTests {
         let period = problems(yaml.replacingOccurrences(of: "end: 2023-12-31", with: "end: 2021-12-31"))
         #expect(period.contains { $0.location == "grants[0].period.end" }, "\(period)")
         #expect(period.contains { $0.location == "grants[0].tranches[0].due" }, "\(period)")
-        let sums = problems(yaml.replacingOccurrences(of: "{due: 2023-01-31, amount: \"475 000\"}", with: "{due: 2023-01-31, amount: \"474 999\"}"))
+        let sums = problems(
+            yaml.replacingOccurrences(of: "{due: 2023-01-31, amount: \"475 000\"}", with: "{due: 2023-01-31, amount: \"474 999\"}"))
         #expect(sums.contains { $0.location == "grants[0].tranches" }, "\(sums)")
         let twice = problems(yaml + "\n" + yaml.components(separatedBy: "grants:\n")[1])
         #expect(twice.contains { $0.location == "grants[1].reference" && $0.message.contains("twice") }, "\(twice)")
@@ -180,12 +196,18 @@ struct ManifestFileTests {
         var invalid = Data(yaml.utf8)
         invalid[10] = 0xFF
         let utf8Problem: (any Error)? = {
-            do { _ = try RoundManifest.parse(invalid, fileName: "r.yaml"); return nil } catch { return error }
+            do {
+                _ = try RoundManifest.parse(invalid, fileName: "r.yaml")
+                return nil
+            } catch { return error }
         }()
         #expect(utf8Problem.map { "\($0)" }?.contains("UTF-8") == true)
         let huge = Data(count: ManifestLimits.maximumFileSize + 1)
         let sizeProblem: (any Error)? = {
-            do { _ = try RoundManifest.parse(huge, fileName: "r.yaml"); return nil } catch { return error }
+            do {
+                _ = try RoundManifest.parse(huge, fileName: "r.yaml")
+                return nil
+            } catch { return error }
         }()
         #expect(sizeProblem.map { "\($0)" }?.contains("64 MiB") == true)
         #expect(!problems("[1, 2").isEmpty)
@@ -195,8 +217,10 @@ struct ManifestFileTests {
     }
 
     @Test func csvGrantLists() throws {
-        let round = CSVRoundParameters(programme: "Kommunala partnerskap", round: "2021:2", budget: sek("10 641 000"), decidedOn: day("2021-12-01"))
-        let csv = "\u{FEFF}reference;title;applicant;applicant_org_number;partners;partner_countries;themes;phase;amount;start;end\r\n"
+        let round = CSVRoundParameters(
+            programme: "Kommunala partnerskap", round: "2021:2", budget: sek("10 641 000"), decidedOn: day("2021-12-01"))
+        let csv =
+            "\u{FEFF}reference;title;applicant;applicant_org_number;partners;partner_countries;themes;phase;amount;start;end\r\n"
             + "KP-1;\"Dialog; \"\"Växjö\"\"\";Växjö kommun;212000-0662;Kisumu County|Homa Bay;KE;citizen-dialogue;project;950 000;2022-01-01;2023-12-31\r\n"
             + "KP-2;;Region Gotland;;Zomba|Lilongwe;MW|MW;citizen-dialogue|health;inception;\"1 000,50\";2022-01-01;2022-06-30\r\n"
         let manifest = try RoundManifest.parse(Data(csv.utf8), fileName: "grants.csv", csvRound: round)
@@ -207,20 +231,28 @@ struct ManifestFileTests {
         #expect(manifest.grants[1].phase == .inception)
         #expect(manifest.grants[1].applicant.kind == .region)
 
-        let bad = "reference,applicant,partners,partner_countries,themes,amount,start,end,colour\nKP-1,X,Y,KE,t,\"1,000\",2022-01-01,2021-01-01,red\n"
+        let bad =
+            "reference,applicant,partners,partner_countries,themes,amount,start,end,colour\nKP-1,X,Y,KE,t,\"1,000\",2022-01-01,2021-01-01,red\n"
         do {
             _ = try RoundManifest.parse(Data(bad.utf8), fileName: "g.csv", csvRound: round)
             Issue.record("accepted")
         } catch {
-            guard case .invalidInput(let problems) = error else { Issue.record("\(error)"); return }
+            guard case .invalidInput(let problems) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(problems.contains { $0.location == "line 1, column 9" && $0.message.contains("colour") }, "\(problems)")
         }
-        let wrongAmount = "reference,applicant,partners,partner_countries,themes,amount,start,end\nKP-1,X,Y,KE,t,\"1,000\",2022-01-01,2021-01-01\n"
+        let wrongAmount =
+            "reference,applicant,partners,partner_countries,themes,amount,start,end\nKP-1,X,Y,KE,t,\"1,000\",2022-01-01,2021-01-01\n"
         do {
             _ = try RoundManifest.parse(Data(wrongAmount.utf8), fileName: "g.csv", csvRound: round)
             Issue.record("accepted")
         } catch {
-            guard case .invalidInput(let problems) = error else { Issue.record("\(error)"); return }
+            guard case .invalidInput(let problems) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(problems.contains { $0.location == "line 2, column amount" }, "\(problems)")
         }
     }

@@ -5,7 +5,9 @@ import TestSupport
 import Testing
 
 /// Collects an export in memory (tests only; real exports stream to a file or stdout).
-func export(_ service: GrantsService, _ format: DisbursementFormat, filter: ReportFilter = ReportFilter(), options: ExportOptions = fixedOptions) async throws -> Data {
+func export(
+    _ service: GrantsService, _ format: DisbursementFormat, filter: ReportFilter = ReportFilter(), options: ExportOptions = fixedOptions
+) async throws -> Data {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)").path
     let output = try ReportOutput.file(at: path)
     try await service.reports.disbursements(filter, format: format, options: options, to: output)
@@ -24,7 +26,8 @@ let fixedOptions: ExportOptions = {
 /// A round with one paid, one reversed, one attested, one cancelled and one scheduled disbursement.
 func recordPayments(_ service: GrantsService) async throws {
     var manifest = sampleManifest(count: 2)
-    manifest.grants[0].applicant = NewOrganisation(name: "Växjö kommun", country: "SE", orgNumber: try OrganisationNumber("212000-0662"), kind: .municipality)
+    manifest.grants[0].applicant = NewOrganisation(
+        name: "Växjö kommun", country: "SE", orgNumber: try OrganisationNumber("212000-0662"), kind: .municipality)
     manifest.grants[0].title = "=cmd|' /C calc'!A0 \"Dialog\", Växjö; Kisumu"
     manifest.grants[1].applicant = NewOrganisation(name: "Region Gotland", country: "SE", kind: .region)
     manifest.grants[1].partners = [NewOrganisation(name: "@Lusaka — Čech ŝ €", country: "ZM")]
@@ -45,12 +48,24 @@ struct ReportTests {
             try await recordPayments(service)
             let csv = String(decoding: try await export(service, .csv), as: UTF8.self)
             let lines = csv.components(separatedBy: "\r\n")
-            #expect(lines[0] == "disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference")
+            #expect(
+                lines[0]
+                    == "disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference"
+            )
             #expect(lines.last == "", "ends with CRLF")
             #expect(lines.count == 1 + 6 + 1)
-            #expect(lines[1] == "1,Kommunala partnerskap,2021:2,KP-1,Växjö kommun,212000-0662,Partner County 1|Ward 0,KE|ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-01,paid,250000.00,SEK,'+46 BG 5050-1055")
-            #expect(lines[2] == "3,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-02,paid,250000.00,SEK,P-2")
-            #expect(lines[3] == "5,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-02-10,2022-02-10,reversal,-250000.00,SEK,P-2")
+            #expect(
+                lines[1]
+                    == "1,Kommunala partnerskap,2021:2,KP-1,Växjö kommun,212000-0662,Partner County 1|Ward 0,KE|ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-01,paid,250000.00,SEK,'+46 BG 5050-1055"
+            )
+            #expect(
+                lines[2]
+                    == "3,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-02,paid,250000.00,SEK,P-2"
+            )
+            #expect(
+                lines[3]
+                    == "5,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-02-10,2022-02-10,reversal,-250000.00,SEK,P-2"
+            )
             #expect(lines[4].hasSuffix(",2023-01-31,,cancelled,250000.00,SEK,"))
             #expect(lines[6].hasSuffix(",2023-06-01,,scheduled,1000.00,SEK,"))
             // The same data gives the same bytes.
@@ -104,7 +119,10 @@ struct ReportTests {
             for voucher in file.vouchers { #expect(voucher.sum == 0, "balanced") }
             #expect(file.vouchers.map(\.lines.first?.amount) == [25_000_000, 25_000_000, -25_000_000])
             #expect(file.vouchers[0].lines[0].objects == ["6", "KP-1"])
-            #expect(file.records.contains { $0.label == "#OBJEKT" && $0.fields == ["6", "KP-1", "=cmd|' /C calc'!A0 \"Dialog\", Växjö; Kisumu"] })
+            #expect(
+                file.records.contains {
+                    $0.label == "#OBJEKT" && $0.fields == ["6", "KP-1", "=cmd|' /C calc'!A0 \"Dialog\", Växjö; Kisumu"]
+                })
             // CP437 bytes: Växjö's ä and ö are 0x84 and 0x94; the € and Č are transliterated, nothing is UTF-8.
             #expect(bytes.contains(0x84) && bytes.contains(0x94))
             #expect(!bytes.contains(0xC3))
@@ -143,7 +161,9 @@ struct ReportTests {
             let grants = try #require(document["grants"] as? [[String: Any]])
             #expect(grants.count == 2)
             for grant in grants {
-                for key in ["id", "title", "description", "currency", "amountAwarded", "awardDate", "recipientOrganization", "fundingOrganization"] {
+                for key in [
+                    "id", "title", "description", "currency", "amountAwarded", "awardDate", "recipientOrganization", "fundingOrganization",
+                ] {
                     #expect(grant[key] != nil, "\(key)")
                 }
                 #expect((grant["id"] as? String)?.hasPrefix("360G-") == true)
@@ -163,8 +183,10 @@ struct ReportTests {
                 let amount = Int64.random(in: 1_000_00...2_000_000_00, using: &random)
                 manifest.grants[i].amount = Money(minorUnits: amount, currency: .sek)
                 manifest.grants[i].requested = manifest.grants[i].amount
-                manifest.grants[i].tranches = [Tranche(dueOn: day("2022-03-01"), amount: Money(minorUnits: amount / 3, currency: .sek)),
-                                               Tranche(dueOn: day("2023-03-01"), amount: Money(minorUnits: amount - amount / 3, currency: .sek))]
+                manifest.grants[i].tranches = [
+                    Tranche(dueOn: day("2022-03-01"), amount: Money(minorUnits: amount / 3, currency: .sek)),
+                    Tranche(dueOn: day("2023-03-01"), amount: Money(minorUnits: amount - amount / 3, currency: .sek)),
+                ]
             }
             try await service.rounds.record(manifest, actor: "anna")
             for d in try await service.disbursements.list() where Bool.random(using: &random) {
@@ -191,7 +213,9 @@ struct ReportTests {
             // Read from the text: JSONSerialization would turn the decimals into binary floating point.
             let giving = String(decoding: try await export(service, .giving360, filter: filter), as: UTF8.self)
             func total(_ key: String) throws -> Int64 {
-                try giving.matches(of: try Regex("\"\(key)\": (-?[0-9.]+)")).map { try AmountParser.signed(String($0.output[1].substring ?? "")) }.reduce(0, +)
+                try giving.matches(of: try Regex("\"\(key)\": (-?[0-9.]+)")).map {
+                    try AmountParser.signed(String($0.output[1].substring ?? ""))
+                }.reduce(0, +)
             }
             let awarded = try total("amountAwarded")
             let disbursed = try total("amountDisbursed")
@@ -201,7 +225,9 @@ struct ReportTests {
             // IATI: commitments add up to the awards.
             let iati = String(decoding: try await export(service, .iati, filter: filter), as: UTF8.self)
             let commitments = iati.components(separatedBy: "<transaction-type code=\"2\"/>").dropFirst().compactMap { chunk -> Int64? in
-                guard let value = chunk.components(separatedBy: "\">").dropFirst(1).first?.components(separatedBy: "</value>").first else { return nil }
+                guard let value = chunk.components(separatedBy: "\">").dropFirst(1).first?.components(separatedBy: "</value>").first else {
+                    return nil
+                }
                 return try? AmountParser.signed(value)
             }
             #expect(commitments.reduce(0, +) == report.awarded.minorUnits)
@@ -229,7 +255,7 @@ func runTool(_ argv: [String]) throws -> (status: Int32, output: String) {
     posix_spawn_file_actions_addopen(&actions, 1, capture, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let cArguments = argv.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
+    defer { for pointer in cArguments { free(pointer) } }
     var pid: pid_t = 0
     let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArguments, environ)
     guard spawned == 0 else { return (127, "\(argv[0]) not found: install it (xmllint: apt-get install libxml2-utils)") }

@@ -25,7 +25,9 @@ struct SIEReader {
     var text = ""
 
     init(_ data: Data) throws {
-        let cp437 = Array("ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{00A0}")
+        let cp437 = Array(
+            "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{00A0}"
+        )
         func decode(_ bytes: [UInt8]) -> String { String(bytes.map { $0 < 0x80 ? Character(Unicode.Scalar($0)) : cp437[Int($0) - 0x80] }) }
         text = decode(Array(data))
         var crc: UInt32 = 0xFFFF_FFFF
@@ -34,7 +36,10 @@ struct SIEReader {
         for rawLine in Array(data).split(separator: 10, omittingEmptySubsequences: true) {
             var line = Array(rawLine)
             if line.last == 13 { line.removeLast() }
-            if line == [UInt8(ascii: "{")] { current = Voucher(); continue }
+            if line == [UInt8(ascii: "{")] {
+                current = Voucher()
+                continue
+            }
             if line == [UInt8(ascii: "}")] {
                 if let voucher = current { vouchers.append(voucher) }
                 current = nil
@@ -69,14 +74,26 @@ struct SIEReader {
 
     /// Fields separated by spaces; quoted fields with \" escapes; an object list in braces kept apart.
     static func fields(_ line: [UInt8]) -> (fields: [[UInt8]], objects: [[UInt8]]) {
-        var fields: [[UInt8]] = [], objects: [[UInt8]] = []
+        var fields: [[UInt8]] = []
+        var objects: [[UInt8]] = []
         var i = 0
         var inBraces = false
         while i < line.count {
             let c = line[i]
-            if c == 32 || c == 9 { i += 1; continue }
-            if c == UInt8(ascii: "{") { inBraces = true; i += 1; continue }
-            if c == UInt8(ascii: "}") { inBraces = false; i += 1; continue }
+            if c == 32 || c == 9 {
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "{") {
+                inBraces = true
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "}") {
+                inBraces = false
+                i += 1
+                continue
+            }
             var field: [UInt8] = []
             if c == UInt8(ascii: "\"") {
                 i += 1
@@ -103,7 +120,10 @@ struct SIEReader {
         var i = 0
         while i < line.count {
             let c = line[i]
-            if c == 32 || c == 9 || c == UInt8(ascii: "{") || c == UInt8(ascii: "}") { i += 1; continue }
+            if c == 32 || c == 9 || c == UInt8(ascii: "{") || c == UInt8(ascii: "}") {
+                i += 1
+                continue
+            }
             if c == UInt8(ascii: "\"") {
                 i += 1
                 while i < line.count && line[i] != UInt8(ascii: "\"") {

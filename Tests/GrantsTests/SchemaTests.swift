@@ -13,8 +13,9 @@ struct SchemaTests {
             let base = String(file.dropLast(4))
             #expect(Int(base.prefix(4)) == migration.version)
             #expect(String(base.dropFirst(5)) == migration.name)
-            #expect(text.hasSuffix("\n") ? String(text.dropLast()) == migration.sql : text == migration.sql,
-                    "\(file) differs from the compiled copy: run Scripts/embed-schema")
+            #expect(
+                text.hasSuffix("\n") ? String(text.dropLast()) == migration.sql : text == migration.sql,
+                "\(file) differs from the compiled copy: run Scripts/embed-schema")
         }
     }
 }

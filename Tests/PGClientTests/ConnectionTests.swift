@@ -30,12 +30,13 @@ struct ConnectionTests {
     @Test func constraintViolationsCarrySQLState() async throws {
         try await TestServer.withDatabase { configuration in
             let connection = try PGConnection(configuration: configuration)
-            try connection.execute(unsafeScript: """
-                CREATE TABLE parent (id int PRIMARY KEY);
-                CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, amount int8 CONSTRAINT amount_positive CHECK (amount > 0));
-                INSERT INTO parent VALUES (1);
-                INSERT INTO child VALUES (1, 1, 5);
-                """)
+            try connection.execute(
+                unsafeScript: """
+                    CREATE TABLE parent (id int PRIMARY KEY);
+                    CREATE TABLE child (id int PRIMARY KEY, parent int REFERENCES parent, amount int8 CONSTRAINT amount_positive CHECK (amount > 0));
+                    INSERT INTO parent VALUES (1);
+                    INSERT INTO child VALUES (1, 1, 5);
+                    """)
             let unique = #expect(throws: PGError.self) { try connection.execute("INSERT INTO child VALUES (\(1), 1, 5)") }
             #expect(unique?.sqlState == .uniqueViolation)
             #expect(unique?.constraint == "child_pkey")

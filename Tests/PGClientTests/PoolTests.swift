@@ -86,7 +86,8 @@ struct PoolTests {
     @Test func aSerializationFailureIsRetriedAndSucceeds() async throws {
         try await TestServer.withDatabase { configuration in
             let setup = try PGConnection(configuration: configuration)
-            try setup.execute(unsafeScript: "CREATE TABLE counter (id int PRIMARY KEY, n int8 NOT NULL); INSERT INTO counter VALUES (1, 0);")
+            try setup.execute(
+                unsafeScript: "CREATE TABLE counter (id int PRIMARY KEY, n int8 NOT NULL); INSERT INTO counter VALUES (1, 0);")
             let pool = PGPool(configuration: configuration, size: 8)
             let attempts = Counter()
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -19,19 +19,20 @@ public enum TestGrants {
 
     /// Creates the cluster-wide roles once, and login users that are members of them for the tests.
     static func ensureRoles(_ connection: PGConnection) throws {
-        try connection.execute(unsafeScript: """
-            DO $$
-            DECLARE r text;
-            BEGIN
-                FOREACH r IN ARRAY ARRAY['grants_owner', 'grants_staff', 'grants_finance'] LOOP
-                    BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
-                END LOOP;
-                BEGIN CREATE ROLE test_staff LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
-                BEGIN CREATE ROLE test_staff2 LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
-                BEGIN CREATE ROLE test_finance LOGIN IN ROLE grants_finance; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
-            END
-            $$;
-            """)
+        try connection.execute(
+            unsafeScript: """
+                DO $$
+                DECLARE r text;
+                BEGIN
+                    FOREACH r IN ARRAY ARRAY['grants_owner', 'grants_staff', 'grants_finance'] LOOP
+                        BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                    END LOOP;
+                    BEGIN CREATE ROLE test_staff LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                    BEGIN CREATE ROLE test_staff2 LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                    BEGIN CREATE ROLE test_finance LOGIN IN ROLE grants_finance; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                END
+                $$;
+                """)
     }
 
     public static func migratedTemplate() throws -> String {

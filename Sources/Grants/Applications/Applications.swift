@@ -97,7 +97,10 @@ public struct Applications: Sendable {
             }
             let applicant = try Organisations.resolve(connection, key: new.applicant, location: "--applicant")
             guard applicant.country == "SE" else {
-                throw GrantsError.invalidInput([Problem("--applicant", "the applicant is a Swedish municipality or region; \(applicant.name) is in \(applicant.country)")])
+                throw GrantsError.invalidInput([
+                    Problem(
+                        "--applicant", "the applicant is a Swedish municipality or region; \(applicant.name) is in \(applicant.country)")
+                ])
             }
             let partners = try new.partners.map { try Organisations.resolve(connection, key: $0, location: "--partner") }
             let known = try Themes.find(connection, codes: new.themes)
@@ -106,7 +109,8 @@ public struct Applications: Sendable {
                 throw GrantsError.invalidInput(unknown.map { Problem("--theme", "unknown theme \($0); add it with 'theme add'") })
             }
             if let existing = try Self.find(connection, reference: new.reference, programme: round.programme) {
-                let same = existing.round == round.name && existing.applicant.id == applicant.id
+                let same =
+                    existing.round == round.name && existing.applicant.id == applicant.id
                     && existing.partners.map(\.id) == partners.map(\.id) && existing.themes == new.themes
                     && existing.requested == new.requested && existing.startsOn == new.startsOn
                     && existing.endsOn == new.endsOn && existing.phase == new.phase && existing.title == new.title
@@ -255,14 +259,20 @@ public struct Applications: Sendable {
             try connection.execute("SELECT 1 FROM grants.application WHERE id = \(application.id) FOR UPDATE")
             return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(application.id)")[0])
         default:
-            throw GrantsError.invalidInput([Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")])
+            throw GrantsError.invalidInput([
+                Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
+            ])
         }
     }
 
     /// Links partners and themes to applications in two set-based statements.
     static func link(_ connection: PGConnection, applications: [Int64], partners: [[Int64]], themes: [[String]]) throws {
-        var partnerApps: [Int64] = [], partnerOrgs: [Int64] = [], partnerPositions: [Int32] = []
-        var themeApps: [Int64] = [], themeCodes: [String] = [], themePositions: [Int32] = []
+        var partnerApps: [Int64] = []
+        var partnerOrgs: [Int64] = []
+        var partnerPositions: [Int32] = []
+        var themeApps: [Int64] = []
+        var themeCodes: [String] = []
+        var themePositions: [Int32] = []
         for (i, application) in applications.enumerated() {
             for (position, organisation) in partners[i].enumerated() {
                 partnerApps.append(application)

@@ -38,14 +38,16 @@ public struct Approvals: Sendable {
         }
         for _ in 0..<3 {
             do {
-                return try await approveOnce(reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
+                return try await approveOnce(
+                    reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
             } catch let race as BudgetRace {
                 // The round's CHECK refused the award: say by how much, from the totals as they are now.
                 let round = try await service.rounds.get(race.round, programme: race.programme)
                 let excess = round.awarded.minorUnits &+ amount.minorUnits &- round.budget.minorUnits
                 if excess > 0 {
                     throw GrantsError.budgetExceeded(
-                        round: round.name, budget: round.budget, awarded: round.awarded, excess: Money(minorUnits: excess, currency: round.currency))
+                        round: round.name, budget: round.budget, awarded: round.awarded,
+                        excess: Money(minorUnits: excess, currency: round.currency))
                 }
                 // Another award was rolled back meanwhile and this one fits now: try again.
             }

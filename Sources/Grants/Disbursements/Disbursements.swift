@@ -56,7 +56,9 @@ public struct Disbursements: Sendable {
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("--amount", "must be positive")]) }
         let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
         return try await service.write { connection in
-            if let key = idempotencyKey, let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request) {
+            if let key = idempotencyKey,
+                let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
+            {
                 return try Self.resolve(connection, id: Int64(earlier) ?? -1)
             }
             // Only the grant is locked: scheduling never moves the round's totals.
@@ -77,7 +79,8 @@ public struct Disbursements: Sendable {
                 VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(dueOn), \(actor)) RETURNING id
                 """)[0].decode(Int64.self, column: 0)
             if let key = idempotencyKey {
-                try Idempotency.store(connection, key: key, operation: "disbursement.schedule", request: request, result: String(id), actor: actor)
+                try Idempotency.store(
+                    connection, key: key, operation: "disbursement.schedule", request: request, result: String(id), actor: actor)
             }
             try AuditLog.record(
                 connection, actor: actor, action: "disbursement.scheduled", entity: "disbursement", key: String(id),
@@ -256,14 +259,18 @@ public struct Disbursements: Sendable {
 enum Idempotency {
     /// The stored result of an earlier request with this key; a different request under the key is refused.
     static func lookup(_ connection: PGConnection, key: String, operation: String, request: String) throws -> String? {
-        guard let row = try connection.query(
-            "SELECT operation, request, result FROM grants.idempotency_key WHERE key = \(key)"
-        ).first else { return nil }
+        guard
+            let row = try connection.query(
+                "SELECT operation, request, result FROM grants.idempotency_key WHERE key = \(key)"
+            ).first
+        else { return nil }
         let (storedOperation, storedRequest, result) = try row.decode((String, String, String).self)
         guard storedOperation == operation, storedRequest == request else {
-            throw GrantsError.alreadyExists(entity: "idempotency key", key: key, differences: [
-                Difference("request", recorded: "\(storedOperation) \(storedRequest)", given: "\(operation) \(request)")
-            ])
+            throw GrantsError.alreadyExists(
+                entity: "idempotency key", key: key,
+                differences: [
+                    Difference("request", recorded: "\(storedOperation) \(storedRequest)", given: "\(operation) \(request)")
+                ])
         }
         return result
     }

@@ -81,8 +81,10 @@ public struct Grants: Sendable {
                     newEndsOn: try row.decode(column: "new_ends_on"), reason: try row.decode(column: "reason"),
                     amendedBy: try row.decode(column: "amended_by"), amendedAt: try row.decode(column: "amended_at"))
             }
-            let disbursements = try connection.query("\(unsafeRaw: Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id")
-                .map(Disbursements.decode)
+            let disbursements = try connection.query(
+                "\(unsafeRaw: Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id"
+            )
+            .map(Disbursements.decode)
             return GrantDetail(grant: grant, amendments: amendments, disbursements: disbursements)
         }
     }
@@ -96,7 +98,9 @@ public struct Grants: Sendable {
     ) async throws -> Grant {
         try validateActor(actor)
         var problems: [Problem] = []
-        if amountChange == nil && newEndsOn == nil { problems.append(Problem("--amount-change", "give an amount change or a new end date")) }
+        if amountChange == nil && newEndsOn == nil {
+            problems.append(Problem("--amount-change", "give an amount change or a new end date"))
+        }
         if amountChange?.minorUnits == 0 { problems.append(Problem("--amount-change", "must not be zero")) }
         if reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.count > 1000 {
             problems.append(Problem("--reason", "must be 1 to 1000 characters"))
@@ -145,7 +149,8 @@ public struct Grants: Sendable {
                 "SELECT count(*) FROM grants.disbursement WHERE grant_id = \(grant.id) AND status IN ('scheduled', 'attested')"
             )[0].decode(Int64.self, column: 0)
             guard pending == 0 else {
-                throw GrantsError.refused("grant \(reference) has \(pending) scheduled or attested disbursements: pay or cancel them before closing")
+                throw GrantsError.refused(
+                    "grant \(reference) has \(pending) scheduled or attested disbursements: pay or cancel them before closing")
             }
             let reclaimed = try grant.amount - grant.paid
             try connection.execute(
@@ -226,12 +231,15 @@ public struct Grants: Sendable {
             guard lock != .none else { return grant }
             if lock == .round {
                 try connection.execute(
-                    "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE")
+                    "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE"
+                )
             }
             try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grant.id) FOR UPDATE")
             return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(grant.id)")[0])
         default:
-            throw GrantsError.invalidInput([Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")])
+            throw GrantsError.invalidInput([
+                Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
+            ])
         }
     }
 }

@@ -7,7 +7,10 @@ public struct CSVRoundParameters: Sendable, Equatable {
     public var opensOn: CalendarDate?
     public var closesOn: CalendarDate?
 
-    public init(programme: String, round: String, budget: Money, decidedOn: CalendarDate, opensOn: CalendarDate? = nil, closesOn: CalendarDate? = nil) {
+    public init(
+        programme: String, round: String, budget: Money, decidedOn: CalendarDate, opensOn: CalendarDate? = nil,
+        closesOn: CalendarDate? = nil
+    ) {
         self.programme = programme
         self.round = round
         self.budget = budget
@@ -59,7 +62,9 @@ struct CSVRecords {
             switch byte {
             case UInt8(ascii: "\""):
                 guard field.isEmpty && !fieldWasQuoted else {
-                    throw .invalidInput([Problem("line \(line)", "a quote inside an unquoted field (quote the whole field and double inner quotes)")])
+                    throw .invalidInput([
+                        Problem("line \(line)", "a quote inside an unquoted field (quote the whole field and double inner quotes)")
+                    ])
                 }
                 quoted = true
                 fieldWasQuoted = true
@@ -91,7 +96,9 @@ struct CSVRecords {
 
     /// `;` when the header line has more semicolons than commas outside quotes (Excel in Swedish), else `,`.
     static func detectSeparator(_ bytes: [UInt8]) -> UInt8 {
-        var commas = 0, semicolons = 0, quoted = false
+        var commas = 0
+        var semicolons = 0
+        var quoted = false
         for byte in bytes {
             if byte == UInt8(ascii: "\"") { quoted.toggle() }
             if quoted { continue }
@@ -133,7 +140,9 @@ enum CSVManifestReader {
         guard log.problems.isEmpty else { throw .invalidInput(log.problems) }
         let rows = csv.records.dropFirst()
         if rows.count > ManifestLimits.maximumGrants {
-            throw .invalidInput([Problem("line \(rows.last?.line ?? 1)", "\(rows.count) grants; the limit is \(ManifestLimits.maximumGrants)")])
+            throw .invalidInput([
+                Problem("line \(rows.last?.line ?? 1)", "\(rows.count) grants; the limit is \(ManifestLimits.maximumGrants)")
+            ])
         }
         let currency = parameters.budget.currency
         var grants: [ManifestGrant] = []
@@ -175,21 +184,29 @@ enum CSVManifestReader {
             let partnerNames = list("partners")
             let countries = list("partner_countries")
             if !partnerNames.isEmpty && countries.count != partnerNames.count && countries.count != 1 {
-                log.add(location.field("partner_countries"), "\(countries.count) countries for \(partnerNames.count) partners (give one, or one per partner)")
+                log.add(
+                    location.field("partner_countries"),
+                    "\(countries.count) countries for \(partnerNames.count) partners (give one, or one per partner)")
             }
             let partners = partnerNames.enumerated().map { i, name in
-                NewOrganisation(name: name, country: (countries.count == 1 ? countries[0] : (i < countries.count ? countries[i] : "")).uppercased())
+                NewOrganisation(
+                    name: name, country: (countries.count == 1 ? countries[0] : (i < countries.count ? countries[i] : "")).uppercased())
             }
             let themes = list("themes").filter { !$0.isEmpty }
             var phase = Phase.project
             if let text = cell("phase") {
-                if let parsed = Phase(rawValue: text.lowercased()) { phase = parsed } else { log.add(location.field("phase"), "must be inception or project") }
+                if let parsed = Phase(rawValue: text.lowercased()) {
+                    phase = parsed
+                } else {
+                    log.add(location.field("phase"), "must be inception or project")
+                }
             }
             var amount: Money?
             if let text = cell("amount") {
                 do { amount = try Money(parsing: text, currency: currency) } catch { log.add(location.field("amount"), "\(error)") }
             }
-            var start: CalendarDate?, end: CalendarDate?
+            var start: CalendarDate?
+            var end: CalendarDate?
             if let text = cell("start") {
                 do { start = try CalendarDate(text) } catch { log.add(location.field("start"), "\(error)") }
             }
@@ -197,10 +214,13 @@ enum CSVManifestReader {
                 do { end = try CalendarDate(text) } catch { log.add(location.field("end"), "\(error)") }
             }
             guard log.problems.count == before, let reference, let applicantName, let amount, let start, let end else { continue }
-            grants.append(ManifestGrant(
-                reference: reference, title: title,
-                applicant: NewOrganisation(name: applicantName, country: "SE", orgNumber: applicantNumber, kind: applicantName.lowercased().hasPrefix("region") ? .region : .municipality),
-                partners: partners, themes: themes, phase: phase, amount: amount, startsOn: start, endsOn: end, location: location))
+            grants.append(
+                ManifestGrant(
+                    reference: reference, title: title,
+                    applicant: NewOrganisation(
+                        name: applicantName, country: "SE", orgNumber: applicantNumber,
+                        kind: applicantName.lowercased().hasPrefix("region") ? .region : .municipality),
+                    partners: partners, themes: themes, phase: phase, amount: amount, startsOn: start, endsOn: end, location: location))
         }
         guard log.problems.isEmpty else { throw .invalidInput(log.problems) }
         let manifest = RoundManifest(

@@ -124,7 +124,11 @@ enum ManifestDecoder {
         if let r = top.mapping("round") {
             r.checkKeys(["name", "budget", "currency", "opens_on", "closes_on", "decided_on"])
             if let code = r.text("currency", required: false) {
-                if let parsed = Currency(rawValue: code) { currency = parsed } else { log.add(r.at("currency"), "must be an ISO 4217 code such as SEK") }
+                if let parsed = Currency(rawValue: code) {
+                    currency = parsed
+                } else {
+                    log.add(r.at("currency"), "must be an ISO 4217 code such as SEK")
+                }
             }
             let name = r.text("name")
             let budget = r.amount("budget", currency: currency)
@@ -139,7 +143,9 @@ enum ManifestDecoder {
         for (node, path) in top.list("themes", required: false) ?? [] {
             guard let t = MappingReader(node, path: path, log: log) else { continue }
             t.checkKeys(["code", "name_sv", "name_en", "dac_sector"])
-            let code = t.text("code", maxLength: 64), sv = t.text("name_sv"), en = t.text("name_en")
+            let code = t.text("code", maxLength: 64)
+            let sv = t.text("name_sv")
+            let en = t.text("name_en")
             let dac = t.text("dac_sector", required: false)
             if let code, let sv, let en { themes.append(Theme(code: code, nameSv: sv, nameEn: en, dacSector: dac)) }
         }
@@ -168,7 +174,9 @@ enum ManifestDecoder {
         let applicant = g.mapping("applicant").flatMap { organisation($0, defaultCountry: "SE") }
         var partners: [NewOrganisation] = []
         if let items = g.list("partners") {
-            if items.count > ManifestLimits.maximumPartnersPerGrant { log.add(g.at("partners"), "more than \(ManifestLimits.maximumPartnersPerGrant) partners") }
+            if items.count > ManifestLimits.maximumPartnersPerGrant {
+                log.add(g.at("partners"), "more than \(ManifestLimits.maximumPartnersPerGrant) partners")
+            }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumPartnersPerGrant) {
                 if let reader = MappingReader(item, path: itemPath, log: log), let partner = organisation(reader, defaultCountry: nil) {
                     partners.append(partner)
@@ -177,7 +185,9 @@ enum ManifestDecoder {
         }
         var themes: [String] = []
         if let items = g.list("themes") {
-            if items.count > ManifestLimits.maximumThemesPerGrant { log.add(g.at("themes"), "more than \(ManifestLimits.maximumThemesPerGrant) themes") }
+            if items.count > ManifestLimits.maximumThemesPerGrant {
+                log.add(g.at("themes"), "more than \(ManifestLimits.maximumThemesPerGrant) themes")
+            }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumThemesPerGrant) {
                 guard case .scalar(let code, _) = item else {
                     log.add(itemPath, "must be a theme code")
@@ -189,7 +199,8 @@ enum ManifestDecoder {
         let phase = g.enumeration("phase", Phase.self) ?? .project
         let requested = g.amount("requested", currency: currency, required: false)
         let amount = g.amount("amount", currency: currency)
-        var start: CalendarDate?, end: CalendarDate?
+        var start: CalendarDate?
+        var end: CalendarDate?
         if let period = g.mapping("period") {
             period.checkKeys(["start", "end"])
             start = period.date("start")
@@ -197,7 +208,9 @@ enum ManifestDecoder {
         }
         var tranches: [Tranche] = []
         if let items = g.list("tranches", required: false) {
-            if items.count > ManifestLimits.maximumTranchesPerGrant { log.add(g.at("tranches"), "more than \(ManifestLimits.maximumTranchesPerGrant) tranches") }
+            if items.count > ManifestLimits.maximumTranchesPerGrant {
+                log.add(g.at("tranches"), "more than \(ManifestLimits.maximumTranchesPerGrant) tranches")
+            }
             if items.isEmpty { log.add(g.at("tranches"), "is empty; leave it out for one tranche of the whole amount") }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumTranchesPerGrant) {
                 guard let t = MappingReader(item, path: itemPath, log: log) else { continue }

@@ -54,12 +54,13 @@ indirect enum ManifestNode: Sendable {
     private static func convert(_ node: Node, depth: Int, seen: inout Set<NodePosition>) throws(GrantsError) -> ManifestNode {
         let line = node.mark.map { $0.line }
         if let mark = node.mark {
-            let kind: UInt8? = switch node {
-            case .scalar(let scalar): scalar.string.isEmpty ? nil : 0
-            case .mapping: 1
-            case .sequence: 2
-            case .alias: 3
-            }
+            let kind: UInt8? =
+                switch node {
+                case .scalar(let scalar): scalar.string.isEmpty ? nil : 0
+                case .mapping: 1
+                case .sequence: 2
+                case .alias: 3
+                }
             if let kind, !seen.insert(NodePosition(kind: kind, line: mark.line, column: mark.column)).inserted {
                 throw .invalidInput([Problem("line \(mark.line)", "YAML anchors and aliases are not accepted")])
             }
@@ -69,7 +70,10 @@ indirect enum ManifestNode: Sendable {
         }
         switch node {
         case .scalar(let scalar):
-            if scalar.style == .plain && (scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" || scalar.string == "Null" || scalar.string == "NULL") {
+            if scalar.style == .plain
+                && (scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" || scalar.string == "Null"
+                    || scalar.string == "NULL")
+            {
                 return .null(line: line)
             }
             return .scalar(scalar.string, line: line)

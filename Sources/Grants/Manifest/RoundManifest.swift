@@ -90,7 +90,9 @@ extension RoundManifest {
     /// read as YAML or JSON. Checks the size limit and UTF-8 first; then reports every problem at once.
     public static func parse(_ data: Data, fileName: String, csvRound: CSVRoundParameters? = nil) throws(GrantsError) -> RoundManifest {
         guard data.count <= ManifestLimits.maximumFileSize else {
-            throw .invalidInput([Problem(fileName, "the file is \(data.count) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")])
+            throw .invalidInput([
+                Problem(fileName, "the file is \(data.count) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")
+            ])
         }
         guard var text = String(validating: data, as: UTF8.self) else {
             let offset = firstInvalidUTF8(data)
@@ -99,7 +101,9 @@ extension RoundManifest {
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if fileName.lowercased().hasSuffix(".csv") {
             guard let csvRound else {
-                throw .invalidInput([Problem(fileName, "a CSV grant list needs the round from --programme, --round, --budget and --decided-on")])
+                throw .invalidInput([
+                    Problem(fileName, "a CSV grant list needs the round from --programme, --round, --budget and --decided-on")
+                ])
             }
             return try CSVManifestReader.read(text, round: csvRound)
         }
@@ -159,9 +163,15 @@ extension RoundManifest {
             overflow = overflow || o
         }
         if overflow || total > round.budget.minorUnits {
-            let over = overflow ? "more than can be represented" : Money(minorUnits: total - round.budget.minorUnits, currency: round.budget.currency).swedish
-            problems.append(Problem(
-                "grants", "the awards add up to \(overflow ? "too much" : Money(minorUnits: total, currency: round.budget.currency).swedish), over the budget of \(round.budget.swedish) by \(over)"))
+            let over =
+                overflow
+                ? "more than can be represented"
+                : Money(minorUnits: total - round.budget.minorUnits, currency: round.budget.currency).swedish
+            problems.append(
+                Problem(
+                    "grants",
+                    "the awards add up to \(overflow ? "too much" : Money(minorUnits: total, currency: round.budget.currency).swedish), over the budget of \(round.budget.swedish) by \(over)"
+                ))
         }
         return problems
     }
@@ -203,15 +213,17 @@ extension ManifestGrant {
             sum = s
             overflow = overflow || o
             if tranche.dueOn < startsOn || tranche.dueOn > endsOn {
-                problems.append(Problem(at.field("tranches") + "[\(i)].due", "\(tranche.dueOn) is outside the period \(startsOn) to \(endsOn)"))
+                problems.append(
+                    Problem(at.field("tranches") + "[\(i)].due", "\(tranche.dueOn) is outside the period \(startsOn) to \(endsOn)"))
             }
         }
         if overflow || sum != amount.minorUnits {
-            problems.append(Problem(
-                at.field("tranches"),
-                "the tranches add up to \(overflow ? "too much" : Money(minorUnits: sum, currency: currency).swedish), not the amount \(amount.swedish)"))
+            problems.append(
+                Problem(
+                    at.field("tranches"),
+                    "the tranches add up to \(overflow ? "too much" : Money(minorUnits: sum, currency: currency).swedish), not the amount \(amount.swedish)"
+                ))
         }
         return problems
     }
 }
-

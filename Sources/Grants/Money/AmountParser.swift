@@ -33,8 +33,8 @@ public enum AmountParser {
         }
         guard !scalars.isEmpty else { throw .init(input, "has no digits") }
 
-        var whole: [UInt8] = []          // digits before the separator
-        var groups: [Int] = [0]          // lengths of the space-separated groups of the whole part
+        var whole: [UInt8] = []  // digits before the separator
+        var groups: [Int] = [0]  // lengths of the space-separated groups of the whole part
         var fraction: [UInt8] = []
         var inFraction = false
         var previousWasSeparatorSpace = false

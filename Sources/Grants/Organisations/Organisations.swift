@@ -70,7 +70,9 @@ public struct Organisations: Sendable {
                 if existing.name.lowercased() != new.name.lowercased() || existing.country != new.country {
                     throw GrantsError.alreadyExists(
                         entity: "organisation", key: new.orgNumber?.value ?? new.name,
-                        differences: [Difference("name", recorded: "\(existing.name) (\(existing.country))", given: "\(new.name) (\(new.country))")])
+                        differences: [
+                            Difference("name", recorded: "\(existing.name) (\(existing.country))", given: "\(new.name) (\(new.country))")
+                        ])
                 }
                 return existing
             }

@@ -28,7 +28,8 @@ struct Giving360Writer {
         var fields: [(String, String)] = []
         func text(_ value: String) -> String { JSONText.string(value) }
         func organisation(_ id: String, _ name: String) -> String { "{\"id\": \(text(id)), \"name\": \(text(name))}" }
-        let recipientID = grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
+        let recipientID =
+            grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
             ?? "\(prefix)-org-\(grant.applicantID)"
         let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
         fields.append(("id", text("\(prefix)-\(grant.reference)")))
@@ -44,9 +45,14 @@ struct Giving360Writer {
         fields.append(("fundingOrganization", "[\(organisation(options.funderOrgID ?? "\(prefix)-funder", options.funderName))]"))
         fields.append(("grantProgramme", "[{\"code\": \(text(grant.round)), \"title\": \(text("\(grant.programme) \(grant.round)"))}]"))
         fields.append(("beneficiaryLocation", "[" + grant.countries.map { "{\"countryCode\": \(text($0))}" }.joined(separator: ", ") + "]"))
-        fields.append(("classifications", "[" + zip(grant.themeCodes, grant.themeNames).map {
-            "{\"vocabulary\": \(text("\(options.giving360Prefix)-themes")), \"code\": \(text($0)), \"title\": \(text($1))}"
-        }.joined(separator: ", ") + "]"))
+        fields.append(
+            (
+                "classifications",
+                "["
+                    + zip(grant.themeCodes, grant.themeNames).map {
+                        "{\"vocabulary\": \(text("\(options.giving360Prefix)-themes")), \"code\": \(text($0)), \"title\": \(text($1))}"
+                    }.joined(separator: ", ") + "]"
+            ))
         let transactions = zip(grant.paymentIDs, zip(grant.paymentDates, grant.paymentAmounts)).map { id, payment in
             "{\"id\": \(text("\(prefix)-\(grant.reference)-\(id)")), \"transactionDate\": \(text(payment.0.iso)), \"value\": \(Money(minorUnits: payment.1, currency: currency).plain)}"
         }

@@ -9,7 +9,8 @@ struct IATIWriter {
 
     func write(_ connection: PGConnection, _ filter: ReportFilter, _ output: ReportOutput) throws -> ExportStats {
         let generated = Self.timestamp(options.generatedAt)
-        try output.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n")
+        try output.write(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n")
         let today = CalendarDate.today
         var out = ""
         let count = try connection.forEachRow(GrantActivityRow.query(filter)) { raw in
@@ -28,16 +29,20 @@ struct IATIWriter {
         let grantee = grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
         out += "  <iati-activity last-updated-datetime=\"\(generated)\" xml:lang=\"en\" default-currency=\"\(currency)\">\n"
         out += "    <iati-identifier>\(Self.escape(options.reportingOrgRef + "-" + grant.reference))</iati-identifier>\n"
-        out += "    <reporting-org ref=\"\(reporter)\" type=\"\(Self.escape(options.reportingType))\">\(narrative(options.reportingOrgName))</reporting-org>\n"
+        out +=
+            "    <reporting-org ref=\"\(reporter)\" type=\"\(Self.escape(options.reportingType))\">\(narrative(options.reportingOrgName))</reporting-org>\n"
         out += "    <title>\(narrative(grant.title ?? grant.reference))</title>\n"
         let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
-        let description = "\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partners)."
+        let description =
+            "\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partners)."
             + (grant.themeNames.isEmpty ? "" : " Themes: \(grant.themeNames.joined(separator: ", ")).")
         out += "    <description type=\"1\">\(narrative(description))</description>\n"
-        out += "    <participating-org role=\"1\" ref=\"\(Self.escape(options.fundingOrgRef))\" type=\"10\">\(narrative(options.fundingOrgName))</participating-org>\n"
+        out +=
+            "    <participating-org role=\"1\" ref=\"\(Self.escape(options.fundingOrgRef))\" type=\"10\">\(narrative(options.fundingOrgName))</participating-org>\n"
         let funderRef = options.funderOrgID.map { " ref=\"\(Self.escape($0))\"" } ?? ""
         out += "    <participating-org role=\"3\"\(funderRef) type=\"21\">\(narrative(options.funderName))</participating-org>\n"
-        out += "    <participating-org role=\"4\"\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</participating-org>\n"
+        out +=
+            "    <participating-org role=\"4\"\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</participating-org>\n"
         for (name, kind) in zip(grant.partnerNames, grant.partnerKinds) {
             out += "    <participating-org role=\"4\" type=\"\(kind == "other" ? "90" : "11")\">\(narrative(name))</participating-org>\n"
         }
@@ -50,7 +55,8 @@ struct IATIWriter {
         for (sector, share) in zip(grant.sectors, percentages(grant.sectors.count)) {
             out += "    <sector vocabulary=\"1\" code=\"\(Self.escape(sector))\" percentage=\"\(share)\"/>\n"
         }
-        let receiver = "<receiver-org\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</receiver-org>"
+        let receiver =
+            "<receiver-org\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</receiver-org>"
         let provider = "<provider-org\(funderRef) type=\"21\">\(narrative(options.funderName))</provider-org>"
         // A commitment dated after today would break IATI's no-future-transactions rule: it is dated today.
         let committedOn = min(grant.decidedOn, today).iso

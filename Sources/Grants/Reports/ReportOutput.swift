@@ -35,7 +35,9 @@ public final class ReportOutput: @unchecked Sendable {
     /// A temporary file beside `path`; ``commit()`` renames it into place.
     public static func file(at path: String) throws -> ReportOutput {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        ).path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ReportOutputError(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
         return ReportOutput(descriptor: fd, temporaryPath: temporary, finalPath: url.path, ownsDescriptor: true)

@@ -90,7 +90,9 @@ public struct Reports: Sendable {
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.
     @discardableResult
-    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws -> Int {
+    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws
+        -> Int
+    {
         try await service.run { connection in
             try connection.transaction(isolation: .repeatableRead, readOnly: true) {
                 try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }

@@ -74,7 +74,8 @@ extension Reports {
                 ) c GROUP BY c.country ORDER BY sum(c.amount) DESC, c.country
                 """
             ).map { row in
-                RoundReport.CountryTotal(country: try row.decode(column: 0), grants: try row.decode(column: 1), awarded: money(try row.decode(column: 2)))
+                RoundReport.CountryTotal(
+                    country: try row.decode(column: 0), grants: try row.decode(column: 1), awarded: money(try row.decode(column: 2)))
             }
             let recipients = try connection.query(
                 """
@@ -108,10 +109,12 @@ extension RoundReport {
         default: who = "\(recipients.count) svenska kommuner och regioner"
         }
         // Plain spaces group the thousands: the text is pasted into web pages and mail as it is.
-        let amount = Money.grouped(UInt64(awarded.minorUnits.magnitude / 100), separator: " ")
+        let amount =
+            Money.grouped(UInt64(awarded.minorUnits.magnitude / 100), separator: " ")
             + (awarded.minorUnits % 100 == 0 ? "" : "," + String(format2(awarded.minorUnits % 100)))
         let money = currency == .sek ? "\(amount) kronor" : "\(amount) \(currency.rawValue)"
-        var text = recipients.count == 1
+        var text =
+            recipients.count == 1
             ? "\(recipients[0].name) beviljas \(money) för ett internationellt demokratisamarbete genom programmet \(programme)."
             : "\(who) får dela på \(money) för internationella demokratisamarbeten genom programmet \(programme)."
         if recipients.count > 1 {
@@ -133,7 +136,8 @@ extension RoundReport {
         case (0, _): who = "\(recipients.count) Swedish \(recipients.count == 1 ? "region" : "regions")"
         default: who = "\(recipients.count) Swedish municipalities and regions"
         }
-        var text = recipients.count == 1
+        var text =
+            recipients.count == 1
             ? "\(recipients[0].name) is granted \(awarded.english) for international democracy cooperation through the programme \(programme)."
             : "\(who) share \(awarded.english) for international democracy cooperation through the programme \(programme)."
         if recipients.count > 1 {

@@ -56,7 +56,8 @@ struct SIEWriter {
         if let number = options.funderOrgNumber { try record("#ORGNR", [.bare(number)]) }
         try record("#KONTO", [.bare(options.expenseAccount), .text(options.expenseAccountName)])
         try record("#KONTO", [.bare(options.bankAccount), .text(options.bankAccountName)])
-        try record("#DIM", [.bare(String(options.dimension)), .text(options.dimension == 6 ? "Projekt" : "Dimension \(options.dimension)")])
+        try record(
+            "#DIM", [.bare(String(options.dimension)), .text(options.dimension == 6 ? "Projekt" : "Dimension \(options.dimension)")])
         // Every object a voucher uses is declared first: one small pass over the grants involved.
         let objects = try connection.query(
             """
@@ -73,7 +74,8 @@ struct SIEWriter {
             let amount = row.amount.plain
             let negated = try row.amount.negated.plain
             let what = row.status == .reversal ? "Återföring" : "Bidrag"
-            try record("#VER", [.text(options.series), .text(""), .bare(paidOn.compact), .text("\(what) \(row.grantReference) \(row.recipient)")])
+            try record(
+                "#VER", [.text(options.series), .text(""), .bare(paidOn.compact), .text("\(what) \(row.grantReference) \(row.recipient)")])
             try output.write([UInt8(ascii: "{"), 10])
             try record("#TRANS", [.bare(options.expenseAccount), .objects([(options.dimension, row.grantReference)]), .bare(amount)])
             try record("#TRANS", [.bare(options.bankAccount), .objects([]), .bare(negated)])

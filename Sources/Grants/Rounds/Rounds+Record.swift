@@ -71,7 +71,9 @@ struct RoundRecorder {
         if let row = try connection.query("SELECT id, currency FROM grants.programme WHERE name = \(manifest.programme)").first {
             programmeID = try row.decode(column: "id")
             let recorded = try row.decode(Currency.self, column: "currency")
-            if recorded != currency { differences.append(Difference("round.currency", recorded: recorded.rawValue, given: currency.rawValue)) }
+            if recorded != currency {
+                differences.append(Difference("round.currency", recorded: recorded.rawValue, given: currency.rawValue))
+            }
         }
         var round = try programmeID.flatMap { try Rounds.find(connection, programmeID: $0, name: roundName, lock: true) }
         if let round { differences += Rounds.differences(round, manifest.round, prefix: "round.") }
@@ -132,7 +134,8 @@ struct RoundRecorder {
                 let found = Self.differences(grant, recorded, tranches: tranches[grant.reference] ?? [], round: roundName)
                 if found.isEmpty { unchanged.append(grant.reference) } else { differences += found }
             } else if let status = otherApplications[grant.reference] {
-                differences.append(Difference(grant.location.field("reference"), recorded: "an application \(status)", given: "an approved grant"))
+                differences.append(
+                    Difference(grant.location.field("reference"), recorded: "an application \(status)", given: "an approved grant"))
             } else {
                 fresh.append(grant)
             }
@@ -191,7 +194,9 @@ struct RoundRecorder {
         }
         func key(_ o: Organisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
         func key(_ o: NewOrganisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
-        add("partners", recorded.partners.map(key).sorted().joined(separator: ", "), grant.partners.map(key).sorted().joined(separator: ", "))
+        add(
+            "partners", recorded.partners.map(key).sorted().joined(separator: ", "),
+            grant.partners.map(key).sorted().joined(separator: ", "))
         add("themes", recorded.themes.sorted().joined(separator: ", "), grant.themes.sorted().joined(separator: ", "))
         add("phase", recorded.phase.rawValue, grant.phase.rawValue)
         add("amount", recorded.originalAmount.swedish, grant.amount.swedish)
@@ -209,7 +214,9 @@ struct RoundRecorder {
     func resolveOrganisations(_ grants: [ManifestGrant]) throws -> (ids: [String: Int64], created: Int, differences: [Difference]) {
         var wanted: [String: NewOrganisation] = [:]
         for grant in grants {
-            for organisation in [grant.applicant] + grant.partners { wanted[Self.key(organisation)] = wanted[Self.key(organisation)] ?? organisation }
+            for organisation in [grant.applicant] + grant.partners {
+                wanted[Self.key(organisation)] = wanted[Self.key(organisation)] ?? organisation
+            }
         }
         var ids: [String: Int64] = [:]
         var differences: [Difference] = []
@@ -236,7 +243,8 @@ struct RoundRecorder {
                 ids[key] = id
             } else if let match = byName["\(organisation.name.lowercased())|\(organisation.country)"] {
                 if let number = organisation.orgNumber, let recorded = match.number, recorded != number.value {
-                    differences.append(Difference("organisation \(organisation.name)", recorded: "organisationsnummer \(recorded)", given: number.value))
+                    differences.append(
+                        Difference("organisation \(organisation.name)", recorded: "organisationsnummer \(recorded)", given: number.value))
                 }
                 ids[key] = match.id
             } else {
@@ -280,7 +288,9 @@ struct RoundRecorder {
             ORDER BY n
             RETURNING id
             """)
-        guard applicationRows.count == grants.count else { throw GrantsError.internalError("application insert returned \(applicationRows.count) rows") }
+        guard applicationRows.count == grants.count else {
+            throw GrantsError.internalError("application insert returned \(applicationRows.count) rows")
+        }
         let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
         try Applications.link(
             connection, applications: applicationIDs,
@@ -302,7 +312,10 @@ struct RoundRecorder {
             RETURNING id
             """)
         let grantIDs = try grantRows.map { try $0.decode(Int64.self, column: 0) }
-        var trancheGrant: [Int64] = [], trancheAmount: [Int64] = [], trancheDue: [String] = [], trancheNumber: [Int32] = []
+        var trancheGrant: [Int64] = []
+        var trancheAmount: [Int64] = []
+        var trancheDue: [String] = []
+        var trancheNumber: [Int32] = []
         for (i, grant) in grants.enumerated() {
             for (n, tranche) in grant.tranches.enumerated() {
                 trancheGrant.append(grantIDs[i])

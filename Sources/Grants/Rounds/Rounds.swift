@@ -161,7 +161,8 @@ public struct Rounds: Sendable {
 
     static func find(_ connection: PGConnection, programmeID: Int64, name: String, lock: Bool = false) throws -> AllocationRound? {
         if lock {
-            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE programme_id = \(programmeID) AND name = \(name) FOR UPDATE")
+            try connection.execute(
+                "SELECT 1 FROM grants.allocation_round WHERE programme_id = \(programmeID) AND name = \(name) FOR UPDATE")
         }
         return try connection.query("\(unsafeRaw: select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
             .first.map(decode)

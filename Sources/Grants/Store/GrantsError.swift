@@ -69,7 +69,9 @@ public enum GrantsError: Error, Sendable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidInput, .notFound: .input
-        case .budgetExceeded, .awardExceeded, .reductionBelowCommitted, .invalidTransition, .fourEyes, .alreadyExists, .conflict, .closed, .refused: .rule
+        case .budgetExceeded, .awardExceeded, .reductionBelowCommitted, .invalidTransition, .fourEyes, .alreadyExists, .conflict, .closed,
+            .refused:
+            .rule
         case .databaseUnavailable: .unavailable
         case .internalError: .internal
         }
@@ -92,7 +94,8 @@ public enum GrantsError: Error, Sendable, CustomStringConvertible {
         case .fourEyes(let id, let actor):
             "four-eyes: \(actor) scheduled disbursement \(id) and cannot also attest it"
         case .alreadyExists(let entity, let key, let differences):
-            "\(entity) \(key) is already recorded" + (differences.isEmpty ? "" : " differently: " + differences.map(\.description).joined(separator: "; "))
+            "\(entity) \(key) is already recorded"
+                + (differences.isEmpty ? "" : " differently: " + differences.map(\.description).joined(separator: "; "))
         case .conflict(let round, let differences):
             "round \(round) is recorded differently; nothing was written:\n" + differences.map(\.description).joined(separator: "\n")
         case .closed(let entity, let key):

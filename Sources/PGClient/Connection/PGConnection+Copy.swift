@@ -119,7 +119,8 @@ extension PGConnection {
 
     private func startCopy(_ query: PGQuery, expecting status: ExecStatusType) throws {
         guard query.bindings.isEmpty else {
-            throw PGError(kind: .usage, message: "COPY cannot take bound parameters; filter through a query or a temporary table", query: query.sql)
+            throw PGError(
+                kind: .usage, message: "COPY cannot take bound parameters; filter through a query or a temporary table", query: query.sql)
         }
         try checkCancelled(query)
         guard let raw = PQexec(handle, query.sql) else { throw lost(query.sql) }

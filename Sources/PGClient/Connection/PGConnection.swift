@@ -22,8 +22,8 @@ public final class PGConnection {
         let keywords = configuration.parameters.map { strdup($0.keyword) }
         let values = configuration.parameters.map { strdup($0.value) }
         defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
+            for pointer in keywords { free(pointer) }
+            for pointer in values { free(pointer) }
         }
         let expand: Int32 = configuration["dbname"]?.contains("://") == true ? 1 : 0
         let raw: OpaquePointer? = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in

@@ -72,8 +72,11 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         var text = "PostgreSQL \(kind)"
         if let sqlState { text += " \(sqlState.rawValue)" }
         text += ": \(message)"
-        if let constraint { text += " (constraint \(constraint)" + (table.map { " on \($0)" } ?? "") + ")" }
-        else if let table { text += " (table \(table))" }
+        if let constraint {
+            text += " (constraint \(constraint)" + (table.map { " on \($0)" } ?? "") + ")"
+        } else if let table {
+            text += " (table \(table))"
+        }
         if let hint { text += "; hint: \(hint)" }
         return text
     }

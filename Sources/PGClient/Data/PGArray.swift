@@ -62,7 +62,7 @@ extension Array: PGEncodable where Element: PGArrayElement {
             text += "\""
         }
         text += "}"
-        return PGBinding(type: Element.pgArrayType, format: .text, bytes: Array<UInt8>(text.utf8))
+        return PGBinding(type: Element.pgArrayType, format: .text, bytes: [UInt8](text.utf8))
     }
     public static var pgNullType: PGType { Element.pgArrayType }
 }

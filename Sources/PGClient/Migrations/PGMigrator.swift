@@ -72,7 +72,8 @@ public struct PGMigrator: Sendable {
 
     /// Each known migration's state, plus versions recorded in the database that this program does not know.
     public func status(_ connection: PGConnection) throws -> [PGMigrationStatus] {
-        let exists = try connection.query("SELECT to_regclass(\(schema + ".schema_migrations")) IS NOT NULL")
+        let exists =
+            try connection.query("SELECT to_regclass(\(schema + ".schema_migrations")) IS NOT NULL")
             .first?.decode(Bool.self, column: 0) ?? false
         let recorded = exists ? try recordedChecksums(connection) : [:]
         let current = try checksums(connection)
@@ -146,7 +147,9 @@ public struct PGMigrator: Sendable {
             if let checksum = current[version], checksum != stored.checksum {
                 throw PGError(
                     kind: .usage,
-                    message: "migration \(version) (\(stored.name)) was edited after it was applied: its checksum no longer matches; add a new migration instead")
+                    message:
+                        "migration \(version) (\(stored.name)) was edited after it was applied: its checksum no longer matches; add a new migration instead"
+                )
             }
         }
     }

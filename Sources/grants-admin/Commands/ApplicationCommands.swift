@@ -47,7 +47,8 @@ struct ApplicationCommand: AsyncParsableCommand {
                         startsOn: start, endsOn: end),
                     actor: global.resolvedActor)
             }
-            Terminal.print("Application \(application.reference) submitted to round \(application.round): \(application.requested.display) requested")
+            Terminal.print(
+                "Application \(application.reference) submitted to round \(application.round): \(application.requested.display) requested")
         }
     }
 
@@ -61,12 +62,17 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            let applications = try await Session.run(global) { try await $0.applications.list(round: round, programme: programme, status: status) }
+            let applications = try await Session.run(global) {
+                try await $0.applications.list(round: round, programme: programme, status: status)
+            }
             try Output.print(applications, format: format) {
                 Output.table(
                     ["reference", "round", "applicant", "partners", "requested", "status"],
                     applications.map {
-                        [$0.reference, $0.round, $0.applicant.name, $0.partners.map(\.name).joined(separator: ", "), $0.requested.display, $0.status.rawValue]
+                        [
+                            $0.reference, $0.round, $0.applicant.name, $0.partners.map(\.name).joined(separator: ", "),
+                            $0.requested.display, $0.status.rawValue,
+                        ]
                     }, right: [4])
             }
         }
@@ -104,7 +110,8 @@ struct ApplicationCommand: AsyncParsableCommand {
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Reject an application.",
-            discussion: "Example:\n  grants-admin application reject KP-2022-1-09 --decided-on 2022-05-20 --reason \"Outside the call's themes\"")
+            discussion:
+                "Example:\n  grants-admin application reject KP-2022-1-09 --decided-on 2022-05-20 --reason \"Outside the call's themes\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
         @Option(help: "The programme, where two use the reference.") var programme: String?
@@ -113,7 +120,8 @@ struct ApplicationCommand: AsyncParsableCommand {
 
         func run() async throws {
             let decision = try await Session.run(global) {
-                try await $0.approvals.reject(reference, programme: programme, decidedOn: decidedOn, reason: reason, actor: global.resolvedActor)
+                try await $0.approvals.reject(
+                    reference, programme: programme, decidedOn: decidedOn, reason: reason, actor: global.resolvedActor)
             }
             Terminal.print("Rejected \(decision.reference) on \(decision.decidedOn)")
         }
@@ -127,7 +135,9 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The programme, where two use the reference.") var programme: String?
 
         func run() async throws {
-            let application = try await Session.run(global) { try await $0.applications.withdraw(reference, programme: programme, actor: global.resolvedActor) }
+            let application = try await Session.run(global) {
+                try await $0.applications.withdraw(reference, programme: programme, actor: global.resolvedActor)
+            }
             Terminal.print("Withdrawn: \(application.reference)")
         }
     }
@@ -142,13 +152,16 @@ struct GrantCommand: AsyncParsableCommand {
         Output.table(
             ["reference", "recipient", "partners", "themes", "awarded", "paid", "status"],
             grants.map {
-                [$0.reference, $0.applicant.name, $0.partners.map { "\($0.name) (\($0.country))" }.joined(separator: ", "),
-                 $0.themes.joined(separator: ", "), $0.amount.display, $0.paid.display, $0.status.rawValue]
+                [
+                    $0.reference, $0.applicant.name, $0.partners.map { "\($0.name) (\($0.country))" }.joined(separator: ", "),
+                    $0.themes.joined(separator: ", "), $0.amount.display, $0.paid.display, $0.status.rawValue,
+                ]
             }, right: [4, 5])
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List grants.", discussion: "Example:\n  grants-admin grant list --round 2021:2")
+        static let configuration = CommandConfiguration(
+            abstract: "List grants.", discussion: "Example:\n  grants-admin grant list --round 2021:2")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this round.") var round: String?
         @Option(help: "Only this programme.") var programme: String?
@@ -183,7 +196,9 @@ struct GrantCommand: AsyncParsableCommand {
                     "  scheduled  \(g.committed.display); paid \(g.paid.display)\(g.reclaimed.map { "; reclaimed \($0.display)" } ?? "")",
                 ]
                 for amendment in detail.amendments {
-                    lines.append("  amended    \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)")
+                    lines.append(
+                        "  amended    \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)"
+                    )
                 }
                 return lines.joined(separator: "\n") + "\n\n" + DisbursementCommand.table(detail.disbursements)
             }
@@ -215,7 +230,8 @@ struct GrantCommand: AsyncParsableCommand {
             let grant = try await Session.run(global) { service in
                 let currency = try await service.grants.get(reference, programme: programme).grant.amount.currency
                 return try await service.grants.amend(
-                    reference, programme: programme, amountChange: amountChange.map { Money(minorUnits: $0.minorUnits, currency: currency) },
+                    reference, programme: programme,
+                    amountChange: amountChange.map { Money(minorUnits: $0.minorUnits, currency: currency) },
                     newEndsOn: end, reason: reason, actor: global.resolvedActor)
             }
             Terminal.print("Grant \(grant.reference): awarded \(grant.amount.display), period \(grant.startsOn) to \(grant.endsOn)")
@@ -230,8 +246,12 @@ struct GrantCommand: AsyncParsableCommand {
         @Option(help: "The programme, where two use the reference.") var programme: String?
 
         func run() async throws {
-            let grant = try await Session.run(global) { try await $0.grants.close(reference, programme: programme, actor: global.resolvedActor) }
-            Terminal.print("Grant \(grant.reference) closed: \(grant.paid.display) paid, \((grant.reclaimed ?? Money.zero(grant.amount.currency)).display) reclaimed")
+            let grant = try await Session.run(global) {
+                try await $0.grants.close(reference, programme: programme, actor: global.resolvedActor)
+            }
+            Terminal.print(
+                "Grant \(grant.reference) closed: \(grant.paid.display) paid, \((grant.reclaimed ?? Money.zero(grant.amount.currency)).display) reclaimed"
+            )
         }
     }
 }

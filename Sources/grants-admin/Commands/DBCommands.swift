@@ -20,7 +20,8 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let applied = try await Session.run(global) { try await $0.migrate() }
-            Terminal.print(applied.isEmpty ? "The schema is up to date." : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
+            Terminal.print(
+                applied.isEmpty ? "The schema is up to date." : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
         }
     }
 
@@ -32,7 +33,11 @@ struct DBCommand: AsyncParsableCommand {
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            struct Row: Encodable { let version: Int; let name: String; let state: String }
+            struct Row: Encodable {
+                let version: Int
+                let name: String
+                let state: String
+            }
             let status = try await Session.run(global) { try await $0.migrationStatus() }
             let rows = status.map { Row(version: $0.version, name: $0.name, state: $0.state.rawValue) }
             try Output.print(rows, format: format) {

@@ -12,8 +12,10 @@ struct DisbursementCommand: AsyncParsableCommand {
         Output.table(
             ["id", "grant", "due", "amount", "status", "scheduled_by", "attested_by", "paid_on", "payment_ref"],
             disbursements.map {
-                [String($0.id), $0.grantReference, $0.dueOn.iso, $0.amount.display, $0.status.rawValue, $0.scheduledBy,
-                 $0.attestedBy ?? "", $0.paidOn?.iso ?? "", $0.paymentReference ?? ""]
+                [
+                    String($0.id), $0.grantReference, $0.dueOn.iso, $0.amount.display, $0.status.rawValue, $0.scheduledBy,
+                    $0.attestedBy ?? "", $0.paidOn?.iso ?? "", $0.paymentReference ?? "",
+                ]
             }, right: [0, 3])
     }
 
@@ -80,7 +82,8 @@ struct DisbursementCommand: AsyncParsableCommand {
                 }
             case .text:
                 let rows = try await Session.run(global) {
-                    try await $0.disbursements.list(DisbursementFilter(programme: programme, round: round, status: status, dueBefore: dueBefore))
+                    try await $0.disbursements.list(
+                        DisbursementFilter(programme: programme, round: round, status: status, dueBefore: dueBefore))
                 }
                 Terminal.print(DisbursementCommand.table(rows))
             }
@@ -141,7 +144,9 @@ struct DisbursementCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
 
         func run() async throws {
-            let d = try await Session.run(global) { try await $0.disbursements.reverse(id, on: on, reason: reason, actor: global.resolvedActor) }
+            let d = try await Session.run(global) {
+                try await $0.disbursements.reverse(id, on: on, reason: reason, actor: global.resolvedActor)
+            }
             Terminal.print(DisbursementCommand.describe(d) + " (reverses \(id))")
         }
     }

@@ -27,7 +27,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Only this round.") var round: String?
         @Option(help: "From this date (inclusive).") var from: CalendarDate?
         @Option(help: "To this date (inclusive).") var to: CalendarDate?
-        @Option(name: .customLong("date-field"), help: "Which date --from/--to filter: due or paid.") var dateField: ReportFilter.DateField = .due
+        @Option(name: .customLong("date-field"), help: "Which date --from/--to filter: due or paid.") var dateField:
+            ReportFilter.DateField = .due
         @Option(help: "Only this status.") var status: DisbursementStatus?
         @Option(help: "csv, csv-excel, json, sie, iati or 360giving.") var format: DisbursementFormat
         @Option(help: "Write here instead of standard output.") var output: String?
@@ -35,17 +36,23 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(name: .customLong("bank-account"), help: "SIE: the account credited.") var bankAccount: String = "1930"
         @Option(help: "SIE: the voucher series (empty: the accounting system numbers vouchers).") var series: String = ""
         @Option(help: "SIE: the object dimension for the grant reference.") var dimension: Int = 6
-        @Option(name: .customLong("funder-name"), help: "The funder's name (SIE #FNAMN, IATI reporting org).") var funderName: String = "ICLD"
+        @Option(name: .customLong("funder-name"), help: "The funder's name (SIE #FNAMN, IATI reporting org).") var funderName: String =
+            "ICLD"
         @Option(name: .customLong("funder-org-number"), help: "The funder's organisationsnummer (SIE #ORGNR).") var funderOrgNumber: String?
-        @Option(name: .customLong("reporting-org-ref"), help: "IATI: the reporting organisation (default: the funder when --funder-org-number is given, else SE-0).") var reportingOrgRef: String?
-        @Option(name: .customLong("reporting-org-type"), help: "IATI: the reporting organisation's type code.") var reportingOrgType: String?
+        @Option(
+            name: .customLong("reporting-org-ref"),
+            help: "IATI: the reporting organisation (default: the funder when --funder-org-number is given, else SE-0).")
+        var reportingOrgRef: String?
+        @Option(name: .customLong("reporting-org-type"), help: "IATI: the reporting organisation's type code.") var reportingOrgType:
+            String?
 
         func validate() throws {
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
             if let funderOrgNumber, !OrganisationNumber.isValid(funderOrgNumber) {
                 throw ValidationError("--funder-org-number \(funderOrgNumber) is not a valid organisationsnummer")
             }
-            for (flag, account) in [("--expense-account", expenseAccount), ("--bank-account", bankAccount)] where account.wholeMatch(of: /[0-9]{4,6}/) == nil {
+            for (flag, account) in [("--expense-account", expenseAccount), ("--bank-account", bankAccount)]
+            where account.wholeMatch(of: /[0-9]{4,6}/) == nil {
                 throw ValidationError("\(flag) must be an account number (4 to 6 digits)")
             }
         }
@@ -112,9 +119,20 @@ struct ReportCommand: AsyncParsableCommand {
                   remaining  \(r.remaining.display)
 
                 """
-            text += "\nBy theme\n" + Output.table(["theme", "grants", "awarded"], r.byTheme.map { [$0.nameEn, String($0.grants), $0.awarded.display] }, right: [1, 2])
-            text += "\nBy partner country\n" + Output.table(["country", "grants", "awarded"], r.byCountry.map { [$0.country, String($0.grants), $0.awarded.display] }, right: [1, 2])
-            text += "\nRecipients\n" + Output.table(["recipient", "kind", "grants", "awarded"], r.recipients.map { [$0.name, $0.kind.rawValue, String($0.grants), $0.awarded.display] }, right: [2, 3])
+            text +=
+                "\nBy theme\n"
+                + Output.table(
+                    ["theme", "grants", "awarded"], r.byTheme.map { [$0.nameEn, String($0.grants), $0.awarded.display] }, right: [1, 2])
+            text +=
+                "\nBy partner country\n"
+                + Output.table(
+                    ["country", "grants", "awarded"], r.byCountry.map { [$0.country, String($0.grants), $0.awarded.display] },
+                    right: [1, 2])
+            text +=
+                "\nRecipients\n"
+                + Output.table(
+                    ["recipient", "kind", "grants", "awarded"],
+                    r.recipients.map { [$0.name, $0.kind.rawValue, String($0.grants), $0.awarded.display] }, right: [2, 3])
             return text
         }
     }

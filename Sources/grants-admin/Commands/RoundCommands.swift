@@ -33,8 +33,10 @@ struct RoundCommand: AsyncParsableCommand {
         func run() async throws {
             let round = try await Session.run(global) { service in
                 try await service.rounds.create(
-                    NewRound(programme: programme, name: name, budget: try Money(parsing: budget, currency: Currency(rawValue: currency) ?? .sek),
-                             opensOn: opens, closesOn: closes),
+                    NewRound(
+                        programme: programme, name: name,
+                        budget: try Money(parsing: budget, currency: Currency(rawValue: currency) ?? .sek),
+                        opensOn: opens, closesOn: closes),
                     actor: global.resolvedActor)
             }
             Terminal.print("Round \(round.name) of \(round.programme): budget \(round.budget.display), \(round.status.rawValue)")
@@ -83,7 +85,8 @@ struct RoundCommand: AsyncParsableCommand {
                 if let budget { try validateAmount(budget, flag: "--budget") }
                 guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
             } else if programme != nil || round != nil || budget != nil || decidedOn != nil {
-                throw ValidationError("--programme, --round, --budget and --decided-on are for CSV files; a YAML or JSON manifest names its round itself")
+                throw ValidationError(
+                    "--programme, --round, --budget and --decided-on are for CSV files; a YAML or JSON manifest names its round itself")
             }
         }
 
@@ -98,7 +101,9 @@ struct RoundCommand: AsyncParsableCommand {
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
                 Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
             }
-            let summary = try await Session.run(global) { try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun) }
+            let summary = try await Session.run(global) {
+                try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
+            }
             try Output.print(summary, format: format) { Self.describe(summary) }
         }
 
@@ -111,7 +116,9 @@ struct RoundCommand: AsyncParsableCommand {
                 throw InputFileError(description: "\(file): cannot read the file")
             }
             if let size = attributes[.size] as? Int, size > ManifestLimits.maximumFileSize {
-                throw GrantsError.invalidInput([Problem(file, "the file is \(size) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")])
+                throw GrantsError.invalidInput([
+                    Problem(file, "the file is \(size) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")
+                ])
             }
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw InputFileError(description: "\(file): cannot read the file")
@@ -119,7 +126,8 @@ struct RoundCommand: AsyncParsableCommand {
             var csvRound: CSVRoundParameters?
             if let programme, let round, let budget, let decidedOn {
                 let money = try Money(parsing: budget, currency: Currency(rawValue: currency) ?? .sek)
-                csvRound = CSVRoundParameters(programme: programme, round: round, budget: money, decidedOn: decidedOn, opensOn: opens, closesOn: closes)
+                csvRound = CSVRoundParameters(
+                    programme: programme, round: round, budget: money, decidedOn: decidedOn, opensOn: opens, closesOn: closes)
             }
             return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound)
         }
@@ -135,9 +143,13 @@ struct RoundCommand: AsyncParsableCommand {
                 head = "Recorded round \(round.name) of \(round.programme)\(summary.roundCreated ? " (new round)" : ""):"
             }
             var lines = [head]
-            lines.append("  grants:    \(summary.created.count) new, \(summary.unchanged.count) already recorded, \(round.grants) in the round")
-            lines.append("  awarded:   \(round.awarded.display) of the \(round.budget.display) budget (\(round.remaining.display) remaining)")
-            if !summary.created.isEmpty { lines.append("  this file: \(summary.awardedNow.display) in \(summary.created.count) new grants") }
+            lines.append(
+                "  grants:    \(summary.created.count) new, \(summary.unchanged.count) already recorded, \(round.grants) in the round")
+            lines.append(
+                "  awarded:   \(round.awarded.display) of the \(round.budget.display) budget (\(round.remaining.display) remaining)")
+            if !summary.created.isEmpty {
+                lines.append("  this file: \(summary.awardedNow.display) in \(summary.created.count) new grants")
+            }
             if !summary.themesCreated.isEmpty || summary.organisationsCreated > 0 {
                 lines.append("  also new:  \(summary.themesCreated.count) themes, \(summary.organisationsCreated) organisations")
             }
@@ -146,7 +158,8 @@ struct RoundCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List rounds.", discussion: "Example:\n  grants-admin round list --programme \"Kommunala partnerskap\"")
+        static let configuration = CommandConfiguration(
+            abstract: "List rounds.", discussion: "Example:\n  grants-admin round list --programme \"Kommunala partnerskap\"")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this programme.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
@@ -157,22 +170,28 @@ struct RoundCommand: AsyncParsableCommand {
                 Output.table(
                     ["programme", "round", "status", "decided", "grants", "budget", "awarded", "remaining"],
                     rounds.map {
-                        [$0.programme, $0.name, $0.status.rawValue, $0.decidedOn?.iso ?? "", String($0.grants), $0.budget.display,
-                         $0.awarded.display, $0.remaining.display]
+                        [
+                            $0.programme, $0.name, $0.status.rawValue, $0.decidedOn?.iso ?? "", String($0.grants), $0.budget.display,
+                            $0.awarded.display, $0.remaining.display,
+                        ]
                     }, right: [4, 5, 6, 7])
             }
         }
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a round and its grants.", discussion: "Example:\n  grants-admin round show 2021:2")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a round and its grants.", discussion: "Example:\n  grants-admin round show 2021:2")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
         @Option(help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            struct Shown: Encodable { let round: AllocationRound; let grants: [Grant] }
+            struct Shown: Encodable {
+                let round: AllocationRound
+                let grants: [Grant]
+            }
             let shown = try await Session.run(global) { service in
                 let found = try await service.rounds.get(round, programme: programme)
                 return Shown(round: found, grants: try await service.grants.list(round: found.name, programme: found.programme))
@@ -200,8 +219,11 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "The programme, where two share the round's name.") var programme: String?
 
         func run() async throws {
-            let closed = try await Session.run(global) { try await $0.rounds.close(round, programme: programme, actor: global.resolvedActor) }
-            Terminal.print("Round \(closed.name) of \(closed.programme) is closed: \(closed.awarded.display) awarded of \(closed.budget.display).")
+            let closed = try await Session.run(global) {
+                try await $0.rounds.close(round, programme: programme, actor: global.resolvedActor)
+            }
+            Terminal.print(
+                "Round \(closed.name) of \(closed.programme) is closed: \(closed.awarded.display) awarded of \(closed.budget.display).")
         }
     }
 }

@@ -22,14 +22,16 @@ struct ThemeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let theme = try await Session.run(global) {
-                try await $0.themes.add(Theme(code: code, nameSv: nameSv, nameEn: nameEn, dacSector: dacSector), actor: global.resolvedActor)
+                try await $0.themes.add(
+                    Theme(code: code, nameSv: nameSv, nameEn: nameEn, dacSector: dacSector), actor: global.resolvedActor)
             }
             Terminal.print("Theme \(theme.code): \(theme.nameSv) / \(theme.nameEn)")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List themes.", discussion: "Example:\n  grants-admin theme list --format json")
+        static let configuration = CommandConfiguration(
+            abstract: "List themes.", discussion: "Example:\n  grants-admin theme list --format json")
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json") var format: ListFormat = .text
 
@@ -75,10 +77,13 @@ struct OrgCommand: AsyncParsableCommand {
             let organisation = try await Session.run(global) { service in
                 let number = try orgNumber.map { try OrganisationNumber($0) }
                 return try await service.organisations.add(
-                    NewOrganisation(name: name, country: country.uppercased(), orgNumber: number, municipalityCode: municipalityCode, kind: kind),
+                    NewOrganisation(
+                        name: name, country: country.uppercased(), orgNumber: number, municipalityCode: municipalityCode, kind: kind),
                     actor: global.resolvedActor)
             }
-            Terminal.print("Organisation \(organisation.id): \(organisation.name) (\(organisation.country)\(organisation.orgNumber.map { ", \($0)" } ?? ""))")
+            Terminal.print(
+                "Organisation \(organisation.id): \(organisation.name) (\(organisation.country)\(organisation.orgNumber.map { ", \($0)" } ?? ""))"
+            )
         }
     }
 
@@ -91,7 +96,9 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            let organisations = try await Session.run(global) { try await $0.organisations.list(country: country?.uppercased(), search: search) }
+            let organisations = try await Session.run(global) {
+                try await $0.organisations.list(country: country?.uppercased(), search: search)
+            }
             try Output.print(organisations, format: format) {
                 Output.table(
                     ["id", "name", "country", "org_number", "kind"],
@@ -110,7 +117,8 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "List audit events.", discussion: "Example:\n  grants-admin audit list --since 2021-12-01 --entity disbursement")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only events on or after this date (YYYY-MM-DD).") var since: CalendarDate?
-        @Option(help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation).") var entity: String?
+        @Option(help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation).") var entity:
+            String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -118,7 +126,12 @@ struct AuditCommand: AsyncParsableCommand {
             try Output.print(events, format: format) {
                 Output.table(
                     ["id", "when", "actor", "action", "entity", "details"],
-                    events.map { [String($0.id), $0.occurredAt.formatted(.iso8601), $0.actor, $0.action, "\($0.entityKind) \($0.entityKey)", $0.details] },
+                    events.map {
+                        [
+                            String($0.id), $0.occurredAt.formatted(.iso8601), $0.actor, $0.action, "\($0.entityKind) \($0.entityKey)",
+                            $0.details,
+                        ]
+                    },
                     right: [0])
             }
         }

@@ -4,10 +4,13 @@ import Grants
 
 /// Options every command that touches the database takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (postgres://…); overrides GRANTS_DATABASE_URL and DATABASE_URL.", valueName: "URL"))
+    @Option(
+        name: .long, help: ArgumentHelp("PostgreSQL URL (postgres://…); overrides GRANTS_DATABASE_URL and DATABASE_URL.", valueName: "URL"))
     var database: String?
 
-    @Option(name: .long, help: ArgumentHelp("Who is acting, for the audit log (default $GRANTS_ACTOR, else the login name).", valueName: "NAME"))
+    @Option(
+        name: .long, help: ArgumentHelp("Who is acting, for the audit log (default $GRANTS_ACTOR, else the login name).", valueName: "NAME")
+    )
     var actor: String?
 
     /// The actor recorded in the audit log.

@@ -55,12 +55,15 @@ struct LocalCluster {
     }
 
     func start() throws {
-        guard isInitialized else { throw LocalClusterError(message: "no embedded database at \(home.path) yet: any other command creates it") }
+        guard isInitialized else {
+            throw LocalClusterError(message: "no embedded database at \(home.path) yet: any other command creates it")
+        }
         try ownedDirectory(socket)
         let result = try run(tool("pg_ctl"), ["-D", data.path, "-l", log.path, "-w", "-t", "60", "start"], allowFailure: true)
         if result.status != 0 {
             let tail = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(3).joined(separator: " | ") ?? ""
-            throw LocalClusterError(message: "the embedded PostgreSQL in \(folder.path) did not start: \(tail.isEmpty ? result.output : tail)")
+            throw LocalClusterError(
+                message: "the embedded PostgreSQL in \(folder.path) did not start: \(tail.isEmpty ? result.output : tail)")
         }
     }
 
@@ -110,7 +113,10 @@ struct LocalCluster {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         guard Self.isRoot else { return }
         guard let user = getpwnam("postgres") else {
-            throw LocalClusterError(message: "running as root needs an unprivileged 'postgres' user to own the embedded cluster (Debian's postgresql package creates it); or set GRANTS_DATABASE_URL")
+            throw LocalClusterError(
+                message:
+                    "running as root needs an unprivileged 'postgres' user to own the embedded cluster (Debian's postgresql package creates it); or set GRANTS_DATABASE_URL"
+            )
         }
         guard chown(url.path, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
             throw LocalClusterError(message: "cannot hand \(url.path) to the postgres user: \(String(cString: strerror(errno)))")
@@ -142,15 +148,22 @@ struct LocalCluster {
             let candidate = "\(root)/\(version)/bin/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw LocalClusterError(message: "the PostgreSQL server programs (\(name)) are not installed: install them (Debian: apt-get install postgresql) or set GRANTS_DATABASE_URL to a server")
+        throw LocalClusterError(
+            message:
+                "the PostgreSQL server programs (\(name)) are not installed: install them (Debian: apt-get install postgresql) or set GRANTS_DATABASE_URL to a server"
+        )
     }
 
     /// Runs a server program, as the `postgres` user when we are root (initdb and postgres refuse root).
     private func run(_ program: String, _ arguments: [String], allowFailure: Bool = false) throws -> (status: Int32, output: String) {
         var argv = [program] + arguments
         if Self.isRoot {
-            let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let runuser else { throw LocalClusterError(message: "running as root needs runuser (util-linux) to start PostgreSQL as the postgres user") }
+            let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
+            guard let runuser else {
+                throw LocalClusterError(message: "running as root needs runuser (util-linux) to start PostgreSQL as the postgres user")
+            }
             argv = [runuser, "-u", "postgres", "--"] + argv
         }
         let (status, output) = try Spawn.run(argv)
@@ -176,7 +189,7 @@ enum Spawn {
         posix_spawn_file_actions_addopen(&actions, 1, capture, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for pointer in cArguments { free(pointer) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
         guard spawned == 0 else {
