@@ -174,31 +174,41 @@ public struct Applications: Sendable {
 
     // MARK: SQL
 
-    static let select = """
-        SELECT a.id, a.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, a.currency,
-               a.starts_on, a.ends_on, a.status,
-               o.id AS applicant_id, o.name AS applicant_name, o.country AS applicant_country,
-               o.org_number AS applicant_org_number, o.municipality_code AS applicant_code, o.kind AS applicant_kind,
-               pa.ids AS partner_ids, pa.names AS partner_names, pa.countries AS partner_countries,
-               pa.numbers AS partner_numbers, pa.codes AS partner_codes, pa.kinds AS partner_kinds,
-               coalesce(th.codes, '{}') AS themes
-        FROM grants.application a
-        JOIN grants.allocation_round r ON r.id = a.round_id
-        JOIN grants.programme p ON p.id = a.programme_id
+    /// The applicant and partner columns (`o`, `pa`) and theme codes (`th`) that applications and grants
+    /// both show, read through ``partiesJoins``.
+    static let partiesColumns = """
+        o.id AS applicant_id, o.name AS applicant_name, o.country AS applicant_country,
+        o.org_number AS applicant_org_number, o.municipality_code AS applicant_code, o.kind AS applicant_kind,
+        pa.ids AS partner_ids, pa.names AS partner_names, pa.countries AS partner_countries,
+        pa.numbers AS partner_numbers, pa.codes AS partner_codes, pa.kinds AS partner_kinds,
+        coalesce(th.codes, '{}') AS themes
+        """
+
+    /// The joins behind ``partiesColumns``, for a query whose application is `a`.
+    static let partiesJoins = """
         JOIN grants.organisation o ON o.id = a.applicant_id
         LEFT JOIN LATERAL (
-            SELECT array_agg(po.id ORDER BY ap.position) AS ids, array_agg(po.name ORDER BY ap.position) AS names,
-                   array_agg(po.country ORDER BY ap.position) AS countries,
-                   array_agg(po.org_number ORDER BY ap.position) AS numbers,
-                   array_agg(po.municipality_code ORDER BY ap.position) AS codes,
-                   array_agg(po.kind ORDER BY ap.position) AS kinds
-            FROM grants.application_partner ap JOIN grants.organisation po ON po.id = ap.organisation_id
-            WHERE ap.application_id = a.id
+            SELECT array_agg(po.id ORDER BY x.position) AS ids, array_agg(po.name ORDER BY x.position) AS names,
+                   array_agg(po.country ORDER BY x.position) AS countries,
+                   array_agg(po.org_number ORDER BY x.position) AS numbers,
+                   array_agg(po.municipality_code ORDER BY x.position) AS codes,
+                   array_agg(po.kind ORDER BY x.position) AS kinds
+            FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
+            WHERE x.application_id = a.id
         ) pa ON true
         LEFT JOIN LATERAL (
             SELECT array_agg(t.theme_code ORDER BY t.position) AS codes
             FROM grants.application_theme t WHERE t.application_id = a.id
         ) th ON true
+        """
+
+    static let select = """
+        SELECT a.id, a.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, a.currency,
+               a.starts_on, a.ends_on, a.status, \(partiesColumns)
+        FROM grants.application a
+        JOIN grants.allocation_round r ON r.id = a.round_id
+        JOIN grants.programme p ON p.id = a.programme_id
+        \(partiesJoins)
         """
 
     static func decode(_ row: PGRow) throws -> Application {

@@ -170,31 +170,13 @@ public struct Grants: Sendable {
     static let select = """
         SELECT g.id, g.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, g.currency,
                g.original_amount, g.amount, g.committed_total, g.paid_total, g.reclaimed, g.starts_on, g.original_ends_on,
-               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on,
-               o.id AS applicant_id, o.name AS applicant_name, o.country AS applicant_country,
-               o.org_number AS applicant_org_number, o.municipality_code AS applicant_code, o.kind AS applicant_kind,
-               pa.ids AS partner_ids, pa.names AS partner_names, pa.countries AS partner_countries,
-               pa.numbers AS partner_numbers, pa.codes AS partner_codes, pa.kinds AS partner_kinds,
-               coalesce(th.codes, '{}') AS themes
+               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on, \(Applications.partiesColumns)
         FROM grants.grant g
         JOIN grants.application a ON a.id = g.application_id
         JOIN grants.approval ap ON ap.application_id = a.id
         JOIN grants.allocation_round r ON r.id = g.round_id
         JOIN grants.programme p ON p.id = g.programme_id
-        JOIN grants.organisation o ON o.id = a.applicant_id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(po.id ORDER BY x.position) AS ids, array_agg(po.name ORDER BY x.position) AS names,
-                   array_agg(po.country ORDER BY x.position) AS countries,
-                   array_agg(po.org_number ORDER BY x.position) AS numbers,
-                   array_agg(po.municipality_code ORDER BY x.position) AS codes,
-                   array_agg(po.kind ORDER BY x.position) AS kinds
-            FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
-            WHERE x.application_id = a.id
-        ) pa ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(t.theme_code ORDER BY t.position) AS codes
-            FROM grants.application_theme t WHERE t.application_id = a.id
-        ) th ON true
+        \(Applications.partiesJoins)
         """
 
     static func decode(_ row: PGRow) throws -> Grant {
