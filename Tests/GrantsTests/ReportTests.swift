@@ -245,21 +245,3 @@ extension AmountParser {
     }
 }
 
-/// Runs a tool found on PATH, waiting with waitpid (see CLI.run for why not Foundation's Process).
-func runTool(_ argv: [String]) throws -> (status: Int32, output: String) {
-    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)").path
-    defer { unlink(capture) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, capture, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let cArguments = argv.map { strdup($0) } + [nil]
-    defer { for pointer in cArguments { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, cArguments, environ)
-    guard spawned == 0 else { return (127, "\(argv[0]) not found: install it (xmllint: apt-get install libxml2-utils)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return (status & 0x7F == 0 ? (status >> 8) & 0xFF : 128, (try? String(contentsOfFile: capture, encoding: .utf8)) ?? "")
-}
