@@ -244,4 +244,3 @@ extension AmountParser {
         return try parse(text)
     }
 }
-
