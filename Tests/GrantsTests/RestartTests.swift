@@ -42,11 +42,13 @@ struct RestartTests {
 
         var acknowledged: [String] = []
         var failures = 0
-        var restart: Task<(status: Int32, output: String), Error>?
+        let restart = RestartThread(arguments: [script, "crash-restart", folder], port: port)
         for i in 0..<120 {
             if i == 40 {
-                // The crash lands while the next writes are in flight.
-                restart = Task.detached { try runTool([script, "crash-restart", folder], environment: ["GRANTS_PG_PORT": port]) }
+                // On a thread of its own (not the cooperative pool, which a busy test run may keep full), so the
+                // crash lands while the next writes are in flight.
+                restart.start()
+                restart.waitUntilRunning()
             }
             let reference = "R-\(i)"
             do {
@@ -76,8 +78,8 @@ struct RestartTests {
                 acknowledged.append(reference)
             }
         }
-        let restarted = try await restart?.value
-        #expect(restarted?.status == 0, "\(restarted?.output ?? "")")
+        let restarted = restart.result()
+        #expect(restarted.status == 0, "\(restarted.output)")
         #expect(failures >= 1, "the restart interrupted at least one write")
         let grants = try await service.grants.list()
         #expect(grants.count == 120)
@@ -88,5 +90,35 @@ struct RestartTests {
         #expect(try await service.rounds.get("R1").awarded == sek("1 200 000"))
         print("restart: 120 grants streamed, server crash-restarted once, \(failures) writes interrupted and retried, 0 lost, 0 duplicated")
         await service.close()
+    }
+}
+
+/// Runs `pg-local crash-restart` on a thread and lets the test wait for it to begin and to end.
+final class RestartThread: @unchecked Sendable {
+    // @unchecked: `outcome` is written once by the thread before `done` is signalled and read only after.
+    private let arguments: [String]
+    private let port: String
+    private let running = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: (status: Int32, output: String) = (-1, "not run")
+
+    init(arguments: [String], port: String) {
+        self.arguments = arguments
+        self.port = port
+    }
+
+    func start() {
+        Thread {
+            self.running.signal()
+            self.outcome = (try? runTool(self.arguments, environment: ["GRANTS_PG_PORT": self.port])) ?? (-1, "could not run")
+            self.done.signal()
+        }.start()
+    }
+
+    func waitUntilRunning() { running.wait() }
+
+    func result() -> (status: Int32, output: String) {
+        done.wait()
+        return outcome
     }
 }
