@@ -25,6 +25,15 @@ struct TourTests {
                 "--partner", "Kisumu County", "--theme", "citizen-dialogue", "--amount", "600 000", "--start", "2022-09-01", "--end",
                 "2024-08-31",
             ])
+            // Several values after one flag, as DESIGN writes it, and the repeated-flag spelling.
+            _ = try ok(["org", "add", "--name", "Homa Bay County", "--country", "KE", "--kind", "region"])
+            _ = try ok([
+                "application", "submit", "--round", "2022:1", "--reference", "KP-8", "--applicant", "Växjö kommun",
+                "--partner", "Kisumu County", "Homa Bay County", "--theme", "citizen-dialogue", "--amount", "1 000",
+                "--start", "2022-09-01", "--end", "2023-08-31",
+            ])
+            let two = try ok(["application", "list", "--format", "json"])
+            #expect(two.contains("Homa Bay County"), "\(two)")
             let over = try cli.run(["application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20"])
             #expect(over.status == 1)
             #expect(over.stderr.contains("budget exceeded by 0,01"), "\(over.stderr)")

@@ -22,8 +22,12 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "The application's reference, unique within the programme.") var reference: String
         @Option(help: "The Swedish applicant (ORG).") var applicant: String
-        @Option(name: .customLong("partner"), help: "A partner organisation abroad (ORG); repeat for several.") var partners: [String] = []
-        @Option(name: .customLong("theme"), help: "A theme code; repeat for several.") var themes: [String] = []
+        @Option(
+            name: .customLong("partner"), parsing: .upToNextOption,
+            help: "Partner organisations abroad (ORG): --partner A B, or --partner A --partner B.")
+        var partners: [String] = []
+        @Option(name: .customLong("theme"), parsing: .upToNextOption, help: "Theme codes: --theme a b, or --theme a --theme b.")
+        var themes: [String] = []
         @Option(help: "The amount applied for.") var amount: String
         @Option(help: "The period's first day (YYYY-MM-DD).") var start: CalendarDate
         @Option(help: "The period's last day (YYYY-MM-DD).") var end: CalendarDate
