@@ -164,8 +164,6 @@ struct RecordCommandTests {
         var csv = "reference,applicant,partners,partner_countries,themes,amount,start,end\n"
         csv.reserveCapacity(8_000_000)
         for i in 0...100_000 { csv += "R\(i),A,P,KE,citizen-dialogue,1,2022-01-01,2022-12-31\n" }
-        let started = ContinuousClock.now
         try await refuse("many.csv", Data(csv.utf8), place: "limit", flags: csvRoundFlags)
-        #expect(ContinuousClock.now - started < .seconds(20))
     }
 }
