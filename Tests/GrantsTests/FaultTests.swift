@@ -5,13 +5,16 @@ import TestSupport
 import Testing
 
 /// Backends killed at random points while a round is recorded: after each kill the round is there whole or
-/// not at all, and a retry records it exactly once. GRANTS_FAULT_TRIALS sets the number (default 20).
+/// not at all, and a retry records it exactly once. GRANTS_FAULT_TRIALS sets the number (100 under CI=true,
+/// 20 otherwise, to keep the local loop short).
 @Suite("Faults")
 struct FaultTests {
-    static let trials = Int(ProcessInfo.processInfo.environment["GRANTS_FAULT_TRIALS"] ?? "") ?? 20
+    static let trials =
+        Int(ProcessInfo.processInfo.environment["GRANTS_FAULT_TRIALS"] ?? "")
+        ?? (ProcessInfo.processInfo.environment["CI"] == "true" ? 100 : 20)
 
     @Test func aKilledRecordIsAllOrNothingAndARetryAppliesOnce() async throws {
-        try await TestGrants.withService { _, configuration in
+        try await TestGrants.withService(direct: true) { _, configuration in
             var random = SeededGenerator(state: 1000)
             var killedMidway = 0
             for trial in 0..<Self.trials {

@@ -157,7 +157,7 @@ struct LostReplyTests {
     /// The connection is cut after the server commits and before the client reads the reply; the caller's
     /// retry with the same idempotency key (or the same natural key) applies once.
     @Test func aRetryAfterALostCommitReplyAppliesOnce() async throws {
-        try await TestGrants.withService { setup, configuration in
+        try await TestGrants.withService(direct: true) { setup, configuration in
             try await seedRound(setup, budget: "100 000 000")
             for i in 0..<Self.trials { try await setup.applications.submit(application("L-\(i)", amount: "100"), actor: "anna") }
             try await setup.applications.submit(application("POOL", amount: "10 000 000"), actor: "anna")

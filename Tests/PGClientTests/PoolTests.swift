@@ -27,7 +27,7 @@ struct PoolTests {
     }
 
     @Test func aTerminatedBackendIsATypedErrorAndThePoolRecovers() async throws {
-        try await TestServer.withDatabase { configuration in
+        try await TestServer.withDatabase(direct: true) { configuration in
             let pool = PGPool(configuration: configuration, size: 1)
             let victim = try await pool.withConnection { $0.backendPID }
             let killer = try PGConnection(configuration: configuration)
@@ -52,7 +52,7 @@ struct PoolTests {
     }
 
     @Test func cancellingATaskCancelsItsQueryOnTheServer() async throws {
-        try await TestServer.withDatabase { configuration in
+        try await TestServer.withDatabase(direct: true) { configuration in
             let pool = PGPool(configuration: configuration, size: 2)
             let pid = Mutex<Int32>(0)
             let task = Task {

@@ -44,10 +44,10 @@ public enum TestGrants {
 
     /// A service on a fresh migrated database, connected as `user` (the superuser by default), closed afterwards.
     public static func withService<T>(
-        user: String? = nil, poolSize: Int = 4, _ body: (GrantsService, PGConfiguration) async throws -> T
+        user: String? = nil, poolSize: Int = 4, direct: Bool = false, _ body: (GrantsService, PGConfiguration) async throws -> T
     ) async throws -> T {
         let template = try migratedTemplate()
-        return try await TestServer.withDatabase(template: template) { configuration in
+        return try await TestServer.withDatabase(template: template, direct: direct) { configuration in
             var connectAs = configuration
             if let user { connectAs["user"] = user }
             var logger = Logger(label: "grants.test")

@@ -12,13 +12,25 @@ public enum TestServer {
         return url
     }
 
-    /// The configuration of the server's maintenance database.
+    /// The configuration of the server's maintenance database. Under pgbouncer (`GRANTS_TEST_DIRECT_URL` set)
+    /// this is the direct connection: databases are created and dropped, and backends inspected, past the pooler.
     public static func adminConfiguration() throws -> PGConfiguration {
-        try PGConfiguration(url: url())
+        if let direct = ProcessInfo.processInfo.environment["GRANTS_TEST_DIRECT_URL"], !direct.isEmpty {
+            return try PGConfiguration(url: direct)
+        }
+        return try PGConfiguration(url: url())
     }
 
-    /// A configuration for database `name` on the test server.
+    /// A configuration for database `name` on the test server (through pgbouncer when the run uses it).
     public static func configuration(database name: String) throws -> PGConfiguration {
+        var configuration = try PGConfiguration(url: url())
+        configuration["dbname"] = name
+        return configuration
+    }
+
+    /// Database `name` reached directly, never through a pooler: for tests about backends themselves
+    /// (their PIDs, killing them, cancelling them, cutting their sockets).
+    public static func directConfiguration(database name: String) throws -> PGConfiguration {
         var configuration = try adminConfiguration()
         configuration["dbname"] = name
         return configuration
@@ -26,7 +38,7 @@ public enum TestServer {
 
     /// A fresh, empty database (or a copy of `template`), dropped when `body` returns or throws.
     public static func withDatabase<T>(
-        template: String? = nil, _ body: (PGConfiguration) async throws -> T
+        template: String? = nil, direct: Bool = false, _ body: (PGConfiguration) async throws -> T
     ) async throws -> T {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
         let admin = try PGConnection(configuration: adminConfiguration())
@@ -36,7 +48,7 @@ public enum TestServer {
             try admin.execute("CREATE DATABASE \(identifier: String(name))")
         }
         do {
-            let result = try await body(configuration(database: String(name)))
+            let result = try await body(direct ? directConfiguration(database: String(name)) : configuration(database: String(name)))
             _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: String(name)) WITH (FORCE)")
             return result
         } catch {
@@ -73,7 +85,7 @@ public enum TestServer {
         try admin.execute("DROP DATABASE IF EXISTS \(identifier: building) WITH (FORCE)")
         try admin.execute("CREATE DATABASE \(identifier: building)")
         do {
-            let connection = try PGConnection(configuration: configuration(database: building))
+            let connection = try PGConnection(configuration: directConfiguration(database: building))
             try prepare(connection)
         }
         try admin.execute("ALTER DATABASE \(identifier: building) RENAME TO \(identifier: name)")
