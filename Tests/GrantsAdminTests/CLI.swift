@@ -38,8 +38,7 @@ struct CLI {
         return "postgresql:///\(configuration["dbname"] ?? "postgres")?" + query.joined(separator: "&")
     }
 
-    /// Runs the binary and waits with posix_spawn/waitpid: Foundation's Process reaps children through a
-    /// Dispatch source, which never runs while every cooperative thread of a busy test run is waiting.
+    /// Runs the binary with the test's database and actor, without the caller's PG* variables.
     @discardableResult
     func run(_ arguments: [String]) throws -> Result {
         var env = ProcessInfo.processInfo.environment
@@ -47,41 +46,9 @@ struct CLI {
         if let databaseURL { env["GRANTS_DATABASE_URL"] = databaseURL }
         env["GRANTS_ACTOR"] = "tester"
         for (key, value) in environment { env[key] = value }
-        let folder = FileManager.default.temporaryDirectory
-        let out = folder.appendingPathComponent("cli-\(UUID().uuidString).out").path
-        let err = folder.appendingPathComponent("cli-\(UUID().uuidString).err").path
-        defer {
-            unlink(out)
-            unlink(err)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = ([Self.binary.path] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, Self.binary.path, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw CLIError(message: "cannot run \(Self.binary.path): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw CLIError(message: "waitpid failed") }
-        }
-        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Result(
-            status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        let result = try spawn([Self.binary.path] + arguments, environment: env, separateStderr: true)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
-}
-
-struct CLIError: Error {
-    let message: String
 }
 
 /// Row counts of every table: "nothing written" means these do not move.

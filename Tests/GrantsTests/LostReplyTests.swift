@@ -26,7 +26,7 @@ final class CuttingProxy: Sendable {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 64) == 0 else { throw CLIProxyError.setup }
+        guard bound == 0, listen(fd, 64) == 0 else { throw ProxyError.setup }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
@@ -125,7 +125,7 @@ final class CuttingProxy: Sendable {
     }
 }
 
-enum CLIProxyError: Error { case setup }
+enum ProxyError: Error { case setup }
 
 /// Closes a proxied connection's two descriptors once both of its threads are done with them.
 final class SocketPair: Sendable {

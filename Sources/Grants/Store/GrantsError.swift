@@ -114,9 +114,8 @@ public enum GrantsError: Error, Sendable, CustomStringConvertible {
         guard let pg = error as? PGError else { return error }
         if pg.isConnectionLoss || pg.kind == .configuration { return GrantsError.databaseUnavailable(pg.message) }
         switch pg.sqlState?.rawValue {
-        case "GR001", "GR004": return GrantsError.refused(pg.message)
-        case "GR002": return GrantsError.refused(pg.message)
-        case "GR003": return GrantsError.refused(pg.message)
+        // Append-only, state machine, closed, reversal: the database's own rules, its message says which.
+        case "GR001", "GR002", "GR003", "GR004": return GrantsError.refused(pg.message)
         case "42501": return GrantsError.refused("not permitted: \(pg.message)")
         case "23514" where pg.constraint == "round_within_budget":
             return GrantsError.refused("the round's budget would be exceeded")
