@@ -1,7 +1,7 @@
 import Foundation
 
-/// Where a streamed export goes: buffered writes to a file descriptor, or to a temporary file that replaces
-/// the target only when the export succeeded (atomic `--output`).
+/// Where a streamed export goes: buffered writes to a file descriptor, to a temporary file that replaces
+/// the target only when the export succeeded (atomic `--output`), or to a function that takes each chunk.
 ///
 /// ```swift
 /// let output = try ReportOutput.file(at: "/tmp/disbursements.csv")
@@ -16,15 +16,33 @@ public final class ReportOutput: @unchecked Sendable {
     private let temporaryPath: String?
     private let finalPath: String?
     private let ownsDescriptor: Bool
+    private let sink: (@Sendable ([UInt8]) throws -> Void)?
     public private(set) var bytesWritten = 0
     static let chunk = 1 << 16
 
-    private init(descriptor: Int32, temporaryPath: String?, finalPath: String?, ownsDescriptor: Bool) {
+    private init(
+        descriptor: Int32, temporaryPath: String?, finalPath: String?, ownsDescriptor: Bool,
+        sink: (@Sendable ([UInt8]) throws -> Void)? = nil
+    ) {
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.finalPath = finalPath
         self.ownsDescriptor = ownsDescriptor
+        self.sink = sink
         buffer.reserveCapacity(Self.chunk * 2)
+    }
+
+    /// Hands each chunk (about 64 KiB, the last one shorter) to `body` on the exporting thread; an error
+    /// `body` throws stops the export. ``Reports/disbursementStream(_:format:options:buffering:)`` builds
+    /// on this to feed async consumers such as an HTTP response.
+    ///
+    /// ```swift
+    /// let output = ReportOutput.sink { chunk in try socket.send(chunk) }
+    /// try await service.reports.disbursements(ReportFilter(), format: .csv, to: output)
+    /// try output.commit()
+    /// ```
+    public static func sink(_ body: @escaping @Sendable ([UInt8]) throws -> Void) -> ReportOutput {
+        ReportOutput(descriptor: -1, temporaryPath: nil, finalPath: nil, ownsDescriptor: false, sink: body)
     }
 
     /// Standard output.
@@ -43,6 +61,7 @@ public final class ReportOutput: @unchecked Sendable {
         return ReportOutput(descriptor: fd, temporaryPath: temporary, finalPath: url.path, ownsDescriptor: true)
     }
 
+    /// Appends bytes; they leave in 64 KiB chunks.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         buffer.append(contentsOf: bytes)
         if buffer.count >= Self.chunk { try flush() }
@@ -58,7 +77,15 @@ public final class ReportOutput: @unchecked Sendable {
         if buffer.count >= Self.chunk { try flush() }
     }
 
+    /// Sends what is buffered on (to the descriptor or the sink).
     public func flush() throws {
+        if let sink {
+            guard !buffer.isEmpty else { return }
+            try sink(buffer)
+            bytesWritten += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
         var offset = 0
         while offset < buffer.count {
             let written = buffer.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
@@ -92,6 +119,11 @@ public final class ReportOutput: @unchecked Sendable {
     }
 }
 
+/// A file or descriptor an export could not write, with the operating system's reason.
+///
+/// ```swift
+/// do { _ = try ReportOutput.file(at: "/read-only/out.csv") } catch let error as ReportOutputError { print(error) }
+/// ```
 public struct ReportOutputError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }

@@ -77,13 +77,17 @@ public struct Reports: Sendable {
     ) async throws -> ExportStats {
         try await service.run { connection in
             try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                switch format {
-                case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
-                case .json: try Self.json(connection, filter, output)
-                case .sie: try SIEWriter(options: options).write(connection, filter, output)
-                case .iati: try IATIWriter(options: options).write(connection, filter, output)
-                case .giving360: try Giving360Writer(options: options).write(connection, filter, output)
-                }
+                let stats =
+                    switch format {
+                    case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
+                    case .json: try Self.json(connection, filter, output)
+                    case .sie: try SIEWriter(options: options).write(connection, filter, output)
+                    case .iati: try IATIWriter(options: options).write(connection, filter, output)
+                    case .giving360: try Giving360Writer(options: options).write(connection, filter, output)
+                    }
+                // The last partial chunk leaves from the export's own thread (a sink may block there).
+                try output.flush()
+                return stats
             }
         }
     }
