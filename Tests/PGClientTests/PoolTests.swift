@@ -51,6 +51,36 @@ struct PoolTests {
         }
     }
 
+    @Test func aReadOnlyTransactionIsRetriedOnceOnANewConnectionAWriteIsNot() async throws {
+        try await TestServer.withDatabase(direct: true) { configuration in
+            let pool = PGPool(configuration: configuration, size: 1)
+            try PGConnection(configuration: configuration).execute("CREATE TABLE t (n int)")
+            // The session dies during the read (as a server restart would): the read runs again and answers.
+            let attempts = Mutex(0)
+            let pids = try await pool.transaction(readOnly: true) { connection in
+                attempts.withLock { $0 += 1 }
+                if attempts.withLock({ $0 }) == 1 {
+                    try PGConnection(configuration: configuration).execute("SELECT pg_terminate_backend(\(connection.backendPID))")
+                }
+                try connection.execute("SELECT 1")
+                return connection.backendPID
+            }
+            #expect(attempts.withLock { $0 } == 2)
+            #expect(pids != 0)
+            // A write that loses its session is reported, not repeated: its COMMIT might have landed.
+            let writes = Mutex(0)
+            await #expect(throws: PGError.self) {
+                try await pool.transaction { connection in
+                    writes.withLock { $0 += 1 }
+                    try PGConnection(configuration: configuration).execute("SELECT pg_terminate_backend(\(connection.backendPID))")
+                    try connection.execute("INSERT INTO t VALUES (1)")
+                }
+            }
+            #expect(writes.withLock { $0 } == 1)
+            await pool.close()
+        }
+    }
+
     @Test func cancellingATaskCancelsItsQueryOnTheServer() async throws {
         try await TestServer.withDatabase(direct: true) { configuration in
             let pool = PGPool(configuration: configuration, size: 2)

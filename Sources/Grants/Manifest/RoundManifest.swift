@@ -1,7 +1,7 @@
 import Foundation
 
 /// A decided round with its approved partnerships: what `grants-admin round record FILE` records.
-/// Built by ``RoundManifest/parse(_:fileName:)`` from YAML, JSON or CSV, with every problem located.
+/// Built by ``RoundManifest/parse(_:fileName:csvRound:)`` from YAML, JSON or CSV, with every problem located.
 ///
 /// ```swift
 /// let manifest = try RoundManifest.parse(data, fileName: "round-2021-2.yaml")

@@ -1,4 +1,4 @@
-/// A status with explicit allowed transitions; anything else is a typed ``GrantsError/invalidTransition``.
+/// A status with explicit allowed transitions; anything else is a typed ``GrantsError/invalidTransition(entity:key:from:to:)``.
 ///
 /// ```swift
 /// try DisbursementStatus.scheduled.checkTransition(to: .attested, entity: "disbursement", key: "17")

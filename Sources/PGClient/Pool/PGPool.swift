@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 
-/// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again.
+/// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again. A
+/// read-only transaction whose connection was lost is also tried once more on a new connection.
 public struct PGRetryPolicy: Sendable {
     /// Attempts in all, the first included.
     public var maxAttempts: Int
@@ -118,6 +119,12 @@ public final class PGPool: Sendable {
             } catch let error as PGError where error.isTransient && attempt < retry.maxAttempts {
                 logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
                 try await Task.sleep(for: retry.delay(afterAttempt: attempt))
+                attempt += 1
+            } catch let error as PGError where readOnly && error.isConnectionLoss && attempt == 1 && retry.maxAttempts > 1 {
+                // A read-only transaction changed nothing, so it is safe to run again, once, on a new connection:
+                // a server that ended the session (a restart, pg_terminate_backend) is not an error to the caller
+                // if it is back. A write is never retried here, since its COMMIT may have landed.
+                logger.debug("retrying a read-only transaction on a new connection", metadata: ["error": "\(error.message)"])
                 attempt += 1
             }
         }

@@ -73,12 +73,15 @@ struct LocalCommand: AsyncParsableCommand {
         subcommands: [Status.self, Start.self, Stop.self])
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Say whether the embedded PostgreSQL runs, and where.")
+        static let configuration = CommandConfiguration(
+            abstract: "Say whether the embedded PostgreSQL runs, where, and its connection URL.")
         func run() async throws {
             let cluster = LocalCluster.fromEnvironment()
             do {
                 if try cluster.isRunning() {
                     Terminal.print("running: \(cluster.folder.path) (socket \(cluster.socket.path))")
+                    // What a service that shares this database (Examples/EmbeddedService) sets GRANTS_DATABASE_URL to.
+                    Terminal.print("url: \(cluster.url)")
                 } else {
                     Terminal.print(cluster.isInitialized ? "stopped: \(cluster.folder.path)" : "not created yet: \(cluster.folder.path)")
                     throw ExitCode(3)

@@ -24,6 +24,14 @@ struct LocalCluster {
         return LocalCluster(home: URL(fileURLWithPath: userHome).appendingPathComponent(".local/share/grants-admin"))
     }
 
+    /// The connection URL of the `grants` database, for other programs that share it.
+    var url: String {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+#")
+        let host = socket.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? socket.path
+        return "postgresql:///\(Self.databaseName)?host=\(host)&port=\(Self.port)&user=postgres"
+    }
+
     /// How to reach the cluster's `grants` database.
     var configuration: PGConfiguration {
         PGConfiguration(parameters: ["host": socket.path, "port": Self.port, "dbname": Self.databaseName, "user": "postgres"])

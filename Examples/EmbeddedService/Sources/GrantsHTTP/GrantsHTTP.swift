@@ -1,0 +1,40 @@
+import Grants
+import Hummingbird
+import Logging
+
+/// The service's HTTP application: the grants routes behind the error mapping, with the library's pool run
+/// as a lifecycle service next to the HTTP server.
+///
+/// ```swift
+/// let service = GrantsService(configuration: GrantsConfiguration(database: try PGConfiguration(url: url)))
+/// let app = GrantsHTTP.application(service: service, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 8080)))
+/// try await app.runService()   // SIGTERM/SIGINT: the server drains its requests, then the pool closes
+/// ```
+public enum GrantsHTTP {
+    /// The application. The pool's service is listed before the server, and a service group shuts down in
+    /// reverse order, so the server stops taking requests and finishes the ones in flight before the pool closes.
+    public static func application(
+        service: GrantsService,
+        configuration: ApplicationConfiguration = ApplicationConfiguration(),
+        exportOptions: ExportOptions = ExportOptions(),
+        logger: Logger = Logger(label: "grants.http")
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(service: service, exportOptions: exportOptions, logger: logger),
+            configuration: configuration,
+            services: [GrantsPoolService(service: service, logger: logger)],
+            logger: logger
+        )
+    }
+
+    /// The routes, for embedding them in a larger router. See `Routes.swift` for the endpoints.
+    public static func router(
+        service: GrantsService, exportOptions: ExportOptions = ExportOptions(), logger: Logger = Logger(label: "grants.http")
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: GrantsErrorMiddleware(logger: logger))
+        GrantsRoutes(service: service, exportOptions: exportOptions).add(to: router)
+        return router
+    }
+}
