@@ -1,6 +1,11 @@
 import PGClient
 
 /// A request by one Swedish organisation (the grantee) with its partners abroad.
+///
+/// ```swift
+/// let application = try await service.applications.get("KP-2023-1-01")
+/// print(application.status, application.applicant.name, application.requested.swedish)
+/// ```
 public struct Application: Sendable, Encodable, Equatable {
     public let id: Int64
     public let reference: String
@@ -19,6 +24,15 @@ public struct Application: Sendable, Encodable, Equatable {
 
 /// What it takes to submit an application. Organisations are named as ORG keys: an organisationsnummer
 /// or an exact name of a recorded organisation.
+///
+/// ```swift
+/// let new = NewApplication(
+///     round: "2023:1", reference: "KP-2023-1-01", title: "Medborgardialog Stockholm–Kisumu",
+///     applicant: "212000-0142", partners: ["Kisumu County"], themes: ["citizen-dialogue"],
+///     requested: try Money(parsing: "600 000", currency: .sek),
+///     startsOn: try CalendarDate("2023-09-01"), endsOn: try CalendarDate("2025-08-31"))
+/// let application = try await service.applications.submit(new, actor: "anna")
+/// ```
 public struct NewApplication: Sendable, Equatable {
     public var round: String
     public var programme: String?

@@ -1,7 +1,18 @@
 import PGClient
 
 /// The decision on an application.
+///
+/// ```swift
+/// if let approval = try await service.approvals.decision(for: "KP-2023-1-01"), approval.decision == .approved {
+///     print("awarded \(approval.awarded?.swedish ?? "") on \(approval.decidedOn)")
+/// }
+/// ```
 public struct Approval: Sendable, Encodable, Equatable {
+    /// Whether the application was approved (and got a grant) or rejected.
+    ///
+    /// ```swift
+    /// let rejected = try await service.approvals.decision(for: "KP-2023-1-02")?.decision == .rejected
+    /// ```
     public enum Decision: String, Sendable, Codable { case approved, rejected }
     public let reference: String
     public let decision: Decision

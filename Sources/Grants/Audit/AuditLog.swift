@@ -2,6 +2,12 @@ import Foundation
 import PGClient
 
 /// One append-only record of who changed what, when.
+///
+/// ```swift
+/// for event in try await service.audit.list(entity: "disbursement") {
+///     print(event.occurredAt, event.actor, event.action, event.entityKey, event.details)
+/// }
+/// ```
 public struct AuditEvent: Sendable, Codable, Equatable {
     public let id: Int64
     public let occurredAt: Date

@@ -2,6 +2,11 @@ import PGClient
 
 /// One tranche of a grant: scheduled → attested → paid, cancelled before payment, or a `reversal` entry
 /// (negative amount) that corrects a paid one.
+///
+/// ```swift
+/// let paid = try await service.disbursements.list(DisbursementFilter(round: "2021:2", status: .paid))
+/// for d in paid { print(d.id, d.grantReference, d.amount.swedish, d.paidOn?.description ?? "") }
+/// ```
 public struct Disbursement: Sendable, Encodable, Equatable {
     public let id: Int64
     public let grantReference: String
@@ -20,6 +25,11 @@ public struct Disbursement: Sendable, Encodable, Equatable {
 }
 
 /// Which disbursements to list.
+///
+/// ```swift
+/// let due = DisbursementFilter(status: .scheduled, dueBefore: try CalendarDate("2024-01-31"))
+/// let toAttest = try await service.disbursements.list(due)
+/// ```
 public struct DisbursementFilter: Sendable, Equatable {
     public var programme: String?
     public var round: String?

@@ -2,6 +2,12 @@ import Foundation
 import PGClient
 
 /// An approved partnership: the award, its amendments and its closure. It keeps its application's reference.
+///
+/// ```swift
+/// for grant in try await service.grants.list(round: "2021:2") {
+///     print(grant.reference, grant.applicant.name, grant.amount.swedish, "paid", grant.paid.swedish)
+/// }
+/// ```
 public struct Grant: Sendable, Encodable, Equatable {
     public let id: Int64
     public let reference: String
@@ -32,6 +38,11 @@ public struct Grant: Sendable, Encodable, Equatable {
 }
 
 /// A change to a grant's award or period, with its reason; the original award stays visible on the grant.
+///
+/// ```swift
+/// let detail = try await service.grants.get("KP-2021-2-01")
+/// for change in detail.amendments { print(change.amountChange.swedish, change.reason, change.amendedBy) }
+/// ```
 public struct Amendment: Sendable, Encodable, Equatable {
     public let amountChange: Money
     public let newEndsOn: CalendarDate?
@@ -41,6 +52,11 @@ public struct Amendment: Sendable, Encodable, Equatable {
 }
 
 /// A grant with its amendments and disbursements.
+///
+/// ```swift
+/// let detail = try await service.grants.get("KP-2021-2-01")
+/// print(detail.grant.amount.swedish, detail.disbursements.count, "disbursements")
+/// ```
 public struct GrantDetail: Sendable, Encodable, Equatable {
     public let grant: Grant
     public let amendments: [Amendment]

@@ -1,4 +1,11 @@
 /// The round a CSV grant list belongs to: a CSV file holds only the grants.
+///
+/// ```swift
+/// let round = CSVRoundParameters(
+///     programme: "Kommunala partnerskap", round: "2020:1", budget: try Money(parsing: "8 000 000", currency: .sek),
+///     decidedOn: try CalendarDate("2020-06-10"))
+/// let manifest = try RoundManifest.parse(csvData, fileName: "2020-1.csv", csvRound: round)
+/// ```
 public struct CSVRoundParameters: Sendable, Equatable {
     public var programme: String
     public var round: String

@@ -1,4 +1,8 @@
 /// Limits on manifest input, each with a clear error past it.
+///
+/// ```swift
+/// guard data.count <= ManifestLimits.maximumFileSize else { throw TooLarge() }   // parse(_:fileName:) checks this too
+/// ```
 public enum ManifestLimits {
     public static let maximumFileSize = 64 * 1024 * 1024
     public static let maximumGrants = 100_000

@@ -22,6 +22,11 @@ public struct RoundManifest: Sendable, Equatable {
 }
 
 /// One approved partnership in a manifest.
+///
+/// ```swift
+/// let manifest = try RoundManifest.parse(data, fileName: "round.yaml")
+/// let total = try Money.sum(manifest.grants.map(\.amount), currency: .sek)
+/// ```
 public struct ManifestGrant: Sendable, Equatable {
     public var reference: String
     public var title: String?
@@ -57,6 +62,15 @@ public struct ManifestGrant: Sendable, Equatable {
     }
 }
 
+/// One planned payment of a grant in a manifest; a grant's tranches add up to its award, each due
+/// within its period. Recording the round schedules one disbursement per tranche.
+///
+/// ```swift
+/// let tranches = [
+///     Tranche(dueOn: try CalendarDate("2022-01-31"), amount: try Money(parsing: "494 000", currency: .sek)),
+///     Tranche(dueOn: try CalendarDate("2023-01-31"), amount: try Money(parsing: "494 000", currency: .sek)),
+/// ]
+/// ```
 public struct Tranche: Sendable, Equatable, Hashable {
     public var dueOn: CalendarDate
     public var amount: Money
@@ -67,7 +81,18 @@ public struct Tranche: Sendable, Equatable, Hashable {
 }
 
 /// A place in a manifest file, rendered the way its format counts: `grants[3].amount` or `line 12, column amount`.
+///
+/// ```swift
+/// let location = ManifestLocation(base: "grants[3]", style: .path)
+/// location.field("amount")     // "grants[3].amount"
+/// ManifestLocation(base: "line 12", style: .csvLine).field("amount")   // "line 12, column amount"
+/// ```
 public struct ManifestLocation: Sendable, Equatable, Hashable {
+    /// `path` for YAML and JSON (`grants[3]`), `csvLine` for CSV (`line 12`).
+    ///
+    /// ```swift
+    /// ManifestLocation(base: "line 4", style: .csvLine)
+    /// ```
     public enum Style: Sendable, Equatable, Hashable { case path, csvLine }
     public let base: String
     public let style: Style

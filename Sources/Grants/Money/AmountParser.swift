@@ -92,6 +92,11 @@ public enum AmountParser {
 }
 
 /// Why a text is not an amount.
+///
+/// ```swift
+/// do { _ = try Money(parsing: "1,000", currency: .sek) }
+/// catch let error as AmountError { print(error) }   // "1,000": three decimals
+/// ```
 public struct AmountError: Error, Sendable, Equatable, CustomStringConvertible {
     public let input: String
     public let reason: String

@@ -1,4 +1,9 @@
 /// An ISO 4217 currency code such as `SEK`.
+///
+/// ```swift
+/// let sek = Currency.sek
+/// let euro = Currency(rawValue: "EUR")      // nil for anything but three upper-case letters
+/// ```
 public struct Currency: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: String
 
@@ -121,6 +126,13 @@ public struct Money: Hashable, Sendable, Comparable, Encodable, CustomStringConv
     }
 }
 
+/// Why arithmetic on ``Money`` failed: the result does not fit in `Int64` minor units, or the amounts are in
+/// different currencies.
+///
+/// ```swift
+/// let most = Money(minorUnits: .max, currency: .sek)
+/// do { _ = try most + Money(minorUnits: 1, currency: .sek) } catch MoneyError.overflow { print("too large") }
+/// ```
 public enum MoneyError: Error, Sendable, Equatable, CustomStringConvertible {
     case overflow
     case currencyMismatch(Currency, Currency)

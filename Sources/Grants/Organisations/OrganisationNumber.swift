@@ -53,6 +53,12 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
     }
 }
 
+/// Why a text is not a valid organisationsnummer (format, or the Luhn check digit).
+///
+/// ```swift
+/// do { _ = try OrganisationNumber("212000-0663") }
+/// catch let error as OrganisationNumberError { print(error) }   // the check digit does not match
+/// ```
 public struct OrganisationNumberError: Error, Sendable, Equatable, CustomStringConvertible {
     public let input: String
     public let reason: String

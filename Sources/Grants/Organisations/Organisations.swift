@@ -1,6 +1,11 @@
 import PGClient
 
 /// A Swedish municipality or region (with its organisationsnummer) or a partner organisation abroad.
+///
+/// ```swift
+/// let vaxjo = try await service.organisations.find("212000-0662")
+/// print(vaxjo.name, vaxjo.kind, vaxjo.orgNumber?.description ?? "")
+/// ```
 public struct Organisation: Sendable, Codable, Equatable {
     public let id: Int64
     public let name: String
@@ -13,6 +18,13 @@ public struct Organisation: Sendable, Codable, Equatable {
 }
 
 /// What it takes to record an organisation.
+///
+/// ```swift
+/// try await service.organisations.add(
+///     NewOrganisation(name: "Stockholms stad", country: "SE", orgNumber: try OrganisationNumber("212000-0142"), kind: .municipality),
+///     actor: "anna")
+/// try await service.organisations.add(NewOrganisation(name: "Kisumu County", country: "KE", kind: .region), actor: "anna")
+/// ```
 public struct NewOrganisation: Sendable, Equatable, Hashable {
     public var name: String
     public var country: String

@@ -3,6 +3,12 @@ import PGClient
 /// One row of the disbursement report, in the columns of the contract:
 /// `disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,
 /// themes,due_on,paid_on,status,amount,currency,payment_reference`.
+///
+/// ```swift
+/// try await service.reports.forEachDisbursement(ReportFilter(round: "2021:2", status: .paid)) { row in
+///     print(row.grantReference, row.recipient, row.amount.plain)
+/// }
+/// ```
 public struct DisbursementRow: Sendable, Equatable {
     public let disbursementID: Int64
     public let programme: String
@@ -26,7 +32,17 @@ public struct DisbursementRow: Sendable, Equatable {
 }
 
 /// Which disbursements a report covers.
+///
+/// ```swift
+/// // Everything paid during 2022, by payment date.
+/// let filter = ReportFilter(from: try CalendarDate("2022-01-01"), to: try CalendarDate("2022-12-31"), dateField: .paid)
+/// ```
 public struct ReportFilter: Sendable, Equatable {
+    /// Which date a report's `from`/`to` apply to: when a disbursement is due, or when it was paid.
+    ///
+    /// ```swift
+    /// ReportFilter(from: try CalendarDate("2022-01-01"), dateField: .paid)
+    /// ```
     public enum DateField: String, Sendable, CaseIterable { case due, paid }
     public var programme: String?
     public var round: String?

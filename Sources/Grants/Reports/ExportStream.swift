@@ -62,6 +62,11 @@ extension Reports {
 /// for try await chunk in chunks { bytes += chunk.count }
 /// ```
 public struct ExportStream: AsyncSequence, Sendable {
+    /// A chunk of the export's bytes, about 64 KiB (the last one shorter).
+    ///
+    /// ```swift
+    /// let first: [UInt8]? = try await chunks.first { _ in true }
+    /// ```
     public typealias Element = [UInt8]
     let stream: AsyncThrowingStream<[UInt8], any Error>
     let lifetime: ExportLifetime
@@ -71,6 +76,11 @@ public struct ExportStream: AsyncSequence, Sendable {
     }
 
     /// Takes the chunks in order; each one taken lets the export produce another.
+    ///
+    /// ```swift
+    /// var iterator = chunks.makeAsyncIterator()
+    /// while let chunk = try await iterator.next() { try await socket.write(chunk) }
+    /// ```
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
         let lifetime: ExportLifetime

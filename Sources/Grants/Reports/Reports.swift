@@ -2,6 +2,10 @@ import Foundation
 import PGClient
 
 /// The export formats of `report disbursements`.
+///
+/// ```swift
+/// let format = DisbursementFormat(rawValue: "csv-excel")    // .csvExcel, as the CLI's --format names it
+/// ```
 public enum DisbursementFormat: String, Sendable, CaseIterable {
     case csv
     case csvExcel = "csv-excel"
@@ -12,6 +16,14 @@ public enum DisbursementFormat: String, Sendable, CaseIterable {
 }
 
 /// Settings of the funder's exports (SIE accounts and series, IATI and 360Giving identities).
+///
+/// ```swift
+/// var options = ExportOptions()
+/// options.expenseAccount = "4989"
+/// options.series = "B"
+/// options.funderOrgNumber = "212000-0142"
+/// try await service.reports.disbursements(ReportFilter(), format: .sie, options: options, to: output)
+/// ```
 public struct ExportOptions: Sendable, Equatable {
     /// SIE: the expense account debited for paid grants (BAS 4980 *Lämnade bidrag*).
     public var expenseAccount: String = "4980"
@@ -53,6 +65,11 @@ public struct ExportOptions: Sendable, Equatable {
 }
 
 /// What an export wrote.
+///
+/// ```swift
+/// let stats = try await service.reports.disbursements(ReportFilter(round: "2021:2"), format: .csv, to: output)
+/// print("\(stats.rows) rows")
+/// ```
 public struct ExportStats: Sendable, Equatable {
     public let rows: Int
     public let total: Money?

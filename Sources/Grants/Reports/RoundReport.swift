@@ -3,7 +3,18 @@ import PGClient
 /// The summary of one round: budget, awarded, disbursed, and how the awards spread over themes and countries.
 /// Amounts encode as strings like `"9470000.00"`. A grant with several themes (or partner countries) counts
 /// under each of them, so `by_theme` and `by_country` may add up to more than `awarded`.
+///
+/// ```swift
+/// let report = try await service.reports.round("2021:2")
+/// print("\(report.awarded.swedish) of \(report.budget.swedish), \(report.disbursed.swedish) paid out")
+/// for theme in report.byTheme { print(theme.nameSv, theme.grants, theme.awarded.swedish) }
+/// ```
 public struct RoundReport: Sendable, Encodable, Equatable {
+    /// The grants of a round that carry one theme, and their awards.
+    ///
+    /// ```swift
+    /// let youth = report.byTheme.first { $0.theme == "youth-participation" }
+    /// ```
     public struct ThemeTotal: Sendable, Encodable, Equatable {
         public let theme: String
         public let nameSv: String
@@ -11,11 +22,21 @@ public struct RoundReport: Sendable, Encodable, Equatable {
         public let grants: Int
         public let awarded: Money
     }
+    /// The grants of a round with a partner in one country (ISO 3166-1 alpha-2), and their awards.
+    ///
+    /// ```swift
+    /// let kenya = report.byCountry.first { $0.country == "KE" }?.awarded
+    /// ```
     public struct CountryTotal: Sendable, Encodable, Equatable {
         public let country: String
         public let grants: Int
         public let awarded: Money
     }
+    /// One Swedish municipality or region granted money in the round, with its number of grants and awards.
+    ///
+    /// ```swift
+    /// let regions = report.recipients.filter { $0.kind == .region }.count
+    /// ```
     public struct Recipient: Sendable, Encodable, Equatable {
         public let name: String
         public let kind: OrganisationKind

@@ -110,6 +110,11 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     }
 }
 
+/// Why a text is not a calendar date in the form `YYYY-MM-DD`.
+///
+/// ```swift
+/// do { _ = try CalendarDate("2021-02-30") } catch let error as DateError { print(error) }
+/// ```
 public struct DateError: Error, Sendable, Equatable, CustomStringConvertible {
     public let input: String
     public var description: String { "\"\(input.prefix(40))\" is not a date (YYYY-MM-DD)" }

@@ -1,6 +1,12 @@
 import PGClient
 
 /// What recording a round manifest did (or, for a dry run, would do).
+///
+/// ```swift
+/// let summary = try await service.rounds.record(manifest, actor: "anna")
+/// print("\(summary.created.count) new, \(summary.unchanged.count) already recorded")
+/// print("awarded \(summary.round.awarded.swedish) of \(summary.round.budget.swedish)")
+/// ```
 public struct RecordSummary: Sendable, Encodable, Equatable {
     /// The round as recorded afterwards.
     public let round: AllocationRound

@@ -2,6 +2,11 @@ import Foundation
 import PGClient
 
 /// One call/decision round of a programme, with its budget and what has been awarded so far.
+///
+/// ```swift
+/// let round = try await service.rounds.get("2021:2")
+/// let remaining = try round.budget - round.awarded
+/// ```
 public struct AllocationRound: Sendable, Encodable, Equatable {
     public let id: Int64
     public let programme: String
@@ -19,6 +24,12 @@ public struct AllocationRound: Sendable, Encodable, Equatable {
 }
 
 /// What it takes to open a round.
+///
+/// ```swift
+/// let round = try await service.rounds.create(
+///     NewRound(programme: "Kommunala partnerskap", name: "2023:1", budget: try Money(parsing: "12 000 000", currency: .sek)),
+///     actor: "anna")
+/// ```
 public struct NewRound: Sendable, Equatable {
     public var programme: String
     public var name: String

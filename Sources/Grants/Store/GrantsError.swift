@@ -1,6 +1,12 @@
 import PGClient
 
 /// Where in an input a problem is: `grants[3].amount`, `line 12, column amount`, `--budget`.
+///
+/// ```swift
+/// catch GrantsError.invalidInput(let problems) {
+///     for problem in problems { print(problem.location, problem.message) }   // grants[3].amount: …
+/// }
+/// ```
 public struct Problem: Sendable, Equatable, Codable, CustomStringConvertible {
     public let location: String
     public let message: String
@@ -14,6 +20,12 @@ public struct Problem: Sendable, Equatable, Codable, CustomStringConvertible {
 }
 
 /// One thing that is recorded differently from what a manifest says.
+///
+/// ```swift
+/// catch GrantsError.conflict(_, let differences) {
+///     for d in differences { print("\(d.location): recorded \(d.recorded), file says \(d.given)") }
+/// }
+/// ```
 public struct Difference: Sendable, Equatable, Codable, CustomStringConvertible {
     public let location: String
     public let recorded: String
@@ -64,6 +76,12 @@ public enum GrantsError: Error, Sendable, CustomStringConvertible {
     case internalError(String)
 
     /// What kind of failure this is, for mapping to exit codes or HTTP statuses.
+    ///
+    /// ```swift
+    /// catch let error as GrantsError where error.category == .unavailable {
+    ///     try await Task.sleep(for: .seconds(5))   // the database is down: try again later
+    /// }
+    /// ```
     public enum Category: Sendable { case rule, input, unavailable, `internal` }
 
     public var category: Category {

@@ -2,6 +2,13 @@ import Logging
 import PGClient
 
 /// How an embedding service reaches the grants database.
+///
+/// ```swift
+/// var database = try PGConfiguration(url: "postgresql://grants_staff@db.example/grants")
+/// database["application_name"] = "grants-api"
+/// let configuration = GrantsConfiguration(database: database, poolSize: 8)
+/// let service = GrantsService(configuration: configuration)
+/// ```
 public struct GrantsConfiguration: Sendable {
     public var database: PGConfiguration
     /// Connections in the pool; each runs on a thread of its own.

@@ -21,12 +21,20 @@ extension StateMachine {
 }
 
 /// An allocation round is open for awards until it is closed.
+///
+/// ```swift
+/// let open = try await service.rounds.list().filter { $0.status == .open }
+/// ```
 public enum RoundStatus: String, StateMachine, Codable {
     case open, closed
     public static let transitions: [RoundStatus: Set<RoundStatus>] = [.open: [.closed]]
 }
 
 /// submitted → approved | rejected | withdrawn.
+///
+/// ```swift
+/// let pending = try await service.applications.list(round: "2023:1", status: .submitted)
+/// ```
 public enum ApplicationStatus: String, StateMachine, Codable {
     case submitted, approved, rejected, withdrawn
     public static let transitions: [ApplicationStatus: Set<ApplicationStatus>] = [
@@ -35,6 +43,10 @@ public enum ApplicationStatus: String, StateMachine, Codable {
 }
 
 /// active → closed (the unspent amount is reclaimed).
+///
+/// ```swift
+/// let closed = try await service.grants.list(round: "2021:2").filter { $0.status == .closed }
+/// ```
 public enum GrantStatus: String, StateMachine, Codable {
     case active, closed
     public static let transitions: [GrantStatus: Set<GrantStatus>] = [.active: [.closed]]
@@ -42,6 +54,11 @@ public enum GrantStatus: String, StateMachine, Codable {
 
 /// scheduled → attested → paid; scheduled | attested → cancelled. A paid disbursement is corrected by a
 /// separate `reversal` entry, never changed.
+///
+/// ```swift
+/// DisbursementStatus.attested.canTransition(to: .paid)   // true
+/// DisbursementStatus.paid.canTransition(to: .cancelled)   // false: reverse it instead
+/// ```
 public enum DisbursementStatus: String, StateMachine, Codable {
     case scheduled, attested, paid, cancelled, reversal
     public static let transitions: [DisbursementStatus: Set<DisbursementStatus>] = [
@@ -51,10 +68,19 @@ public enum DisbursementStatus: String, StateMachine, Codable {
 }
 
 /// Inception (a short preparatory phase) or project.
+///
+/// ```swift
+/// let inception = manifest.grants.filter { $0.phase == .inception }
+/// ```
 public enum Phase: String, Sendable, Codable, CaseIterable {
     case inception, project
 }
 
+/// A Swedish municipality (*kommun*), a region, or any other organisation (most partners abroad).
+///
+/// ```swift
+/// NewOrganisation(name: "Region Gotland", country: "SE", kind: .region)
+/// ```
 public enum OrganisationKind: String, Sendable, Codable, CaseIterable {
     case municipality, region, other
 }

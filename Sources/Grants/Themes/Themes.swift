@@ -1,6 +1,13 @@
 import PGClient
 
 /// A coded partnership theme, e.g. `citizen-dialogue` (*Medborgardialog*), with an optional DAC sector.
+///
+/// ```swift
+/// try await service.themes.add(
+///     Theme(code: "equal-health-care", nameSv: "Jämlik tillgång till hälso- och sjukvård",
+///           nameEn: "Equal access to health care", dacSector: "12110"),
+///     actor: "anna")
+/// ```
 public struct Theme: Sendable, Codable, Equatable {
     public let code: String
     public let nameSv: String

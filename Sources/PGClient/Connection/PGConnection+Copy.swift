@@ -2,6 +2,12 @@ import CLibPQ
 import Foundation
 
 /// Feeds `COPY … FROM STDIN` in chunks; data goes to the server as it is written, never held whole.
+///
+/// ```swift
+/// let rows = try connection.copyIn("COPY grants.import (reference, amount) FROM STDIN") { writer in
+///     for (reference, amount) in items { try writer.write("\(reference)\t\(amount)\n") }
+/// }
+/// ```
 public final class PGCopyWriter {
     let connection: PGConnection
     private var buffer: [UInt8] = []

@@ -1,6 +1,13 @@
 import CLibPQ
 
 /// A transaction isolation level.
+///
+/// ```swift
+/// try connection.transaction(isolation: .repeatableRead, readOnly: true) {
+///     let a = try connection.query("SELECT count(*) FROM grants.grant")   // both reads see one snapshot
+///     let b = try connection.query("SELECT sum(amount) FROM grants.grant")
+/// }
+/// ```
 public enum PGIsolation: String, Sendable {
     case readCommitted = "READ COMMITTED"
     case repeatableRead = "REPEATABLE READ"
@@ -12,7 +19,7 @@ extension PGConnection {
     ///
     /// The body's own error is what you catch (not wrapped) unless BEGIN or COMMIT itself failed; a ROLLBACK
     /// that fails afterwards marks the connection broken and never replaces the original error.
-    /// Retrying on serialization failures is the pool's job (``PGPool/transaction(isolation:retry:_:)``).
+    /// Retrying on serialization failures is the pool's job (``PGPool/transaction(isolation:readOnly:retry:_:)``).
     @discardableResult
     public func transaction<T>(
         isolation: PGIsolation = .readCommitted, readOnly: Bool = false, _ body: () throws -> T

@@ -13,6 +13,10 @@ import Foundation
 /// ```
 public struct PGError: Error, Sendable, CustomStringConvertible {
     /// What failed.
+    ///
+    /// ```swift
+    /// catch let error as PGError where error.kind == .connection { reconnectLater() }
+    /// ```
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         let name: String
         /// The connection could not be made, was lost, or is unusable.

@@ -49,6 +49,12 @@ public final class PGResult: RandomAccessCollection {
 }
 
 /// One row of a ``PGResult``.
+///
+/// ```swift
+/// for row in try connection.query("SELECT reference, amount FROM grants.grant") {
+///     let (reference, amount) = try row.decode((String, Int64).self)
+/// }
+/// ```
 public struct PGRow {
     let result: PGResult
     let index: Int

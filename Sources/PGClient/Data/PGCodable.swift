@@ -30,9 +30,26 @@ public protocol PGDecodable {
     init(pgCell cell: PGCell) throws
 }
 
+/// A type that can be both bound as a parameter and decoded from a result.
+///
+/// ```swift
+/// func roundTrip<T: PGCodable>(_ value: T, _ connection: PGConnection) throws -> T {
+///     try connection.query("SELECT \(value)")[0].decode(T.self, column: 0)
+/// }
+/// ```
 public typealias PGCodable = PGEncodable & PGDecodable
 
 /// One cell of a result row: its column, type and bytes (PostgreSQL binary format), or NULL.
+///
+/// ```swift
+/// struct Kronor: PGDecodable {
+///     let ore: Int64
+///     init(pgCell cell: PGCell) throws {
+///         guard cell.type == .int8 else { throw cell.mismatch(Kronor.self) }
+///         ore = try Int64(pgCell: cell)
+///     }
+/// }
+/// ```
 public struct PGCell {
     public let column: Int
     public let columnName: String

@@ -46,6 +46,12 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringC
     /// The SQL text only; bound values are never printed.
     public var description: String { sql }
 
+    /// Builds a query from a string literal: each interpolated value becomes a bound parameter; identifiers,
+    /// fragments and raw SQL are spelled out by their labels.
+    ///
+    /// ```swift
+    /// let query: PGQuery = "SELECT * FROM \(identifier: table) WHERE reference = \(reference)"   // reference is bound as $1
+    /// ```
     public struct StringInterpolation: StringInterpolationProtocol {
         var sql = ""
         var bindings: [PGBinding] = []

@@ -1,4 +1,8 @@
 /// A PostgreSQL type OID. Open: unknown OIDs survive; the ones this module encodes or decodes have names.
+///
+/// ```swift
+/// let typedNull = PGBinding.null(.date)   // a NULL the server reads as a date, with no guessing
+/// ```
 public struct PGType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -37,12 +41,22 @@ public struct PGType: RawRepresentable, Hashable, Sendable, CustomStringConverti
 }
 
 /// Whether a value travels as text or in PostgreSQL's binary format.
+///
+/// ```swift
+/// PGBinding(type: .date, format: .text, bytes: Array("2021-12-01".utf8))
+/// ```
 public enum PGFormat: Int32, Sendable {
     case text = 0
     case binary = 1
 }
 
 /// One bound parameter as it goes on the wire: its type, its format, and its bytes (`nil` is SQL NULL).
+///
+/// ```swift
+/// extension Currency: PGEncodable {
+///     public var pgBinding: PGBinding { PGBinding(type: .text, format: .text, bytes: Array(rawValue.utf8)) }
+/// }
+/// ```
 public struct PGBinding: Sendable {
     public var type: PGType
     public var format: PGFormat

@@ -1,4 +1,12 @@
 /// One numbered migration: its version, name and SQL (one or more statements).
+///
+/// ```swift
+/// let migrations = [
+///     PGMigration(version: 1, name: "schema", sql: "CREATE TABLE app.item (id bigint PRIMARY KEY)"),
+///     PGMigration(version: 2, name: "names", sql: "ALTER TABLE app.item ADD COLUMN name text"),
+/// ]
+/// try PGMigrator(schema: "app", migrations: migrations).migrate(connection)
+/// ```
 public struct PGMigration: Sendable, Equatable {
     public let version: Int
     public let name: String
@@ -12,7 +20,17 @@ public struct PGMigration: Sendable, Equatable {
 }
 
 /// What the database says about one migration.
+///
+/// ```swift
+/// let behind = try migrator.status(connection).filter { $0.state == .pending }
+/// ```
 public struct PGMigrationStatus: Sendable, Equatable {
+    /// `applied` as written; `pending`; `edited` (applied, but its text changed since: refused); `unknown` (in the
+    /// database but not in this program: a newer version ran).
+    ///
+    /// ```swift
+    /// if try migrator.status(connection).contains(where: { $0.state == .edited }) { fatalError("a migration was edited after it ran") }
+    /// ```
     public enum State: String, Sendable { case applied, pending, edited, unknown }
     public let version: Int
     public let name: String

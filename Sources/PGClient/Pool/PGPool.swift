@@ -4,6 +4,13 @@ import Synchronization
 
 /// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again. A
 /// read-only transaction whose connection was lost is also tried once more on a new connection.
+///
+/// ```swift
+/// let pool = PGPool(configuration: configuration, size: 8)
+/// try await pool.transaction(isolation: .serializable, retry: PGRetryPolicy(maxAttempts: 20, maxDelay: .seconds(1))) { connection in
+///     try connection.execute("UPDATE counter SET n = n + 1")
+/// }
+/// ```
 public struct PGRetryPolicy: Sendable {
     /// Attempts in all, the first included.
     public var maxAttempts: Int
