@@ -93,6 +93,10 @@ struct TourTests {
         #expect(first.stderr.split(separator: "\n").count == 1)
         let status = try cli.run(["local", "status"])
         #expect(status.status == 0 && status.stdout.contains("running"))
+        // The URL it prints reaches the same database (what a service sharing it is configured with).
+        let url = try #require(status.stdout.split(separator: "\n").first { $0.hasPrefix("url: ") }?.dropFirst(5))
+        let shared = try PGConnection(configuration: try PGConfiguration(url: String(url)))
+        #expect(try shared.query("SELECT count(*)::int8 FROM grants.grant")[0].decode(Int64.self, column: 0) == 11)
         let second = try cli.run(["round", "show", "2021:2", "--format", "json"])
         #expect(second.status == 0)
         #expect(!second.stderr.contains("created"))

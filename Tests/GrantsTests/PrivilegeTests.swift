@@ -104,7 +104,7 @@ struct PrivilegeTests {
 
     @Test func noLibraryRoleIsPrivileged() async throws {
         let connection = try PGConnection(configuration: TestServer.adminConfiguration())
-        _ = try TestGrants.migratedTemplate()
+        _ = try await Blocking.run { try TestGrants.migratedTemplate() }
         let rows = try connection.query(
             "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname IN ('grants_staff', 'grants_finance', 'test_staff', 'test_finance')"
         )

@@ -46,7 +46,7 @@ public enum TestGrants {
     public static func withService<T>(
         user: String? = nil, poolSize: Int = 4, direct: Bool = false, _ body: (GrantsService, PGConfiguration) async throws -> T
     ) async throws -> T {
-        let template = try migratedTemplate()
+        let template = try await Blocking.run { try migratedTemplate() }
         return try await TestServer.withDatabase(template: template, direct: direct) { configuration in
             var connectAs = configuration
             if let user { connectAs["user"] = user }

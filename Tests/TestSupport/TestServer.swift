@@ -36,23 +36,31 @@ public enum TestServer {
         return configuration
     }
 
-    /// A fresh, empty database (or a copy of `template`), dropped when `body` returns or throws.
+    /// A fresh, empty database (or a copy of `template`), dropped when `body` returns or throws. Creating and
+    /// dropping run off the cooperative pool (see ``Blocking``).
     public static func withDatabase<T>(
         template: String? = nil, direct: Bool = false, _ body: (PGConfiguration) async throws -> T
     ) async throws -> T {
-        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-        let admin = try PGConnection(configuration: adminConfiguration())
-        if let template {
-            try createDatabase(admin, name: String(name), template: template)
-        } else {
-            try admin.execute("CREATE DATABASE \(identifier: String(name))")
+        let name = String("t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
+        try await Blocking.run {
+            let admin = try PGConnection(configuration: adminConfiguration())
+            if let template {
+                try createDatabase(admin, name: name, template: template)
+            } else {
+                try admin.execute("CREATE DATABASE \(identifier: name)")
+            }
+        }
+        let drop: @Sendable () async -> Void = {
+            _ = try? await Blocking.run {
+                try PGConnection(configuration: adminConfiguration()).execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
+            }
         }
         do {
-            let result = try await body(direct ? directConfiguration(database: String(name)) : configuration(database: String(name)))
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: String(name)) WITH (FORCE)")
+            let result = try await body(direct ? directConfiguration(database: name) : configuration(database: name))
+            await drop()
             return result
         } catch {
-            _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: String(name)) WITH (FORCE)")
+            await drop()
             throw error
         }
     }

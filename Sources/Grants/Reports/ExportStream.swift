@@ -11,7 +11,9 @@ extension Reports {
     ///
     /// Memory stays flat: the export runs on a pool connection and waits while `buffering` chunks (64 KiB
     /// each) are not yet taken. When the consumer stops early (it is cancelled, or drops the sequence and its
-    /// iterator), the export is cancelled on the server and its connection goes back to the pool.
+    /// iterator), the export is cancelled on the server and its connection goes back to the pool. A consumer
+    /// that stays but stops reading holds the connection and its snapshot open, as any slow client of a
+    /// streaming query does; give the consumer a timeout if that matters (an HTTP server's idle timeout does).
     ///
     /// ```swift
     /// let chunks = try await service.reports.disbursementStream(ReportFilter(round: "2021:2"), format: .csv)

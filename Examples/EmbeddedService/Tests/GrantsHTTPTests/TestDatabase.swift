@@ -15,18 +15,38 @@ enum TestDatabase {
 
     /// `body` gets the configuration of a fresh database; `migrated` applies the library's schema first.
     static func with<T>(migrated: Bool = true, _ body: (PGConfiguration) async throws -> T) async throws -> T {
-        let admin = try PGConnection(configuration: serverConfiguration())
-        let name = "http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-        try admin.execute("CREATE DATABASE \(identifier: String(name))")
-        defer { _ = try? admin.execute("DROP DATABASE IF EXISTS \(identifier: String(name)) WITH (FORCE)") }
+        let name = String("http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
+        try await offThePool { try PGConnection(configuration: serverConfiguration()).execute("CREATE DATABASE \(identifier: name)") }
         var configuration = try serverConfiguration()
-        configuration["dbname"] = String(name)
-        if migrated {
-            let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: quiet)
-            try await service.migrate()
-            await service.close()
+        configuration["dbname"] = name
+        do {
+            if migrated {
+                let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: quiet)
+                try await service.migrate()
+                await service.close()
+            }
+            let result = try await body(configuration)
+            try await drop(name)
+            return result
+        } catch {
+            try? await drop(name)
+            throw error
         }
-        return try await body(configuration)
+    }
+
+    static func drop(_ name: String) async throws {
+        try await offThePool {
+            try PGConnection(configuration: serverConfiguration()).execute("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)")
+        }
+    }
+
+    /// DROP DATABASE waits for every backend in the cluster; it runs on a thread of its own so that it never
+    /// holds one of the cooperative pool's few threads while the test it waits for needs one.
+    @discardableResult
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     /// Records one of the repository's example rounds through the library, as `grants-admin round record` does.
