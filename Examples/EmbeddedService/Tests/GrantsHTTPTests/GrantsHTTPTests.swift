@@ -14,6 +14,14 @@ import Testing
 struct GrantsHTTPTests {
     static let round = "kommunala-partnerskap-2021-2.yaml"
 
+    /// A fixed generation time, so that IATI and 360Giving exports are byte-stable.
+    static let exportOptions: ExportOptions = {
+        var options = ExportOptions()
+        options.generatedAt = Date(timeIntervalSince1970: 1_700_000_000)
+        options.funderOrgNumber = "212000-0142"
+        return options
+    }()
+
     /// The application on `configuration`, run for the length of `body`, which gets a client and the service.
     func withApp<T: Sendable>(
         _ configuration: PGConfiguration, poolSize: Int = 4,
@@ -21,7 +29,7 @@ struct GrantsHTTPTests {
     ) async throws -> T {
         let service = GrantsService(
             configuration: GrantsConfiguration(database: configuration, poolSize: poolSize), logger: TestDatabase.quiet)
-        let app = GrantsHTTP.application(service: service, logger: TestDatabase.quiet)
+        let app = GrantsHTTP.application(service: service, exportOptions: Self.exportOptions, logger: TestDatabase.quiet)
         return try await app.test(.live) { client in try await body(client, service) }
     }
 
@@ -77,17 +85,31 @@ struct GrantsHTTPTests {
         try await TestDatabase.with { configuration in
             try await TestDatabase.recordExample(Self.round, into: configuration)
             try await withApp(configuration) { client, service in
-                for format in DisbursementFormat.allCases where format != .iati && format != .giving360 && format != .sie {
+                // Some paid and one reversed, so that SIE has vouchers.
+                let all = try await service.disbursements.list(DisbursementFilter(round: "2021:2"))
+                for d in all.prefix(4) {
+                    try await service.disbursements.attest(d.id, actor: "bertil")
+                    try await service.disbursements.pay(
+                        d.id, paidOn: try CalendarDate("2022-02-01"), paymentReference: "BG 5050-1055", actor: "bertil")
+                }
+                try await service.disbursements.reverse(
+                    all[0].id, on: try CalendarDate("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+                for format in DisbursementFormat.allCases {
                     let response = try await client.execute(
                         uri: "/reports/disbursements?format=\(format.rawValue)&round=2021:2", method: .get)
                     #expect(response.status == .ok)
                     var expected: [UInt8] = []
-                    for try await chunk in try await service.reports.disbursementStream(ReportFilter(round: "2021:2"), format: format) {
+                    for try await chunk in try await service.reports.disbursementStream(
+                        ReportFilter(round: "2021:2"), format: format, options: Self.exportOptions)
+                    {
                         expected += chunk
                     }
+                    #expect(!expected.isEmpty)
                     #expect(Array(buffer: response.body) == expected, "\(format)")
+                    #expect(response.headers[.contentType] == format.expectedContentType, "\(format)")
                 }
                 let csv = try await client.execute(uri: "/reports/disbursements?round=2021:2&status=scheduled", method: .get)
+                #expect(csv.status == .ok)
                 #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
                 #expect(csv.headers[.contentDisposition] == #"attachment; filename="disbursements.csv""#)
                 let lines = String(buffer: csv.body).components(separatedBy: "\r\n").filter { !$0.isEmpty }
@@ -253,6 +275,17 @@ struct GrantsHTTPTests {
             } throws: { error in
                 "\(error)".contains("grants-admin db migrate")
             }
+        }
+    }
+}
+
+extension DisbursementFormat {
+    var expectedContentType: String {
+        switch self {
+        case .csv, .csvExcel: "text/csv; charset=utf-8"
+        case .json, .giving360: "application/json; charset=utf-8"
+        case .sie: "text/plain; charset=IBM437"
+        case .iati: "application/xml; charset=utf-8"
         }
     }
 }
