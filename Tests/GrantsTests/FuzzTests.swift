@@ -116,23 +116,54 @@ struct FuzzTests {
     }
 
     @Test func hostileFilesAreRefusedWithinASecond() throws {
-        let cases: [(String, Data)] = [
-            ("deep.yaml", Data((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)),
-            ("deep.json", Data((String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)).utf8)),
-            (
-                "bomb.yaml",
-                Data(
-                    "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-                        .utf8)
-            ),
-            ("nul.yaml", Data("programme: a\u{0}b\n".utf8)),
-            ("bad.yaml", Data([0x70, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])),
-            ("huge.yaml", Data(count: ManifestLimits.maximumFileSize + 1)),
-        ]
+        let cases: [(String, Data)] =
+            [
+                ("deep.yaml", Data((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)),
+                ("deep.json", Data((String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)).utf8)),
+                (
+                    "bomb.yaml",
+                    Data(
+                        "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                            .utf8)
+                ),
+                ("nul.yaml", Data("programme: a\u{0}b\n".utf8)),
+                ("bad.yaml", Data([0x70, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])),
+                ("huge.yaml", Data(count: ManifestLimits.maximumFileSize + 1)),
+            ] + Self.tooManyGrants()
         for (name, data) in cases {
             let started = ContinuousClock.now
             #expect(throws: GrantsError.self, "\(name)") { try RoundManifest.parse(data, fileName: name) }
             #expect(ContinuousClock.now - started < .seconds(1), "\(name)")
+        }
+    }
+
+    /// 100 001 grants written three ways (block YAML, flow YAML, JSON on one line): refused by counting their
+    /// references, before the parser builds a node for any of them.
+    static func tooManyGrants() -> [(String, Data)] {
+        let count = ManifestLimits.maximumGrants + 1
+        var block = "programme: P\ngrants:\n"
+        var flow = "programme: P\ngrants: ["
+        var json = #"{"programme": "P", "grants": ["#
+        for i in 0..<count {
+            block += "  - reference: KP-\(i)\n    amount: \"1\"\n"
+            flow += "{reference: KP-\(i), amount: '1'}, "
+            json += #"{"reference": "KP-\#(i)", "amount": "1"},"#
+        }
+        return [("many.yaml", Data(block.utf8)), ("many-flow.yaml", Data((flow + "]\n").utf8)), ("many.json", Data((json + "{}]}").utf8))]
+    }
+
+    @Test func tooManyGrantsAreCountedBeforeParsing() {
+        for (name, data) in Self.tooManyGrants() {
+            let problems: [Problem]
+            do {
+                _ = try RoundManifest.parse(data, fileName: name)
+                problems = []
+            } catch {
+                if case .invalidInput(let found) = error { problems = found } else { problems = [] }
+            }
+            #expect(problems.map(\.location) == ["grants"], "\(name)")
+            #expect(problems.first?.message.contains("100001 grant references") == true, "\(name): \(problems)")
+            #expect(problems.first?.message.contains("nothing was parsed") == true, "\(name)")
         }
     }
 }

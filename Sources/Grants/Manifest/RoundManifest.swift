@@ -136,6 +136,13 @@ extension RoundManifest {
             let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
             throw .invalidInput([Problem("line \(line)", "the file holds a NUL character")])
         }
+        let references = ManifestLimits.countReferenceKeys(text)
+        if references > ManifestLimits.maximumGrants {
+            throw .invalidInput([
+                Problem(
+                    "grants", "\(references) grant references; the limit is \(ManifestLimits.maximumGrants) grants (nothing was parsed)")
+            ])
+        }
         return try ManifestDecoder.decode(ManifestNode.parse(text))
     }
 
