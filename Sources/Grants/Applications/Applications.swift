@@ -268,20 +268,33 @@ public struct Applications: Sendable {
 
     /// A REF argument; `programme` chooses where two programmes use the same reference.
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Bool = false) throws -> Application {
-        let rows = try connection.query(
+        guard lock else {
+            let rows = try connection.query(
+                """
+                \(unsafeRaw: select)
+                WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
+                """)
+            try requireOne(rows.count, reference: reference)
+            return try decode(rows[0])
+        }
+        // Find and lock the application alone in one light statement, then read it whole once: the full read
+        // (organisations, partners, themes) costs more to plan than to run. An approval's award reaches the
+        // round row through the grant trigger, which takes the round's lock as late as possible.
+        let ids = try connection.query(
             """
-            \(unsafeRaw: select)
+            SELECT a.id FROM grants.application a JOIN grants.programme p ON p.id = a.programme_id
             WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
+            FOR UPDATE OF a
             """)
-        switch rows.count {
+        try requireOne(ids.count, reference: reference)
+        let id = try ids[0].decode(Int64.self, column: 0)
+        return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(id)")[0])
+    }
+
+    static func requireOne(_ count: Int, reference: String) throws {
+        switch count {
         case 0: throw GrantsError.notFound(entity: "application", key: reference)
-        case 1:
-            let application = try decode(rows[0])
-            guard lock else { return application }
-            // The application alone: an approval's award reaches the round row through the grant trigger,
-            // which takes the round's lock as late as possible, so concurrent approvals queue only briefly.
-            try connection.execute("SELECT 1 FROM grants.application WHERE id = \(application.id) FOR UPDATE")
-            return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(application.id)")[0])
+        case 1: return
         default:
             throw GrantsError.invalidInput([
                 Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")

@@ -220,20 +220,34 @@ public struct Grants: Sendable {
 
     /// A REF argument, locked as `lock` says.
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
-        let rows = try connection.query(
-            "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
-        switch rows.count {
+        guard lock != .none else {
+            let rows = try connection.query(
+                "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
+            try requireOne(rows.count, reference: reference)
+            return try decode(rows[0])
+        }
+        // Find the grant with a light statement, lock (round first when asked, then the grant), then read it whole
+        // once: the full read costs more to plan than to run.
+        // With `.grant` the lookup takes the lock itself; `.round` must lock the round before the grant.
+        let ids = try connection.query(
+            """
+            SELECT g.id, g.round_id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+            WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
+            \(unsafeRaw: lock == .grant ? "FOR UPDATE OF g" : "")
+            """)
+        try requireOne(ids.count, reference: reference)
+        let (id, roundID) = try ids[0].decode((Int64, Int64).self)
+        if lock == .round {
+            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
+            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(id) FOR UPDATE")
+        }
+        return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(id)")[0])
+    }
+
+    static func requireOne(_ count: Int, reference: String) throws {
+        switch count {
         case 0: throw GrantsError.notFound(entity: "grant", key: reference)
-        case 1:
-            let grant = try decode(rows[0])
-            guard lock != .none else { return grant }
-            if lock == .round {
-                try connection.execute(
-                    "SELECT 1 FROM grants.allocation_round WHERE id = (SELECT round_id FROM grants.grant WHERE id = \(grant.id)) FOR UPDATE"
-                )
-            }
-            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(grant.id) FOR UPDATE")
-            return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(grant.id)")[0])
+        case 1: return
         default:
             throw GrantsError.invalidInput([
                 Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
