@@ -49,6 +49,24 @@ struct RecordTests {
         }
     }
 
+    /// A large round into fresh tables: the planner's statistics are refreshed right after it commits (as the
+    /// staff role, through the SECURITY DEFINER function), so the first reads of it get sane plans.
+    @Test func aLargeRecordRefreshesPlannerStatistics() async throws {
+        try await TestGrants.withService(user: "test_staff") { service, configuration in
+            let admin = try PGConnection(configuration: configuration)
+            func estimatedGrants() throws -> Double {
+                Double(
+                    try admin.query("SELECT reltuples::int8 FROM pg_class WHERE oid = 'grants.grant'::regclass")[0].decode(
+                        Int64.self, column: 0))
+            }
+            try await service.rounds.record(sampleManifest(round: "small", count: 3, amount: "1 000", prefix: "S"), actor: "anna")
+            #expect(try estimatedGrants() < 3, "no ANALYZE for a small record")
+            let large = sampleManifest(budget: "1 000 000 000", count: Rounds.statisticsThreshold, amount: "1 000")
+            try await service.rounds.record(large, actor: "anna")
+            #expect(try estimatedGrants() >= Double(Rounds.statisticsThreshold), "ANALYZE ran after the large record")
+        }
+    }
+
     @Test func dryRunWritesNothing() async throws {
         try await TestGrants.withService { service, configuration in
             let summary = try await service.rounds.record(sampleManifest(count: 4), actor: "anna", dryRun: true)

@@ -41,14 +41,32 @@ extension Rounds {
         try validateActor(actor)
         let problems = manifest.problems()
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        let summary: RecordSummary
         do {
-            return try await service.write { connection in
+            summary = try await service.write { connection in
                 let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
                 if dryRun { throw DryRunRollback(summary: summary) }
                 return summary
             }
         } catch let rollback as DryRunRollback {
             return rollback.summary
+        }
+        if summary.created.count >= Self.statisticsThreshold { await refreshStatistics() }
+        return summary
+    }
+
+    /// New grants from one record past which the planner's statistics are refreshed at once (see
+    /// `Schema/0007`): without them, reads of a freshly recorded large round chose plans that scale with the
+    /// square of its size.
+    public static let statisticsThreshold = 1000
+
+    /// Runs ANALYZE on the grants tables, after the record committed. A failure only costs speed until
+    /// autovacuum's own ANALYZE, so it is logged, not thrown.
+    func refreshStatistics() async {
+        do {
+            _ = try await service.run { try $0.execute("SELECT grants.refresh_statistics()") }
+        } catch {
+            service.logger.notice("could not refresh planner statistics after a large record", metadata: ["error": "\(error)"])
         }
     }
 }
