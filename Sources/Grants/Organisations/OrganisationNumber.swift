@@ -29,7 +29,7 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
     public static func isValid(_ text: String) -> Bool { (try? OrganisationNumber(text)) != nil }
 
     /// The ten digits without the hyphen (as IATI and 360Giving identifiers use them: `SE-ON-2120000142`).
-    public var digits: String { value.replacingOccurrences(of: "-", with: "") }
+    public var digits: String { value.filter { $0 != "-" } }
 
     public var description: String { value }
 

@@ -29,7 +29,7 @@ struct Giving360Writer {
         func text(_ value: String) -> String { JSONText.string(value) }
         func organisation(_ id: String, _ name: String) -> String { "{\"id\": \(text(id)), \"name\": \(text(name))}" }
         let recipientID =
-            grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
+            grant.applicantOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } }
             ?? "\(prefix)-org-\(grant.applicantID)"
         let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
         fields.append(("id", text("\(prefix)-\(grant.reference)")))

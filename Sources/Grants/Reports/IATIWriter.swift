@@ -26,7 +26,7 @@ struct IATIWriter {
     func activity(_ grant: GrantActivityRow, generated: String, today: CalendarDate, into out: inout String) {
         let currency = grant.amount.currency.rawValue
         let reporter = Self.escape(options.reportingOrgRef)
-        let grantee = grant.applicantOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") }
+        let grantee = grant.applicantOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } }
         out += "  <iati-activity last-updated-datetime=\"\(generated)\" xml:lang=\"en\" default-currency=\"\(currency)\">\n"
         out += "    <iati-identifier>\(Self.escape(options.reportingOrgRef + "-" + grant.reference))</iati-identifier>\n"
         out +=

@@ -48,7 +48,7 @@ public struct ExportOptions: Sendable, Equatable {
     /// IATI organisation type of the reporter (10 government, 11 local government, 21 international NGO, 22 national NGO…).
     public var reportingOrgType: String?
 
-    var funderOrgID: String? { funderOrgNumber.map { "SE-ON-" + $0.replacingOccurrences(of: "-", with: "") } }
+    var funderOrgID: String? { funderOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } } }
 
     var reportingOrgRef: String { reportingOrgRefOverride ?? funderOrgID ?? fundingOrgRef }
 

@@ -84,7 +84,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     }
 
     /// `YYYYMMDD`, as SIE writes dates.
-    public var compact: String { iso.replacingOccurrences(of: "-", with: "") }
+    public var compact: String { iso.filter { $0 != "-" } }
 
     public var description: String { iso }
 

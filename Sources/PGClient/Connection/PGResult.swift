@@ -35,11 +35,22 @@ public final class PGResult: RandomAccessCollection {
         PQfname(raw, Int32(column)).map { String(cString: $0) } ?? "?"
     }
 
-    /// The index of a named column.
+    /// The index of a named column. A result of many rows remembers its columns' names, so that decoding by
+    /// name costs a dictionary lookup per cell rather than libpq's copy-and-compare in `PQfnumber`.
     public func columnIndex(_ name: String) -> Int? {
+        if count > 1 {
+            if columnIndexes == nil {
+                var indexes: [String: Int] = [:]
+                for column in 0..<columnCount where indexes[columnName(column)] == nil { indexes[columnName(column)] = column }
+                columnIndexes = indexes
+            }
+            if let index = columnIndexes?[name] { return index }
+        }
         let index = Int(PQfnumber(raw, name))
         return index >= 0 ? index : nil
     }
+
+    private var columnIndexes: [String: Int]?
 
     /// The only row, or `nil` when there is none; more than one is a usage error.
     public func single() throws -> PGRow? {
@@ -74,9 +85,7 @@ public struct PGRow {
         } else {
             bytes = UnsafeRawBufferPointer(start: PQgetvalue(raw, row, col), count: Int(PQgetlength(raw, row, col)))
         }
-        return PGCell(
-            column: column, columnName: result.columnName(column), type: PGType(rawValue: UInt32(PQftype(raw, col))),
-            bytes: bytes)
+        return PGCell(column: column, type: PGType(rawValue: UInt32(PQftype(raw, col))), source: result, bytes: bytes)
     }
 
     /// Decodes one column by position.

@@ -86,12 +86,12 @@ extension Array: PGDecodable where Element: PGDecodable {
             let length = Int(try cell.bigEndian(Int32.self, bytes, at: offset))
             offset += 4
             if length < 0 {
-                result.append(try Element(pgCell: PGCell(column: cell.column, columnName: cell.columnName, type: elementType, bytes: nil)))
+                result.append(try Element(pgCell: PGCell(column: cell.column, type: elementType, source: cell.source, bytes: nil)))
                 continue
             }
             guard offset + length <= bytes.count else { throw cell.mismatch([Element].self, "truncated array") }
             let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
-            result.append(try Element(pgCell: PGCell(column: cell.column, columnName: cell.columnName, type: elementType, bytes: slice)))
+            result.append(try Element(pgCell: PGCell(column: cell.column, type: elementType, source: cell.source, bytes: slice)))
             offset += length
         }
         self = result

@@ -52,8 +52,11 @@ public typealias PGCodable = PGEncodable & PGDecodable
 /// ```
 public struct PGCell {
     public let column: Int
-    public let columnName: String
     public let type: PGType
+    /// The result the cell belongs to, for its column's name; looked up only when an error message needs it.
+    let source: PGResult?
+    /// The column's name (for error messages).
+    public var columnName: String { source?.columnName(column) ?? "?" }
     /// The binary value, `nil` for SQL NULL. Valid only while the cell is being decoded.
     public let bytes: UnsafeRawBufferPointer?
 

@@ -37,5 +37,5 @@ enum Output {
 
 extension Money {
     /// Amounts in tables: Swedish grouping for SEK, the code otherwise.
-    var display: String { swedish.replacingOccurrences(of: "\u{00A0}", with: " ") }
+    var display: String { String(swedish.map { $0 == "\u{00A0}" ? " " : $0 }) }
 }
