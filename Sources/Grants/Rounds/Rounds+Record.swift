@@ -36,6 +36,7 @@ extension Rounds {
     ///   ``GrantsError/budgetExceeded(round:budget:awarded:excess:)``.
     /// - Concurrent callers recording the same round queue on a transaction-scoped advisory lock, so it is stored once.
     /// - `dryRun` does all of it and rolls back.
+    /// - After ``statisticsThreshold`` or more new grants, the planner's statistics are refreshed (after COMMIT).
     @discardableResult
     public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws -> RecordSummary {
         try validateActor(actor)
