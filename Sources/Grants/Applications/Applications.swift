@@ -274,7 +274,7 @@ public struct Applications: Sendable {
                 \(unsafeRaw: select)
                 WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
                 """)
-            try requireOne(rows.count, reference: reference)
+            try requireOne(rows.count, entity: "application", reference: reference)
             return try decode(rows[0])
         }
         // Find and lock the application alone in one light statement, then read it whole once: the full read
@@ -286,20 +286,9 @@ public struct Applications: Sendable {
             WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
             FOR UPDATE OF a
             """)
-        try requireOne(ids.count, reference: reference)
+        try requireOne(ids.count, entity: "application", reference: reference)
         let id = try ids[0].decode(Int64.self, column: 0)
         return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(id)")[0])
-    }
-
-    static func requireOne(_ count: Int, reference: String) throws {
-        switch count {
-        case 0: throw GrantsError.notFound(entity: "application", key: reference)
-        case 1: return
-        default:
-            throw GrantsError.invalidInput([
-                Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
-            ])
-        }
     }
 
     /// Links partners and themes to applications in two set-based statements.

@@ -223,7 +223,7 @@ public struct Grants: Sendable {
         guard lock != .none else {
             let rows = try connection.query(
                 "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
-            try requireOne(rows.count, reference: reference)
+            try requireOne(rows.count, entity: "grant", reference: reference)
             return try decode(rows[0])
         }
         // Find the grant with a light statement, lock (round first when asked, then the grant), then read it whole
@@ -235,7 +235,7 @@ public struct Grants: Sendable {
             WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
             \(unsafeRaw: lock == .grant ? "FOR UPDATE OF g" : "")
             """)
-        try requireOne(ids.count, reference: reference)
+        try requireOne(ids.count, entity: "grant", reference: reference)
         let (id, roundID) = try ids[0].decode((Int64, Int64).self)
         if lock == .round {
             try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
@@ -243,15 +243,17 @@ public struct Grants: Sendable {
         }
         return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(id)")[0])
     }
+}
 
-    static func requireOne(_ count: Int, reference: String) throws {
-        switch count {
-        case 0: throw GrantsError.notFound(entity: "grant", key: reference)
-        case 1: return
-        default:
-            throw GrantsError.invalidInput([
-                Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
-            ])
-        }
+/// A lookup by REF found `count` rows: none is not found, several means the reference is used in more than one
+/// programme and `--programme` must choose.
+func requireOne(_ count: Int, entity: String, reference: String) throws {
+    switch count {
+    case 0: throw GrantsError.notFound(entity: entity, key: reference)
+    case 1: return
+    default:
+        throw GrantsError.invalidInput([
+            Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
+        ])
     }
 }

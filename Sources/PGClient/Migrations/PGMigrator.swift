@@ -29,7 +29,8 @@ public struct PGMigrationStatus: Sendable, Equatable {
     /// database but not in this program: a newer version ran).
     ///
     /// ```swift
-    /// if try migrator.status(connection).contains(where: { $0.state == .edited }) { fatalError("a migration was edited after it ran") }
+    /// let edited = try migrator.status(connection).filter { $0.state == .edited }
+    /// if !edited.isEmpty { print("edited after they ran:", edited.map(\.name)) }   // migrate(_:) refuses these
     /// ```
     public enum State: String, Sendable { case applied, pending, edited, unknown }
     public let version: Int

@@ -40,7 +40,7 @@ public struct GrantsPoolService: Service {
 
     func checkSchema() async throws {
         let status = try await service.migrationStatus()
-        let behind = status.filter { $0.state == .pending || $0.state == .edited }
+        let behind = Self.behind(status)
         guard behind.isEmpty else {
             throw SchemaMismatch(migrations: behind.map { "\($0.version)_\($0.name) (\($0.state.rawValue))" })
         }
@@ -49,6 +49,11 @@ public struct GrantsPoolService: Service {
             logger.warning("the database has migrations this build does not know", metadata: ["count": "\(newer.count)"])
         }
         logger.info("grants schema current", metadata: ["migrations": "\(status.count)"])
+    }
+
+    /// The migrations this build expects that the database lacks or has in another text.
+    static func behind(_ status: [PGMigrationStatus]) -> [PGMigrationStatus] {
+        status.filter { $0.state == .pending || $0.state == .edited }
     }
 }
 
