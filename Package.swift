@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Grants", targets: ["Grants"]),
+        .library(name: "GrantsCore", targets: ["GrantsCore"]),
         .library(name: "PGClient", targets: ["PGClient"]),
         .executable(name: "grants-admin", targets: ["grants-admin"]),
     ],
@@ -29,12 +30,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The pure core: values, rules, errors, manifests and report writers. No database: the compiler keeps
+        // it that way, and its tests run without a server.
+        .target(
+            name: "GrantsCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // The façade users import, and all SQL.
         .target(
             name: "Grants",
             dependencies: [
+                "GrantsCore",
                 "PGClient",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Workloads for Scripts/bench that need the library itself (not part of the product).
@@ -46,6 +54,7 @@ let package = Package(
             name: "grants-admin",
             dependencies: [
                 "Grants",
+                "PGClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,7 +62,10 @@ let package = Package(
         // Finds the test server and hands each test a database of its own.
         .target(name: "TestSupport", dependencies: ["PGClient", "Grants"], path: "Tests/TestSupport"),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
-        .testTarget(name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
+        // A seeded random generator, so that fuzz and property runs replay exactly.
+        .target(name: "TestSeeds", path: "Tests/TestSeeds"),
+        .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "TestSeeds"]),
+        .testTarget(name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport", "TestSeeds"]),
         .testTarget(name: "GrantsAdminTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -97,7 +97,7 @@ struct ConcurrencyTests {
                 try await service.disbursements.schedule(
                     "G", amount: sek("200"), dueOn: day("2022-01-01"), idempotencyKey: "pay-run-7", actor: "anna")
             }
-            guard case .alreadyExists = reused else {
+            guard case .conflict = reused else {
                 Issue.record("got \(String(describing: reused))")
                 return
             }

@@ -93,7 +93,7 @@ struct PrivilegeTests {
             let refused = await #expect(throws: GrantsError.self) {
                 try await financeService.themes.add(Theme(code: "x", nameSv: "x", nameEn: "x"), actor: "f")
             }
-            guard case .refused = refused else {
+            guard case .notPermitted = refused else {
                 Issue.record("got \(String(describing: refused))")
                 return
             }

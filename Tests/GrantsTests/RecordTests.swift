@@ -36,7 +36,7 @@ struct RecordTests {
             changed.grants.append(sampleManifest(count: 1, prefix: "LATE").grants[0])
             let before = try snapshot(configuration)
             let error = await #expect(throws: GrantsError.self) { try await service.rounds.record(changed, actor: "anna") }
-            guard case .conflict(_, let differences) = error else {
+            guard case .conflict(_, _, let differences) = error else {
                 Issue.record("got \(String(describing: error))")
                 return
             }
@@ -108,7 +108,7 @@ struct RecordTests {
                 return g
             }
             let excess = await #expect(throws: GrantsError.self) { try await service.rounds.record(more, actor: "anna") }
-            guard case .budgetExceeded(_, _, _, let by) = excess else {
+            guard case .budgetExceeded(_, let by) = excess else {
                 Issue.record("got \(String(describing: excess))")
                 return
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Grants
 import PGClient
+import TestSeeds
 import TestSupport
 import Testing
 

@@ -33,11 +33,11 @@ struct RestartTests {
             for _ in 0..<200 {
                 do {
                     return try await operation()
-                } catch GrantsError.databaseUnavailable {
+                } catch GrantsError.unavailable {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
-            throw GrantsError.databaseUnavailable("the server did not come back")
+            throw GrantsError.unavailable(cause: "the server did not come back")
         }
 
         var acknowledged: [String] = []
@@ -59,7 +59,7 @@ struct RestartTests {
                 try await service.disbursements.attest(d.id, actor: "bertil")
                 try await service.disbursements.pay(d.id, paidOn: day("2022-02-01"), paymentReference: "P-\(reference)", actor: "bertil")
                 acknowledged.append(reference)
-            } catch GrantsError.databaseUnavailable {
+            } catch GrantsError.unavailable {
                 // Not acknowledged: the caller retries with the same keys, which must apply once.
                 failures += 1
                 _ = try await persist { try await service.applications.submit(application(reference, amount: "10 000"), actor: "anna") }

@@ -22,70 +22,6 @@ public struct Application: Sendable, Encodable, Equatable {
     public let status: ApplicationStatus
 }
 
-/// What it takes to submit an application. Organisations are named as ORG keys: an organisationsnummer
-/// or an exact name of a recorded organisation.
-///
-/// ```swift
-/// let new = NewApplication(
-///     round: "2023:1", reference: "KP-2023-1-01", title: "Medborgardialog Stockholm–Kisumu",
-///     applicant: "212000-0142", partners: ["Kisumu County"], themes: ["citizen-dialogue"],
-///     requested: try Money(parsing: "600 000", currency: .sek),
-///     startsOn: try CalendarDate("2023-09-01"), endsOn: try CalendarDate("2025-08-31"))
-/// let application = try await service.applications.submit(new, actor: "anna")
-/// ```
-public struct NewApplication: Sendable, Equatable {
-    public var round: String
-    public var programme: String?
-    public var reference: String
-    public var title: String?
-    public var applicant: String
-    public var partners: [String]
-    public var themes: [String]
-    public var phase: Phase
-    public var requested: Money
-    public var startsOn: CalendarDate
-    public var endsOn: CalendarDate
-
-    public init(
-        round: String, programme: String? = nil, reference: String, title: String? = nil, applicant: String,
-        partners: [String], themes: [String], phase: Phase = .project, requested: Money, startsOn: CalendarDate,
-        endsOn: CalendarDate
-    ) {
-        self.round = round
-        self.programme = programme
-        self.reference = reference
-        self.title = title
-        self.applicant = applicant
-        self.partners = partners
-        self.themes = themes
-        self.phase = phase
-        self.requested = requested
-        self.startsOn = startsOn
-        self.endsOn = endsOn
-    }
-
-    public var problems: [Problem] {
-        var problems: [Problem] = []
-        if let problem = referenceProblem(reference, at: "--reference") { problems.append(problem) }
-        if let title, title.count > 1000 { problems.append(Problem("--title", "must be at most 1000 characters")) }
-        if partners.isEmpty { problems.append(Problem("--partner", "at least one partner organisation is required")) }
-        if themes.isEmpty { problems.append(Problem("--theme", "at least one theme is required")) }
-        if endsOn < startsOn { problems.append(Problem("--end", "\(endsOn) is before the start \(startsOn)")) }
-        return problems
-    }
-}
-
-func referenceProblem(_ reference: String, at location: String) -> Problem? {
-    let trimmed = reference.trimmingCharacters(in: .whitespaces)
-    if trimmed.isEmpty || reference.count > 200 || trimmed != reference {
-        return Problem(location, "a reference is 1 to 200 characters without leading or trailing spaces")
-    }
-    if reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-        return Problem(location, "a reference cannot hold control characters")
-    }
-    return nil
-}
-
 /// Applications: submit, withdraw, list. Decisions are in ``Approvals``.
 ///
 /// ```swift
@@ -107,29 +43,25 @@ public struct Applications: Sendable {
             let round = try Rounds.resolve(connection, name: new.round, programme: new.programme)
             guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
             guard new.requested.currency == round.currency else {
-                throw GrantsError.invalidInput([Problem("--amount", "the round is in \(round.currency), not \(new.requested.currency)")])
+                throw GrantsError.invalidInput([Problem("requested", "the round is in \(round.currency), not \(new.requested.currency)")])
             }
-            let applicant = try Organisations.resolve(connection, key: new.applicant, location: "--applicant")
+            let applicant = try Organisations.resolve(connection, key: new.applicant, location: "applicant")
             guard applicant.country == "SE" else {
                 throw GrantsError.invalidInput([
                     Problem(
-                        "--applicant", "the applicant is a Swedish municipality or region; \(applicant.name) is in \(applicant.country)")
+                        "applicant", "the applicant is a Swedish municipality or region; \(applicant.name) is in \(applicant.country)")
                 ])
             }
-            let partners = try new.partners.map { try Organisations.resolve(connection, key: $0, location: "--partner") }
+            let partners = try new.partners.map { try Organisations.resolve(connection, key: $0, location: "partners") }
             let known = try Themes.find(connection, codes: new.themes)
             let unknown = new.themes.filter { known[$0] == nil }
             guard unknown.isEmpty else {
-                throw GrantsError.invalidInput(unknown.map { Problem("--theme", "unknown theme \($0); add it with 'theme add'") })
+                throw GrantsError.invalidInput(unknown.map { Problem("themes", "unknown theme \($0); add it with 'theme add'") })
             }
             if let existing = try Self.find(connection, reference: new.reference, programme: round.programme) {
-                let same =
-                    existing.round == round.name && existing.applicant.id == applicant.id
-                    && existing.partners.map(\.id) == partners.map(\.id) && existing.themes == new.themes
-                    && existing.requested == new.requested && existing.startsOn == new.startsOn
-                    && existing.endsOn == new.endsOn && existing.phase == new.phase && existing.title == new.title
-                guard same else {
-                    throw GrantsError.alreadyExists(entity: "application", key: new.reference, differences: [])
+                let differences = Self.differences(existing, new, round: round.name, applicant: applicant, partners: partners)
+                guard differences.isEmpty else {
+                    throw GrantsError.conflict(entity: "application", key: new.reference, differences: differences)
                 }
                 return existing
             }
@@ -148,7 +80,7 @@ public struct Applications: Sendable {
                 connection, actor: actor, action: "application.submitted", entity: "application", key: new.reference,
                 details: ["round": round.name, "requested": new.requested.plain])
             guard let created = try Self.find(connection, reference: new.reference, programme: round.programme) else {
-                throw GrantsError.internalError("application vanished after insert")
+                throw GrantsError.internalError(sqlState: nil, message: "application vanished after insert")
             }
             return created
         }
@@ -172,7 +104,7 @@ public struct Applications: Sendable {
         try await service.read { connection in
             try connection.query(
                 """
-                \(unsafeRaw: Self.select)
+                \(Self.select)
                 WHERE (\(round)::text IS NULL OR r.name = \(round))
                   AND (\(programme)::text IS NULL OR p.name = \(programme))
                   AND (\(status?.rawValue)::text IS NULL OR a.status = \(status?.rawValue))
@@ -188,41 +120,13 @@ public struct Applications: Sendable {
 
     // MARK: SQL
 
-    /// The applicant and partner columns (`o`, `pa`) and theme codes (`th`) that applications and grants
-    /// both show, read through ``partiesJoins``.
-    static let partiesColumns = """
-        o.id AS applicant_id, o.name AS applicant_name, o.country AS applicant_country,
-        o.org_number AS applicant_org_number, o.municipality_code AS applicant_code, o.kind AS applicant_kind,
-        pa.ids AS partner_ids, pa.names AS partner_names, pa.countries AS partner_countries,
-        pa.numbers AS partner_numbers, pa.codes AS partner_codes, pa.kinds AS partner_kinds,
-        coalesce(th.codes, '{}') AS themes
-        """
-
-    /// The joins behind ``partiesColumns``, for a query whose application is `a`.
-    static let partiesJoins = """
-        JOIN grants.organisation o ON o.id = a.applicant_id
-        LEFT JOIN LATERAL (
-            SELECT array_agg(po.id ORDER BY x.position) AS ids, array_agg(po.name ORDER BY x.position) AS names,
-                   array_agg(po.country ORDER BY x.position) AS countries,
-                   array_agg(po.org_number ORDER BY x.position) AS numbers,
-                   array_agg(po.municipality_code ORDER BY x.position) AS codes,
-                   array_agg(po.kind ORDER BY x.position) AS kinds
-            FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
-            WHERE x.application_id = a.id
-        ) pa ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(t.theme_code ORDER BY t.position) AS codes
-            FROM grants.application_theme t WHERE t.application_id = a.id
-        ) th ON true
-        """
-
-    static let select = """
+    static let select: PGQuery = """
         SELECT a.id, a.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, a.currency,
-               a.starts_on, a.ends_on, a.status, \(partiesColumns)
+               a.starts_on, a.ends_on, a.status, \(Parties.columns)
         FROM grants.application a
         JOIN grants.allocation_round r ON r.id = a.round_id
         JOIN grants.programme p ON p.id = a.programme_id
-        \(partiesJoins)
+        \(Parties.joins)
         """
 
     static func decode(_ row: PGRow) throws -> Application {
@@ -235,6 +139,25 @@ public struct Applications: Sendable {
             requested: Money(minorUnits: try row.decode(column: "requested"), currency: currency),
             startsOn: try row.decode(column: "starts_on"), endsOn: try row.decode(column: "ends_on"),
             status: try row.enumValue(ApplicationStatus.self, column: "status"))
+    }
+
+    /// What a resubmission says differently from the recorded application.
+    static func differences(
+        _ recorded: Application, _ new: NewApplication, round: String, applicant: Organisation, partners: [Organisation]
+    ) -> [Difference] {
+        func names(_ organisations: [Organisation]) -> String { organisations.map(\.name).joined(separator: "|") }
+        let pairs: [(String, String, String)] = [
+            ("round", recorded.round, round),
+            ("applicant", recorded.applicant.name, applicant.name),
+            ("partners", names(recorded.partners), names(partners)),
+            ("themes", recorded.themes.joined(separator: "|"), new.themes.joined(separator: "|")),
+            ("requested", recorded.requested.swedish, new.requested.swedish),
+            ("period.start", recorded.startsOn.iso, new.startsOn.iso),
+            ("period.end", recorded.endsOn.iso, new.endsOn.iso),
+            ("phase", recorded.phase.rawValue, new.phase.rawValue),
+            ("title", recorded.title ?? "none", new.title ?? "none"),
+        ]
+        return pairs.filter { $0.1 != $0.2 }.map { Difference($0.0, recorded: $0.1, given: $0.2) }
     }
 
     static func applicant(_ row: PGRow) throws -> Organisation {
@@ -262,7 +185,7 @@ public struct Applications: Sendable {
     }
 
     static func find(_ connection: PGConnection, reference: String, programme: String) throws -> Application? {
-        try connection.query("\(unsafeRaw: select) WHERE a.reference = \(reference) AND p.name = \(programme)")
+        try connection.query("\(select) WHERE a.reference = \(reference) AND p.name = \(programme)")
             .first.map(decode)
     }
 
@@ -271,7 +194,7 @@ public struct Applications: Sendable {
         guard lock else {
             let rows = try connection.query(
                 """
-                \(unsafeRaw: select)
+                \(select)
                 WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
                 """)
             try requireOne(rows.count, entity: "application", reference: reference)
@@ -288,7 +211,7 @@ public struct Applications: Sendable {
             """)
         try requireOne(ids.count, entity: "application", reference: reference)
         let id = try ids[0].decode(Int64.self, column: 0)
-        return try decode(try connection.query("\(unsafeRaw: select) WHERE a.id = \(id)")[0])
+        return try decode(try connection.query("\(select) WHERE a.id = \(id)")[0])
     }
 
     /// Links partners and themes to applications in two set-based statements.

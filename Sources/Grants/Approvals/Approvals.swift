@@ -43,33 +43,12 @@ public struct Approvals: Sendable {
         actor: String
     ) async throws -> Grant {
         try validateActor(actor)
-        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("--amount", "must be positive")]) }
-        if let decisionRef, decisionRef.count > 1000 {
-            throw GrantsError.invalidInput([Problem("--decision-ref", "must be at most 1000 characters")])
+        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
+        if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) {
+            throw GrantsError.invalidInput([problem])
         }
-        for _ in 0..<3 {
-            do {
-                return try await approveOnce(
-                    reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
-            } catch let race as BudgetRace {
-                // The round's CHECK refused the award: say by how much, from the totals as they are now.
-                let round = try await service.rounds.get(race.round, programme: race.programme)
-                let excess = round.awarded.minorUnits &+ amount.minorUnits &- round.budget.minorUnits
-                if excess > 0 {
-                    throw GrantsError.budgetExceeded(
-                        round: round.name, budget: round.budget, awarded: round.awarded,
-                        excess: Money(minorUnits: excess, currency: round.currency))
-                }
-                // Another award was rolled back meanwhile and this one fits now: try again.
-            }
-        }
-        throw GrantsError.refused("the round's budget kept changing; try again")
-    }
-
-    /// Thrown inside the transaction when the round's budget CHECK fires, and turned into a typed error after it.
-    struct BudgetRace: Error {
-        let round: String
-        let programme: String
+        return try await approveOnce(
+            reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
     }
 
     private func approveOnce(
@@ -86,7 +65,7 @@ public struct Approvals: Sendable {
             let round = try Rounds.resolve(connection, name: application.round, programme: application.programme)
             guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
             guard amount.currency == round.currency else {
-                throw GrantsError.invalidInput([Problem("--amount", "the round is in \(round.currency)")])
+                throw GrantsError.invalidInput([Problem("amount", "the round is in \(round.currency)")])
             }
             // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
             // round row is what holds under concurrency.
@@ -101,22 +80,19 @@ public struct Approvals: Sendable {
                 connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
                 details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
             // Last, so the round's row lock (taken by the grant trigger) is held only for this statement and COMMIT.
-            do {
-                try connection.execute(
-                    """
-                    INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                        starts_on, original_ends_on, ends_on)
-                    SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
-                           starts_on, ends_on, ends_on
-                    FROM grants.application WHERE id = \(application.id)
-                    """)
-            } catch let error as PGError where error.constraint == "round_within_budget" {
-                throw BudgetRace(round: round.name, programme: round.programme)
-            }
+            // A racing award that got there first makes the database refuse this one with the same typed error.
+            try connection.execute(
+                """
+                INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
+                    starts_on, original_ends_on, ends_on)
+                SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
+                       starts_on, ends_on, ends_on
+                FROM grants.application WHERE id = \(application.id)
+                """)
             return application.programme
         }
         // Read after COMMIT: nothing of it needs the round's lock.
-        return try await service.read { try Grants.resolve($0, reference: reference, programme: recordedIn) }
+        return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
     }
 
     /// Rejects a submitted application, with the reason.
@@ -125,9 +101,7 @@ public struct Approvals: Sendable {
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
     ) async throws -> Approval {
         try validateActor(actor)
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 1000 else {
-            throw GrantsError.invalidInput([Problem("--reason", "must be 1 to 1000 characters")])
-        }
+        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
@@ -146,7 +120,7 @@ public struct Approvals: Sendable {
                 connection, actor: actor, action: "application.rejected", entity: "application", key: reference,
                 details: ["reason": reason])
             guard let approval = try Self.find(connection, applicationID: application.id) else {
-                throw GrantsError.internalError("decision vanished after insert")
+                throw GrantsError.internalError(sqlState: nil, message: "decision vanished after insert")
             }
             return approval
         }
@@ -164,8 +138,7 @@ public struct Approvals: Sendable {
         let (total, overflow) = round.awarded.minorUnits.addingReportingOverflow(amount.minorUnits)
         if overflow || total > round.budget.minorUnits {
             throw GrantsError.budgetExceeded(
-                round: round.name, budget: round.budget, awarded: round.awarded,
-                excess: Money(minorUnits: overflow ? .max : total - round.budget.minorUnits, currency: round.currency))
+                round: round.name, excess: Money(minorUnits: overflow ? .max : total - round.budget.minorUnits, currency: round.currency))
         }
     }
 

@@ -63,7 +63,7 @@ public struct Disbursements: Sendable {
         actor: String
     ) async throws -> Disbursement {
         try validateActor(actor)
-        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("--amount", "must be positive")]) }
+        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
         return try await service.write { connection in
             if let key = idempotencyKey,
@@ -72,15 +72,15 @@ public struct Disbursements: Sendable {
                 return try Self.resolve(connection, id: Int64(earlier) ?? -1)
             }
             // Only the grant is locked: scheduling never moves the round's totals.
-            let grant = try Grants.resolve(connection, reference: reference, programme: programme, lock: .grant)
+            let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             guard amount.currency == grant.amount.currency else {
-                throw GrantsError.invalidInput([Problem("--amount", "the grant is in \(grant.amount.currency)")])
+                throw GrantsError.invalidInput([Problem("amount", "the grant is in \(grant.amount.currency)")])
             }
             let (total, overflow) = grant.committed.minorUnits.addingReportingOverflow(amount.minorUnits)
             if overflow || total > grant.amount.minorUnits {
                 throw GrantsError.awardExceeded(
-                    grant: reference, award: grant.amount, committed: grant.committed,
+                    grant: reference,
                     excess: Money(minorUnits: overflow ? .max : total - grant.amount.minorUnits, currency: grant.amount.currency))
             }
             let id = try connection.query(
@@ -107,7 +107,7 @@ public struct Disbursements: Sendable {
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .attested && disbursement.attestedBy == actor { return disbursement }
             try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
-            guard disbursement.scheduledBy != actor else { throw GrantsError.fourEyes(disbursement: id, actor: actor) }
+            guard disbursement.scheduledBy != actor else { throw GrantsError.fourEyes(disbursement: String(id), actor: actor) }
             try connection.execute(
                 "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
             try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
@@ -121,10 +121,8 @@ public struct Disbursements: Sendable {
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
         var problems: [Problem] = []
-        if paymentReference.trimmingCharacters(in: .whitespaces).isEmpty || paymentReference.count > 1000 {
-            problems.append(Problem("--payment-ref", "must be 1 to 1000 characters"))
-        }
-        if paidOn > CalendarDate.today { problems.append(Problem("--paid-on", "\(paidOn) is in the future")) }
+        if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
+        if paidOn > CalendarDate.today { problems.append(Problem("paid_on", "\(paidOn) is in the future")) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
@@ -149,9 +147,7 @@ public struct Disbursements: Sendable {
     @discardableResult
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 1000 else {
-            throw GrantsError.invalidInput([Problem("--reason", "must be 1 to 1000 characters")])
-        }
+        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .cancelled && disbursement.reason == reason { return disbursement }
@@ -173,9 +169,7 @@ public struct Disbursements: Sendable {
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
-        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, reason.count <= 1000 else {
-            throw GrantsError.invalidInput([Problem("--reason", "must be 1 to 1000 characters")])
-        }
+        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
@@ -185,9 +179,9 @@ public struct Disbursements: Sendable {
                 throw GrantsError.invalidTransition(entity: "disbursement", key: String(id), from: original.status.rawValue, to: "reversed")
             }
             if let paidOn = original.paidOn, date < paidOn {
-                throw GrantsError.invalidInput([Problem("--on", "\(date) is before the payment on \(paidOn)")])
+                throw GrantsError.invalidInput([Problem("reversed_on", "\(date) is before the payment on \(paidOn)")])
             }
-            let grant = try Grants.resolve(connection, reference: original.grantReference, programme: original.programme)
+            let grant = try GrantRegistry.resolve(connection, reference: original.grantReference, programme: original.programme)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: grant.reference) }
             let reversalID = try connection.query(
                 """
@@ -208,7 +202,7 @@ public struct Disbursements: Sendable {
         try await service.read { connection in
             try connection.query(
                 """
-                \(unsafeRaw: Self.select)
+                \(Self.select)
                 WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
                   AND (\(filter.round)::text IS NULL OR r.name = \(filter.round))
                   AND (\(filter.status?.rawValue)::text IS NULL OR d.status = \(filter.status?.rawValue))
@@ -225,7 +219,7 @@ public struct Disbursements: Sendable {
 
     // MARK: SQL
 
-    static let select = """
+    static let select: PGQuery = """
         SELECT d.id, g.reference, p.name AS programme, r.name AS round, d.amount, d.currency, d.due_on, d.status, d.tranche,
                d.reverses_id, d.scheduled_by, d.attested_by, d.paid_on, d.payment_reference, d.reason
         FROM grants.disbursement d
@@ -258,7 +252,7 @@ public struct Disbursements: Sendable {
                 """)
             guard !locked.isEmpty else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
         }
-        guard let row = try connection.query("\(unsafeRaw: select) WHERE d.id = \(id)").first else {
+        guard let row = try connection.query("\(select) WHERE d.id = \(id)").first else {
             throw GrantsError.notFound(entity: "disbursement", key: String(id))
         }
         return try decode(row)
@@ -276,7 +270,7 @@ enum Idempotency {
         else { return nil }
         let (storedOperation, storedRequest, result) = try row.decode((String, String, String).self)
         guard storedOperation == operation, storedRequest == request else {
-            throw GrantsError.alreadyExists(
+            throw GrantsError.conflict(
                 entity: "idempotency key", key: key,
                 differences: [
                     Difference("request", recorded: "\(storedOperation) \(storedRequest)", given: "\(operation) \(request)")

@@ -1,65 +1,5 @@
 import PGClient
 
-/// A Swedish municipality or region (with its organisationsnummer) or a partner organisation abroad.
-///
-/// ```swift
-/// let vaxjo = try await service.organisations.find("212000-0662")
-/// print(vaxjo.name, vaxjo.kind, vaxjo.orgNumber?.description ?? "")
-/// ```
-public struct Organisation: Sendable, Codable, Equatable {
-    public let id: Int64
-    public let name: String
-    /// ISO 3166-1 alpha-2.
-    public let country: String
-    public let orgNumber: OrganisationNumber?
-    /// *Kommunkod* (4 digits) or *länskod* (2 digits).
-    public let municipalityCode: String?
-    public let kind: OrganisationKind
-}
-
-/// What it takes to record an organisation.
-///
-/// ```swift
-/// try await service.organisations.add(
-///     NewOrganisation(name: "Stockholms stad", country: "SE", orgNumber: try OrganisationNumber("212000-0142"), kind: .municipality),
-///     actor: "anna")
-/// try await service.organisations.add(NewOrganisation(name: "Kisumu County", country: "KE", kind: .region), actor: "anna")
-/// ```
-public struct NewOrganisation: Sendable, Equatable, Hashable {
-    public var name: String
-    public var country: String
-    public var orgNumber: OrganisationNumber?
-    public var municipalityCode: String?
-    public var kind: OrganisationKind
-
-    public init(
-        name: String, country: String, orgNumber: OrganisationNumber? = nil, municipalityCode: String? = nil,
-        kind: OrganisationKind = .other
-    ) {
-        self.name = name
-        self.country = country
-        self.orgNumber = orgNumber
-        self.municipalityCode = municipalityCode
-        self.kind = kind
-    }
-
-    public func problems(at prefix: String) -> [Problem] {
-        var problems: [Problem] = []
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || name.count > 1000 { problems.append(Problem(prefix + "name", "must be 1 to 1000 characters")) }
-        if !(country.utf8.count == 2 && country.utf8.allSatisfy { $0 >= 65 && $0 <= 90 }) {
-            problems.append(Problem(prefix + "country", "must be an ISO 3166-1 code of two capital letters, e.g. SE, KE"))
-        }
-        if orgNumber != nil && country != "SE" {
-            problems.append(Problem(prefix + "org_number", "an organisationsnummer belongs to a Swedish organisation (country SE)"))
-        }
-        if let code = municipalityCode, !((code.utf8.count == 2 || code.utf8.count == 4) && code.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }) {
-            problems.append(Problem(prefix + "municipality_code", "must be a 4-digit kommunkod or a 2-digit länskod"))
-        }
-        return problems
-    }
-}
-
 /// Organisations: Swedish grantees and their partners abroad.
 ///
 /// ```swift
@@ -77,17 +17,13 @@ public struct Organisations: Sendable {
         try validateActor(actor)
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
-            if let existing = try Self.match(connection, new) {
-                if existing.name.lowercased() != new.name.lowercased() || existing.country != new.country {
-                    throw GrantsError.alreadyExists(
-                        entity: "organisation", key: new.orgNumber?.value ?? new.name,
-                        differences: [
-                            Difference("name", recorded: "\(existing.name) (\(existing.country))", given: "\(new.name) (\(new.country))")
-                        ])
-                }
-                return existing
+        return try await service.addOnce(
+            entity: "organisation", key: new.orgNumber?.value ?? new.name, find: { try Self.match($0, new) },
+            differences: { existing in
+                guard existing.name.lowercased() != new.name.lowercased() || existing.country != new.country else { return [] }
+                return [Difference("name", recorded: "\(existing.name) (\(existing.country))", given: "\(new.name) (\(new.country))")]
             }
+        ) { connection in
             let created = try Self.insert(connection, new)
             try AuditLog.record(
                 connection, actor: actor, action: "organisation.added", entity: "organisation", key: String(created.id),
@@ -101,7 +37,7 @@ public struct Organisations: Sendable {
         try await service.read { connection in
             try connection.query(
                 """
-                SELECT \(unsafeRaw: Self.columns) FROM grants.organisation
+                SELECT \(Self.columns) FROM grants.organisation
                 WHERE (\(country)::text IS NULL OR country = \(country))
                   AND (\(search)::text IS NULL OR strpos(lower(name), lower(\(search))) > 0)
                 ORDER BY country, name, id
@@ -115,7 +51,7 @@ public struct Organisations: Sendable {
         try await service.read { try Self.resolve($0, key: key, location: "ORG") }
     }
 
-    static let columns = "id, name, country, org_number, municipality_code, kind"
+    static let columns: PGQuery = "id, name, country, org_number, municipality_code, kind"
 
     static func decode(_ row: PGRow) throws -> Organisation {
         let number: String? = try row.decode(column: "org_number")
@@ -130,13 +66,13 @@ public struct Organisations: Sendable {
     static func match(_ connection: PGConnection, _ new: NewOrganisation) throws -> Organisation? {
         if let number = new.orgNumber {
             if let found = try connection.query(
-                "SELECT \(unsafeRaw: columns) FROM grants.organisation WHERE org_number = \(number.value)"
+                "SELECT \(columns) FROM grants.organisation WHERE org_number = \(number.value)"
             ).first {
                 return try decode(found)
             }
         }
         return try connection.query(
-            "SELECT \(unsafeRaw: columns) FROM grants.organisation WHERE lower(name) = lower(\(new.name)) AND country = \(new.country)"
+            "SELECT \(columns) FROM grants.organisation WHERE lower(name) = lower(\(new.name)) AND country = \(new.country)"
         ).first.map(decode)
     }
 
@@ -145,9 +81,9 @@ public struct Organisations: Sendable {
             """
             INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
             VALUES (\(new.name), \(new.country), \(new.orgNumber?.value), \(new.municipalityCode), \(new.kind.rawValue))
-            RETURNING \(unsafeRaw: columns)
+            RETURNING \(columns)
             """)
-        guard let first = row.first else { throw GrantsError.internalError("INSERT returned no row") }
+        guard let first = row.first else { throw GrantsError.internalError(sqlState: nil, message: "INSERT returned no row") }
         return try decode(first)
     }
 
@@ -155,14 +91,14 @@ public struct Organisations: Sendable {
     static func resolve(_ connection: PGConnection, key: String, location: String) throws -> Organisation {
         if let number = try? OrganisationNumber(key) {
             if let row = try connection.query(
-                "SELECT \(unsafeRaw: columns) FROM grants.organisation WHERE org_number = \(number.value)"
+                "SELECT \(columns) FROM grants.organisation WHERE org_number = \(number.value)"
             ).first {
                 return try decode(row)
             }
             throw GrantsError.notFound(entity: "organisation", key: key)
         }
         let rows = try connection.query(
-            "SELECT \(unsafeRaw: columns) FROM grants.organisation WHERE lower(name) = lower(\(key)) ORDER BY id")
+            "SELECT \(columns) FROM grants.organisation WHERE lower(name) = lower(\(key)) ORDER BY id")
         switch rows.count {
         case 0: throw GrantsError.notFound(entity: "organisation", key: key)
         case 1: return try decode(rows[0])

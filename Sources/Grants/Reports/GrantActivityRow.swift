@@ -31,26 +31,19 @@ struct GrantActivityRow {
         SELECT g.reference, a.title, p.name, r.name, g.status, g.amount, a.requested, g.currency, g.starts_on, g.ends_on,
                ap.decided_on, o.name, o.org_number,
                coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
-               coalesce(th.codes, '{}'), coalesce(th.names, '{}'), coalesce(th.sectors, '{}'),
+               coalesce(th.codes, '{}'), coalesce(tt.names, '{}'), coalesce(tt.sectors, '{}'),
                coalesce(pay.ids, '{}'), coalesce(pay.dates, '{}'), coalesce(pay.amounts, '{}'), o.id
         FROM grants.grant g
         JOIN grants.application a ON a.id = g.application_id
         JOIN grants.approval ap ON ap.application_id = a.id
-        JOIN grants.organisation o ON o.id = a.applicant_id
         JOIN grants.allocation_round r ON r.id = g.round_id
         JOIN grants.programme p ON p.id = g.programme_id
+        \(Parties.joins)
         LEFT JOIN LATERAL (
-            SELECT array_agg(po.name ORDER BY x.position) AS names, array_agg(po.country ORDER BY x.position) AS countries,
-                   array_agg(po.kind ORDER BY x.position) AS kinds
-            FROM grants.application_partner x JOIN grants.organisation po ON po.id = x.organisation_id
-            WHERE x.application_id = a.id
-        ) pa ON true
-        LEFT JOIN LATERAL (
-            SELECT array_agg(t.code ORDER BY at.position) AS codes, array_agg(t.name_en ORDER BY at.position) AS names,
-                   array_agg(t.dac_sector ORDER BY at.position) AS sectors
+            SELECT array_agg(t.name_en ORDER BY at.position) AS names, array_agg(t.dac_sector ORDER BY at.position) AS sectors
             FROM grants.application_theme at JOIN grants.theme t ON t.code = at.theme_code
             WHERE at.application_id = a.id
-        ) th ON true
+        ) tt ON true
         LEFT JOIN LATERAL (
             SELECT array_agg(d.id ORDER BY d.paid_on, d.id) AS ids, array_agg(d.paid_on ORDER BY d.paid_on, d.id) AS dates,
                    array_agg(d.amount ORDER BY d.paid_on, d.id) AS amounts

@@ -61,7 +61,7 @@ struct SIEWriter {
         // Every object a voucher uses is declared first: one small pass over the grants involved.
         let objects = try connection.query(
             """
-            SELECT DISTINCT g.reference, coalesce(a.title, g.reference) AS title \(unsafeRaw: DisbursementRow.from)
+            SELECT DISTINCT g.reference, coalesce(a.title, g.reference) AS title \(DisbursementRow.from)
             WHERE \(filter.condition) AND d.status IN ('paid', 'reversal') ORDER BY g.reference
             """)
         for row in objects {

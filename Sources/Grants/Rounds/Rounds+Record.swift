@@ -128,9 +128,9 @@ struct RoundRecorder {
         if let programmeID {
             let references = manifest.grants.map(\.reference)
             for row in try connection.query(
-                "\(unsafeRaw: Grants.select) WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[])")
+                "\(GrantRegistry.select) WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[])")
             {
-                let grant = try Grants.decode(row)
+                let grant = try GrantRegistry.decode(row)
                 existing[grant.reference] = grant
             }
             for row in try connection.query(
@@ -166,11 +166,13 @@ struct RoundRecorder {
             }
         }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        guard differences.isEmpty else { throw GrantsError.conflict(round: roundName, differences: differences) }
+        guard differences.isEmpty else { throw GrantsError.conflict(entity: "round", key: roundName, differences: differences) }
 
         // Organisations of the new grants, matched in bulk, the missing ones created.
         let (organisationIDs, organisationsCreated, organisationDifferences) = try resolveOrganisations(fresh)
-        guard organisationDifferences.isEmpty else { throw GrantsError.conflict(round: roundName, differences: organisationDifferences) }
+        guard organisationDifferences.isEmpty else {
+            throw GrantsError.conflict(entity: "round", key: roundName, differences: organisationDifferences)
+        }
 
         // The round (and programme) itself.
         var roundCreated = false
@@ -180,7 +182,9 @@ struct RoundRecorder {
             round = try Rounds.insert(connection, programmeID: id, manifest.round, actor: actor)
             roundCreated = true
         }
-        guard let recordedRound = round, let programmeID else { throw GrantsError.internalError("round missing after insert") }
+        guard let recordedRound = round, let programmeID else {
+            throw GrantsError.internalError(sqlState: nil, message: "round missing after insert")
+        }
         if !fresh.isEmpty && recordedRound.status == .closed { throw GrantsError.closed(entity: "round", key: roundName) }
         try Themes.insert(connection, newThemes)
         for theme in newThemes {
@@ -197,7 +201,7 @@ struct RoundRecorder {
                 details: ["programme": manifest.programme, "grants_added": String(fresh.count), "awarded_added": awardedNow.plain])
         }
         guard let after = try Rounds.find(connection, programmeID: programmeID, name: roundName) else {
-            throw GrantsError.internalError("round vanished")
+            throw GrantsError.internalError(sqlState: nil, message: "round vanished")
         }
         return RecordSummary(
             round: after, roundCreated: roundCreated, created: fresh.map(\.reference), unchanged: unchanged,
@@ -288,7 +292,9 @@ struct RoundRecorder {
                 ORDER BY n
                 RETURNING id
                 """)
-            guard rows.count == missing.count else { throw GrantsError.internalError("organisation insert returned \(rows.count) rows") }
+            guard rows.count == missing.count else {
+                throw GrantsError.internalError(sqlState: nil, message: "organisation insert returned \(rows.count) rows")
+            }
             for (i, row) in rows.enumerated() { ids[missing[i].key] = try row.decode(Int64.self, column: 0) }
         }
         return (ids, missing.count, differences)
@@ -314,7 +320,7 @@ struct RoundRecorder {
             RETURNING id
             """)
         guard applicationRows.count == grants.count else {
-            throw GrantsError.internalError("application insert returned \(applicationRows.count) rows")
+            throw GrantsError.internalError(sqlState: nil, message: "application insert returned \(applicationRows.count) rows")
         }
         let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
         try Applications.link(

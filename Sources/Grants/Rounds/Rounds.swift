@@ -23,49 +23,6 @@ public struct AllocationRound: Sendable, Encodable, Equatable {
     public var remaining: Money { Money(minorUnits: budget.minorUnits - awarded.minorUnits, currency: currency) }
 }
 
-/// What it takes to open a round.
-///
-/// ```swift
-/// let round = try await service.rounds.create(
-///     NewRound(programme: "Kommunala partnerskap", name: "2023:1", budget: try Money(parsing: "12 000 000", currency: .sek)),
-///     actor: "anna")
-/// ```
-public struct NewRound: Sendable, Equatable {
-    public var programme: String
-    public var name: String
-    public var budget: Money
-    public var opensOn: CalendarDate?
-    public var closesOn: CalendarDate?
-    public var decidedOn: CalendarDate?
-
-    public init(
-        programme: String, name: String, budget: Money, opensOn: CalendarDate? = nil, closesOn: CalendarDate? = nil,
-        decidedOn: CalendarDate? = nil
-    ) {
-        self.programme = programme
-        self.name = name
-        self.budget = budget
-        self.opensOn = opensOn
-        self.closesOn = closesOn
-        self.decidedOn = decidedOn
-    }
-
-    public func problems(at prefix: String) -> [Problem] {
-        var problems: [Problem] = []
-        if programme.trimmingCharacters(in: .whitespaces).isEmpty || programme.count > 1000 {
-            problems.append(Problem("programme", "must be 1 to 1000 characters"))
-        }
-        if name.trimmingCharacters(in: .whitespaces).isEmpty || name.count > 1000 {
-            problems.append(Problem(prefix + "name", "must be 1 to 1000 characters"))
-        }
-        if budget.minorUnits <= 0 { problems.append(Problem(prefix + "budget", "must be positive")) }
-        if let opensOn, let closesOn, closesOn < opensOn {
-            problems.append(Problem(prefix + "closes_on", "\(closesOn) is before opens_on \(opensOn)"))
-        }
-        return problems
-    }
-}
-
 /// Allocation rounds: create, list, show, close, and record a whole decided round from a manifest.
 ///
 /// ```swift
@@ -82,15 +39,15 @@ public struct Rounds: Sendable {
         try validateActor(actor)
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.addOnce(
+            entity: "round", key: new.name,
+            find: { connection in
+                let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
+                return try Self.find(connection, programmeID: programmeID, name: new.name)
+            },
+            differences: { Self.differences($0, new, prefix: "") }
+        ) { connection in
             let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
-            if let existing = try Self.find(connection, programmeID: programmeID, name: new.name) {
-                let differences = Self.differences(existing, new, prefix: "")
-                guard differences.isEmpty else {
-                    throw GrantsError.alreadyExists(entity: "round", key: new.name, differences: differences)
-                }
-                return existing
-            }
             return try Self.insert(connection, programmeID: programmeID, new, actor: actor)
         }
     }
@@ -99,7 +56,7 @@ public struct Rounds: Sendable {
         try await service.read { connection in
             try connection.query(
                 """
-                \(unsafeRaw: Self.select)
+                \(Self.select)
                 WHERE (\(programme)::text IS NULL OR p.name = \(programme))
                 ORDER BY p.name, coalesce(r.decided_on, r.opens_on), r.name, r.id
                 """
@@ -128,7 +85,7 @@ public struct Rounds: Sendable {
 
     // MARK: SQL
 
-    static let select = """
+    static let select: PGQuery = """
         SELECT r.id, p.name AS programme, r.name, r.currency, r.budget, r.awarded_total, r.opens_on, r.closes_on,
                r.decided_on, r.status, (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id) AS grants
         FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
@@ -151,7 +108,7 @@ public struct Rounds: Sendable {
         if let row = try connection.query("SELECT id, currency FROM grants.programme WHERE name = \(name)").first {
             let recorded = try row.decode(Currency.self, column: "currency")
             guard recorded == currency else {
-                throw GrantsError.alreadyExists(
+                throw GrantsError.conflict(
                     entity: "programme", key: name,
                     differences: [Difference("currency", recorded: recorded.rawValue, given: currency.rawValue)])
             }
@@ -175,7 +132,7 @@ public struct Rounds: Sendable {
             try connection.execute(
                 "SELECT 1 FROM grants.allocation_round WHERE programme_id = \(programmeID) AND name = \(name) FOR UPDATE")
         }
-        return try connection.query("\(unsafeRaw: select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
+        return try connection.query("\(select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
             .first.map(decode)
     }
 
@@ -190,7 +147,7 @@ public struct Rounds: Sendable {
             connection, actor: actor, action: "round.created", entity: "round", key: new.name,
             details: ["programme": new.programme, "budget": new.budget.plain])
         guard let round = try find(connection, programmeID: programmeID, name: new.name) else {
-            throw GrantsError.internalError("round \(new.name) vanished after insert")
+            throw GrantsError.internalError(sqlState: nil, message: "round \(new.name) vanished after insert")
         }
         return round
     }
@@ -214,7 +171,7 @@ public struct Rounds: Sendable {
     static func resolve(_ connection: PGConnection, name: String, programme: String?, lock: Bool = false) throws -> AllocationRound {
         let rows = try connection.query(
             """
-            \(unsafeRaw: select)
+            \(select)
             WHERE r.name = \(name) AND (\(programme)::text IS NULL OR p.name = \(programme))
             ORDER BY r.id
             """)
@@ -224,11 +181,11 @@ public struct Rounds: Sendable {
         case 1:
             let round = try decode(rows[0])
             if lock { try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(round.id) FOR UPDATE") }
-            return lock ? try decode(try connection.query("\(unsafeRaw: select) WHERE r.id = \(round.id)")[0]) : round
+            return lock ? try decode(try connection.query("\(select) WHERE r.id = \(round.id)")[0]) : round
         default:
             let programmes = try rows.map { try $0.decode(String.self, column: "programme") }
             throw GrantsError.invalidInput([
-                Problem("--programme", "round \(name) exists in \(programmes.joined(separator: ", ")); choose one with --programme")
+                Problem("programme", "round \(name) exists in \(programmes.joined(separator: ", ")); name the programme")
             ])
         }
     }

@@ -83,7 +83,7 @@ public final class GrantsService: Sendable {
     public var reports: Reports { Reports(service: self) }
     public var applications: Applications { Applications(service: self) }
     public var approvals: Approvals { Approvals(service: self) }
-    public var grants: Grants { Grants(service: self) }
+    public var grants: GrantRegistry { GrantRegistry(service: self) }
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
 
@@ -100,8 +100,24 @@ public final class GrantsService: Sendable {
                 // lookup finds its result.
                 attempt += 1
             } catch {
-                throw GrantsError.from(error)
+                throw DatabaseRules.translate(error)
             }
+        }
+    }
+
+    /// The retry-safe add every module shares: what `find` returns is the answer when it is the same as what
+    /// was asked for (`differences` is empty), a ``GrantsError/conflict(entity:key:differences:)`` when it is
+    /// not, and `insert` runs only when nothing is recorded yet. One transaction.
+    func addOnce<Recorded: Sendable>(
+        entity: String, key: String, find: @escaping @Sendable (PGConnection) throws -> Recorded?,
+        differences: @escaping @Sendable (Recorded) -> [Difference],
+        insert: @escaping @Sendable (PGConnection) throws -> Recorded
+    ) async throws -> Recorded {
+        try await write { connection in
+            guard let recorded = try find(connection) else { return try insert(connection) }
+            let found = differences(recorded)
+            guard found.isEmpty else { throw GrantsError.conflict(entity: entity, key: key, differences: found) }
+            return recorded
         }
     }
 
@@ -110,7 +126,7 @@ public final class GrantsService: Sendable {
         do {
             return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry, body)
         } catch {
-            throw GrantsError.from(error)
+            throw DatabaseRules.translate(error)
         }
     }
 
@@ -119,7 +135,7 @@ public final class GrantsService: Sendable {
         do {
             return try await pool.withConnection(body)
         } catch {
-            throw GrantsError.from(error)
+            throw DatabaseRules.translate(error)
         }
     }
 }
@@ -127,6 +143,6 @@ public final class GrantsService: Sendable {
 func validateActor(_ actor: String) throws(GrantsError) {
     let trimmed = actor.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !trimmed.isEmpty, actor.count <= 200 else {
-        throw .invalidInput([Problem("--actor", "must be 1 to 200 characters")])
+        throw .invalidInput([Problem("actor", "must be 1 to 200 characters")])
     }
 }

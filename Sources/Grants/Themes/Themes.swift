@@ -1,52 +1,5 @@
 import PGClient
 
-/// A coded partnership theme, e.g. `citizen-dialogue` (*Medborgardialog*), with an optional DAC sector.
-///
-/// ```swift
-/// try await service.themes.add(
-///     Theme(code: "equal-health-care", nameSv: "Jämlik tillgång till hälso- och sjukvård",
-///           nameEn: "Equal access to health care", dacSector: "12110"),
-///     actor: "anna")
-/// ```
-public struct Theme: Sendable, Codable, Equatable {
-    public let code: String
-    public let nameSv: String
-    public let nameEn: String
-    public let dacSector: String?
-
-    public init(code: String, nameSv: String, nameEn: String, dacSector: String? = nil) {
-        self.code = code
-        self.nameSv = nameSv
-        self.nameEn = nameEn
-        self.dacSector = dacSector
-    }
-
-    /// Every problem with this theme's fields, located under `prefix`.
-    public func problems(at prefix: String) -> [Problem] {
-        var problems: [Problem] = []
-        if code.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) == nil {
-            problems.append(Problem(prefix + "code", "must be 1-64 lower-case letters, digits, '.', '_' or '-'"))
-        }
-        for (field, value) in [("name_sv", nameSv), ("name_en", nameEn)] where value.isEmpty || value.count > 1000 {
-            problems.append(Problem(prefix + field, "must be 1 to 1000 characters"))
-        }
-        if let dacSector, dacSector.wholeMatch(of: /[0-9]{5}/) == nil {
-            problems.append(Problem(prefix + "dac_sector", "must be a five-digit DAC sector code"))
-        }
-        return problems
-    }
-
-    func differences(from recorded: Theme, at prefix: String) -> [Difference] {
-        var result: [Difference] = []
-        if nameSv != recorded.nameSv { result.append(Difference(prefix + "name_sv", recorded: recorded.nameSv, given: nameSv)) }
-        if nameEn != recorded.nameEn { result.append(Difference(prefix + "name_en", recorded: recorded.nameEn, given: nameEn)) }
-        if dacSector != recorded.dacSector {
-            result.append(Difference(prefix + "dac_sector", recorded: recorded.dacSector ?? "none", given: dacSector ?? "none"))
-        }
-        return result
-    }
-}
-
 /// Partnership themes.
 ///
 /// ```swift
@@ -61,14 +14,10 @@ public struct Themes: Sendable {
         try validateActor(actor)
         let problems = theme.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
-            if let recorded = try Self.find(connection, code: theme.code) {
-                let differences = theme.differences(from: recorded, at: "")
-                guard differences.isEmpty else {
-                    throw GrantsError.alreadyExists(entity: "theme", key: theme.code, differences: differences)
-                }
-                return recorded
-            }
+        return try await service.addOnce(
+            entity: "theme", key: theme.code, find: { try Self.find($0, code: theme.code) },
+            differences: { theme.differences(from: $0, at: "") }
+        ) { connection in
             try Self.insert(connection, [theme])
             try AuditLog.record(connection, actor: actor, action: "theme.added", entity: "theme", key: theme.code)
             return theme

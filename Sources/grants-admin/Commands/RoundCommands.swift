@@ -96,12 +96,12 @@ struct RoundCommand: AsyncParsableCommand {
             do {
                 manifest = try readManifest()
             } catch {
-                throw Failure.report(error)
+                throw Failure.report(error, flags: .none)
             }
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
                 Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
             }
-            let summary = try await Session.run(global) {
+            let summary = try await Session.run(global, flags: .none) {
                 try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
             }
             try Output.print(summary, format: format) { Self.describe(summary) }

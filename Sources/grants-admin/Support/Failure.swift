@@ -22,21 +22,49 @@ enum Failure {
         }
     }
 
-    static func lines(for error: any Error) -> [String] {
+    static func lines(for error: any Error, flags: FlagNames = .standard) -> [String] {
         switch error {
         case GrantsError.invalidInput(let problems):
-            return problems.map(\.description)
-        case GrantsError.conflict(let round, let differences):
-            return ["round \(round) is recorded differently; nothing was written"] + differences.map(\.description)
+            return problems.map { flags.relocate($0).description }
+        case GrantsError.conflict(let entity, let key, let differences):
+            return ["\(entity) \(key) is recorded differently; nothing was written"] + differences.map(\.description)
         default:
             return "\(error)".split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         }
     }
 
     /// Prints the error and turns it into the exit code.
-    static func report(_ error: any Error) -> ExitCode {
-        for line in lines(for: error) { Terminal.error(line) }
+    static func report(_ error: any Error, flags: FlagNames = .standard) -> ExitCode {
+        for line in lines(for: error, flags: flags) { Terminal.error(line) }
         return ExitCode(exitCode(for: error))
+    }
+}
+
+/// The library names inputs by domain path (`decided_on`, `period.start`, `partners[1]`); the command line
+/// names them by flag. A path with no flag (a manifest's `grants[3].amount`) is printed as it is.
+struct FlagNames: Sendable {
+    let byPath: [String: String]
+
+    static let standard = FlagNames(byPath: [
+        "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
+        "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
+        "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
+        "period.end": "--end", "decided_on": "--decided-on", "decision_ref": "--decision-ref", "reason": "--reason",
+        "due_on": "--due", "paid_on": "--paid-on", "payment_reference": "--payment-ref", "reversed_on": "--on",
+        "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
+        "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
+        "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
+        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+    ])
+
+    /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
+    static let none = FlagNames(byPath: [:])
+
+    func relocate(_ problem: Problem) -> Problem {
+        // `partners[1]` is the second --partner.
+        let path = problem.location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? problem.location
+        guard let flag = byPath[path] else { return problem }
+        return problem.relocated(to: flag)
     }
 }
 

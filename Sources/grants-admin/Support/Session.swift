@@ -22,7 +22,9 @@ enum Session {
     }
 
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
-    static func run<T>(_ options: GlobalOptions, migrate: Bool = false, _ body: (GrantsService) async throws -> T) async throws -> T {
+    static func run<T>(
+        _ options: GlobalOptions, migrate: Bool = false, flags: FlagNames = .standard, _ body: (GrantsService) async throws -> T
+    ) async throws -> T {
         do {
             let (configuration, embedded) = try configuration(options)
             var logger = Logger(label: "grants-admin")
@@ -40,7 +42,7 @@ enum Session {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            throw Failure.report(error)
+            throw Failure.report(error, flags: flags)
         }
     }
 }

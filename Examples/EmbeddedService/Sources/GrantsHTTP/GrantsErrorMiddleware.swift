@@ -41,10 +41,10 @@ public struct GrantsErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             status = .unprocessableContent
             body.error = "input"
             body.problems = problems
-        case .conflict(_, let differences), .alreadyExists(_, _, let differences):
+        case .conflict(_, _, let differences):
             status = .conflict
             body.differences = differences
-        case .databaseUnavailable:
+        case .unavailable:
             status = .serviceUnavailable
             body.error = "unavailable"
             headers[.retryAfter] = "5"

@@ -104,10 +104,12 @@ struct GrantsRoutes: Sendable {
             throw GrantsError.invalidInput([Problem("path", "disbursement id must be a whole number")])
         }
         let body = try await request.decode(as: Attestation.self, context: context)
-        guard !body.actor.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, body.actor.count <= 200 else {
-            throw GrantsError.invalidInput([Problem("body.actor", "must be 1 to 200 characters")])
+        do {
+            return JSON.response(try await service.disbursements.attest(id, actor: body.actor))
+        } catch GrantsError.invalidInput(let problems) {
+            // The library names its inputs by domain path (`actor`); this request carries them as body fields.
+            throw GrantsError.invalidInput(problems.map { $0.relocated(to: "body." + $0.location) })
         }
-        return JSON.response(try await service.disbursements.attest(id, actor: body.actor))
     }
 }
 

@@ -6,7 +6,7 @@
 public enum ManifestLimits {
     public static let maximumFileSize = 64 * 1024 * 1024
     public static let maximumGrants = 100_000
-    public static let maximumFieldLength = 1000
+    public static let maximumFieldLength = Limits.textLength
     /// Deeper than any manifest needs; stops pathological nesting before it costs anything.
     public static let maximumDepth = 16
     public static let maximumPartnersPerGrant = 50

@@ -33,7 +33,7 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
 
     public var description: String { value }
 
-    static func luhnValid(_ digits: [Int]) -> Bool {
+    package static func luhnValid(_ digits: [Int]) -> Bool {
         var sum = 0
         for (i, digit) in digits.enumerated() {
             let weighted = (digits.count - i) % 2 == 0 ? digit * 2 : digit
@@ -62,7 +62,7 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
 public struct OrganisationNumberError: Error, Sendable, Equatable, CustomStringConvertible {
     public let input: String
     public let reason: String
-    init(_ input: String, _ reason: String) {
+    package init(_ input: String, _ reason: String) {
         self.input = String(input.prefix(40))
         self.reason = reason
     }

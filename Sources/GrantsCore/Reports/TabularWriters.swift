@@ -1,11 +1,12 @@
 /// Writes disbursement rows as RFC 4180 CSV (`,`, decimal point) or the Excel variant for a Swedish locale
 /// (`;`, decimal comma, UTF-8 BOM). CRLF line ends; text cells that a spreadsheet would run as a formula
 /// (starting with `= + - @`, tab or CR) get a leading `'`; numeric columns stay numeric.
-struct CSVWriter {
-    let excel: Bool
-    var separator: UInt8 { excel ? UInt8(ascii: ";") : UInt8(ascii: ",") }
+package struct CSVWriter {
+    package let excel: Bool
+    package init(excel: Bool) { self.excel = excel }
+    package var separator: UInt8 { excel ? UInt8(ascii: ";") : UInt8(ascii: ",") }
 
-    func header(_ output: ReportOutput) throws {
+    package func header(_ output: ReportOutput) throws {
         var line: [UInt8] = excel ? [0xEF, 0xBB, 0xBF] : []
         for (i, column) in DisbursementRow.columns.enumerated() {
             if i > 0 { line.append(separator) }
@@ -15,7 +16,7 @@ struct CSVWriter {
         try output.write(line)
     }
 
-    func row(_ row: DisbursementRow, into line: inout [UInt8]) {
+    package func row(_ row: DisbursementRow, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
         line += String(row.disbursementID).utf8
         text(row.programme, &line)
@@ -41,7 +42,7 @@ struct CSVWriter {
     }
 
     /// A text cell: neutralised if a spreadsheet would read it as a formula, quoted if it must be.
-    func text(_ value: String, _ line: inout [UInt8]) {
+    package func text(_ value: String, _ line: inout [UInt8]) {
         line.append(separator)
         var bytes = Array(value.utf8)
         if let first = bytes.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) {
@@ -62,8 +63,8 @@ struct CSVWriter {
 }
 
 /// JSON text escaping (RFC 8259) for hand-streamed documents.
-enum JSONText {
-    static func string(_ value: String, into out: inout [UInt8]) {
+package enum JSONText {
+    package static func string(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
@@ -81,20 +82,21 @@ enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func string(_ value: String) -> String {
+    package static func string(_ value: String) -> String {
         var out: [UInt8] = []
         string(value, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func optional(_ value: String?, into out: inout [UInt8]) {
+    package static func optional(_ value: String?, into out: inout [UInt8]) {
         if let value { string(value, into: &out) } else { out += "null".utf8 }
     }
 }
 
 /// The disbursement rows as a JSON array of objects with the CSV's column names; amounts as strings.
-struct JSONRowWriter {
-    func row(_ row: DisbursementRow, first: Bool, into out: inout [UInt8]) {
+package struct JSONRowWriter {
+    package init() {}
+    package func row(_ row: DisbursementRow, first: Bool, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out += (first ? "\n  {" : ",\n  {").utf8
         func key(_ name: String) {

@@ -127,7 +127,7 @@ extension RoundManifest {
         if fileName.lowercased().hasSuffix(".csv") {
             guard let csvRound else {
                 throw .invalidInput([
-                    Problem(fileName, "a CSV grant list needs the round from --programme, --round, --budget and --decided-on")
+                    Problem(fileName, "a CSV grant list needs its round given apart: programme, round name, budget and decision date")
                 ])
             }
             return try CSVManifestReader.read(text, round: csvRound)
@@ -165,9 +165,7 @@ extension RoundManifest {
     /// Every rule that can be checked without the database, each problem with its location.
     public func problems() -> [Problem] {
         var problems: [Problem] = []
-        if programme.trimmingCharacters(in: .whitespaces).isEmpty || programme.count > ManifestLimits.maximumFieldLength {
-            problems.append(Problem("programme", "must be 1 to 1000 characters"))
-        }
+        // The round's own check covers the programme's name.
         problems += round.problems(at: "round.")
         var themeCodes = Set<String>()
         for (i, theme) in themes.enumerated() {
@@ -214,9 +212,7 @@ extension ManifestGrant {
         var problems: [Problem] = []
         let at = location
         if let problem = referenceProblem(reference, at: at.field("reference")) { problems.append(problem) }
-        if let title, title.count > ManifestLimits.maximumFieldLength {
-            problems.append(Problem(at.field("title"), "must be at most 1000 characters"))
-        }
+        if let problem = Limits.text(title, at: at.field("title"), required: false) { problems.append(problem) }
         problems += applicant.problems(at: at.field("applicant") + ".")
         if applicant.country != "SE" {
             problems.append(Problem(at.field("applicant"), "the applicant is a Swedish municipality or region (country SE)"))

@@ -18,7 +18,7 @@ public final class ReportOutput: @unchecked Sendable {
     private let ownsDescriptor: Bool
     private let sink: (@Sendable ([UInt8]) throws -> Void)?
     public private(set) var bytesWritten = 0
-    static let chunk = 1 << 16
+    package static let chunk = 1 << 16
 
     private init(
         descriptor: Int32, temporaryPath: String?, finalPath: String?, ownsDescriptor: Bool,

@@ -9,8 +9,8 @@
 /// try AmountParser.parse("1 000,50")   // 100_050 (minor units)
 /// ```
 public enum AmountParser {
-    static let groupSeparators: Set<Unicode.Scalar> = [" ", "\u{00A0}", "\u{202F}", "\u{2009}"]
-    static let maximumLength = 64
+    package static let groupSeparators: Set<Unicode.Scalar> = [" ", "\u{00A0}", "\u{202F}", "\u{2009}"]
+    package static let maximumLength = 64
 
     /// The amount in minor units (öre), always > 0.
     public static func parse(_ input: String) throws(AmountError) -> Int64 {
@@ -101,7 +101,7 @@ public struct AmountError: Error, Sendable, Equatable, CustomStringConvertible {
     public let input: String
     public let reason: String
 
-    init(_ input: String, _ reason: String) {
+    package init(_ input: String, _ reason: String) {
         self.input = String(input.prefix(40))
         self.reason = reason
     }

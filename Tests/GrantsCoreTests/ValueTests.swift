@@ -1,5 +1,5 @@
 import Foundation
-import Grants
+import GrantsCore
 import Testing
 
 @Suite("Money, amounts, organisationsnummer, dates")

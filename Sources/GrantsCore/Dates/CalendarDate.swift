@@ -67,7 +67,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         (try? CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))) ?? CalendarDate.epoch
     }
 
-    static let epoch = CalendarDate(uncheckedYear: 1970, month: 1, day: 1)
+    package static let epoch = CalendarDate(uncheckedYear: 1970, month: 1, day: 1)
     private init(uncheckedYear year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
@@ -92,7 +92,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    package static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30

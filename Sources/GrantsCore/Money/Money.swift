@@ -109,13 +109,13 @@ public struct Money: Hashable, Sendable, Comparable, Encodable, CustomStringConv
         try container.encode(plain)
     }
 
-    static func decimal(_ minor: Int64, separator: String) -> String {
+    package static func decimal(_ minor: Int64, separator: String) -> String {
         let magnitude = minor.magnitude
         let cents = magnitude % 100
         return (minor < 0 ? "-" : "") + String(magnitude / 100) + separator + (cents < 10 ? "0" : "") + String(cents)
     }
 
-    static func grouped(_ value: UInt64, separator: String) -> String {
+    package static func grouped(_ value: UInt64, separator: String) -> String {
         let digits = Array(String(value))
         var out = ""
         for (i, digit) in digits.enumerated() {

@@ -68,14 +68,14 @@ public struct GrantDetail: Sendable, Encodable, Equatable {
 /// ```swift
 /// try await service.grants.amend("KP-2021-2-01", amountChange: try Money(parsing: "50 000", currency: .sek), reason: "Extra workshop", actor: "anna")
 /// ```
-public struct Grants: Sendable {
+public struct GrantRegistry: Sendable {
     let service: GrantsService
 
     public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
         try await service.read { connection in
             try connection.query(
                 """
-                \(unsafeRaw: Self.select)
+                \(Self.select)
                 WHERE (\(round)::text IS NULL OR r.name = \(round)) AND (\(programme)::text IS NULL OR p.name = \(programme))
                 ORDER BY p.name, r.name, g.reference
                 """
@@ -98,7 +98,7 @@ public struct Grants: Sendable {
                     amendedBy: try row.decode(column: "amended_by"), amendedAt: try row.decode(column: "amended_at"))
             }
             let disbursements = try connection.query(
-                "\(unsafeRaw: Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id"
+                "\(Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id"
             )
             .map(Disbursements.decode)
             return GrantDetail(grant: grant, amendments: amendments, disbursements: disbursements)
@@ -115,30 +115,28 @@ public struct Grants: Sendable {
         try validateActor(actor)
         var problems: [Problem] = []
         if amountChange == nil && newEndsOn == nil {
-            problems.append(Problem("--amount-change", "give an amount change or a new end date"))
+            problems.append(Problem("amount_change", "give an amount change or a new end date"))
         }
-        if amountChange?.minorUnits == 0 { problems.append(Problem("--amount-change", "must not be zero")) }
-        if reason.trimmingCharacters(in: .whitespaces).isEmpty || reason.count > 1000 {
-            problems.append(Problem("--reason", "must be 1 to 1000 characters"))
-        }
+        if amountChange?.minorUnits == 0 { problems.append(Problem("amount_change", "must not be zero")) }
+        if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             if let change = amountChange {
                 guard change.currency == grant.amount.currency else {
-                    throw GrantsError.invalidInput([Problem("--amount-change", "the grant is in \(grant.amount.currency)")])
+                    throw GrantsError.invalidInput([Problem("amount_change", "the grant is in \(grant.amount.currency)")])
                 }
                 let newAmount = try grant.amount + change
                 if change.minorUnits > 0 {
                     let round = try Rounds.resolve(connection, name: grant.round, programme: grant.programme)
                     try Approvals.checkBudget(round, adding: change)
                 } else if newAmount < grant.committed {
-                    throw GrantsError.reductionBelowCommitted(grant: reference, newAmount: newAmount, committed: grant.committed)
+                    throw GrantsError.awardExceeded(grant: reference, excess: try grant.committed - newAmount)
                 }
             }
             if let newEndsOn, newEndsOn < grant.startsOn {
-                throw GrantsError.invalidInput([Problem("--end", "\(newEndsOn) is before the grant starts (\(grant.startsOn))")])
+                throw GrantsError.invalidInput([Problem("ends_on", "\(newEndsOn) is before the grant starts (\(grant.startsOn))")])
             }
             try connection.execute(
                 """
@@ -165,8 +163,9 @@ public struct Grants: Sendable {
                 "SELECT count(*) FROM grants.disbursement WHERE grant_id = \(grant.id) AND status IN ('scheduled', 'attested')"
             )[0].decode(Int64.self, column: 0)
             guard pending == 0 else {
-                throw GrantsError.refused(
-                    "grant \(reference) has \(pending) scheduled or attested disbursements: pay or cancel them before closing")
+                // Closing needs every tranche settled: paid, or cancelled.
+                throw GrantsError.invalidTransition(
+                    entity: "grant", key: reference, from: "active with \(pending) unpaid disbursements", to: "closed")
             }
             let reclaimed = try grant.amount - grant.paid
             try connection.execute(
@@ -183,16 +182,16 @@ public struct Grants: Sendable {
 
     // MARK: SQL
 
-    static let select = """
+    static let select: PGQuery = """
         SELECT g.id, g.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, g.currency,
                g.original_amount, g.amount, g.committed_total, g.paid_total, g.reclaimed, g.starts_on, g.original_ends_on,
-               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on, \(Applications.partiesColumns)
+               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on, \(Parties.columns)
         FROM grants.grant g
         JOIN grants.application a ON a.id = g.application_id
         JOIN grants.approval ap ON ap.application_id = a.id
         JOIN grants.allocation_round r ON r.id = g.round_id
         JOIN grants.programme p ON p.id = g.programme_id
-        \(Applications.partiesJoins)
+        \(Parties.joins)
         """
 
     static func decode(_ row: PGRow) throws -> Grant {
@@ -222,7 +221,7 @@ public struct Grants: Sendable {
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
         guard lock != .none else {
             let rows = try connection.query(
-                "\(unsafeRaw: select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
+                "\(select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
             try requireOne(rows.count, entity: "grant", reference: reference)
             return try decode(rows[0])
         }
@@ -233,7 +232,7 @@ public struct Grants: Sendable {
             """
             SELECT g.id, g.round_id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
             WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-            \(unsafeRaw: lock == .grant ? "FOR UPDATE OF g" : "")
+            \(lock == .grant ? "FOR UPDATE OF g" : "" as PGQuery)
             """)
         try requireOne(ids.count, entity: "grant", reference: reference)
         let (id, roundID) = try ids[0].decode((Int64, Int64).self)
@@ -241,7 +240,7 @@ public struct Grants: Sendable {
             try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
             try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(id) FOR UPDATE")
         }
-        return try decode(try connection.query("\(unsafeRaw: select) WHERE g.id = \(id)")[0])
+        return try decode(try connection.query("\(select) WHERE g.id = \(id)")[0])
     }
 }
 
@@ -253,7 +252,7 @@ func requireOne(_ count: Int, entity: String, reference: String) throws {
     case 1: return
     default:
         throw GrantsError.invalidInput([
-            Problem("--programme", "reference \(reference) is used in several programmes; choose one with --programme")
+            Problem("programme", "reference \(reference) is used in several programmes; name the programme")
         ])
     }
 }

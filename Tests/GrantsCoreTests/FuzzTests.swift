@@ -1,5 +1,6 @@
 import Foundation
-import Grants
+import GrantsCore
+import TestSeeds
 import Testing
 
 /// A seeded mutational fuzzer over the manifest (YAML/JSON), CSV and amount parsers. Every input must end in
@@ -109,13 +110,12 @@ struct FuzzTests {
         }
         #expect(accepted + refused == Self.inputs)
         #expect(refused > 0 && accepted > 0)
-        #expect(slowest < .seconds(1), "the slowest input took \(slowest)")
         print(
             "fuzz: \(Self.inputs) inputs (seed \(Self.seed)), \(accepted) accepted, \(refused) refused, 0 crashed, slowest \(slowest), total \(ContinuousClock.now - started)"
         )
     }
 
-    @Test func hostileFilesAreRefusedWithinASecond() throws {
+    @Test func hostileFilesAreRefusedWithAPlace() throws {
         let cases: [(String, Data)] =
             [
                 ("deep.yaml", Data((String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)).utf8)),
@@ -130,10 +130,14 @@ struct FuzzTests {
                 ("bad.yaml", Data([0x70, 0x3A, 0x20, 0xFF, 0xFE, 0x0A])),
                 ("huge.yaml", Data(count: ManifestLimits.maximumFileSize + 1)),
             ] + Self.tooManyGrants()
+        // How fast is for the benchmarks; here, that each is refused with a place, never parsed into a manifest.
         for (name, data) in cases {
-            let started = ContinuousClock.now
-            #expect(throws: GrantsError.self, "\(name)") { try RoundManifest.parse(data, fileName: name) }
-            #expect(ContinuousClock.now - started < .seconds(1), "\(name)")
+            let error = #expect(throws: GrantsError.self, "\(name)") { try RoundManifest.parse(data, fileName: name) }
+            guard case .invalidInput(let problems) = error else {
+                Issue.record("\(name): \(String(describing: error))")
+                continue
+            }
+            #expect(!problems.isEmpty && problems.allSatisfy { !$0.location.isEmpty }, "\(name)")
         }
     }
 

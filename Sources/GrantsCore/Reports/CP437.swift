@@ -3,13 +3,13 @@ import Foundation
 /// IBM code page 437, the only encoding SIE allows (`#FORMAT PC8`). Characters outside it are
 /// transliterated (č → c, € → EUR, – → -, curly quotes → straight ones), never dropped silently; what has
 /// no reasonable spelling becomes `?`.
-enum CP437 {
+package enum CP437 {
     /// Bytes 0x80…0xFF in order.
-    static let upperHalf: [Character] = Array(
+    package static let upperHalf: [Character] = Array(
         "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{00A0}"
     )
 
-    static let table: [Unicode.Scalar: UInt8] = {
+    package static let table: [Unicode.Scalar: UInt8] = {
         var map: [Unicode.Scalar: UInt8] = [:]
         for (i, character) in upperHalf.enumerated() {
             if let scalar = character.unicodeScalars.first { map[scalar] = UInt8(0x80 + i) }
@@ -17,7 +17,7 @@ enum CP437 {
         return map
     }()
 
-    static let transliterations: [Unicode.Scalar: String] = [
+    package static let transliterations: [Unicode.Scalar: String] = [
         "€": "EUR", "–": "-", "—": "-", "‒": "-", "−": "-", "‐": "-", "‑": "-",
         "‘": "'", "’": "'", "‚": "'", "“": "\"", "”": "\"", "„": "\"", "«": "\"", "»": "\"", "…": "...",
         "\u{2009}": " ", "\u{202F}": " ", "•": "*", "™": "TM", "©": "(c)", "®": "(R)",
@@ -26,7 +26,7 @@ enum CP437 {
     ]
 
     /// The CP437 bytes of `text`; control characters (forbidden in SIE) become spaces.
-    static func encode(_ text: String) -> [UInt8] {
+    package static func encode(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars { append(scalar, to: &out) }
@@ -56,17 +56,18 @@ enum CP437 {
 }
 
 /// CRC-32 as zlib computes it (polynomial 0xEDB88320, init and final inversion), for SIE `#KSUMMA`.
-struct CRC32 {
-    static let table: [UInt32] = (0..<256).map { n in
+package struct CRC32 {
+    package static let table: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
     private(set) var state: UInt32 = 0xFFFF_FFFF
+    package init() {}
 
-    mutating func update(_ bytes: [UInt8]) {
+    package mutating func update(_ bytes: [UInt8]) {
         for byte in bytes { state = Self.table[Int((state ^ UInt32(byte)) & 0xFF)] ^ (state >> 8) }
     }
 
-    var value: UInt32 { state ^ 0xFFFF_FFFF }
+    package var value: UInt32 { state ^ 0xFFFF_FFFF }
 }

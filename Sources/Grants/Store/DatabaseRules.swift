@@ -1,0 +1,101 @@
+import Foundation
+import PGClient
+
+/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`).
+extension SQLState {
+    /// Recorded money and decisions never change.
+    static let appendOnly = SQLState(rawValue: "GR001")
+    /// A state change the state machine does not allow.
+    static let invalidStateChange = SQLState(rawValue: "GR002")
+    /// The round or grant is closed.
+    static let closed = SQLState(rawValue: "GR003")
+    /// A reversal that does not negate one paid disbursement of the same grant.
+    static let invalidReversal = SQLState(rawValue: "GR004")
+    static let invalidSchemaName = SQLState(rawValue: "3F000")
+}
+
+/// The one table from what the database said to the library's error for the same rule. Rule functions raise
+/// with a JSON DETAIL (`rule`, `entity`, `key`, and `from`/`to`, `excess`/`currency`, `actor` where they
+/// apply); a CHECK constraint that fires as the last line of defence maps to the same case with what it says.
+enum DatabaseRules {
+    /// Rules that CHECK constraints hold, by constraint name.
+    static let constraints: [String: @Sendable (RuleDetail) -> GrantsError] = [
+        "round_within_budget": { .budgetExceeded(round: $0.key, excess: $0.excess) },
+        "disbursements_within_award": { .awardExceeded(grant: $0.key, excess: $0.excess) },
+        "four_eyes": { .fourEyes(disbursement: $0.key, actor: $0.actor ?? "") },
+    ]
+
+    /// Rules that the rule functions raise, by SQLSTATE.
+    static let states: [SQLState: @Sendable (RuleDetail) -> GrantsError] = [
+        .appendOnly: { .appendOnly(entity: $0.entity, key: $0.key) },
+        .invalidStateChange: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
+        .invalidReversal: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
+        .closed: { .closed(entity: $0.entity, key: $0.key) },
+    ]
+
+    /// What the database said, in the library's terms.
+    static func translate(_ error: any Error) -> any Error {
+        guard let pg = error as? PGError else { return error }
+        if pg.isConnectionLoss || pg.kind == .connection || pg.kind == .configuration {
+            return GrantsError.unavailable(cause: pg.message)
+        }
+        guard let state = pg.sqlState else { return GrantsError.internalError(sqlState: nil, message: pg.description) }
+        if state == .checkViolation, let constraint = pg.constraint, let rule = constraints[constraint] {
+            return rule(RuleDetail(pg))
+        }
+        if let rule = states[state] { return rule(RuleDetail(pg)) }
+        switch state {
+        case .insufficientPrivilege:
+            return GrantsError.notPermitted(pg.message)
+        case .undefinedTable, .invalidSchemaName:
+            // Only the library's own tables are named by its statements.
+            return GrantsError.unavailable(cause: "the database is not migrated: run `grants-admin db migrate` (\(pg.message))")
+        default:
+            if pg.isTransient { return pg }
+            return GrantsError.internalError(sqlState: state.rawValue, message: pg.description)
+        }
+    }
+}
+
+/// The structured DETAIL of a rule the database raised, or what a bare CHECK violation tells.
+struct RuleDetail {
+    let entity: String
+    let key: String
+    let from: String
+    let to: String
+    let actor: String?
+    let excess: Money?
+
+    init(_ error: PGError) {
+        let fields =
+            error.detail.flatMap { detail in
+                (try? JSONSerialization.jsonObject(with: Data(detail.utf8))) as? [String: Any]
+            } ?? [:]
+        func text(_ name: String) -> String? {
+            switch fields[name] {
+            case let value as String: value
+            case let value as NSNumber: value.stringValue
+            default: nil
+            }
+        }
+        entity = text("entity") ?? error.table ?? "row"
+        // A bare CHECK violation's detail is "Failing row contains (id, …)": the row's id is its key.
+        key = text("key") ?? Self.failingRowID(error.detail) ?? ""
+        from = text("from") ?? "?"
+        to = text("to") ?? "?"
+        actor = text("actor")
+        if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
+            let currency = Currency(rawValue: code)
+        {
+            excess = Money(minorUnits: minor, currency: currency)
+        } else {
+            excess = nil
+        }
+    }
+
+    static func failingRowID(_ detail: String?) -> String? {
+        guard let detail, let open = detail.range(of: "Failing row contains (") else { return nil }
+        let id = detail[open.upperBound...].prefix { $0.isNumber }
+        return id.isEmpty ? nil : String(id)
+    }
+}

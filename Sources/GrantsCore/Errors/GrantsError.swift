@@ -1,0 +1,130 @@
+/// Every error the library reports: one case per rule, whichever layer caught it. The check in Swift ahead
+/// of a write and the database rule that catches a racing writer give the same case.
+///
+/// ```swift
+/// do { try await service.approvals.approve("KP-1", amount: award, decidedOn: day, actor: "anna") }
+/// catch GrantsError.budgetExceeded(let round, let excess) { print("\(round) over budget by \(excess?.swedish ?? "?")") }
+/// ```
+public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Input that is not valid; every problem with its domain path. Nothing was written.
+    case invalidInput([Problem])
+    /// The named thing does not exist: `entity` is a domain word (`round`, `grant`, `disbursement`…).
+    case notFound(entity: String, key: String)
+    /// Σ awarded of the round would pass its budget, by `excess` when known.
+    case budgetExceeded(round: String, excess: Money?)
+    /// Σ non-cancelled disbursements of the grant would pass its award (after amendments), by `excess` when
+    /// known: a tranche too many, or an amendment below what is already scheduled or paid.
+    case awardExceeded(grant: String, excess: Money?)
+    /// A state change the state machine does not allow.
+    case invalidTransition(entity: String, key: String, from: String, to: String)
+    /// The round or grant is closed: nothing more is added to it.
+    case closed(entity: String, key: String)
+    /// The attester is the person who scheduled the disbursement.
+    case fourEyes(disbursement: String, actor: String)
+    /// Something is already recorded with other values; every difference is listed. Nothing was written.
+    case conflict(entity: String, key: String, differences: [Difference])
+    /// Recorded money and decisions never change (paid disbursements, reversals, approvals, amendments,
+    /// audit events, what was applied for).
+    case appendOnly(entity: String, key: String)
+    /// The database login may not do this.
+    case notPermitted(String)
+    /// The database could not be reached, the connection was lost, or the schema is not the one this library
+    /// needs; `cause` says which and what to do.
+    case unavailable(cause: String)
+    /// A bug or an unexpected database state, with the SQLSTATE when the database reported it.
+    case internalError(sqlState: String?, message: String)
+
+    /// What kind of failure this is, for mapping to exit codes or HTTP statuses.
+    ///
+    /// ```swift
+    /// catch let error as GrantsError where error.category == .unavailable {
+    ///     try await Task.sleep(for: .seconds(5))   // the database is down: try again later
+    /// }
+    /// ```
+    public enum Category: Sendable { case rule, input, unavailable, `internal` }
+
+    public var category: Category {
+        switch self {
+        case .invalidInput, .notFound: .input
+        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted:
+            .rule
+        case .unavailable: .unavailable
+        case .internalError: .internal
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidInput(let problems):
+            problems.map(\.description).joined(separator: "\n")
+        case .notFound(let entity, let key):
+            "no \(entity) \(key)"
+        case .budgetExceeded(let round, let excess):
+            "round \(round): the budget would be exceeded" + (excess.map { " by \($0.swedish)" } ?? "")
+        case .awardExceeded(let grant, let excess):
+            "grant \(grant): disbursements would exceed the award" + (excess.map { " by \($0.swedish)" } ?? "")
+        case .invalidTransition(let entity, let key, let from, let to):
+            "\(entity) \(key) cannot go from \(from) to \(to)"
+        case .closed(let entity, let key):
+            "\(entity) \(key) is closed"
+        case .fourEyes(let id, let actor):
+            "four-eyes: \(actor) scheduled disbursement \(id) and cannot also attest it"
+        case .conflict(let entity, let key, let differences):
+            "\(entity) \(key) is recorded differently; nothing was written"
+                + (differences.isEmpty ? "" : ":\n" + differences.map(\.description).joined(separator: "\n"))
+        case .appendOnly(let entity, let key):
+            "\(entity)\(key.isEmpty ? "" : " " + key) is recorded and never changes"
+        case .notPermitted(let message):
+            "not permitted: \(message)"
+        case .unavailable(let cause):
+            "database unavailable: \(cause)"
+        case .internalError(let sqlState, let message):
+            "internal error" + (sqlState.map { " (SQLSTATE \($0))" } ?? "") + ": \(message)"
+        }
+    }
+}
+
+/// Where in an input a problem is, as a domain path: `grants[3].amount`, `applicant`, `line 12, column
+/// amount`. Never a flag or a field name of some interface: the CLI maps paths to its flags, an HTTP
+/// service to its fields.
+///
+/// ```swift
+/// catch GrantsError.invalidInput(let problems) {
+///     for problem in problems { print(problem.location, problem.message) }   // grants[3].amount: …
+/// }
+/// ```
+public struct Problem: Sendable, Equatable, Codable, CustomStringConvertible {
+    public let location: String
+    public let message: String
+
+    public init(_ location: String, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { location.isEmpty ? message : "\(location): \(message)" }
+
+    /// The same problem under another path (a flag, a JSON field), for interfaces that name inputs their way.
+    public func relocated(to location: String) -> Problem { Problem(location, message) }
+}
+
+/// One thing that is recorded differently from what was given.
+///
+/// ```swift
+/// catch GrantsError.conflict(_, _, let differences) {
+///     for d in differences { print("\(d.location): recorded \(d.recorded), given \(d.given)") }
+/// }
+/// ```
+public struct Difference: Sendable, Equatable, Codable, CustomStringConvertible {
+    public let location: String
+    public let recorded: String
+    public let given: String
+
+    public init(_ location: String, recorded: String, given: String) {
+        self.location = location
+        self.recorded = recorded
+        self.given = given
+    }
+
+    public var description: String { "\(location): recorded \(recorded), given \(given)" }
+}

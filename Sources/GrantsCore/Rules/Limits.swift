@@ -1,0 +1,22 @@
+/// Every limit on a text the library stores, in one place; the schema's CHECKs say the same.
+///
+/// ```swift
+/// if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
+/// ```
+public enum Limits {
+    /// Names, titles, reasons, payment references.
+    public static let textLength = 1000
+    /// A grant's or application's reference.
+    public static let referenceLength = 200
+    /// An actor's name.
+    public static let actorLength = 200
+
+    /// The problem with a text field, if any: a required text has 1 to ``textLength`` characters, not all
+    /// blank; an optional one (nil) at most ``textLength``.
+    public static func text(_ value: String?, at path: String, required: Bool = true) -> Problem? {
+        guard let value else { return required ? Problem(path, "is required") : nil }
+        if value.count > textLength { return Problem(path, "must be at most \(textLength) characters") }
+        if required && value.allSatisfy(\.isWhitespace) { return Problem(path, "must not be empty") }
+        return nil
+    }
+}
