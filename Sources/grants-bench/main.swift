@@ -139,9 +139,9 @@ func concurrent(url: String, tasks: Int, operations: Int) async throws {
     }
     let elapsed = (ContinuousClock.now - started).seconds
     let summary = try await service.rounds.get(round)
-    let violations = summary.awarded > summary.budget ? 1 : 0
+    let violations = try summary.budget.isLess(than: summary.awarded) ? 1 : 0
     let grants = try await service.grants.list(round: round)
-    let overAward = grants.filter { $0.committed > $0.amount }.count
+    let overAward = try grants.filter { try $0.amount.isLess(than: $0.committed) }.count
     let sorted = latencies.sorted()
     func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
     print(

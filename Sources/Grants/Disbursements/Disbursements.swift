@@ -69,7 +69,10 @@ public struct Disbursements: Sendable {
             if let key = idempotencyKey,
                 let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
             {
-                return try Self.resolve(connection, id: Int64(earlier) ?? -1)
+                guard let id = Int64(earlier) else {
+                    throw GrantsError.internalError(sqlState: nil, message: "idempotency key \(key) holds \(earlier), not a disbursement id")
+                }
+                return try Self.resolve(connection, id: id)
             }
             // Only the grant is locked: scheduling never moves the round's totals.
             let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)

@@ -131,7 +131,7 @@ public struct GrantRegistry: Sendable {
                 if change.minorUnits > 0 {
                     let round = try Rounds.resolve(connection, name: grant.round, programme: grant.programme)
                     try Approvals.checkBudget(round, adding: change)
-                } else if newAmount < grant.committed {
+                } else if try newAmount.isLess(than: grant.committed) {
                     throw GrantsError.awardExceeded(grant: reference, excess: try grant.committed - newAmount)
                 }
             }

@@ -306,6 +306,15 @@ struct RoundRecorder {
 
     /// Applications, partners, themes, approvals, grants, tranches and audit events: one statement each.
     func insertGrants(_ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, organisations: [String: Int64]) throws {
+        // Every organisation was matched or created just before; one missing is a bug, never a row with id -1.
+        func id(_ organisation: NewOrganisation) throws -> Int64 {
+            guard let id = organisations[Self.key(organisation)] else {
+                throw GrantsError.internalError(sqlState: nil, message: "organisation \(organisation.name) was not resolved")
+            }
+            return id
+        }
+        let applicantIDs = try grants.map { try id($0.applicant) }
+        let partnerIDs = try grants.map { try $0.partners.map(id) }
         let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
         let applicationRows = try connection.query(
             """
@@ -313,7 +322,7 @@ struct RoundRecorder {
                 starts_on, ends_on, status, submitted_by)
             SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor)
             FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.title))::text[],
-                        \(grants.map { organisations[Self.key($0.applicant)] ?? -1 })::int8[], \(grants.map(\.phase.rawValue))::text[],
+                        \(applicantIDs)::int8[], \(grants.map(\.phase.rawValue))::text[],
                         \(grants.map(\.requested.minorUnits))::int8[], \(grants.map(\.startsOn.iso))::date[], \(grants.map(\.endsOn.iso))::date[])
                  WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, n)
             ORDER BY n
@@ -325,7 +334,7 @@ struct RoundRecorder {
         let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
         try Applications.link(
             connection, applications: applicationIDs,
-            partners: grants.map { $0.partners.map { organisations[Self.key($0)] ?? -1 } }, themes: grants.map(\.themes))
+            partners: partnerIDs, themes: grants.map(\.themes))
         let amounts = grants.map(\.amount.minorUnits)
         try connection.execute(
             """

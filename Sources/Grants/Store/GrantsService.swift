@@ -35,7 +35,7 @@ public struct GrantsConfiguration: Sendable {
 /// Every write runs in one transaction, records an audit event with its actor in that transaction, and is
 /// retried whole on serialization failures. Errors are ``GrantsError``s.
 public final class GrantsService: Sendable {
-    public let pool: PGPool
+    let pool: PGPool
     let logger: Logger
     let retry: PGRetryPolicy
 

@@ -63,8 +63,12 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
 
     /// Today in UTC.
     public static var today: CalendarDate {
-        // Days since the epoch are always in range for the current clock.
-        (try? CalendarDate(daysSinceEpoch: Int(Date().timeIntervalSince1970 / 86_400))) ?? CalendarDate.epoch
+        do {
+            return try CalendarDate(daysSinceEpoch: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+        } catch {
+            // Not something input can cause: only a system clock outside years 1 to 9999.
+            preconditionFailure("the system clock is outside the calendar: \(error)")
+        }
     }
 
     package static let epoch = CalendarDate(uncheckedYear: 1970, month: 1, day: 1)

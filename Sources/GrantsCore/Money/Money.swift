@@ -26,7 +26,7 @@ public struct Currency: RawRepresentable, Hashable, Sendable, Codable, CustomStr
 /// print(total.plain)     // "950050.00"
 /// print(total.swedish)   // "950 050 kr"
 /// ```
-public struct Money: Hashable, Sendable, Comparable, Encodable, CustomStringConvertible {
+public struct Money: Hashable, Sendable, Encodable, CustomStringConvertible {
     public let minorUnits: Int64
     public let currency: Currency
 
@@ -73,7 +73,12 @@ public struct Money: Hashable, Sendable, Comparable, Encodable, CustomStringConv
         return total
     }
 
-    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.minorUnits < rhs.minorUnits }
+    /// Whether this is less than `other`. Amounts in two currencies have no order: comparing them is
+    /// ``MoneyError/currencyMismatch(_:_:)`` rather than an answer that ignores the currency.
+    public func isLess(than other: Money) throws(MoneyError) -> Bool {
+        guard currency == other.currency else { throw .currencyMismatch(currency, other.currency) }
+        return minorUnits < other.minorUnits
+    }
 
     /// `1234.50`, `-5.00`: what CSV, JSON and SIE carry.
     public var plain: String { Self.decimal(minorUnits, separator: ".") }
