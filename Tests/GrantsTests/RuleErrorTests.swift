@@ -185,7 +185,8 @@ struct RuleErrorTests {
             let to: [DisbursementStatus: PGQuery] = [
                 .scheduled: "status = 'scheduled', attested_by = NULL, attested_at = NULL",
                 .attested: "status = 'attested', attested_by = 'zed', attested_at = now()",
-                .paid: "status = 'paid', attested_by = coalesce(attested_by, 'zed'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'zed'",
+                .paid:
+                    "status = 'paid', attested_by = coalesce(attested_by, 'zed'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'zed'",
                 .cancelled: "status = 'cancelled', cancelled_by = 'zed', cancelled_at = now(), reason = 'r'",
                 .reversal: "status = 'reversal'",
             ]

@@ -70,7 +70,8 @@ public struct Disbursements: Sendable {
                 let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
             {
                 guard let id = Int64(earlier) else {
-                    throw GrantsError.internalError(sqlState: nil, message: "idempotency key \(key) holds \(earlier), not a disbursement id")
+                    throw GrantsError.internalError(
+                        sqlState: nil, message: "idempotency key \(key) holds \(earlier), not a disbursement id")
                 }
                 return try Self.resolve(connection, id: id)
             }

@@ -1,30 +1,6 @@
 import PGClient
 
-/// One grant with what the open-data exports need: parties, themes with DAC sectors, and its payments.
-struct GrantActivityRow {
-    let reference: String
-    let title: String?
-    let programme: String
-    let round: String
-    let status: GrantStatus
-    let amount: Money
-    let requested: Money
-    let startsOn: CalendarDate
-    let endsOn: CalendarDate
-    let decidedOn: CalendarDate
-    let applicantID: Int64
-    let applicantName: String
-    let applicantOrgNumber: String?
-    let partnerNames: [String]
-    let partnerCountries: [String]
-    let partnerKinds: [String]
-    let themeCodes: [String]
-    let themeNames: [String]
-    let dacSectors: [String?]
-    let paymentIDs: [Int64]
-    let paymentDates: [CalendarDate]
-    let paymentAmounts: [Int64]
-
+extension GrantActivityRow {
     /// Grants of the filter's programme/round; payments (paid and reversals) limited by its dates and status.
     static func query(_ filter: ReportFilter) -> PGQuery {
         """
@@ -73,28 +49,4 @@ struct GrantActivityRow {
             themeCodes: try row.decode(column: 16), themeNames: try row.decode(column: 17), dacSectors: try row.decode(column: 18),
             paymentIDs: try row.decode(column: 19), paymentDates: try row.decode(column: 20), paymentAmounts: try row.decode(column: 21))
     }
-
-    /// Distinct partner countries in first-seen order.
-    var countries: [String] {
-        var seen = Set<String>()
-        return partnerCountries.filter { seen.insert($0).inserted }
-    }
-
-    /// Distinct DAC sector codes of the themes in first-seen order.
-    var sectors: [String] {
-        var seen = Set<String>()
-        return dacSectors.compactMap { $0 }.filter { seen.insert($0).inserted }
-    }
-
-    var paid: Int64 { paymentAmounts.reduce(0, +) }
-}
-
-/// Splits 100 into `count` percentages with two decimals that add up to exactly 100.
-func percentages(_ count: Int) -> [String] {
-    guard count > 0 else { return [] }
-    let hundredths = 10_000
-    let share = hundredths / count
-    var parts = Array(repeating: share, count: count)
-    parts[0] += hundredths - share * count
-    return parts.map { Money.decimal(Int64($0), separator: ".") }
 }

@@ -1,80 +1,6 @@
 import Foundation
 import PGClient
 
-/// The export formats of `report disbursements`.
-///
-/// ```swift
-/// let format = DisbursementFormat(rawValue: "csv-excel")    // .csvExcel, as the CLI's --format names it
-/// ```
-public enum DisbursementFormat: String, Sendable, CaseIterable {
-    case csv
-    case csvExcel = "csv-excel"
-    case json
-    case sie
-    case iati
-    case giving360 = "360giving"
-}
-
-/// Settings of the funder's exports (SIE accounts and series, IATI and 360Giving identities).
-///
-/// ```swift
-/// var options = ExportOptions()
-/// options.expenseAccount = "4989"
-/// options.series = "B"
-/// options.funderOrgNumber = "212000-0142"
-/// try await service.reports.disbursements(ReportFilter(), format: .sie, options: options, to: output)
-/// ```
-public struct ExportOptions: Sendable, Equatable {
-    /// SIE: the expense account debited for paid grants (BAS 4980 *Lämnade bidrag*).
-    public var expenseAccount: String = "4980"
-    public var expenseAccountName: String = "Lämnade bidrag"
-    /// SIE: the bank account credited (BAS 1930 *Företagskonto*).
-    public var bankAccount: String = "1930"
-    public var bankAccountName: String = "Bank"
-    /// SIE: the voucher series; empty lets the accounting system number the vouchers.
-    public var series: String = ""
-    /// SIE: the object dimension the grant reference is booked on (6 = projekt).
-    public var dimension: Int = 6
-    /// The funder running the programme (ICLD): SIE `#FNAMN`/`#ORGNR`, IATI extending organisation,
-    /// 360Giving funding organisation.
-    public var funderName: String = "ICLD"
-    public var funderOrgNumber: String?
-    /// The organisation financing the programme (IATI role 1, Sida by default).
-    public var fundingOrgRef: String = "SE-0"
-    public var fundingOrgName: String = "Sida"
-    /// IATI reporting organisation; by default the funder when its organisationsnummer is known, else the
-    /// financing organisation. Activities are `<reporting ref>-<grant reference>`.
-    public var reportingOrgRefOverride: String?
-    /// IATI organisation type of the reporter (10 government, 11 local government, 21 international NGO, 22 national NGO…).
-    public var reportingOrgType: String?
-
-    var funderOrgID: String? { funderOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } } }
-
-    var reportingOrgRef: String { reportingOrgRefOverride ?? funderOrgID ?? fundingOrgRef }
-
-    var reportingOrgName: String { reportingOrgRef == fundingOrgRef ? fundingOrgName : funderName }
-
-    var reportingType: String { reportingOrgType ?? (reportingOrgRef == fundingOrgRef ? "10" : "21") }
-
-    /// 360Giving identifier prefix: ids are `360G-<prefix>-<grant reference>`.
-    public var giving360Prefix: String = "icld"
-    /// The moment written into generated-datetime fields (fixed in tests for byte-stable output).
-    public var generatedAt: Date = Date()
-
-    public init() {}
-}
-
-/// What an export wrote.
-///
-/// ```swift
-/// let stats = try await service.reports.disbursements(ReportFilter(round: "2021:2"), format: .csv, to: output)
-/// print("\(stats.rows) rows")
-/// ```
-public struct ExportStats: Sendable, Equatable {
-    public let rows: Int
-    public let total: Money?
-}
-
 /// Finance exports and round summaries, streamed from the database as they are written.
 ///
 /// ```swift
@@ -98,9 +24,15 @@ public struct Reports: Sendable {
                     switch format {
                     case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
                     case .json: try Self.json(connection, filter, output)
-                    case .sie: try SIEWriter(options: options).write(connection, filter, output)
-                    case .iati: try IATIWriter(options: options).write(connection, filter, output)
-                    case .giving360: try Giving360Writer(options: options).write(connection, filter, output)
+                    case .sie:
+                        try SIEWriter(options: options).write(
+                            objects: try Self.voucherObjects(connection, filter),
+                            payments: Self.feed(connection, DisbursementRow.paymentsQuery(filter)),
+                            to: output)
+                    case .iati:
+                        try IATIWriter(options: options).write(grants: Self.activities(connection, filter), to: output)
+                    case .giving360:
+                        try Giving360Writer(options: options).write(grants: Self.activities(connection, filter), to: output)
                     }
                 // The last partial chunk leaves from the export's own thread (a sink may block there).
                 try output.flush()
@@ -119,6 +51,26 @@ public struct Reports: Sendable {
                 try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
             }
         }
+    }
+
+    /// Disbursement rows of a query, one at a time from the server.
+    static func feed(_ connection: PGConnection, _ query: PGQuery) -> RowFeed<DisbursementRow> {
+        { each in try connection.forEachRow(query) { try each(DisbursementRow.decode($0)) } }
+    }
+
+    /// One row per grant with what the open-data formats need.
+    static func activities(_ connection: PGConnection, _ filter: ReportFilter) -> RowFeed<GrantActivityRow> {
+        { each in try connection.forEachRow(GrantActivityRow.query(filter)) { try each(GrantActivityRow.decode($0)) } }
+    }
+
+    /// The grants that SIE vouchers book on, declared before the vouchers.
+    static func voucherObjects(_ connection: PGConnection, _ filter: ReportFilter) throws -> [(reference: String, title: String)] {
+        try connection.query(
+            """
+            SELECT DISTINCT g.reference, coalesce(a.title, g.reference) AS title \(DisbursementRow.from)
+            WHERE \(filter.condition) AND d.status IN ('paid', 'reversal') ORDER BY g.reference
+            """
+        ).map { (reference: try $0.decode(column: 0), title: try $0.decode(column: 1)) }
     }
 
     static func tabular(_ connection: PGConnection, _ filter: ReportFilter, excel: Bool, _ output: ReportOutput) throws -> ExportStats {

@@ -1,12 +1,13 @@
 import Foundation
-import PGClient
 
 /// SIE 4I: one voucher per paid disbursement or reversal, in CP437, with `#KSUMMA`.
 ///
 /// Each voucher debits the expense account on the grant's project object and credits the bank; a reversal
 /// books the opposite. Vouchers balance to zero by construction and are checked before they are written.
-struct SIEWriter {
-    let options: ExportOptions
+package struct SIEWriter {
+    package let options: ExportOptions
+
+    package init(options: ExportOptions) { self.options = options }
 
     enum Field {
         case bare(String)
@@ -14,7 +15,11 @@ struct SIEWriter {
         case objects([(dimension: Int, object: String)])
     }
 
-    func write(_ connection: PGConnection, _ filter: ReportFilter, _ output: ReportOutput) throws -> ExportStats {
+    /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `payments` are the paid
+    /// disbursements and reversals in payment order.
+    package func write(
+        objects: [(reference: String, title: String)], payments: RowFeed<DisbursementRow>, to output: ReportOutput
+    ) throws -> ExportStats {
         var crc = CRC32()
         func record(_ label: String, _ fields: [Field], checksum: Bool = true) throws {
             var line = Array(label.utf8)
@@ -59,17 +64,11 @@ struct SIEWriter {
         try record(
             "#DIM", [.bare(String(options.dimension)), .text(options.dimension == 6 ? "Projekt" : "Dimension \(options.dimension)")])
         // Every object a voucher uses is declared first: one small pass over the grants involved.
-        let objects = try connection.query(
-            """
-            SELECT DISTINCT g.reference, coalesce(a.title, g.reference) AS title \(DisbursementRow.from)
-            WHERE \(filter.condition) AND d.status IN ('paid', 'reversal') ORDER BY g.reference
-            """)
-        for row in objects {
-            try record("#OBJEKT", [.bare(String(options.dimension)), .text(try row.decode(column: 0)), .text(try row.decode(column: 1))])
+        for object in objects {
+            try record("#OBJEKT", [.bare(String(options.dimension)), .text(object.reference), .text(object.title)])
         }
         var vouchers = 0
-        try connection.forEachRow(DisbursementRow.paymentsQuery(filter)) { raw in
-            let row = try DisbursementRow.decode(raw)
+        _ = try payments { row in
             guard let paidOn = row.paidOn else { return }
             let amount = row.amount.plain
             let negated = try row.amount.negated.plain
@@ -105,7 +104,7 @@ struct SIEWriter {
 
 extension CalendarDate {
     /// The UTC calendar date of an instant.
-    static func from(_ date: Date) -> CalendarDate {
+    package static func from(_ date: Date) -> CalendarDate {
         (try? CalendarDate(daysSinceEpoch: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))) ?? .today
     }
 }

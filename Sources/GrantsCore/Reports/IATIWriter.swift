@@ -1,20 +1,20 @@
 import Foundation
-import PGClient
 
 /// IATI 2.03 activities, one per grant: the funder and the Swedish grantee as participating organisations,
 /// recipient countries from the partners, DAC sectors from the themes, a commitment transaction for the
 /// award and a disbursement transaction per payment (reversals as negative disbursements).
-struct IATIWriter {
-    let options: ExportOptions
+package struct IATIWriter {
+    package let options: ExportOptions
 
-    func write(_ connection: PGConnection, _ filter: ReportFilter, _ output: ReportOutput) throws -> ExportStats {
+    package init(options: ExportOptions) { self.options = options }
+
+    package func write(grants: RowFeed<GrantActivityRow>, to output: ReportOutput) throws -> ExportStats {
         let generated = Self.timestamp(options.generatedAt)
         try output.write(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n")
         let today = CalendarDate.today
         var out = ""
-        let count = try connection.forEachRow(GrantActivityRow.query(filter)) { raw in
-            let grant = try GrantActivityRow.decode(raw)
+        let count = try grants { grant in
             out.removeAll(keepingCapacity: true)
             activity(grant, generated: generated, today: today, into: &out)
             try output.write(out)

@@ -1,17 +1,17 @@
 import Foundation
-import PGClient
 
 /// 360Giving JSON: `{"grants": [...]}`, one grant per recorded grant, with `amountDisbursed` equal to the
 /// sum of its `disbursementTransaction`s. Amounts are JSON numbers written from the exact decimal text.
-struct Giving360Writer {
-    let options: ExportOptions
+package struct Giving360Writer {
+    package let options: ExportOptions
 
-    func write(_ connection: PGConnection, _ filter: ReportFilter, _ output: ReportOutput) throws -> ExportStats {
+    package init(options: ExportOptions) { self.options = options }
+
+    package func write(grants: RowFeed<GrantActivityRow>, to output: ReportOutput) throws -> ExportStats {
         try output.write("{\n  \"grants\": [")
         var out: [UInt8] = []
         var first = true
-        let count = try connection.forEachRow(GrantActivityRow.query(filter)) { raw in
-            let grant = try GrantActivityRow.decode(raw)
+        let count = try grants { grant in
             out.removeAll(keepingCapacity: true)
             out += (first ? "\n    " : ",\n    ").utf8
             first = false
