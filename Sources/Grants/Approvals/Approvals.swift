@@ -35,7 +35,7 @@ public struct Approvals: Sendable {
 
     /// Approves a submitted application with an awarded amount and creates its grant. The round is locked
     /// first, so concurrent approvals queue and Σ awarded never passes the budget: past it the typed
-    /// ``GrantsError/budgetExceeded(round:budget:awarded:excess:)`` says by how much. Approving again with the same
+    /// `GrantsError.budgetExceeded(round:excess:)` says by how much. Approving again with the same
     /// decision returns the grant (a retry); another decision is an invalid state change.
     @discardableResult
     public func approve(

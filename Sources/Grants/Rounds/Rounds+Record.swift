@@ -31,9 +31,9 @@ extension Rounds {
     /// - The same manifest again changes nothing (``RecordSummary/changed`` is false).
     /// - New references in a recorded round are added.
     /// - If anything recorded would change (budget, an amount, a partner…), nothing is written and
-    ///   ``GrantsError/conflict(round:differences:)`` lists every difference.
-    /// - Unknown themes are ``GrantsError/invalidInput(_:)``; awards past the budget are
-    ///   ``GrantsError/budgetExceeded(round:budget:awarded:excess:)``.
+    ///   `GrantsError.conflict(entity:key:differences:)` lists every difference.
+    /// - Unknown themes are `GrantsError.invalidInput(_:)`; awards past the budget are
+    ///   `GrantsError.budgetExceeded(round:excess:)`.
     /// - Concurrent callers recording the same round queue on a transaction-scoped advisory lock, so it is stored once.
     /// - `dryRun` does all of it and rolls back.
     /// - After ``statisticsThreshold`` or more new grants, the planner's statistics are refreshed (after COMMIT).

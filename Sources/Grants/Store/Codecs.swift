@@ -27,7 +27,7 @@ extension Currency: PGCodable {
 }
 
 extension PGRow {
-    /// An amount column and a currency column as one ``Money``.
+    /// An amount column and a currency column as one `Money`.
     func money(_ amount: String, currency: String = "currency") throws -> Money {
         Money(minorUnits: try decode(Int64.self, column: amount), currency: try decode(Currency.self, column: currency))
     }

@@ -33,7 +33,7 @@ public struct GrantsConfiguration: Sendable {
 /// await service.close()
 /// ```
 /// Every write runs in one transaction, records an audit event with its actor in that transaction, and is
-/// retried whole on serialization failures. Errors are ``GrantsError``s.
+/// retried whole on serialization failures. Errors are `GrantsError`s.
 public final class GrantsService: Sendable {
     let pool: PGPool
     let logger: Logger
@@ -89,7 +89,7 @@ public final class GrantsService: Sendable {
 
     // MARK: Running work
 
-    /// A write: one READ COMMITTED transaction, retried on 40001/40P01, errors as ``GrantsError``.
+    /// A write: one READ COMMITTED transaction, retried on 40001/40P01, errors as `GrantsError`.
     func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -106,7 +106,7 @@ public final class GrantsService: Sendable {
     }
 
     /// The retry-safe add every module shares: what `find` returns is the answer when it is the same as what
-    /// was asked for (`differences` is empty), a ``GrantsError/conflict(entity:key:differences:)`` when it is
+    /// was asked for (`differences` is empty), a `GrantsError.conflict(entity:key:differences:)` when it is
     /// not, and `insert` runs only when nothing is recorded yet. One transaction.
     func addOnce<Recorded: Sendable>(
         entity: String, key: String, find: @escaping @Sendable (PGConnection) throws -> Recorded?,

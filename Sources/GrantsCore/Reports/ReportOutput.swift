@@ -33,7 +33,7 @@ public final class ReportOutput: @unchecked Sendable {
     }
 
     /// Hands each chunk (about 64 KiB, the last one shorter) to `body` on the exporting thread; an error
-    /// `body` throws stops the export. ``Reports/disbursementStream(_:format:options:buffering:)`` builds
+    /// `body` throws stops the export. `Reports.disbursementStream(_:format:options:buffering:)` (in `Grants`) builds
     /// on this to feed async consumers such as an HTTP response.
     ///
     /// ```swift
