@@ -129,7 +129,9 @@ public enum GrantsError: Error, Sendable, CustomStringConvertible {
 
     /// Translates what the database said into the library's terms.
     static func from(_ error: any Error) -> any Error {
-        guard let pg = error as? PGError else { return error }
+        // A failed transaction is judged by what made it fail (BEGIN, the body, or COMMIT).
+        let underlying = PGTransactionError.underlyingError(of: error)
+        guard let pg = underlying as? PGError else { return underlying }
         if pg.isConnectionLoss || pg.kind == .configuration { return GrantsError.databaseUnavailable(pg.message) }
         switch pg.sqlState?.rawValue {
         // Append-only, state machine, closed, reversal: the database's own rules, its message says which.

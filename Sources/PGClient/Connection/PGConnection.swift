@@ -151,7 +151,7 @@ public final class PGConnection {
 
     // MARK: Internals
 
-    func checkCancelled(_ query: PGQuery?) throws {
+    func checkCancelled(_ query: PGQuery?) throws(PGError) {
         if cancelToken.isRequested {
             throw PGError(kind: .cancelled, message: "cancelled before the statement was sent", query: query?.sql)
         }
@@ -165,7 +165,7 @@ public final class PGConnection {
         return PGError.connection(handle, query: query)
     }
 
-    func check(_ result: OpaquePointer?, query: String?) throws -> PGResult {
+    func check(_ result: OpaquePointer?, query: String?) throws(PGError) -> PGResult {
         guard let result else { throw lost(query) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE, PGRES_EMPTY_QUERY:

@@ -2,39 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again. A
-/// read-only transaction whose connection was lost is also tried once more on a new connection.
-///
-/// ```swift
-/// let pool = PGPool(configuration: configuration, size: 8)
-/// try await pool.transaction(isolation: .serializable, retry: PGRetryPolicy(maxAttempts: 20, maxDelay: .seconds(1))) { connection in
-///     try connection.execute("UPDATE counter SET n = n + 1")
-/// }
-/// ```
-public struct PGRetryPolicy: Sendable {
-    /// Attempts in all, the first included.
-    public var maxAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-
-    public init(maxAttempts: Int = 8, baseDelay: Duration = .milliseconds(2), maxDelay: Duration = .milliseconds(250)) {
-        self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    public static let `default` = PGRetryPolicy()
-    public static let never = PGRetryPolicy(maxAttempts: 1)
-
-    /// Exponential backoff with full jitter, capped.
-    func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(attempt - 1, 16)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: 0...max(nanos, 1)))
-    }
-}
-
 /// A fixed set of connections for async callers. Each connection lives on a thread of the pool's own, so
 /// blocking libpq calls never run on Swift's cooperative pool; a connection goes back only when idle, and
 /// one that was lost is replaced on its next use. Cancelling the calling task cancels the running query.
@@ -109,31 +76,6 @@ public final class PGPool: Sendable {
             }
         } onCancel: {
             cancellation.cancel()
-        }
-    }
-
-    /// Runs `body` in a transaction and retries it whole on serialization failures and deadlocks.
-    public func transaction<T: Sendable>(
-        isolation: PGIsolation = .readCommitted, readOnly: Bool = false, retry: PGRetryPolicy = .default,
-        _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        var attempt = 1
-        while true {
-            do {
-                return try await withConnection { connection in
-                    try connection.transaction(isolation: isolation, readOnly: readOnly) { try body(connection) }
-                }
-            } catch let error as PGError where error.isTransient && attempt < retry.maxAttempts {
-                logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
-                try await Task.sleep(for: retry.delay(afterAttempt: attempt))
-                attempt += 1
-            } catch let error as PGError where readOnly && error.isConnectionLoss && attempt == 1 && retry.maxAttempts > 1 {
-                // A read-only transaction changed nothing, so it is safe to run again, once, on a new connection:
-                // a server that ended the session (a restart, pg_terminate_backend) is not an error to the caller
-                // if it is back. A write is never retried here, since its COMMIT may have landed.
-                logger.debug("retrying a read-only transaction on a new connection", metadata: ["error": "\(error.message)"])
-                attempt += 1
-            }
         }
     }
 
