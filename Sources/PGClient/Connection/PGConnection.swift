@@ -15,6 +15,8 @@ public final class PGConnection {
     let cancelToken: PGCancelToken
     /// Set when the connection must not be reused (lost, or left mid-protocol).
     public private(set) var isBroken = false
+    /// Set by libpq's notice receiver; kept alive by the connection for as long as libpq may call it.
+    let sessionEnd = PGSessionEnd()
 
     /// Connects with `PQconnectdbParams`. On failure the half-made connection is finished once and a
     /// `.connection` error (without the password) is thrown.
@@ -39,8 +41,9 @@ public final class PGConnection {
         }
         handle = raw
         cancelToken = PGCancelToken(handle: raw)
-        // Server notices (NOTICE, WARNING) would otherwise go to stderr of whatever program embeds this.
-        PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        // Server notices (NOTICE, WARNING) would otherwise go to stderr of whatever program embeds this; the
+        // receiver keeps only whether the server ended the session while the connection was idle.
+        PQsetNoticeReceiver(raw, PGSessionEnd.receiver, Unmanaged.passUnretained(sessionEnd).toOpaque())
     }
 
     deinit { PQfinish(handle) }
@@ -60,22 +63,6 @@ public final class PGConnection {
     public var isInTransaction: Bool {
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
-    }
-
-    /// Reads what the server sent while idle; false if the server has closed the session.
-    func checkAlive() -> Bool {
-        guard !isBroken, PQstatus(handle) == CONNECTION_OK else { return false }
-        // A terminated backend sends a FATAL error and then closes: the first read takes the message, the
-        // second meets the end of the stream. An idle, healthy session has nothing to read, so this never blocks.
-        for _ in 0..<2 {
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
-                isBroken = true
-                return false
-            }
-            _ = PQisBusy(handle)
-            while let notice = PQnotifies(handle) { PQfreemem(notice) }
-        }
-        return true
     }
 
     func markBroken() { isBroken = true }

@@ -18,6 +18,7 @@ public final class PGPool: Sendable {
     public let configuration: PGConfiguration
     public let size: Int
     let logger: Logger
+    let checksIdleConnections: Bool
     private let slots: [Slot]
     private let state: Mutex<State>
 
@@ -38,10 +39,17 @@ public final class PGPool: Sendable {
         init(name: String) { worker = PGWorkerThread(name: name) }
     }
 
-    public init(configuration: PGConfiguration, size: Int = 4, logger: Logger = Logger(label: "pg.pool")) {
+    public convenience init(configuration: PGConfiguration, size: Int = 4, logger: Logger = Logger(label: "pg.pool")) {
+        self.init(configuration: configuration, size: size, logger: logger, checksIdleConnections: true)
+    }
+
+    /// `checksIdleConnections: false` hands out idle connections unchecked: only for tests of what happens when a
+    /// lost session gets past the check.
+    init(configuration: PGConfiguration, size: Int, logger: Logger = Logger(label: "pg.pool"), checksIdleConnections: Bool) {
         self.configuration = configuration
         self.size = max(1, size)
         self.logger = logger
+        self.checksIdleConnections = checksIdleConnections
         slots = (0..<max(1, size)).map { Slot(name: "pg-pool-\($0)") }
         state = Mutex(State(free: Array((0..<max(1, size)).reversed())))
     }
@@ -58,9 +66,10 @@ public final class PGPool: Sendable {
         let cancellation = Cancellation()
         let configuration = configuration
         let logger = logger
+        let checksIdle = checksIdleConnections
         return try await withTaskCancellationHandler {
             try await slot.worker.run {
-                let connection = try Self.usableConnection(slot, configuration: configuration, logger: logger)
+                let connection = try Self.usableConnection(slot, configuration: configuration, checksIdle: checksIdle, logger: logger)
                 try cancellation.attach(connection.cancelToken)
                 defer {
                     cancellation.detach()
@@ -101,9 +110,11 @@ public final class PGPool: Sendable {
 
     // MARK: Slots
 
-    private static func usableConnection(_ slot: Slot, configuration: PGConfiguration, logger: Logger) throws -> PGConnection {
+    private static func usableConnection(
+        _ slot: Slot, configuration: PGConfiguration, checksIdle: Bool, logger: Logger
+    ) throws -> PGConnection {
         if let existing = slot.connection {
-            if existing.checkAlive() { return existing }
+            if checksIdle ? existing.checkAlive() : existing.isIdle { return existing }
             logger.notice("replacing a lost connection")
             slot.connection = nil
         }

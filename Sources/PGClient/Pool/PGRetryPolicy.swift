@@ -1,5 +1,6 @@
 /// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again. A
-/// read-only transaction whose connection was lost is also tried once more on a new connection.
+/// read-only transaction whose connection was lost is also tried once more on a new connection. (A transaction
+/// whose connection was gone before BEGIN completed never ran: the pool starts it again, outside this policy.)
 ///
 /// ```swift
 /// let pool = PGPool(configuration: configuration, size: 8)
