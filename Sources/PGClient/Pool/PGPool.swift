@@ -76,7 +76,7 @@ public final class PGPool: Sendable {
                     if !connection.isIdle {
                         connection.rollbackQuietly()
                         if !connection.isIdle {
-                            logger.notice("dropping a connection that did not return idle")
+                            logger.debug("dropping a connection that did not return idle")
                             slot.connection = nil
                         }
                     }
@@ -115,7 +115,7 @@ public final class PGPool: Sendable {
     ) throws -> PGConnection {
         if let existing = slot.connection {
             if checksIdle ? existing.checkAlive() : existing.isIdle { return existing }
-            logger.notice("replacing a lost connection")
+            logger.debug("replacing a lost connection")
             slot.connection = nil
         }
         let connection = try PGConnection(configuration: configuration)
