@@ -37,6 +37,9 @@ extension PGConnection {
         guard !isInTransaction else {
             throw PGTransactionError(beginError: PGError(kind: .usage, message: "a transaction is already open on this connection"))
         }
+        let started = metrics == nil ? nil : ContinuousClock.now
+        var outcome = PGConnectionMetrics.Outcome.failed
+        defer { if let started { metrics?.recordTransaction(since: started, outcome) } }
         do throws(PGError) {
             try checkCancelled(nil)
             try simple("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")")
@@ -47,7 +50,9 @@ extension PGConnection {
         do {
             value = try body()
         } catch {
-            throw PGTransactionError(closureError: error, rollbackError: rollback())
+            let rollbackError = rollback()
+            if rollbackError == nil { outcome = .rolledBack }
+            throw PGTransactionError(closureError: error, rollbackError: rollbackError)
         }
         do throws(PGError) {
             let commit = try simple("COMMIT")
@@ -60,6 +65,7 @@ extension PGConnection {
         } catch {
             throw PGTransactionError(rollbackError: isInTransaction ? rollback() : nil, commitError: error)
         }
+        outcome = .committed
         return value
     }
 

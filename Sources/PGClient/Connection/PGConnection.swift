@@ -17,6 +17,8 @@ public final class PGConnection {
     public private(set) var isBroken = false
     /// Set by libpq's notice receiver; kept alive by the connection for as long as libpq may call it.
     let sessionEnd = PGSessionEnd()
+    /// Where statement and transaction durations go: set by the pool that owns the connection, when metrics are on.
+    var metrics: PGConnectionMetrics?
 
     /// Connects with `PQconnectdbParams`. On failure the half-made connection is finished once and a
     /// `.connection` error (without the password) is thrown.
@@ -72,6 +74,8 @@ public final class PGConnection {
     /// Runs a statement and returns its whole result (use ``forEachRow(_:_:)`` for large reads).
     @discardableResult
     public func query(_ query: PGQuery) throws -> PGResult {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(query)
         let result = try withParameters(query) { count, types, values, lengths, formats in
             PQexecParams(handle, query.sql, count, types, values, lengths, formats, PGFormat.binary.rawValue)
@@ -88,6 +92,8 @@ public final class PGConnection {
     /// Runs one or more `;`-separated statements through the simple protocol, without parameters
     /// (migrations, `BEGIN`, `SET LOCAL`). Never pass input-derived text.
     public func execute(unsafeScript sql: String) throws {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(nil)
         guard let result = PQexec(handle, sql) else { throw lost(nil) }
         _ = try check(result, query: String(sql.prefix(200)))
@@ -97,6 +103,8 @@ public final class PGConnection {
     /// Returns the number of rows.
     @discardableResult
     public func forEachRow(_ query: PGQuery, _ body: (PGRow) throws -> Void) throws -> Int {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(query)
         let sent = try withParameters(query) { count, types, values, lengths, formats in
             PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, PGFormat.binary.rawValue)
@@ -137,6 +145,15 @@ public final class PGConnection {
     }
 
     // MARK: Internals
+
+    /// The start of a statement, when its duration is recorded.
+    func statementStarts() -> ContinuousClock.Instant? {
+        metrics == nil ? nil : .now
+    }
+
+    func statementEnded(_ started: ContinuousClock.Instant?) {
+        if let started { metrics?.recordStatement(since: started) }
+    }
 
     func checkCancelled(_ query: PGQuery?) throws(PGError) {
         if cancelToken.isRequested {

@@ -23,6 +23,7 @@ extension PGPool {
     ///     print(error.underlyingError)
     /// }
     /// ```
+    @discardableResult
     public func transaction<T: Sendable>(
         isolation: PGIsolation = .readCommitted, readOnly: Bool = false, retry: PGRetryPolicy = .default,
         _ body: @escaping @Sendable (PGConnection) throws -> T
@@ -49,9 +50,11 @@ extension PGPool {
                 // the body reached the server: starting again on a fresh connection is safe, for writes too. This is
                 // not a retry of the transaction and takes none of the policy's attempts.
                 logger.debug("starting a transaction again on a fresh connection", metadata: ["error": "\(error.message)"])
+                metrics.retried(.lostBeforeBegin)
                 restarts += 1
             } else if error.isTransient && attempt < retry.maxAttempts {
                 logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
+                metrics.retried(error.sqlState == .deadlockDetected ? .deadlock : .serializationFailure)
                 try await Task.sleep(for: retry.delay(afterAttempt: attempt))
                 attempt += 1
             } else if readOnly && error.isConnectionLoss && attempt == 1 && retry.maxAttempts > 1 {
@@ -59,6 +62,7 @@ extension PGPool {
                 // a server that ended the session (a restart, pg_terminate_backend) is not an error to the caller
                 // if it is back. A write is never retried here, since its COMMIT may have landed.
                 logger.debug("retrying a read-only transaction on a new connection", metadata: ["error": "\(error.message)"])
+                metrics.retried(.readOnlyLost)
                 attempt += 1
             } else {
                 throw failure
