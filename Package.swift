@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // `swift package generate-documentation`: builds the DocC catalog in Sources/Grants/Grants.docc.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -28,6 +29,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The pure core: values, rules, errors, manifests and report writers. No database: the compiler keeps
@@ -61,7 +63,10 @@ let package = Package(
         ),
         // Finds the test server and hands each test a database of its own.
         .target(name: "TestSupport", dependencies: ["PGClient", "Grants"], path: "Tests/TestSupport"),
-        .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
+        .testTarget(
+            name: "PGClientTests",
+            dependencies: ["PGClient", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         // A seeded random generator, so that fuzz and property runs replay exactly.
         .target(name: "TestSeeds", path: "Tests/TestSeeds"),
         .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "TestSeeds"]),

@@ -58,23 +58,65 @@ struct ConnectionTests {
             let connection = try PGConnection(configuration: configuration)
             try connection.execute("CREATE TABLE t (id int PRIMARY KEY)")
             struct Boom: Error {}
-            #expect(throws: Boom.self) {
+            let thrown = #expect(throws: PGTransactionError.self) {
                 try connection.transaction {
                     try connection.execute("INSERT INTO t VALUES (1)")
                     throw Boom()
                 }
             }
+            // The body's error is always wrapped, and is what the transaction failed of.
+            #expect(thrown?.closureError is Boom)
+            #expect(thrown?.underlyingError is Boom)
+            #expect(thrown.map { PGTransactionError.underlyingError(of: $0) is Boom } == true)
+            #expect(thrown?.beginError == nil && thrown?.commitError == nil && thrown?.rollbackError == nil)
             try connection.transaction { try connection.execute("INSERT INTO t VALUES (2)") }
             #expect(try connection.query("SELECT id FROM t").map { try $0.decode(Int.self, column: 0) } == [2])
             // An error swallowed inside the transaction turns COMMIT into ROLLBACK: that is reported, not hidden.
-            let swallowed = #expect(throws: PGError.self) {
+            let swallowed = #expect(throws: PGTransactionError.self) {
                 try connection.transaction {
                     _ = try? connection.execute("INSERT INTO t VALUES (2)")
                     _ = try? connection.execute("INSERT INTO t VALUES (3)")
                 }
             }
-            #expect(swallowed?.sqlState == .inFailedSQLTransaction)
+            #expect(swallowed?.commitError?.sqlState == .inFailedSQLTransaction)
+            #expect(swallowed?.closureError == nil)
+            #expect(connection.isIdle)
+            // A transaction inside a transaction cannot begin.
+            let nested = #expect(throws: PGTransactionError.self) {
+                try connection.transaction { try connection.transaction { 1 } }
+            }
+            #expect((nested?.closureError as? PGTransactionError)?.beginError?.kind == .usage)
             #expect(connection.isIdle)
         }
     }
+
+    @Test func aFailedRollbackIsKeptBesideTheBodysError() async throws {
+        try await TestServer.withDatabase(direct: true) { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let killer = try PGConnection(configuration: configuration)
+            struct Boom: Error {}
+            let error = #expect(throws: PGTransactionError.self) {
+                try connection.transaction {
+                    // The session ends after the body's last statement and before its ROLLBACK, which then fails.
+                    try killer.execute("SELECT pg_terminate_backend(\(connection.backendPID))")
+                    try waitUntilGone(connection.backendPID, monitor: killer)
+                    throw Boom()
+                }
+            }
+            #expect(error?.closureError is Boom, "the original error is not replaced")
+            #expect(error?.underlyingError is Boom)
+            #expect(error?.rollbackError?.isConnectionLoss == true)
+            #expect(error?.description.contains("ROLLBACK failed as well") == true)
+            #expect(connection.isBroken)
+        }
+    }
+}
+
+/// Polls (bounded) until the backend `pid` has exited.
+func waitUntilGone(_ pid: Int32, monitor: PGConnection) throws {
+    for _ in 0..<2_000 {
+        if try monitor.query("SELECT 1 FROM pg_stat_activity WHERE pid = \(pid)").count == 0 { return }
+        usleep(5_000)
+    }
+    throw PGError(kind: .usage, message: "backend \(pid) still runs after 10 s")
 }

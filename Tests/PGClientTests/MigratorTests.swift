@@ -29,7 +29,8 @@ struct MigratorTests {
             edited[1] = PGMigration(version: 2, name: "table", sql: "CREATE TABLE demo.item (id int8 PRIMARY KEY);")
             edited.append(PGMigration(version: 3, name: "more", sql: "CREATE TABLE demo.more (id int);"))
             let migrator = PGMigrator(schema: "demo", migrations: edited)
-            let error = #expect(throws: PGError.self) { try migrator.migrate(connection) }
+            let failure = #expect(throws: PGTransactionError.self) { try migrator.migrate(connection) }
+            let error = failure?.closureError as? PGError
             #expect(error?.message.contains("migration 2") == true)
             #expect(error?.message.contains("edited") == true)
             #expect(try migrator.status(connection).map(\.state) == [.applied, .edited, .pending])

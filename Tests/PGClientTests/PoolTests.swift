@@ -69,7 +69,7 @@ struct PoolTests {
             #expect(pids != 0)
             // A write that loses its session is reported, not repeated: its COMMIT might have landed.
             let writes = Mutex(0)
-            await #expect(throws: PGError.self) {
+            let error = await #expect(throws: PGTransactionError.self) {
                 try await pool.transaction { connection in
                     writes.withLock { $0 += 1 }
                     try PGConnection(configuration: configuration).execute("SELECT pg_terminate_backend(\(connection.backendPID))")
@@ -77,6 +77,8 @@ struct PoolTests {
                 }
             }
             #expect(writes.withLock { $0 } == 1)
+            #expect(error?.beginError == nil)
+            #expect((error?.closureError as? PGError)?.isConnectionLoss == true)
             await pool.close()
         }
     }

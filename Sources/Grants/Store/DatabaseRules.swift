@@ -35,7 +35,9 @@ enum DatabaseRules {
 
     /// What the database said, in the library's terms.
     static func translate(_ error: any Error) -> any Error {
-        guard let pg = error as? PGError else { return error }
+        // A failed transaction is judged by what made it fail (BEGIN, the body, or COMMIT).
+        let underlying = PGTransactionError.underlyingError(of: error)
+        guard let pg = underlying as? PGError else { return underlying }
         if pg.isConnectionLoss || pg.kind == .connection || pg.kind == .configuration {
             return GrantsError.unavailable(cause: pg.message)
         }

@@ -95,7 +95,9 @@ public final class GrantsService: Sendable {
         while true {
             do {
                 return try await pool.transaction(isolation: .readCommitted, retry: retry, body)
-            } catch let error as PGError where error.constraint == "idempotency_key_pkey" && attempt < 3 {
+            } catch let error as PGTransactionError
+                where (error.underlyingError as? PGError)?.constraint == "idempotency_key_pkey" && attempt < 3
+            {
                 // A concurrent request with the same idempotency key committed first: run again, and the
                 // lookup finds its result.
                 attempt += 1

@@ -55,6 +55,8 @@ extension PGConnection {
     /// ```
     @discardableResult
     public func copyIn(_ query: PGQuery, _ produce: (PGCopyWriter) throws -> Void) throws -> Int {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try startCopy(query, expecting: PGRES_COPY_IN)
         let writer = PGCopyWriter(connection: self)
         var producerError: Error?
@@ -88,6 +90,8 @@ extension PGConnection {
     /// Returns the number of rows.
     @discardableResult
     public func copyOut(_ query: PGQuery, _ consume: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try startCopy(query, expecting: PGRES_COPY_OUT)
         var consumerError: Error?
         while true {

@@ -15,6 +15,10 @@ public final class PGConnection {
     let cancelToken: PGCancelToken
     /// Set when the connection must not be reused (lost, or left mid-protocol).
     public private(set) var isBroken = false
+    /// Set by libpq's notice receiver; kept alive by the connection for as long as libpq may call it.
+    let sessionEnd = PGSessionEnd()
+    /// Where statement and transaction durations go: set by the pool that owns the connection, when metrics are on.
+    var metrics: PGConnectionMetrics?
 
     /// Connects with `PQconnectdbParams`. On failure the half-made connection is finished once and a
     /// `.connection` error (without the password) is thrown.
@@ -39,8 +43,9 @@ public final class PGConnection {
         }
         handle = raw
         cancelToken = PGCancelToken(handle: raw)
-        // Server notices (NOTICE, WARNING) would otherwise go to stderr of whatever program embeds this.
-        PQsetNoticeProcessor(raw, { _, _ in }, nil)
+        // Server notices (NOTICE, WARNING) would otherwise go to stderr of whatever program embeds this; the
+        // receiver keeps only whether the server ended the session while the connection was idle.
+        PQsetNoticeReceiver(raw, PGSessionEnd.receiver, Unmanaged.passUnretained(sessionEnd).toOpaque())
     }
 
     deinit { PQfinish(handle) }
@@ -62,22 +67,6 @@ public final class PGConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
-    /// Reads what the server sent while idle; false if the server has closed the session.
-    func checkAlive() -> Bool {
-        guard !isBroken, PQstatus(handle) == CONNECTION_OK else { return false }
-        // A terminated backend sends a FATAL error and then closes: the first read takes the message, the
-        // second meets the end of the stream. An idle, healthy session has nothing to read, so this never blocks.
-        for _ in 0..<2 {
-            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK {
-                isBroken = true
-                return false
-            }
-            _ = PQisBusy(handle)
-            while let notice = PQnotifies(handle) { PQfreemem(notice) }
-        }
-        return true
-    }
-
     func markBroken() { isBroken = true }
 
     // MARK: Statements
@@ -85,6 +74,8 @@ public final class PGConnection {
     /// Runs a statement and returns its whole result (use ``forEachRow(_:_:)`` for large reads).
     @discardableResult
     public func query(_ query: PGQuery) throws -> PGResult {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(query)
         let result = try withParameters(query) { count, types, values, lengths, formats in
             PQexecParams(handle, query.sql, count, types, values, lengths, formats, PGFormat.binary.rawValue)
@@ -101,6 +92,8 @@ public final class PGConnection {
     /// Runs one or more `;`-separated statements through the simple protocol, without parameters
     /// (migrations, `BEGIN`, `SET LOCAL`). Never pass input-derived text.
     public func execute(unsafeScript sql: String) throws {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(nil)
         guard let result = PQexec(handle, sql) else { throw lost(nil) }
         _ = try check(result, query: String(sql.prefix(200)))
@@ -110,6 +103,8 @@ public final class PGConnection {
     /// Returns the number of rows.
     @discardableResult
     public func forEachRow(_ query: PGQuery, _ body: (PGRow) throws -> Void) throws -> Int {
+        let started = statementStarts()
+        defer { statementEnded(started) }
         try checkCancelled(query)
         let sent = try withParameters(query) { count, types, values, lengths, formats in
             PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, PGFormat.binary.rawValue)
@@ -151,7 +146,16 @@ public final class PGConnection {
 
     // MARK: Internals
 
-    func checkCancelled(_ query: PGQuery?) throws {
+    /// The start of a statement, when its duration is recorded.
+    func statementStarts() -> ContinuousClock.Instant? {
+        metrics == nil ? nil : .now
+    }
+
+    func statementEnded(_ started: ContinuousClock.Instant?) {
+        if let started { metrics?.recordStatement(since: started) }
+    }
+
+    func checkCancelled(_ query: PGQuery?) throws(PGError) {
         if cancelToken.isRequested {
             throw PGError(kind: .cancelled, message: "cancelled before the statement was sent", query: query?.sql)
         }
@@ -165,7 +169,7 @@ public final class PGConnection {
         return PGError.connection(handle, query: query)
     }
 
-    func check(_ result: OpaquePointer?, query: String?) throws -> PGResult {
+    func check(_ result: OpaquePointer?, query: String?) throws(PGError) -> PGResult {
         guard let result else { throw lost(query) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE, PGRES_EMPTY_QUERY:

@@ -65,6 +65,9 @@ public struct PGMigrator: Sendable {
     }
 
     /// Applies what is pending; returns the migrations it applied (empty when the schema is current).
+    ///
+    /// A migration that fails is rolled back and reported as the ``PGTransactionError`` of its transaction: a
+    /// statement of the migration, or the refusal of an edited one, is its ``PGTransactionError/closureError``.
     @discardableResult
     public func migrate(_ connection: PGConnection) throws -> [PGMigration] {
         try validateVersions()

@@ -1,82 +1,104 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
-
-/// When a transaction that hit a serialization failure or deadlock (40001/40P01) is tried again. A
-/// read-only transaction whose connection was lost is also tried once more on a new connection.
-///
-/// ```swift
-/// let pool = PGPool(configuration: configuration, size: 8)
-/// try await pool.transaction(isolation: .serializable, retry: PGRetryPolicy(maxAttempts: 20, maxDelay: .seconds(1))) { connection in
-///     try connection.execute("UPDATE counter SET n = n + 1")
-/// }
-/// ```
-public struct PGRetryPolicy: Sendable {
-    /// Attempts in all, the first included.
-    public var maxAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-
-    public init(maxAttempts: Int = 8, baseDelay: Duration = .milliseconds(2), maxDelay: Duration = .milliseconds(250)) {
-        self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    public static let `default` = PGRetryPolicy()
-    public static let never = PGRetryPolicy(maxAttempts: 1)
-
-    /// Exponential backoff with full jitter, capped.
-    func delay(afterAttempt attempt: Int) -> Duration {
-        let exponent = min(attempt - 1, 16)
-        let ceiling = min(maxDelay, baseDelay * (1 << exponent))
-        let nanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: 0...max(nanos, 1)))
-    }
-}
 
 /// A fixed set of connections for async callers. Each connection lives on a thread of the pool's own, so
 /// blocking libpq calls never run on Swift's cooperative pool; a connection goes back only when idle, and
 /// one that was lost is replaced on its next use. Cancelling the calling task cancels the running query.
 ///
 /// ```swift
-/// let pool = PGPool(configuration: try PGConfiguration(url: url), size: 4, logger: logger)
+/// let pool = PGPool(configuration: try PGConfiguration(url: url), size: 4, name: "grants", logger: logger)
 /// let count = try await pool.withConnection { connection in
 ///     try connection.query("SELECT count(*) FROM grants.grant").first!.decode(Int64.self, column: 0)
 /// }
 /// try await pool.transaction(isolation: .serializable) { connection in … }   // retried on 40001/40P01
 /// await pool.close()
 /// ```
+///
+/// ## Metrics
+///
+/// The pool reports through swift-metrics, to the factory given at init (by default the one bootstrapped with
+/// `MetricsSystem`, which does nothing until a backend is bootstrapped). Every metric carries the pool's name in
+/// the `pool` dimension; labels and dimensions never hold SQL or values.
+///
+/// | label | kind | other dimensions |
+/// | --- | --- | --- |
+/// | `pg_pool_connections_in_use` | gauge | |
+/// | `pg_pool_connections_idle` | gauge (open and free) | |
+/// | `pg_pool_tasks_waiting` | gauge (for a free connection) | |
+/// | `pg_pool_connections_opened_total` | counter | |
+/// | `pg_pool_connections_lost_total` | counter | `when`: `idle` (found at checkout), `in_use` (dropped after use) |
+/// | `pg_transaction_retries_total` | counter | `reason`: `serialization_failure`, `deadlock`, `lost_before_begin`, `read_only_lost` |
+/// | `pg_statement_duration_seconds` | timer | |
+/// | `pg_transaction_duration_seconds` | timer | `outcome`: `committed`, `rolled_back`, `failed` |
 public final class PGPool: Sendable {
     public let configuration: PGConfiguration
     public let size: Int
+    /// The pool's name in its metrics' `pool` dimension, to tell two pools of one process apart.
+    public let name: String
     let logger: Logger
+    let metrics: PGPoolMetrics
+    let checksIdleConnections: Bool
     private let slots: [Slot]
     private let state: Mutex<State>
 
     private struct State: ~Copyable {
         var free: [Int]
+        /// Whether each slot holds an open connection, for the idle gauge.
+        var open: [Bool]
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Int, Error>)] = []
         var cancelledWaiters: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
         var closed = false
+
+        /// Sets the gauges from this state; called under the lock, so the last value recorded is the current one.
+        func publish(_ metrics: PGPoolMetrics) {
+            metrics.inUse.record(open.count - free.count)
+            metrics.idle.record(free.count { open[$0] })
+            metrics.waiting.record(waiters.count)
+        }
     }
 
     /// One connection and the thread it runs on.
     final class Slot: @unchecked Sendable {
         // @unchecked: `connection` is only read or written by jobs on `worker`, which runs one at a time.
+        let index: Int
         let worker: PGWorkerThread
         var connection: PGConnection?
 
-        init(name: String) { worker = PGWorkerThread(name: name) }
+        init(index: Int) {
+            self.index = index
+            worker = PGWorkerThread(name: "pg-pool-\(index)")
+        }
     }
 
-    public init(configuration: PGConfiguration, size: Int = 4, logger: Logger = Logger(label: "pg.pool")) {
+    /// A pool of `size` connections made from `configuration` as they are first needed. `name` goes into the
+    /// `pool` dimension of its metrics; `metricsFactory` is where they go (a `TestMetrics` in tests, say).
+    public convenience init(
+        configuration: PGConfiguration, size: Int = 4, name: String = "default", logger: Logger = Logger(label: "pg.pool"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.init(
+            configuration: configuration, size: size, name: name, logger: logger, metricsFactory: metricsFactory,
+            checksIdleConnections: true)
+    }
+
+    /// `checksIdleConnections: false` hands out idle connections unchecked: only for tests of what happens when a
+    /// lost session gets past the check.
+    init(
+        configuration: PGConfiguration, size: Int, name: String = "default", logger: Logger = Logger(label: "pg.pool"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, checksIdleConnections: Bool
+    ) {
         self.configuration = configuration
         self.size = max(1, size)
+        self.name = name
         self.logger = logger
-        slots = (0..<max(1, size)).map { Slot(name: "pg-pool-\($0)") }
-        state = Mutex(State(free: Array((0..<max(1, size)).reversed())))
+        metrics = PGPoolMetrics(pool: name, factory: metricsFactory)
+        self.checksIdleConnections = checksIdleConnections
+        slots = (0..<max(1, size)).map { Slot(index: $0) }
+        state = Mutex(State(free: Array((0..<max(1, size)).reversed()), open: Array(repeating: false, count: max(1, size))))
+        state.withLock { $0.publish(metrics) }
     }
 
     deinit {
@@ -89,19 +111,18 @@ public final class PGPool: Sendable {
         defer { release(index) }
         let slot = slots[index]
         let cancellation = Cancellation()
-        let configuration = configuration
-        let logger = logger
         return try await withTaskCancellationHandler {
             try await slot.worker.run {
-                let connection = try Self.usableConnection(slot, configuration: configuration, logger: logger)
+                let connection = try self.usableConnection(slot)
                 try cancellation.attach(connection.cancelToken)
                 defer {
                     cancellation.detach()
                     if !connection.isIdle {
                         connection.rollbackQuietly()
                         if !connection.isIdle {
-                            logger.notice("dropping a connection that did not return idle")
-                            slot.connection = nil
+                            self.logger.debug("dropping a connection that did not return idle")
+                            self.metrics.lostInUse.increment()
+                            self.setConnection(nil, of: slot)
                         }
                     }
                 }
@@ -112,36 +133,14 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction and retries it whole on serialization failures and deadlocks.
-    public func transaction<T: Sendable>(
-        isolation: PGIsolation = .readCommitted, readOnly: Bool = false, retry: PGRetryPolicy = .default,
-        _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        var attempt = 1
-        while true {
-            do {
-                return try await withConnection { connection in
-                    try connection.transaction(isolation: isolation, readOnly: readOnly) { try body(connection) }
-                }
-            } catch let error as PGError where error.isTransient && attempt < retry.maxAttempts {
-                logger.debug("retrying transaction", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
-                try await Task.sleep(for: retry.delay(afterAttempt: attempt))
-                attempt += 1
-            } catch let error as PGError where readOnly && error.isConnectionLoss && attempt == 1 && retry.maxAttempts > 1 {
-                // A read-only transaction changed nothing, so it is safe to run again, once, on a new connection:
-                // a server that ended the session (a restart, pg_terminate_backend) is not an error to the caller
-                // if it is back. A write is never retried here, since its COMMIT may have landed.
-                logger.debug("retrying a read-only transaction on a new connection", metadata: ["error": "\(error.message)"])
-                attempt += 1
-            }
-        }
-    }
-
     /// Finishes every connection and stops the threads; waiting and later callers get a `.connection` error.
     public func close() async {
         let waiters = state.withLock { state in
             state.closed = true
-            defer { state.waiters.removeAll() }
+            defer {
+                state.waiters.removeAll()
+                state.publish(metrics)
+            }
             return state.waiters.map(\.continuation)
         }
         for waiter in waiters { waiter.resume(throwing: Self.closedError) }
@@ -150,7 +149,7 @@ public final class PGPool: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         for slot in slots {
-            try? await slot.worker.run { slot.connection = nil }
+            try? await slot.worker.run { self.setConnection(nil, of: slot) }
             slot.worker.stop()
         }
     }
@@ -159,15 +158,28 @@ public final class PGPool: Sendable {
 
     // MARK: Slots
 
-    private static func usableConnection(_ slot: Slot, configuration: PGConfiguration, logger: Logger) throws -> PGConnection {
+    /// The slot's connection if it can be vouched for, else a new one. Runs on the slot's thread.
+    private func usableConnection(_ slot: Slot) throws -> PGConnection {
         if let existing = slot.connection {
-            if existing.checkAlive() { return existing }
-            logger.notice("replacing a lost connection")
-            slot.connection = nil
+            if checksIdleConnections ? existing.checkAlive() : existing.isIdle { return existing }
+            logger.debug("replacing a lost connection")
+            metrics.lostIdle.increment()
+            setConnection(nil, of: slot)
         }
         let connection = try PGConnection(configuration: configuration)
-        slot.connection = connection
+        connection.metrics = metrics.connection
+        metrics.opened.increment()
+        setConnection(connection, of: slot)
         return connection
+    }
+
+    /// Runs on the slot's thread; a connection set to nil is finished (`PQfinish`) here.
+    private func setConnection(_ connection: PGConnection?, of slot: Slot) {
+        slot.connection = connection
+        state.withLock { state in
+            state.open[slot.index] = connection != nil
+            state.publish(metrics)
+        }
     }
 
     private func acquire() async throws -> Int {
@@ -181,6 +193,7 @@ public final class PGPool: Sendable {
                 let immediate: Result<Int, Error>? = state.withLock { state in
                     if state.closed { return .failure(Self.closedError) }
                     if state.cancelledWaiters.remove(id) != nil { return .failure(CancellationError()) }
+                    defer { state.publish(metrics) }
                     if let index = state.free.popLast() { return .success(index) }
                     state.waiters.append((id, continuation))
                     return nil
@@ -190,6 +203,7 @@ public final class PGPool: Sendable {
         } onCancel: {
             let waiter = state.withLock { state -> CheckedContinuation<Int, Error>? in
                 if let position = state.waiters.firstIndex(where: { $0.id == id }) {
+                    defer { state.publish(metrics) }
                     return state.waiters.remove(at: position).continuation
                 }
                 state.cancelledWaiters.insert(id)
@@ -203,6 +217,7 @@ public final class PGPool: Sendable {
         let next = state.withLock { state -> CheckedContinuation<Int, Error>? in
             // A cancel that raced with a successful acquire leaves its id behind; it is harmless but kept small.
             if state.cancelledWaiters.count > 1024 { state.cancelledWaiters.removeAll() }
+            defer { state.publish(metrics) }
             if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             state.free.append(index)
             return nil
