@@ -186,6 +186,11 @@ public struct GrantRegistry: Sendable {
         SELECT g.id, g.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, g.currency,
                g.original_amount, g.amount, g.committed_total, g.paid_total, g.reclaimed, g.starts_on, g.original_ends_on,
                g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on, \(Parties.columns)
+        \(from)
+        """
+
+    /// A grant (`g`) with its application (`a`), decision (`ap`), round (`r`), programme (`p`) and parties.
+    static let from: PGQuery = """
         FROM grants.grant g
         JOIN grants.application a ON a.id = g.application_id
         JOIN grants.approval ap ON ap.application_id = a.id

@@ -9,12 +9,7 @@ extension GrantActivityRow {
                coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
                coalesce(th.codes, '{}'), coalesce(tt.names, '{}'), coalesce(tt.sectors, '{}'),
                coalesce(pay.ids, '{}'), coalesce(pay.dates, '{}'), coalesce(pay.amounts, '{}'), o.id
-        FROM grants.grant g
-        JOIN grants.application a ON a.id = g.application_id
-        JOIN grants.approval ap ON ap.application_id = a.id
-        JOIN grants.allocation_round r ON r.id = g.round_id
-        JOIN grants.programme p ON p.id = g.programme_id
-        \(Parties.joins)
+        \(GrantRegistry.from)
         LEFT JOIN LATERAL (
             SELECT array_agg(t.name_en ORDER BY at.position) AS names, array_agg(t.dac_sector ORDER BY at.position) AS sectors
             FROM grants.application_theme at JOIN grants.theme t ON t.code = at.theme_code
