@@ -14,11 +14,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // `swift package generate-documentation`: builds the DocC catalog in Sources/Grants/Grants.docc.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
+        // libyaml's event parser: manifests are built from its events directly (apt libyaml-dev).
+        .systemLibrary(
+            name: "CLibYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -36,7 +41,7 @@ let package = Package(
         // it that way, and its tests run without a server.
         .target(
             name: "GrantsCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["CLibYAML"]
         ),
         // The façade users import, and all SQL.
         .target(
@@ -50,7 +55,7 @@ let package = Package(
         // Workloads for Scripts/bench that need the library itself (not part of the product).
         .executableTarget(
             name: "grants-bench",
-            dependencies: ["Grants", "PGClient", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Grants", "PGClient"]
         ),
         .executableTarget(
             name: "grants-admin",

@@ -1,5 +1,5 @@
+import CLibYAML
 import Foundation
-import Yams
 
 /// A parsed YAML or JSON document reduced to what a manifest needs: text scalars (as written, never
 /// reinterpreted as numbers or dates), mappings in order, sequences, and the line each came from.
@@ -24,98 +24,134 @@ indirect enum ManifestNode: Sendable {
         }
     }
 
-    /// Parses YAML (JSON is YAML's flow style, so one parser reads both). Anchors and aliases are refused
-    /// before anything is expanded, so an alias bomb costs nothing.
+    /// Parses YAML (JSON is YAML's flow style, so one parser reads both) from libyaml's events straight into
+    /// manifest nodes: no intermediate document, no tag resolution (every scalar stays text as written).
+    /// Anchors and aliases are refused where they first appear, so an alias bomb costs nothing; a key that
+    /// appears twice in one mapping is refused, since which of the two was meant cannot be known.
     static func parse(_ text: String) throws(GrantsError) -> ManifestNode {
-        let node: Node?
-        do {
-            // The basic resolver: a manifest's scalars are all text to us, so Yams' regex-based tag resolution
-            // (dates, numbers, booleans) would only cost time.
-            node = try Yams.compose(yaml: text, Resolver.basic)
-        } catch let error as YamlError {
-            throw .invalidInput([Problem(yamlLocation(error), "not valid YAML or JSON: \(yamlMessage(error))")])
-        } catch {
-            throw .invalidInput([Problem("", "not valid YAML or JSON: \(error)")])
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw .internalError(sqlState: nil, message: "the YAML parser could not be set up (out of memory)")
         }
-        guard let node else { throw .invalidInput([Problem("", "the file is empty")]) }
-        var seen = Set<NodePosition>()
-        return try convert(node, depth: 0, seen: &seen)
+        defer { yaml_parser_delete(&parser) }
+        var text = text
+        // `withUTF8` rethrows untyped; the result carries the typed error out.
+        let result: Result<ManifestNode, GrantsError> = text.withUTF8 { bytes in
+            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+            yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
+            return Result { () throws(GrantsError) -> ManifestNode in
+                var builder = Builder()
+                var event = yaml_event_t()
+                while true {
+                    guard yaml_parser_parse(&parser, &event) == 1 else { throw Self.syntaxError(parser) }
+                    defer { yaml_event_delete(&event) }
+                    if event.type == YAML_STREAM_END_EVENT { break }
+                    try builder.take(event)
+                }
+                guard let root = builder.root else { throw .invalidInput([Problem("", "the file is empty")]) }
+                return root
+            }
+        }
+        return try result.get()
     }
 
-    /// Where a node starts. The composer resolves an alias to the very node its anchor marks, so a position
-    /// met twice in one walk is an alias: refused there, before any expansion is walked.
-    private struct NodePosition: Hashable {
-        let kind: UInt8
-        let line: Int
-        let column: Int
-    }
-
-    /// Errors here name the line: building a path string for every node would cost more than the walk.
-    private static func convert(_ node: Node, depth: Int, seen: inout Set<NodePosition>) throws(GrantsError) -> ManifestNode {
-        let line = node.mark.map { $0.line }
-        if let mark = node.mark {
-            let kind: UInt8? =
-                switch node {
-                case .scalar(let scalar): scalar.string.isEmpty ? nil : 0
-                case .mapping: 1
-                case .sequence: 2
-                case .alias: 3
-                }
-            if let kind, !seen.insert(NodePosition(kind: kind, line: mark.line, column: mark.column)).inserted {
-                throw .invalidInput([Problem("line \(mark.line)", "YAML anchors and aliases are not accepted")])
-            }
-        }
-        guard depth < ManifestLimits.maximumDepth else {
-            throw .invalidInput([Problem("line \(line ?? 0)", "nested deeper than \(ManifestLimits.maximumDepth) levels")])
-        }
-        switch node {
-        case .scalar(let scalar):
-            if scalar.style == .plain
-                && (scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" || scalar.string == "Null"
-                    || scalar.string == "NULL")
-            {
-                return .null(line: line)
-            }
-            return .scalar(scalar.string, line: line)
-        case .mapping(let mapping):
-            var pairs: [(key: String, value: ManifestNode)] = []
-            pairs.reserveCapacity(mapping.count)
-            for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else {
-                    throw .invalidInput([Problem("line \(line ?? 0)", "a mapping key must be text")])
-                }
-                pairs.append((keyScalar.string, try convert(value, depth: depth + 1, seen: &seen)))
-            }
-            return .mapping(pairs, line: line)
-        case .sequence(let sequence):
+    /// Builds nodes from events with a stack of open mappings and sequences.
+    private struct Builder {
+        /// An open mapping or sequence. A class, so that appending to the innermost one never copies it.
+        final class Frame {
+            let isMapping: Bool
+            let line: Int
             var items: [ManifestNode] = []
-            items.reserveCapacity(sequence.count)
-            for item in sequence {
-                items.append(try convert(item, depth: depth + 1, seen: &seen))
+            var keys: [String] = []
+            var pendingKey: String?
+
+            init(isMapping: Bool, line: Int) {
+                self.isMapping = isMapping
+                self.line = line
             }
-            return .sequence(items, line: line)
-        case .alias:
-            throw .invalidInput([Problem("line \(line ?? 0)", "YAML anchors and aliases are not accepted")])
+        }
+
+        var stack: [Frame] = []
+        var root: ManifestNode?
+        var documents = 0
+
+        mutating func take(_ event: yaml_event_t) throws(GrantsError) {
+            let line = Int(event.start_mark.line) + 1
+            switch event.type {
+            case YAML_DOCUMENT_START_EVENT:
+                documents += 1
+                guard documents == 1 else {
+                    throw .invalidInput([Problem("line \(line)", "a manifest is one YAML document; this is a second one")])
+                }
+            case YAML_ALIAS_EVENT:
+                throw Self.noAnchors(line)
+            case YAML_SCALAR_EVENT:
+                let scalar = event.data.scalar
+                if scalar.anchor != nil { throw Self.noAnchors(line) }
+                let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                if let frame = stack.last, frame.isMapping, frame.pendingKey == nil {
+                    // Mappings are small (a dozen keys at most): a scan is cheaper than hashing every key.
+                    guard !frame.keys.contains(value) else {
+                        throw .invalidInput([Problem("line \(line)", "the key \(value) appears twice in one mapping")])
+                    }
+                    frame.pendingKey = value
+                    return
+                }
+                let plainNull =
+                    scalar.style == YAML_PLAIN_SCALAR_STYLE
+                    && (value.isEmpty || value == "~" || value == "null" || value == "Null" || value == "NULL")
+                try add(plainNull ? .null(line: line) : .scalar(value, line: line), line: line)
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                let isMapping = event.type == YAML_MAPPING_START_EVENT
+                let anchor = isMapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor
+                if anchor != nil { throw Self.noAnchors(line) }
+                if let frame = stack.last, frame.isMapping, frame.pendingKey == nil {
+                    throw .invalidInput([Problem("line \(line)", "a mapping key must be text")])
+                }
+                guard stack.count < ManifestLimits.maximumDepth else {
+                    throw .invalidInput([Problem("line \(line)", "nested deeper than \(ManifestLimits.maximumDepth) levels")])
+                }
+                stack.append(Frame(isMapping: isMapping, line: line))
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                guard let frame = stack.popLast() else { return }
+                let node: ManifestNode =
+                    frame.isMapping
+                    ? .mapping(Array(zip(frame.keys, frame.items).map { (key: $0, value: $1) }), line: frame.line)
+                    : .sequence(frame.items, line: frame.line)
+                try add(node, line: frame.line)
+            default:
+                break
+            }
+        }
+
+        /// Puts a finished node where it belongs: as the value of the pending key, the next item, or the root.
+        mutating func add(_ node: ManifestNode, line: Int) throws(GrantsError) {
+            guard let frame = stack.last else {
+                root = node
+                return
+            }
+            if frame.isMapping {
+                guard let key = frame.pendingKey else {
+                    throw .invalidInput([Problem("line \(line)", "a mapping key must be text")])
+                }
+                frame.keys.append(key)
+                frame.pendingKey = nil
+            }
+            frame.items.append(node)
+        }
+
+        static func noAnchors(_ line: Int) -> GrantsError {
+            .invalidInput([Problem("line \(line)", "YAML anchors and aliases are not accepted")])
         }
     }
 
-    private static func yamlLocation(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return "line \(mark.line), column \(mark.column)"
-        default:
-            return ""
-        }
-    }
-
-    private static func yamlMessage(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _):
-            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-        case .composer(let context, let problem, _, _):
-            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-        default:
-            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-        }
+    private static func syntaxError(_ parser: yaml_parser_t) -> GrantsError {
+        let problem = parser.problem.map { String(cString: $0) } ?? "unreadable"
+        let context = parser.context.map { String(cString: $0) }
+        let mark = parser.problem_mark
+        let message = [context, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        return .invalidInput([
+            Problem("line \(mark.line + 1), column \(mark.column + 1)", "not valid YAML or JSON: \(message)")
+        ])
     }
 }
