@@ -53,7 +53,10 @@ enum DatabaseRules {
             // Only the library's own tables are named by its statements.
             return GrantsError.unavailable(cause: "the database is not migrated: run `grants-admin db migrate` (\(pg.message))")
         default:
-            if pg.isTransient { return pg }
+            if pg.isTransient {
+                // The pool retried the whole transaction and the conflict stayed: a busy database, to try later.
+                return GrantsError.unavailable(cause: "the database kept refusing the transaction (\(pg.message)); try again")
+            }
             return GrantsError.internalError(sqlState: state.rawValue, message: pg.description)
         }
     }
