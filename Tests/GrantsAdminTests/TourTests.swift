@@ -34,7 +34,12 @@ struct TourTests {
             ])
             let two = try ok(["application", "list", "--format", "json"])
             #expect(two.contains("Homa Bay County"), "\(two)")
-            let over = try cli.run(["application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20"])
+            let unmeant = try cli.run(["application", "approve", "KP-7", "--amount", "600 000,01", "--decided-on", "2022-05-20"])
+            #expect(unmeant.status == 65)
+            #expect(unmeant.stderr.hasPrefix("grants-admin: --above-requested: "), "\(unmeant.stderr)")
+            let over = try cli.run([
+                "application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20", "--above-requested",
+            ])
             #expect(over.status == 1)
             #expect(over.stderr.contains("budget would be exceeded by 0,01"), "\(over.stderr)")
             _ = try ok([

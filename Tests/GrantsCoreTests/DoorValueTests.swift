@@ -33,6 +33,23 @@ struct DoorValueTests {
         #expect(problems("", "").isEmpty)
     }
 
+    @Test func aDecisionDateInTheFutureIsRefused() throws {
+        let tomorrow = try CalendarDate(daysSinceEpoch: CalendarDate.today.daysSinceEpoch + 1)
+        for date in ["2999-01-01", tomorrow.iso] {
+            let found = problems("decided_on: 2021-12-01", "decided_on: \(date)")
+            #expect(found.map(\.location) == ["round.decided_on"], "\(found)")
+            #expect(found.first?.message.contains("in the future") == true)
+        }
+        #expect(problems("decided_on: 2021-12-01", "decided_on: \(CalendarDate.today.iso)").isEmpty)
+    }
+
+    @Test func requestedDefaultsToTheAmountAndCannotBeBelowIt() {
+        #expect(problems("    amount:", "    requested: \"950 000\"\n    amount:").isEmpty)
+        #expect(problems("    amount:", "    requested: \"1 000 000\"\n    amount:").isEmpty)
+        let below = problems("    amount:", "    requested: \"900 000\"\n    amount:")
+        #expect(below.map(\.location) == ["grants[0].requested"], "\(below)")
+    }
+
     @Test func countriesAndSectorsAreCheckedAgainstTheCodelists() {
         let country = problems("country: KE", "country: XX")
         #expect(country.map(\.location) == ["grants[0].partners[0].country"], "\(country)")
@@ -45,5 +62,25 @@ struct DoorValueTests {
     @Test func theExportSeparatorCannotBeInAName() {
         let found = problems("name: Kisumu County", "name: Kisumu | Homa Bay")
         #expect(found.map(\.location) == ["grants[0].partners[0].name"], "\(found)")
+    }
+
+    @Test func aCSVGrantListIsCheckedTheSameWay() throws {
+        let csv = """
+            reference,applicant,partners,partner_countries,themes,amount,start,end
+            KP-1,Växjö kommun,Kisumu County,QQ,citizen-dialogue,100,2022-01-01,2022-12-31
+            """
+        let round = CSVRoundParameters(
+            programme: "Kommunala partnerskap", round: "2020:1", budget: try Money(parsing: "8 000 000", currency: .sek),
+            decidedOn: try CalendarDate("2999-06-10"))
+        do {
+            _ = try RoundManifest.parse(Data(csv.utf8), fileName: "g.csv", csvRound: round)
+            Issue.record("accepted")
+        } catch {
+            guard case .invalidInput(let found) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(Set(found.map(\.location)) == ["round.decided_on", "line 2, column partners[0].country"], "\(found)")
+        }
     }
 }

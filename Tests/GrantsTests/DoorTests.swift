@@ -23,6 +23,88 @@ struct DoorTests {
 
     func tomorrow() throws -> CalendarDate { try CalendarDate(daysSinceEpoch: CalendarDate.today.daysSinceEpoch + 1) }
 
+    @Test func decisionsCannotBeDatedInTheFuture() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("A"), actor: "anna")
+            try await service.applications.submit(application("B"), actor: "anna")
+            let before = try count(configuration, "grants.approval")
+            for date in [day("2999-05-20"), try tomorrow()] {
+                let approve = await problems {
+                    try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: date, actor: "anna")
+                }
+                #expect(approve.map(\.location) == ["decided_on"], "\(approve)")
+                let reject = await problems {
+                    try await service.approvals.reject("B", decidedOn: date, reason: "Outside the call", actor: "anna")
+                }
+                #expect(reject.map(\.location) == ["decided_on"], "\(reject)")
+            }
+            #expect(try count(configuration, "grants.approval") == before)
+            try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: .today, actor: "anna")
+        }
+    }
+
+    @Test func anAwardAboveTheRequestNeedsToBeMeant() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("A", amount: "1 000"), actor: "anna")
+            let above = await problems {
+                try await service.approvals.approve("A", amount: sek("1 000,01"), decidedOn: day("2021-12-01"), actor: "anna")
+            }
+            #expect(above.map(\.location) == ["above_requested"], "\(above)")
+            #expect(above.first?.message.contains("\(sek("1 000").swedish) requested") == true, "\(above)")
+            #expect(try count(configuration, "grants.grant") == 0)
+            let grant = try await service.approvals.approve(
+                "A", amount: sek("1 500"), decidedOn: day("2021-12-01"), aboveRequested: true, actor: "anna")
+            #expect(grant.amount == sek("1 500") && grant.requested == sek("1 000"))
+        }
+    }
+
+    @Test func paymentsFallBetweenTheDecisionAndToday() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("A"), actor: "anna")
+            try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: day("2022-03-01"), actor: "anna")
+            let d = try await service.disbursements.schedule("A", amount: sek("1 000"), dueOn: day("2022-03-31"), actor: "anna")
+            try await service.disbursements.attest(d.id, actor: "bertil")
+            let early = await problems {
+                try await service.disbursements.pay(d.id, paidOn: day("2022-02-28"), paymentReference: "P", actor: "bertil")
+            }
+            #expect(early.map(\.location) == ["paid_on"], "\(early)")
+            let late = await problems {
+                try await service.disbursements.pay(d.id, paidOn: try tomorrow(), paymentReference: "P", actor: "bertil")
+            }
+            #expect(late.map(\.location) == ["paid_on"], "\(late)")
+            #expect(try await service.disbursements.get(d.id).status == .attested)
+            try await service.disbursements.pay(d.id, paidOn: day("2022-03-01"), paymentReference: "P", actor: "bertil")
+            let reversal = await problems {
+                try await service.disbursements.reverse(d.id, on: try tomorrow(), reason: "Wrong account", actor: "cecilia")
+            }
+            #expect(reversal.map(\.location) == ["reversed_on"], "\(reversal)")
+            #expect(try count(configuration, "grants.disbursement") == 1)
+        }
+    }
+
+    @Test func aTrancheIsDueInsideTheGrantsPeriod() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("A"), actor: "anna")
+            try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            for due in [day("2021-12-31"), day("2024-01-01")] {
+                let outside = await problems {
+                    try await service.disbursements.schedule("A", amount: sek("100"), dueOn: due, actor: "anna")
+                }
+                #expect(outside.map(\.location) == ["due_on"], "\(outside)")
+            }
+            #expect(try count(configuration, "grants.disbursement") == 0)
+            try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2022-01-01"), actor: "anna")
+            try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2023-12-31"), actor: "anna")
+            // An extended period takes later tranches.
+            try await service.grants.amend("A", newEndsOn: day("2024-06-30"), reason: "Delayed", actor: "anna")
+            try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2024-01-01"), actor: "anna")
+        }
+    }
+
     @Test func theExportSeparatorAndUnknownCodesAreRefused() async throws {
         try await TestGrants.withService { service, configuration throws in
             let name = await problems {

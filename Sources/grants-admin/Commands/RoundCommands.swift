@@ -92,16 +92,17 @@ struct RoundCommand: AsyncParsableCommand {
 
         func run() async throws {
             // The file is read and checked before any database is touched: bad input never waits on one.
+            let flags: FlagNames = file.lowercased().hasSuffix(".csv") ? .csvRound : .none
             let manifest: RoundManifest
             do {
                 manifest = try readManifest()
             } catch {
-                throw Failure.report(error, flags: .none)
+                throw Failure.report(error, flags: flags)
             }
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
                 Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
             }
-            let summary = try await Session.run(global, flags: .none) {
+            let summary = try await Session.run(global, flags: flags) {
                 try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
             }
             try Output.print(summary, format: format) { Self.describe(summary) }

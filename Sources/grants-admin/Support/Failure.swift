@@ -54,7 +54,13 @@ struct FlagNames: Sendable {
         "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "above_requested": "--above-requested",
+    ])
+
+    /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).
+    static let csvRound = FlagNames(byPath: [
+        "programme": "--programme", "round.name": "--round", "round.budget": "--budget", "round.currency": "--currency",
+        "round.decided_on": "--decided-on", "round.opens_on": "--opens", "round.closes_on": "--closes",
     ])
 
     /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
