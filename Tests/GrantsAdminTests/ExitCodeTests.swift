@@ -9,6 +9,28 @@ import Testing
 struct ExitCodeTests {
     static let unreachable = "postgresql:///grants?host=/nonexistent-socket-dir&connect_timeout=2"
 
+    @Test func aSecondReversalWithAnotherDateOrReasonIsRefused() async throws {
+        try await TestGrants.withService { _, configuration in
+            let cli = CLI(configuration: configuration)
+            #expect(
+                try cli.run(["round", "record", CLI.examples.appendingPathComponent("kommunala-partnerskap-2021-2.yaml").path]).status == 0)
+            let listed = try cli.run(["disbursement", "list", "--round", "2021:2", "--format", "json"])
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+            let id = try #require(rows.first?["disbursement_id"] as? Int).description
+            #expect(try cli.run(["disbursement", "attest", id, "--actor", "bertil"]).status == 0)
+            #expect(
+                try cli.run(["disbursement", "pay", id, "--paid-on", "2022-02-01", "--payment-ref", "P", "--actor", "bertil"]).status == 0)
+            let first = try cli.run(["disbursement", "reverse", id, "--on", "2022-02-10", "--reason", "Wrong account"])
+            #expect(first.status == 0, "\(first.stderr)")
+            let retry = try cli.run(["disbursement", "reverse", id, "--on", "2022-02-10", "--reason", "Wrong account"])
+            #expect(retry.status == 0 && retry.stdout == first.stdout, "\(retry.stderr)")
+            let other = try cli.run(["disbursement", "reverse", id, "--on", "2022-02-11", "--reason", "Another reason"])
+            #expect(other.status == 1, "\(other.stderr)")
+            #expect(other.stderr.contains("--on: recorded 2022-02-10, given 2022-02-11"), "\(other.stderr)")
+            #expect(other.stderr.contains("--reason: recorded Wrong account, given Another reason"), "\(other.stderr)")
+        }
+    }
+
     @Test func valuesAtTheDoorNameTheirFlag() async throws {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)

@@ -125,4 +125,29 @@ struct DoorTests {
             #expect(try count(configuration, "grants.theme") == 0)
         }
     }
+
+    @Test func aSecondReversalWithOtherValuesIsAConflict() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("A"), actor: "anna")
+            try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            let d = try await service.disbursements.schedule("A", amount: sek("1 000"), dueOn: day("2022-01-31"), actor: "anna")
+            try await service.disbursements.attest(d.id, actor: "bertil")
+            try await service.disbursements.pay(d.id, paidOn: day("2022-02-01"), paymentReference: "P", actor: "bertil")
+            let first = try await service.disbursements.reverse(d.id, on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+            let retry = try await service.disbursements.reverse(d.id, on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+            #expect(retry == first)
+            let events = try count(configuration, "grants.audit_event")
+            do {
+                try await service.disbursements.reverse(d.id, on: day("2022-02-11"), reason: "Other", actor: "cecilia")
+                Issue.record("a different second reversal was accepted")
+            } catch GrantsError.conflict(_, let key, let differences) {
+                #expect(key == String(d.id))
+                #expect(differences.map(\.location) == ["reversed_on", "reason"], "\(differences)")
+                #expect(differences.first?.recorded == "2022-02-10" && differences.first?.given == "2022-02-11")
+            }
+            #expect(try count(configuration, "grants.disbursement") == 2)
+            #expect(try count(configuration, "grants.audit_event") == events)
+        }
+    }
 }

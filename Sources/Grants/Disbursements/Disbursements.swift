@@ -175,8 +175,10 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it). The original stays
-    /// as it was. Reversing it again returns the existing reversal.
+    /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it), dated neither before
+    /// the payment nor in the future. The original stays as it was. Reversing it again with the same date and
+    /// reason is a retry and returns the existing reversal; another date or reason is a
+    /// ``GrantsError/conflict(entity:key:differences:)`` listing the differences.
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
@@ -187,7 +189,18 @@ public struct Disbursements: Sendable {
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
-                return try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
+                let reversal = try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
+                var differences: [Difference] = []
+                if reversal.paidOn != date {
+                    differences.append(Difference("reversed_on", recorded: reversal.paidOn?.iso ?? "none", given: date.iso))
+                }
+                if reversal.reason != reason {
+                    differences.append(Difference("reason", recorded: reversal.reason ?? "none", given: reason))
+                }
+                guard differences.isEmpty else {
+                    throw GrantsError.conflict(entity: "reversal of disbursement", key: String(id), differences: differences)
+                }
+                return reversal
             }
             guard original.status == .paid else {
                 throw GrantsError.invalidTransition(entity: "disbursement", key: String(id), from: original.status.rawValue, to: "reversed")

@@ -27,7 +27,8 @@ enum Failure {
         case GrantsError.invalidInput(let problems):
             return problems.map { flags.relocate($0).description }
         case GrantsError.conflict(let entity, let key, let differences):
-            return ["\(entity) \(key) is recorded differently; nothing was written"] + differences.map(\.description)
+            return ["\(entity) \(key) is recorded differently; nothing was written"]
+                + differences.map { "\(flags.name($0.location)): recorded \($0.recorded), given \($0.given)" }
         default:
             return "\(error)".split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         }
@@ -67,10 +68,14 @@ struct FlagNames: Sendable {
     static let none = FlagNames(byPath: [:])
 
     func relocate(_ problem: Problem) -> Problem {
+        problem.relocated(to: name(problem.location))
+    }
+
+    /// The flag for a domain path, or the path itself when no flag takes it.
+    func name(_ location: String) -> String {
         // `partners[1]` is the second --partner.
-        let path = problem.location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? problem.location
-        guard let flag = byPath[path] else { return problem }
-        return problem.relocated(to: flag)
+        let path = location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? location
+        return byPath[path] ?? location
     }
 }
 
