@@ -9,6 +9,24 @@ import Testing
 struct ExitCodeTests {
     static let unreachable = "postgresql:///grants?host=/nonexistent-socket-dir&connect_timeout=2"
 
+    @Test func aFilterNamingNothingRecordedIsInvalidInput() async throws {
+        try await TestGrants.withService { _, configuration in
+            let cli = CLI(configuration: configuration)
+            #expect(
+                try cli.run(["round", "record", CLI.examples.appendingPathComponent("kommunala-partnerskap-2021-2.yaml").path]).status == 0)
+            let round = try cli.run(["report", "disbursements", "--round", "NOPE", "--format", "csv"])
+            #expect(round.status == 65, "\(round.stderr)")
+            #expect(round.stderr == "grants-admin: --round: no round NOPE is recorded\n", "\(round.stderr)")
+            #expect(round.stdout.isEmpty, "not even a header: \(round.stdout)")
+            let programme = try cli.run(["report", "disbursements", "--programme", "Nope", "--format", "iati"])
+            #expect(programme.status == 65 && programme.stderr.contains("--programme: no programme Nope"), "\(programme.stderr)")
+            #expect(try cli.run(["grant", "list", "--round", "NOPE"]).status == 65)
+            #expect(try cli.run(["disbursement", "list", "--round", "NOPE", "--format", "json"]).status == 65)
+            let empty = try cli.run(["report", "disbursements", "--round", "2021:2", "--status", "paid", "--format", "csv"])
+            #expect(empty.status == 0 && empty.stdout.hasPrefix("disbursement_id,"), "a round that exists, with nothing to show")
+        }
+    }
+
     @Test func aSecondReversalWithAnotherDateOrReasonIsRefused() async throws {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)

@@ -150,4 +150,36 @@ struct DoorTests {
             #expect(try count(configuration, "grants.audit_event") == events)
         }
     }
+
+    @Test func aFilterNamingNothingRecordedIsRefused() async throws {
+        try await TestGrants.withService { service, _ in
+            try await service.rounds.record(sampleManifest(), actor: "anna")
+            let output = ReportOutput.sink { _ in Issue.record("a byte was written") }
+            let round = await problems {
+                try await service.reports.disbursements(ReportFilter(round: "NOPE"), format: .csv, to: output)
+            }
+            #expect(round.map(\.location) == ["round"] && round.first?.message.contains("NOPE") == true, "\(round)")
+            let programme = await problems {
+                try await service.reports.disbursements(ReportFilter(programme: "Nope"), format: .json, to: output)
+            }
+            #expect(programme.map(\.location) == ["programme"], "\(programme)")
+            // A round of another programme is not in this one.
+            let elsewhere = await problems {
+                _ = try await service.grants.list(round: "2021:2", programme: "Another")
+            }
+            #expect(elsewhere.map(\.location) == ["programme"], "\(elsewhere)")
+            for body in [
+                { _ = try await service.grants.list(round: "NOPE") },
+                { _ = try await service.applications.list(round: "NOPE") },
+                { _ = try await service.disbursements.list(DisbursementFilter(round: "NOPE")) },
+                { _ = try await service.reports.forEachDisbursement(ReportFilter(round: "NOPE")) { _ in } },
+            ] as [() async throws -> Void] {
+                #expect(await problems(body).map(\.location) == ["round"])
+            }
+            #expect(await problems { _ = try await service.rounds.list(programme: "NOPE") }.map(\.location) == ["programme"])
+            // What exists still lists, also when it is empty.
+            #expect(try await service.grants.list(round: "2021:2").count == 3)
+            #expect(try await service.disbursements.list(DisbursementFilter(round: "2021:2", status: .paid)).isEmpty)
+        }
+    }
 }

@@ -227,7 +227,8 @@ public struct Disbursements: Sendable {
 
     public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
         try await service.read { connection in
-            try connection.query(
+            try Filters.check(connection, programme: filter.programme, round: filter.round)
+            return try connection.query(
                 """
                 \(Self.select)
                 WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
