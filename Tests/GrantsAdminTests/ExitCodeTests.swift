@@ -9,6 +9,29 @@ import Testing
 struct ExitCodeTests {
     static let unreachable = "postgresql:///grants?host=/nonexistent-socket-dir&connect_timeout=2"
 
+    @Test func anUnmigratedOrNewerDatabaseIsUnavailableWithWhatToRun() async throws {
+        try await TestServer.withDatabase { configuration in
+            let cli = CLI(configuration: configuration)
+            for arguments in [
+                ["round", "list"], ["report", "disbursements", "--format", "csv"],
+                ["theme", "add", "x", "--name-sv", "a", "--name-en", "b"],
+            ] {
+                let result = try cli.run(arguments)
+                #expect(result.status == 69, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.contains("run `grants-admin db migrate`"), "\(result.stderr)")
+                #expect(result.stdout.isEmpty && result.stderr.split(separator: "\n").count == 1, "\(result.stdout)\(result.stderr)")
+            }
+            #expect(try cli.run(["db", "migrate"]).status == 0)
+            #expect(try cli.run(["round", "list"]).status == 0)
+            let connection = try PGConnection(configuration: configuration)
+            try connection.execute("INSERT INTO grants.schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')")
+            let newer = try cli.run(["round", "list"])
+            #expect(newer.status == 69, "\(newer.stderr)")
+            #expect(newer.stderr.contains("newer version") && newer.stderr.contains("upgrade grants-admin"), "\(newer.stderr)")
+            #expect(try cli.run(["db", "status"]).stdout.contains("unknown"))
+        }
+    }
+
     @Test func aFilterNamingNothingRecordedIsInvalidInput() async throws {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)

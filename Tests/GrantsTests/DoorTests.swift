@@ -182,4 +182,38 @@ struct DoorTests {
             #expect(try await service.disbursements.list(DisbursementFilter(round: "2021:2", status: .paid)).isEmpty)
         }
     }
+
+    @Test func aDatabaseNotOnThisSchemaIsUnavailableWithWhatToRun() async throws {
+        func cause(_ service: GrantsService) async -> String {
+            do {
+                try await service.checkSchema()
+            } catch GrantsError.unavailable(let cause) {
+                return cause
+            } catch {
+                Issue.record("got \(error)")
+            }
+            return ""
+        }
+        try await TestServer.withDatabase { configuration in
+            let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 1))
+            #expect(await cause(service).contains("grants-admin db migrate"))
+            do {
+                _ = try await service.rounds.list()
+                Issue.record("read an unmigrated database")
+            } catch GrantsError.unavailable(let cause) {
+                #expect(cause.contains("grants-admin db migrate"), "\(cause)")
+            }
+            try await service.migrate()
+            try await service.checkSchema()
+            let connection = try PGConnection(configuration: configuration)
+            let last = try #require(GrantsService.migrations.last).version
+            try connection.execute("DELETE FROM grants.schema_migrations WHERE version = \(last)")
+            #expect(await cause(service).contains("grants-admin db migrate"))
+            try connection.execute(
+                "INSERT INTO grants.schema_migrations (version, name, checksum) VALUES (\(last), 'x', 'x'), (9999, 'future', 'x')")
+            let newer = await cause(service)
+            #expect(newer.contains("newer") && newer.contains("9999") && newer.contains("upgrade"), "\(newer)")
+            await service.close()
+        }
+    }
 }

@@ -22,8 +22,11 @@ enum Session {
     }
 
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
+    /// Unless `checkSchema` is false (the `db` commands), the database must hold this version's schema: not
+    /// migrated, behind, or migrated by a newer version is "unavailable" (69) with what to run.
     static func run<T>(
-        _ options: GlobalOptions, migrate: Bool = false, flags: FlagNames = .standard, _ body: (GrantsService) async throws -> T
+        _ options: GlobalOptions, checkSchema: Bool = true, flags: FlagNames = .standard,
+        _ body: (GrantsService) async throws -> T
     ) async throws -> T {
         do {
             let (configuration, embedded) = try configuration(options)
@@ -31,7 +34,8 @@ enum Session {
             logger.logLevel = .error
             let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: logger)
             do {
-                if embedded != nil || migrate { try await service.migrate() }
+                if embedded != nil { try await service.migrate() }
+                if checkSchema { try await service.checkSchema() }
                 let result = try await body(service)
                 await service.close()
                 return result
