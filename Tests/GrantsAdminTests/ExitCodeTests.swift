@@ -9,6 +9,23 @@ import Testing
 struct ExitCodeTests {
     static let unreachable = "postgresql:///grants?host=/nonexistent-socket-dir&connect_timeout=2"
 
+    @Test func aMalformedDatabaseURLIsUsage() throws {
+        let cli = CLI(configuration: nil)
+        for url in ["notaurl", "postgres://[bad", "postgres://host:notaport/db", "postgresql:///x?sslmode=bogus", "postgresql:///x?port=0"]
+        {
+            let result = try cli.run(["round", "list", "--database", url])
+            #expect(result.status == 64, "\(url): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("grants-admin: --database: invalid database URL"), "\(url): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        var fromEnvironment = CLI(configuration: nil)
+        fromEnvironment.environment = ["GRANTS_DATABASE_URL": "postgres://[bad"]
+        let result = try fromEnvironment.run(["round", "list"])
+        #expect(result.status == 64 && result.stderr.contains("GRANTS_DATABASE_URL"), "\(result.stderr)")
+        // A well-formed URL to a server that is not there is still "unavailable".
+        #expect(try cli.run(["round", "list", "--database", Self.unreachable]).status == 69)
+    }
+
     @Test func anUnmigratedOrNewerDatabaseIsUnavailableWithWhatToRun() async throws {
         try await TestServer.withDatabase { configuration in
             let cli = CLI(configuration: configuration)

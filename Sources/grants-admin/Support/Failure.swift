@@ -14,7 +14,8 @@ enum Failure {
             case .unavailable: 69
             case .internal: 70
             }
-        case let error as PGError: error.isConnectionLoss || error.kind == .configuration ? 69 : 70
+        case let error as PGError: error.kind == .configuration ? 64 : error.isConnectionLoss ? 69 : 70
+        case is UsageError: 64
         case is LocalClusterError: 69
         case is InputFileError: 65
         case is ReportOutputError: 73
@@ -77,6 +78,11 @@ struct FlagNames: Sendable {
         let path = location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? location
         return byPath[path] ?? location
     }
+}
+
+/// A command line (or the environment standing in for it, such as GRANTS_DATABASE_URL) that cannot be used.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A file given on the command line that cannot be used.
