@@ -117,4 +117,24 @@ struct ExitCodeTests {
             KP-1,Växjö kommun,Kisumu County,KE,citizen-dialogue,100,2022-01-01,2022-12-31
             """
     }
+
+    /// As root the server runs as `postgres`, which cannot reach a folder only root may enter; as a user,
+    /// a folder nobody may enter. Either way: one clear line, exit 69, and no folder left behind.
+    @Test func aGrantsHomeTheServerCannotReachFailsCleanly() throws {
+        let parent = try temporaryFolder("grants-locked")
+        defer {
+            chmod(parent.path, 0o755)
+            try? FileManager.default.removeItem(at: parent)
+        }
+        #expect(chmod(parent.path, 0o000) == 0)
+        var cli = CLI(configuration: nil)
+        let home = parent.appendingPathComponent("home/nested")
+        cli.environment = ["GRANTS_HOME": home.path]
+        let result = try cli.run(["round", "list"])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(home.path) && !result.stderr.contains("checksums"), "\(result.stderr)")
+        #expect(chmod(parent.path, 0o755) == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path).isEmpty, "nothing left behind")
+    }
 }
