@@ -23,4 +23,25 @@ struct GrantsAdmin: AsyncParsableCommand {
             ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
         ]
     )
+
+    /// Argument-parser's own `main`, except that a failed parse reports the parser's error (an unknown flag,
+    /// exit 64) ahead of a command's own check (see ``Validation``).
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot(arguments)
+        } catch {
+            exit(withError: await Validation.parserErrorFirst(error, Self.self, arguments))
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

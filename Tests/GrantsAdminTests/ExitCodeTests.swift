@@ -26,6 +26,23 @@ struct ExitCodeTests {
         #expect(try cli.run(["round", "list", "--database", Self.unreachable]).status == 69)
     }
 
+    @Test func anUnknownFlagIsReportedBeforeTheCommandsOwnChecks() throws {
+        let cli = CLI(configuration: nil)
+        let amend = try cli.run(["grant", "amend", "KP-1", "--amuont-change", "+1 000", "--reason", "r", "--database", Self.unreachable])
+        #expect(amend.status == 64)
+        #expect(amend.stderr.contains("Unknown option '--amuont-change'"), "\(amend.stderr)")
+        #expect(!amend.stderr.contains("give --amount-change or --end"), "\(amend.stderr)")
+        // Without an unknown flag the command's own check still speaks.
+        let missing = try cli.run(["grant", "amend", "KP-1", "--reason", "r", "--database", Self.unreachable])
+        #expect(missing.status == 64 && missing.stderr.contains("give --amount-change or --end"), "\(missing.stderr)")
+        // Without --partner the command's check would say one is required; the unknown flag comes first.
+        let submit = try cli.run([
+            "application", "submit", "--round", "R", "--reference", "A", "--applicant", "X", "--amount", "1", "--start", "2022-01-01",
+            "--end", "2022-12-31", "--frob", "--database", Self.unreachable,
+        ])
+        #expect(submit.status == 64 && submit.stderr.contains("Unknown option '--frob'"), "\(submit.stderr)")
+    }
+
     @Test func anUnmigratedOrNewerDatabaseIsUnavailableWithWhatToRun() async throws {
         try await TestServer.withDatabase { configuration in
             let cli = CLI(configuration: configuration)

@@ -35,6 +35,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The partnership's title.") var title: String?
 
         func validate() throws {
+            guard Validation.isOn else { return }
             try validateAmount(amount, flag: "--amount")
             if partners.isEmpty { throw ValidationError("at least one --partner is required") }
             if themes.isEmpty { throw ValidationError("at least one --theme is required") }
@@ -103,6 +104,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         var aboveRequested = false
 
         func validate() throws {
+            guard Validation.isOn else { return }
             try validateAmount(amount, flag: "--amount")
         }
 
@@ -233,6 +235,7 @@ struct GrantCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
 
         func validate() throws {
+            guard Validation.isOn else { return }
             if amountChange == nil && end == nil { throw ValidationError("give --amount-change or --end") }
         }
 

@@ -53,6 +53,7 @@ struct ReportCommand: AsyncParsableCommand {
             String?
 
         func validate() throws {
+            guard Validation.isOn else { return }
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
             if let funderOrgNumber, !OrganisationNumber.isValid(funderOrgNumber) {
                 throw ValidationError("--funder-org-number \(funderOrgNumber) is not a valid organisationsnummer")
