@@ -11,8 +11,9 @@ struct GrantsAdmin: AsyncParsableCommand {
             (default ~/.local/share/grants-admin; /var/lib/grants-admin when run as root), created, started and \
             migrated on first use.
 
-            Exit codes: 0 done; 1 refused by a rule; 64 usage; 65 invalid input data (nothing written); \
-            69 database unavailable; 70 internal error.
+            Exit codes: 0 done; 1 refused by a rule; 3 (local status) not running; 64 usage, also a malformed \
+            database URL; 65 invalid input data (nothing written); 69 database unavailable, not migrated or \
+            migrated by a newer version; 70 internal error; 73 the --output file cannot be created.
 
             Example:
               grants-admin round record Examples/kommunala-partnerskap-2021-2.yaml
@@ -23,4 +24,25 @@ struct GrantsAdmin: AsyncParsableCommand {
             ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
         ]
     )
+
+    /// Argument-parser's own `main`, except that a failed parse reports the parser's error (an unknown flag,
+    /// exit 64) ahead of a command's own check (see ``Validation``).
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot(arguments)
+        } catch {
+            exit(withError: await Validation.parserErrorFirst(error, Self.self, arguments))
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -41,13 +41,25 @@ struct CLI {
     /// Runs the binary with the test's database and actor, without the caller's PG* variables.
     @discardableResult
     func run(_ arguments: [String]) throws -> Result {
+        let result = try spawn([Self.binary.path] + arguments, environment: processEnvironment, separateStderr: true)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+
+    /// Runs a bash script in `folder` with the same environment, `$GRANTS_ADMIN` naming the binary.
+    func shell(_ script: String, in folder: URL) throws -> Result {
+        var env = processEnvironment
+        env["GRANTS_ADMIN"] = Self.binary.path
+        let result = try spawn(["bash", "-c", "cd \"$0\" && \(script)", folder.path], environment: env, separateStderr: true)
+        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+
+    private var processEnvironment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         for key in ["PGHOST", "PGDATABASE", "PGSERVICE", "DATABASE_URL", "GRANTS_DATABASE_URL", "PGUSER", "PGPORT"] { env[key] = nil }
         if let databaseURL { env["GRANTS_DATABASE_URL"] = databaseURL }
         env["GRANTS_ACTOR"] = "tester"
         for (key, value) in environment { env[key] = value }
-        let result = try spawn([Self.binary.path] + arguments, environment: env, separateStderr: true)
-        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
+        return env
     }
 }
 
@@ -62,6 +74,13 @@ func tableCounts(_ configuration: PGConfiguration) throws -> [String: Int64] {
         counts[table] = try connection.query("SELECT count(*) FROM grants.\(unsafeRaw: table)")[0].decode(Int64.self, column: 0)
     }
     return counts
+}
+
+/// A fresh folder under the temporary directory.
+func temporaryFolder(_ prefix: String = "grants-cli") throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
 }
 
 func temporaryFile(_ name: String, _ contents: Data) throws -> URL {

@@ -1,4 +1,5 @@
 import Foundation
+import Grants
 import PGClient
 import TestSupport
 import Testing
@@ -34,7 +35,12 @@ struct TourTests {
             ])
             let two = try ok(["application", "list", "--format", "json"])
             #expect(two.contains("Homa Bay County"), "\(two)")
-            let over = try cli.run(["application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20"])
+            let unmeant = try cli.run(["application", "approve", "KP-7", "--amount", "600 000,01", "--decided-on", "2022-05-20"])
+            #expect(unmeant.status == 65)
+            #expect(unmeant.stderr.hasPrefix("grants-admin: --above-requested: "), "\(unmeant.stderr)")
+            let over = try cli.run([
+                "application", "approve", "KP-7", "--amount", "1 000 000,01", "--decided-on", "2022-05-20", "--above-requested",
+            ])
             #expect(over.status == 1)
             #expect(over.stderr.contains("budget would be exceeded by 0,01"), "\(over.stderr)")
             _ = try ok([
@@ -53,7 +59,10 @@ struct TourTests {
                 csv.hasPrefix(
                     "disbursement_id,programme,round,grant_reference,recipient,recipient_org_number,partners,partner_countries,themes,due_on,paid_on,status,amount,currency,payment_reference\r\n"
                 ))
-            #expect(csv.contains(",paid,275000.00,SEK,\"'=HYPERLINK(\"\"x\"\")\"\r\n"), "\(csv)")
+            // Plain CSV is verbatim; only csv-excel guards against formulas.
+            #expect(csv.contains(",paid,275000.00,SEK,\"=HYPERLINK(\"\"x\"\")\"\r\n"), "\(csv)")
+            let excel = try ok(["report", "disbursements", "--round", "2022:1", "--format", "csv-excel"])
+            #expect(excel.contains(";paid;275000,00;SEK;\"'=HYPERLINK(\"\"x\"\")\"\r\n"), "\(excel)")
             let list = try ok(["disbursement", "list", "--format", "json"])
             let rows = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
             #expect(rows?.first?["grant_reference"] as? String == "KP-7")
@@ -63,6 +72,45 @@ struct TourTests {
             let show = try ok(["grant", "show", "KP-7"])
             #expect(show.contains("550 000 kr"))
         }
+    }
+
+    /// The README's tour, run as written (with `ga` as the built binary) on a fresh database: its commands work
+    /// in that order, and the disbursement it attests and pays is the one it scheduled, whatever its id.
+    @Test func theReadmeTourRunsAsWritten() async throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let tour = try #require(Self.tour(readme), "README.md has no ```sh block under \"## A short tour\"")
+        #expect(tour.contains("alias ga="))
+        let script = tour.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("alias ga=") ? "ga() { \"$GRANTS_ADMIN\" \"$@\"; }" : String(line)
+        }.joined(separator: "\n")
+        try await TestGrants.withService { service, configuration in
+            let cli = CLI(configuration: configuration)
+            let folder = try temporaryFolder("grants-tour")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.createSymbolicLink(
+                at: folder.appendingPathComponent("Examples"), withDestinationURL: repositoryRoot.appendingPathComponent("Examples"))
+            let result = try cli.shell("set -euo pipefail\n\(script)\necho \"tour id=$id\"", in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            let line = try #require(result.stdout.split(separator: "\n").last { $0.hasPrefix("tour id=") })
+            let id = try #require(Int64(line.dropFirst("tour id=".count)), "\(line)")
+            let paid = try await service.disbursements.get(id)
+            #expect(paid.grantReference == "KP-2023-1-01" && paid.status == .paid && paid.attestedBy == "bertil")
+            // The example rounds' tranches, recorded first, are untouched: id 1 is one of them.
+            let example = try await service.disbursements.list(DisbursementFilter(round: "2021:2"))
+            #expect(example.contains { $0.id == 1 } && example.allSatisfy { $0.status == .scheduled })
+            for file in ["utbetalningar.csv", "bidrag.si", "iati.xml"] {
+                let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path))?[.size] as? Int
+                #expect((size ?? 0) > 0, "\(file)")
+            }
+        }
+    }
+
+    /// The first ```sh block of the README's "A short tour".
+    static func tour(_ readme: String) -> String? {
+        guard let section = readme.range(of: "## A short tour") else { return nil }
+        let rest = readme[section.upperBound...]
+        guard let open = rest.range(of: "```sh\n"), let close = rest[open.upperBound...].range(of: "\n```") else { return nil }
+        return String(rest[open.upperBound..<close.lowerBound])
     }
 
     @Test func usageAndUnavailableDatabaseExitCodes() async throws {

@@ -76,8 +76,8 @@ struct LifecycleTests {
     @Test func amendmentsAndClosure() async throws {
         try await TestGrants.withService { service, _ in
             try await seedRound(service, budget: "10 000")
-            try await service.applications.submit(application("KP-1"), actor: "anna")
-            try await service.applications.submit(application("KP-2"), actor: "anna")
+            try await service.applications.submit(application("KP-1", amount: "4 000"), actor: "anna")
+            try await service.applications.submit(application("KP-2", amount: "4 000"), actor: "anna")
             try await service.approvals.approve("KP-1", amount: sek("4 000"), decidedOn: day("2021-12-01"), actor: "anna")
             try await service.approvals.approve("KP-2", amount: sek("4 000"), decidedOn: day("2021-12-01"), actor: "anna")
             let over = await #expect(throws: GrantsError.self) {

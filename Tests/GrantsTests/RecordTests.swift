@@ -31,6 +31,7 @@ struct RecordTests {
             var changed = more
             changed.round.budget = sek("10 000 000")
             changed.grants[1].amount = sek("600 000")
+            changed.grants[1].requested = sek("600 000")
             changed.grants[1].tranches = [Tranche(dueOn: day("2022-01-31"), amount: sek("600 000"))]
             changed.grants[2].partners[0].name = "Another County"
             changed.grants.append(sampleManifest(count: 1, prefix: "LATE").grants[0])

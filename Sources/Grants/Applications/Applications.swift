@@ -102,7 +102,8 @@ public struct Applications: Sendable {
 
     public func list(round: String? = nil, programme: String? = nil, status: ApplicationStatus? = nil) async throws -> [Application] {
         try await service.read { connection in
-            try connection.query(
+            try Filters.check(connection, programme: programme, round: round)
+            return try connection.query(
                 """
                 \(Self.select)
                 WHERE (\(round)::text IS NULL OR r.name = \(round))

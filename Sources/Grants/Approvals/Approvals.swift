@@ -37,22 +37,28 @@ public struct Approvals: Sendable {
     /// first, so concurrent approvals queue and Σ awarded never passes the budget: past it the typed
     /// `GrantsError.budgetExceeded(round:excess:)` says by how much. Approving again with the same
     /// decision returns the grant (a retry); another decision is an invalid state change.
+    ///
+    /// The decision date cannot be in the future. An award above the amount requested is refused unless
+    /// `aboveRequested` says it is meant (the problem is located at `above_requested`).
     @discardableResult
     public func approve(
         _ reference: String, programme: String? = nil, amount: Money, decidedOn: CalendarDate, decisionRef: String? = nil,
-        actor: String
+        aboveRequested: Bool = false, actor: String
     ) async throws -> Grant {
         try validateActor(actor)
-        guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
-        if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) {
-            throw GrantsError.invalidInput([problem])
-        }
+        var problems: [Problem] = []
+        if amount.minorUnits <= 0 { problems.append(Problem("amount", "must be positive")) }
+        if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
+        if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await approveOnce(
-            reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
+            reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef,
+            aboveRequested: aboveRequested, actor: actor)
     }
 
     private func approveOnce(
-        _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?, actor: String
+        _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?,
+        aboveRequested: Bool, actor: String
     ) async throws -> Grant {
         let recordedIn: String = try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
@@ -66,6 +72,13 @@ public struct Approvals: Sendable {
             guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
             guard amount.currency == round.currency else {
                 throw GrantsError.invalidInput([Problem("amount", "the round is in \(round.currency)")])
+            }
+            if try application.requested.isLess(than: amount), !aboveRequested {
+                throw GrantsError.invalidInput([
+                    Problem(
+                        "above_requested",
+                        "the award \(amount.swedish) is above the \(application.requested.swedish) requested and is not confirmed as meant")
+                ])
             }
             // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
             // round row is what holds under concurrency.
@@ -95,13 +108,16 @@ public struct Approvals: Sendable {
         return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
     }
 
-    /// Rejects a submitted application, with the reason.
+    /// Rejects a submitted application, with the reason. The decision date cannot be in the future.
     @discardableResult
     public func reject(
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
     ) async throws -> Approval {
         try validateActor(actor)
-        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
+        var problems: [Problem] = []
+        if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
+        if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),

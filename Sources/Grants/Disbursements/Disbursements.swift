@@ -55,8 +55,9 @@ public struct DisbursementFilter: Sendable, Equatable {
 public struct Disbursements: Sendable {
     let service: GrantsService
 
-    /// Schedules a tranche. The grant is locked, so concurrent schedules queue and Σ never passes the award.
-    /// With an `idempotencyKey`, a retry of the same request returns the first result instead of scheduling twice.
+    /// Schedules a tranche, due inside the grant's period. The grant is locked, so concurrent schedules queue
+    /// and Σ never passes the award. With an `idempotencyKey`, a retry of the same request returns the first
+    /// result instead of scheduling twice.
     @discardableResult
     public func schedule(
         _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, idempotencyKey: String? = nil,
@@ -80,6 +81,11 @@ public struct Disbursements: Sendable {
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             guard amount.currency == grant.amount.currency else {
                 throw GrantsError.invalidInput([Problem("amount", "the grant is in \(grant.amount.currency)")])
+            }
+            guard dueOn >= grant.startsOn && dueOn <= grant.endsOn else {
+                throw GrantsError.invalidInput([
+                    Problem("due_on", "\(dueOn) is outside the grant's period \(grant.startsOn) to \(grant.endsOn)")
+                ])
             }
             let (total, overflow) = grant.committed.minorUnits.addingReportingOverflow(amount.minorUnits)
             if overflow || total > grant.amount.minorUnits {
@@ -119,14 +125,15 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Records the payment of an attested disbursement. Paying again with the same date and payment
-    /// reference is a retry and changes nothing; anything else on a paid disbursement is refused.
+    /// Records the payment of an attested disbursement, on a date neither before the grant's decision nor in
+    /// the future. Paying again with the same date and payment reference is a retry and changes nothing;
+    /// anything else on a paid disbursement is refused.
     @discardableResult
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
         var problems: [Problem] = []
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
-        if paidOn > CalendarDate.today { problems.append(Problem("paid_on", "\(paidOn) is in the future")) }
+        if let problem = paidOn.notInTheFuture(at: "paid_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
@@ -134,6 +141,10 @@ public struct Disbursements: Sendable {
                 return disbursement
             }
             try disbursement.status.checkTransition(to: .paid, entity: "disbursement", key: String(id))
+            let decidedOn = try Self.decidedOn(connection, id: id)
+            guard paidOn >= decidedOn else {
+                throw GrantsError.invalidInput([Problem("paid_on", "\(paidOn) is before the grant was decided on \(decidedOn)")])
+            }
             try connection.execute(
                 """
                 UPDATE grants.disbursement SET status = 'paid', paid_on = \(paidOn), payment_reference = \(paymentReference),
@@ -168,16 +179,32 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it). The original stays
-    /// as it was. Reversing it again returns the existing reversal.
+    /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it), dated neither before
+    /// the payment nor in the future. The original stays as it was. Reversing it again with the same date and
+    /// reason is a retry and returns the existing reversal; another date or reason is a
+    /// ``GrantsError/conflict(entity:key:differences:)`` listing the differences.
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
-        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
+        var problems: [Problem] = []
+        if let problem = date.notInTheFuture(at: "reversed_on") { problems.append(problem) }
+        if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
-                return try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
+                let reversal = try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
+                var differences: [Difference] = []
+                if reversal.paidOn != date {
+                    differences.append(Difference("reversed_on", recorded: reversal.paidOn?.iso ?? "none", given: date.iso))
+                }
+                if reversal.reason != reason {
+                    differences.append(Difference("reason", recorded: reversal.reason ?? "none", given: reason))
+                }
+                guard differences.isEmpty else {
+                    throw GrantsError.conflict(entity: "reversal of disbursement", key: String(id), differences: differences)
+                }
+                return reversal
             }
             guard original.status == .paid else {
                 throw GrantsError.invalidTransition(entity: "disbursement", key: String(id), from: original.status.rawValue, to: "reversed")
@@ -204,7 +231,8 @@ public struct Disbursements: Sendable {
 
     public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
         try await service.read { connection in
-            try connection.query(
+            try Filters.check(connection, programme: filter.programme, round: filter.round)
+            return try connection.query(
                 """
                 \(Self.select)
                 WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
@@ -242,6 +270,21 @@ public struct Disbursements: Sendable {
             reversesID: try row.decode(column: "reverses_id"), scheduledBy: try row.decode(column: "scheduled_by"),
             attestedBy: try row.decode(column: "attested_by"), paidOn: try row.decode(column: "paid_on"),
             paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"))
+    }
+
+    /// The decision date of the grant a disbursement belongs to.
+    static func decidedOn(_ connection: PGConnection, id: Int64) throws -> CalendarDate {
+        guard
+            let row = try connection.query(
+                """
+                SELECT ap.decided_on FROM grants.disbursement d
+                JOIN grants.grant g ON g.id = d.grant_id
+                JOIN grants.approval ap ON ap.application_id = g.application_id
+                WHERE d.id = \(id)
+                """
+            ).first
+        else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
+        return try row.decode(column: 0)
     }
 
     /// An ID argument. With `lock`, the grant and then the disbursement are locked, in that order (the

@@ -73,7 +73,8 @@ public struct GrantRegistry: Sendable {
 
     public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
         try await service.read { connection in
-            try connection.query(
+            try Filters.check(connection, programme: programme, round: round)
+            return try connection.query(
                 """
                 \(Self.select)
                 WHERE (\(round)::text IS NULL OR r.name = \(round)) AND (\(programme)::text IS NULL OR p.name = \(programme))

@@ -14,12 +14,15 @@ public struct Reports: Sendable {
 
     /// Streams the disbursements the filter selects in one format. Memory stays flat however many rows:
     /// rows come from the server one at a time (single-row mode) and leave through `output` in 64 KiB writes.
+    /// A filter naming a programme or round that is not recorded is ``GrantsError/invalidInput(_:)``, thrown
+    /// before the first byte.
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
     ) async throws -> ExportStats {
         try await service.run { connection in
             try connection.transaction(isolation: .repeatableRead, readOnly: true) {
+                try Filters.check(connection, programme: filter.programme, round: filter.round)
                 let stats =
                     switch format {
                     case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
@@ -48,7 +51,8 @@ public struct Reports: Sendable {
     {
         try await service.run { connection in
             try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
+                try Filters.check(connection, programme: filter.programme, round: filter.round)
+                return try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
             }
         }
     }

@@ -54,7 +54,8 @@ public struct Rounds: Sendable {
 
     public func list(programme: String? = nil) async throws -> [AllocationRound] {
         try await service.read { connection in
-            try connection.query(
+            try Filters.check(connection, programme: programme, round: nil)
+            return try connection.query(
                 """
                 \(Self.select)
                 WHERE (\(programme)::text IS NULL OR p.name = \(programme))

@@ -60,6 +60,44 @@ public final class GrantsService: Sendable {
         try await run { try Self.migrator.status($0) }
     }
 
+    /// Checks that the database holds the schema this library needs, in two light queries (not the checksums
+    /// ``migrationStatus()`` computes): every migration it carries applied, and none it does not know. Throws
+    /// ``GrantsError/unavailable(cause:)`` saying what to run: `grants-admin db migrate` when the database is
+    /// behind, an upgrade of this program when a newer version migrated it.
+    ///
+    /// ```swift
+    /// try await service.checkSchema()   // at start-up, before taking requests
+    /// ```
+    public func checkSchema() async throws {
+        try await run { connection in
+            if let cause = try Self.schemaMismatch(connection) { throw GrantsError.unavailable(cause: cause) }
+        }
+    }
+
+    static func schemaMismatch(_ connection: PGConnection) throws -> String? {
+        let table = try connection.query("SELECT to_regclass('grants.schema_migrations') IS NOT NULL")[0].decode(Bool.self, column: 0)
+        guard table else { return "the database is not migrated: run `grants-admin db migrate`" }
+        let applied: Set<Int>
+        do {
+            applied = Set(try connection.query("SELECT version FROM grants.schema_migrations").map { try $0.decode(Int.self, column: 0) })
+        } catch let error as PGError where error.sqlState == .insufficientPrivilege {
+            // A login that may not read the migrations table: the statements themselves will tell.
+            return nil
+        }
+        let known = Set(EmbeddedSchema.migrations.map(\.version))
+        let newer = applied.subtracting(known).sorted()
+        if !newer.isEmpty {
+            return
+                "the database was migrated by a newer version of grants (migration \(newer.map(String.init).joined(separator: ", ")) is unknown to this one): upgrade grants-admin"
+        }
+        let pending = known.subtracting(applied).sorted()
+        if !pending.isEmpty {
+            return
+                "the database is not migrated to this version (\(pending.count) pending, from \(pending[0])): run `grants-admin db migrate`"
+        }
+        return nil
+    }
+
     /// Creates the cluster-wide roles (`grants_owner`, `grants_staff`, `grants_finance`, without login) if
     /// missing and grants them their privileges. Needs a user allowed to create roles.
     public func createRoles() async throws {

@@ -61,14 +61,23 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         try self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d)
     }
 
-    /// Today in UTC.
+    /// Today as the calendar on the wall says it: the date in the process's time zone (`TZ`), so a decision
+    /// taken just after midnight in Stockholm is not "in the future" on a server that keeps UTC.
     public static var today: CalendarDate {
+        let now = Date()
+        let local = now.timeIntervalSince1970 + Double(TimeZone.current.secondsFromGMT(for: now))
         do {
-            return try CalendarDate(daysSinceEpoch: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+            return try CalendarDate(daysSinceEpoch: Int((local / 86_400).rounded(.down)))
         } catch {
             // Not something input can cause: only a system clock outside years 1 to 9999.
             preconditionFailure("the system clock is outside the calendar: \(error)")
         }
+    }
+
+    /// The problem with a date that must not lie after today (a decision, a payment), located at `path`.
+    public func notInTheFuture(at path: String) -> Problem? {
+        let today = Self.today
+        return self > today ? Problem(path, "\(self) is in the future (today is \(today))") : nil
     }
 
     package static let epoch = CalendarDate(uncheckedYear: 1970, month: 1, day: 1)

@@ -230,6 +230,13 @@ extension ManifestGrant {
         if Set(themes).count != themes.count { problems.append(Problem(at.field("themes"), "a theme is listed twice")) }
         if amount.currency != currency || requested.currency != currency {
             problems.append(Problem(at.field("amount"), "the round is in \(currency)"))
+        } else if requested.minorUnits < amount.minorUnits {
+            // A manifest has no way to confirm an award above the request (the CLI's --above-requested, the
+            // library's aboveRequested): `requested` defaults to the amount, and one below it is a mistake.
+            problems.append(
+                Problem(
+                    at.field("requested"),
+                    "\(requested.swedish) is below the amount \(amount.swedish): an award is at most what was requested"))
         }
         if endsOn < startsOn {
             problems.append(Problem(at.field("period.end"), "\(endsOn) is before the start \(startsOn)"))

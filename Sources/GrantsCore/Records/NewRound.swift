@@ -35,6 +35,7 @@ public struct NewRound: Sendable, Equatable {
         if let opensOn, let closesOn, closesOn < opensOn {
             problems.append(Problem(prefix + "closes_on", "\(closesOn) is before opens_on \(opensOn)"))
         }
+        if let problem = decidedOn?.notInTheFuture(at: prefix + "decided_on") { problems.append(problem) }
         return problems
     }
 }

@@ -56,10 +56,12 @@ public struct NewOrganisation: Sendable, Equatable, Hashable {
 
     public func problems(at prefix: String) -> [Problem] {
         var problems: [Problem] = []
-        if let problem = Limits.text(name, at: prefix + "name") { problems.append(problem) }
-        if !(country.utf8.count == 2 && country.utf8.allSatisfy { $0 >= 65 && $0 <= 90 }) {
-            problems.append(Problem(prefix + "country", "must be an ISO 3166-1 code of two capital letters, e.g. SE, KE"))
+        if let problem = Limits.text(name, at: prefix + "name") {
+            problems.append(problem)
+        } else if let problem = Limits.joinable(name, at: prefix + "name") {
+            problems.append(problem)
         }
+        if let problem = IATICodelist.country.problem(country, at: prefix + "country") { problems.append(problem) }
         if orgNumber != nil && country != "SE" {
             problems.append(Problem(prefix + "org_number", "an organisationsnummer belongs to a Swedish organisation (country SE)"))
         }

@@ -24,14 +24,15 @@ public struct Theme: Sendable, Codable, Equatable {
     /// Every problem with this theme's fields, located under `prefix`.
     public func problems(at prefix: String) -> [Problem] {
         var problems: [Problem] = []
+        // Exports join codes with Limits.joinSeparator, which this pattern keeps out.
         if code.wholeMatch(of: /[a-z0-9][a-z0-9._-]{0,63}/) == nil {
             problems.append(Problem(prefix + "code", "must be 1-64 lower-case letters, digits, '.', '_' or '-'"))
         }
         for (field, value) in [("name_sv", nameSv), ("name_en", nameEn)] {
             if let problem = Limits.text(value, at: prefix + field) { problems.append(problem) }
         }
-        if let dacSector, dacSector.wholeMatch(of: /[0-9]{5}/) == nil {
-            problems.append(Problem(prefix + "dac_sector", "must be a five-digit DAC sector code"))
+        if let dacSector, let problem = IATICodelist.sector.problem(dacSector, at: prefix + "dac_sector") {
+            problems.append(problem)
         }
         return problems
     }

@@ -11,6 +11,17 @@ public enum Limits {
     /// An actor's name.
     public static let actorLength = 200
 
+    /// What exports join several values of one cell with (`partners`, `partner_countries`, `themes`), and
+    /// what a CSV grant list separates them with.
+    public static let joinSeparator: Character = "|"
+
+    /// The problem with a name that exports join with others (an organisation's name, as a partner), if it
+    /// holds the separator: the joined cell could not be split back.
+    public static func joinable(_ value: String, at path: String) -> Problem? {
+        guard value.contains(joinSeparator) else { return nil }
+        return Problem(path, "cannot hold '\(joinSeparator)': exports join several names with it")
+    }
+
     /// The problem with a text field, if any: a required text has 1 to ``textLength`` characters, not all
     /// blank; an optional one (nil) at most ``textLength``.
     public static func text(_ value: String?, at path: String, required: Bool = true) -> Problem? {

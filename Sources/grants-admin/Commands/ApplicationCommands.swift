@@ -35,6 +35,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The partnership's title.") var title: String?
 
         func validate() throws {
+            guard Validation.isOn else { return }
             try validateAmount(amount, flag: "--amount")
             if partners.isEmpty { throw ValidationError("at least one --partner is required") }
             if themes.isEmpty { throw ValidationError("at least one --theme is required") }
@@ -86,7 +87,9 @@ struct ApplicationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Approve an application with an awarded amount; its grant is created.",
             discussion: """
-                Refused (exit 1) when the award would take the round past its budget; the message says by how much.
+                Refused (exit 1) when the award would take the round past its budget; the message says by how much. \
+                The decision date cannot be in the future, and an award above the amount requested is refused \
+                (exit 65) unless --above-requested says it is meant.
 
                 Example:
                   grants-admin application approve KP-2022-1-07 --amount "550 000" --decided-on 2022-05-20 --decision-ref "Beslut 2022:14"
@@ -97,15 +100,20 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The awarded amount.") var amount: String
         @Option(name: .customLong("decided-on"), help: "The decision date.") var decidedOn: CalendarDate
         @Option(name: .customLong("decision-ref"), help: "The decision's reference.") var decisionRef: String?
+        @Flag(name: .customLong("above-requested"), help: "Award more than the application requested, on purpose.")
+        var aboveRequested = false
 
-        func validate() throws { try validateAmount(amount, flag: "--amount") }
+        func validate() throws {
+            guard Validation.isOn else { return }
+            try validateAmount(amount, flag: "--amount")
+        }
 
         func run() async throws {
             let grant = try await Session.run(global) { service in
                 let currency = try await service.applications.get(reference, programme: programme).requested.currency
                 return try await service.approvals.approve(
                     reference, programme: programme, amount: try Money(parsing: amount, currency: currency), decidedOn: decidedOn,
-                    decisionRef: decisionRef, actor: global.resolvedActor)
+                    decisionRef: decisionRef, aboveRequested: aboveRequested, actor: global.resolvedActor)
             }
             Terminal.print("Approved \(grant.reference): \(grant.amount.display) awarded in round \(grant.round)")
         }
@@ -227,6 +235,7 @@ struct GrantCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
 
         func validate() throws {
+            guard Validation.isOn else { return }
             if amountChange == nil && end == nil { throw ValidationError("give --amount-change or --end") }
         }
 

@@ -19,7 +19,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let applied = try await Session.run(global) { try await $0.migrate() }
+            let applied = try await Session.run(global, checkSchema: false) { try await $0.migrate() }
             Terminal.print(
                 applied.isEmpty ? "The schema is up to date." : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
         }
@@ -38,7 +38,7 @@ struct DBCommand: AsyncParsableCommand {
                 let name: String
                 let state: String
             }
-            let status = try await Session.run(global) { try await $0.migrationStatus() }
+            let status = try await Session.run(global, checkSchema: false) { try await $0.migrationStatus() }
             let rows = status.map { Row(version: $0.version, name: $0.name, state: $0.state.rawValue) }
             try Output.print(rows, format: format) {
                 Output.table(["version", "name", "state"], rows.map { [String($0.version), $0.name, $0.state] })
@@ -60,7 +60,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Session.run(global) { try await $0.createRoles() }
+            try await Session.run(global, checkSchema: false) { try await $0.createRoles() }
             Terminal.print("Roles grants_owner, grants_staff and grants_finance are in place.")
         }
     }

@@ -28,11 +28,15 @@ struct DisbursementCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Schedule a tranche of a grant.",
             discussion: """
-                Refused (exit 1) when the grant's scheduled and paid disbursements would pass its award. With \
-                --idempotency-key, a retry of the same request (after a lost reply) schedules nothing new.
+                Refused (exit 1) when the grant's scheduled and paid disbursements would pass its award; the due \
+                date must lie inside the grant's period (exit 65). With --idempotency-key, a retry of the same \
+                request (after a lost reply) schedules nothing new. --format json prints the disbursement, so a \
+                script can take its id.
 
-                Example:
+                Examples:
                   grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31
+                  id=$(grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31 --format json \\
+                       | sed -n 's/^ *"id" : \\([0-9]*\\).*/\\1/p')
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
@@ -40,8 +44,12 @@ struct DisbursementCommand: AsyncParsableCommand {
         @Option(help: "The amount.") var amount: String
         @Option(help: "The due date.") var due: CalendarDate
         @Option(name: .customLong("idempotency-key"), help: "A key that makes a retried request apply once.") var idempotencyKey: String?
+        @Option(help: "text or json (the disbursement, with its id, for scripts).") var format: ListFormat = .text
 
-        func validate() throws { try validateAmount(amount, flag: "--amount") }
+        func validate() throws {
+            guard Validation.isOn else { return }
+            try validateAmount(amount, flag: "--amount")
+        }
 
         func run() async throws {
             let d = try await Session.run(global) { service in
@@ -50,7 +58,7 @@ struct DisbursementCommand: AsyncParsableCommand {
                     reference, programme: programme, amount: try Money(parsing: amount, currency: currency), dueOn: due,
                     idempotencyKey: idempotencyKey, actor: global.resolvedActor)
             }
-            Terminal.print(DisbursementCommand.describe(d))
+            try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }
 
@@ -96,27 +104,35 @@ struct DisbursementCommand: AsyncParsableCommand {
             discussion: "Example:\n  grants-admin disbursement attest 17 --actor bertil")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
+        @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
             let d = try await Session.run(global) { try await $0.disbursements.attest(id, actor: global.resolvedActor) }
-            Terminal.print(DisbursementCommand.describe(d))
+            try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }
 
     struct Pay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record the payment of an attested disbursement.",
-            discussion: "Example:\n  grants-admin disbursement pay 17 --paid-on 2022-02-01 --payment-ref \"BG 5050-1055 / 2022-0117\"")
+            discussion: """
+                The payment date can be neither before the grant's decision nor in the future (exit 65). Paying again \
+                with the same date and reference changes nothing.
+
+                Example:
+                  grants-admin disbursement pay 17 --paid-on 2022-02-01 --payment-ref "BG 5050-1055 / 2022-0117"
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(name: .customLong("paid-on"), help: "The payment date.") var paidOn: CalendarDate
         @Option(name: .customLong("payment-ref"), help: "The bank's payment reference.") var paymentRef: String
+        @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
             let d = try await Session.run(global) {
                 try await $0.disbursements.pay(id, paidOn: paidOn, paymentReference: paymentRef, actor: global.resolvedActor)
             }
-            Terminal.print(DisbursementCommand.describe(d))
+            try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }
 
@@ -127,27 +143,35 @@ struct DisbursementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(help: "Why.") var reason: String
+        @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
             let d = try await Session.run(global) { try await $0.disbursements.cancel(id, reason: reason, actor: global.resolvedActor) }
-            Terminal.print(DisbursementCommand.describe(d))
+            try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }
 
     struct Reverse: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct a paid disbursement with a reversal entry.",
-            discussion: "Example:\n  grants-admin disbursement reverse 17 --on 2022-03-01 --reason \"Paid to the wrong account\"")
+            discussion: """
+                The date can be neither before the payment nor in the future (exit 65). Reversing again with the same \
+                date and reason changes nothing; another date or reason is refused (exit 1) with the differences.
+
+                Example:
+                  grants-admin disbursement reverse 17 --on 2022-03-01 --reason "Paid to the wrong account"
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The paid disbursement's id.") var id: Int64
         @Option(help: "The reversal's date.") var on: CalendarDate
         @Option(help: "Why.") var reason: String
+        @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
             let d = try await Session.run(global) {
                 try await $0.disbursements.reverse(id, on: on, reason: reason, actor: global.resolvedActor)
             }
-            Terminal.print(DisbursementCommand.describe(d) + " (reverses \(id))")
+            try Output.print(d, format: format) { DisbursementCommand.describe(d) + " (reverses \(id))" }
         }
     }
 }

@@ -16,7 +16,9 @@ struct ReportCommand: AsyncParsableCommand {
                 csv: RFC 4180, UTF-8, CRLF, the fixed columns. csv-excel: the same with ';', decimal comma and a BOM. \
                 json: an array of rows. sie: SIE 4I vouchers for paid disbursements and reversals (CP437). iati: IATI \
                 2.03 activities, one per grant. 360giving: 360Giving JSON. Rows stream from the database: memory stays \
-                flat. --output writes a temporary file and renames it into place only when the export is complete.
+                flat. --output writes a temporary file in the same folder and renames it into place only when the export \
+                is complete: a new file follows the umask, an existing one keeps its mode and owner, and a symbolic link, \
+                device, FIFO or folder is refused and left untouched (exit 73, as when the file cannot be written).
 
                 Examples:
                   grants-admin report disbursements --round 2021:2 --format csv-excel --output utbetalningar.csv
@@ -31,7 +33,11 @@ struct ReportCommand: AsyncParsableCommand {
             ReportFilter.DateField = .due
         @Option(help: "Only this status.") var status: DisbursementStatus?
         @Option(help: "csv, csv-excel, json, sie, iati or 360giving.") var format: DisbursementFormat
-        @Option(help: "Write here instead of standard output.") var output: String?
+        @Option(
+            help: ArgumentHelp(
+                "Write here instead of standard output (- is standard output). The file is replaced only when the export is complete, keeps its mode and owner, and must be a regular file.",
+                valueName: "FILE"))
+        var output: String?
         @Option(name: .customLong("expense-account"), help: "SIE: the account debited.") var expenseAccount: String = "4980"
         @Option(name: .customLong("bank-account"), help: "SIE: the account credited.") var bankAccount: String = "1930"
         @Option(help: "SIE: the voucher series (empty: the accounting system numbers vouchers).") var series: String = ""
@@ -47,6 +53,7 @@ struct ReportCommand: AsyncParsableCommand {
             String?
 
         func validate() throws {
+            guard Validation.isOn else { return }
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
             if let funderOrgNumber, !OrganisationNumber.isValid(funderOrgNumber) {
                 throw ValidationError("--funder-org-number \(funderOrgNumber) is not a valid organisationsnummer")
@@ -69,15 +76,22 @@ struct ReportCommand: AsyncParsableCommand {
             options.reportingOrgType = reportingOrgType
             let filter = ReportFilter(programme: programme, round: round, from: from, to: to, dateField: dateField, status: status)
             let options2 = options
-            try await Session.run(global) { service in
-                let sink = try output.map { try ReportOutput.file(at: $0) } ?? ReportOutput.standardOutput()
-                do {
+            // The file is checked and created before the database is touched: a path that cannot be written
+            // fails at once (73), whatever the database's state.
+            let sink: ReportOutput
+            do {
+                sink = try Output.destination(output)
+            } catch {
+                throw Failure.report(error)
+            }
+            do {
+                try await Session.run(global) { service in
                     try await service.reports.disbursements(filter, format: format, options: options2, to: sink)
                     try sink.commit()
-                } catch {
-                    sink.discard()
-                    throw error
                 }
+            } catch {
+                sink.discard()
+                throw error
             }
         }
     }

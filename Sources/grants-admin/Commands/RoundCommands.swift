@@ -26,6 +26,7 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "When applications close (YYYY-MM-DD).") var closes: CalendarDate?
 
         func validate() throws {
+            guard Validation.isOn else { return }
             try validateAmount(budget, flag: "--budget")
             guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
         }
@@ -75,6 +76,7 @@ struct RoundCommand: AsyncParsableCommand {
         @Option(help: "text or json") var format: ListFormat = .text
 
         func validate() throws {
+            guard Validation.isOn else { return }
             if file.lowercased().hasSuffix(".csv") {
                 var missing: [String] = []
                 if programme == nil { missing.append("--programme") }
@@ -92,16 +94,17 @@ struct RoundCommand: AsyncParsableCommand {
 
         func run() async throws {
             // The file is read and checked before any database is touched: bad input never waits on one.
+            let flags: FlagNames = file.lowercased().hasSuffix(".csv") ? .csvRound : .none
             let manifest: RoundManifest
             do {
                 manifest = try readManifest()
             } catch {
-                throw Failure.report(error, flags: .none)
+                throw Failure.report(error, flags: flags)
             }
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
                 Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
             }
-            let summary = try await Session.run(global, flags: .none) {
+            let summary = try await Session.run(global, flags: flags) {
                 try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
             }
             try Output.print(summary, format: format) { Self.describe(summary) }

@@ -14,7 +14,8 @@ enum Failure {
             case .unavailable: 69
             case .internal: 70
             }
-        case let error as PGError: error.isConnectionLoss || error.kind == .configuration ? 69 : 70
+        case let error as PGError: error.kind == .configuration ? 64 : error.isConnectionLoss ? 69 : 70
+        case is UsageError: 64
         case is LocalClusterError: 69
         case is InputFileError: 65
         case is ReportOutputError: 73
@@ -27,7 +28,8 @@ enum Failure {
         case GrantsError.invalidInput(let problems):
             return problems.map { flags.relocate($0).description }
         case GrantsError.conflict(let entity, let key, let differences):
-            return ["\(entity) \(key) is recorded differently; nothing was written"] + differences.map(\.description)
+            return ["\(entity) \(key) is recorded differently; nothing was written"]
+                + differences.map { "\(flags.name($0.location)): recorded \($0.recorded), given \($0.given)" }
         default:
             return "\(error)".split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         }
@@ -54,18 +56,33 @@ struct FlagNames: Sendable {
         "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "above_requested": "--above-requested",
+    ])
+
+    /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).
+    static let csvRound = FlagNames(byPath: [
+        "programme": "--programme", "round.name": "--round", "round.budget": "--budget", "round.currency": "--currency",
+        "round.decided_on": "--decided-on", "round.opens_on": "--opens", "round.closes_on": "--closes",
     ])
 
     /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
     static let none = FlagNames(byPath: [:])
 
     func relocate(_ problem: Problem) -> Problem {
-        // `partners[1]` is the second --partner.
-        let path = problem.location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? problem.location
-        guard let flag = byPath[path] else { return problem }
-        return problem.relocated(to: flag)
+        problem.relocated(to: name(problem.location))
     }
+
+    /// The flag for a domain path, or the path itself when no flag takes it.
+    func name(_ location: String) -> String {
+        // `partners[1]` is the second --partner.
+        let path = location.split(separator: "[", maxSplits: 1).first.map(String.init) ?? location
+        return byPath[path] ?? location
+    }
+}
+
+/// A command line (or the environment standing in for it, such as GRANTS_DATABASE_URL) that cannot be used.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A file given on the command line that cannot be used.

@@ -45,12 +45,27 @@ struct LocalCluster {
     }
 
     /// Creates and starts the cluster as needed; returns what it had to do ("created and started", "started", nil).
+    /// A cluster that cannot be created leaves nothing behind: the folders made for it are removed again.
     @discardableResult
     func ensureRunning() throws -> String? {
-        try withLock {
+        let made = Leftovers(self)
+        if !isInitialized {
+            do {
+                try checkReachable()
+            } catch {
+                made.remove()
+                throw error
+            }
+        }
+        return try withLock {
             var did: [String] = []
             if !isInitialized {
-                try create()
+                do {
+                    try create()
+                } catch {
+                    made.remove()
+                    throw error
+                }
                 did.append("created")
             }
             if try !isRunning() {
@@ -80,9 +95,52 @@ struct LocalCluster {
         _ = try run(tool("pg_ctl"), ["-D", data.path, "-m", "fast", "-w", "stop"])
     }
 
+    /// As root the server runs as `postgres`, which must be able to reach the cluster's folder (a home under
+    /// /root is not): checked before anything is created, so the user gets one clear line instead of initdb's
+    /// last words, and no folder is left behind.
+    private func checkReachable() throws {
+        guard Self.isRoot else { return }
+        var existing = home.standardizedFileURL
+        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
+            existing = existing.deletingLastPathComponent()
+        }
+        let status = try run("/usr/bin/env", ["test", "-x", existing.path], allowFailure: true).status
+        guard status == 0 else {
+            throw LocalClusterError(
+                message:
+                    "the embedded PostgreSQL runs as the postgres user, which cannot reach \(existing.path) (GRANTS_HOME \(home.path)): choose a GRANTS_HOME it can reach, e.g. under /var/lib, or set GRANTS_DATABASE_URL"
+            )
+        }
+    }
+
+    /// What creating the cluster makes, so a failed creation can take it away again: the topmost folder on
+    /// the way to the home that did not exist (or, with the home there, its cluster folder and lock file).
+    struct Leftovers {
+        let paths: [String]
+
+        init(_ cluster: LocalCluster) {
+            let files = FileManager.default
+            var topmost: URL?
+            var url = cluster.home.standardizedFileURL
+            while !files.fileExists(atPath: url.path) && url.path != "/" {
+                topmost = url
+                url = url.deletingLastPathComponent()
+            }
+            if let topmost {
+                paths = [topmost.path]
+            } else {
+                paths = [cluster.folder.path, cluster.home.appendingPathComponent(".lock").path].filter { !files.fileExists(atPath: $0) }
+            }
+        }
+
+        func remove() {
+            for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
     private func create() throws {
         let initdb = try tool("initdb")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try makeDirectory(home, mode: 0o755)
         try ownedDirectory(folder)
         try ownedDirectory(data)
         try ownedDirectory(socket)
@@ -116,9 +174,20 @@ struct LocalCluster {
         }
     }
 
+    /// A folder (and the ones above it), or one line saying why not.
+    private func makeDirectory(_ url: URL, mode: Int) throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
+        } catch {
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+            throw LocalClusterError(
+                message: "cannot create \(url.path) for the embedded PostgreSQL (GRANTS_HOME \(home.path)): \(reason ?? "\(error)")")
+        }
+    }
+
     /// A folder the server's user owns (as root: the `postgres` user), private to it.
     private func ownedDirectory(_ url: URL) throws {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try makeDirectory(url, mode: 0o700)
         guard Self.isRoot else { return }
         guard let user = getpwnam("postgres") else {
             throw LocalClusterError(
@@ -133,7 +202,7 @@ struct LocalCluster {
 
     /// Serialises concurrent invocations that would otherwise both run initdb.
     private func withLock<T>(_ body: () throws -> T) throws -> T {
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try makeDirectory(home, mode: 0o755)
         let path = home.appendingPathComponent(".lock").path
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LocalClusterError(message: "cannot use \(home.path): \(String(cString: strerror(errno)))") }

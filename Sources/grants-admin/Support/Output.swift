@@ -27,6 +27,13 @@ enum Output {
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 
+    /// Where `--output FILE` sends an export: `-` (or no flag) is standard output, anything else a file written
+    /// atomically that keeps an existing file's mode and owner and refuses what is not a regular file.
+    static func destination(_ path: String?) throws -> ReportOutput {
+        guard let path, path != "-" else { return .standardOutput() }
+        return try .file(at: path)
+    }
+
     static func print<T: Encodable>(_ value: T, format: ListFormat, text: () -> String) throws {
         switch format {
         case .json: Terminal.print(try json(value))

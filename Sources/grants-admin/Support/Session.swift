@@ -9,8 +9,12 @@ enum Session {
     /// Which database: --database, GRANTS_DATABASE_URL, DATABASE_URL, the PG* environment, else the embedded default.
     static func configuration(_ options: GlobalOptions) throws -> (PGConfiguration, embedded: LocalCluster?) {
         let environment = ProcessInfo.processInfo.environment
-        for url in [options.database, environment["GRANTS_DATABASE_URL"], environment["DATABASE_URL"]] {
-            if let url, !url.isEmpty { return (try PGConfiguration(url: url), nil) }
+        let urls = [
+            ("--database", options.database), ("GRANTS_DATABASE_URL", environment["GRANTS_DATABASE_URL"]),
+            ("DATABASE_URL", environment["DATABASE_URL"]),
+        ]
+        for (source, url) in urls {
+            if let url, !url.isEmpty { return (try databaseURL(url, from: source), nil) }
         }
         if ["PGHOST", "PGDATABASE", "PGSERVICE"].contains(where: { !(environment[$0] ?? "").isEmpty }) {
             return (PGConfiguration.environment, nil)
@@ -21,9 +25,40 @@ enum Session {
         return (cluster.configuration, cluster)
     }
 
+    /// A database URL, refused as a usage error (64) when libpq cannot parse it or when a value libpq would
+    /// only reject while connecting (a port, a timeout, an sslmode) is malformed: a typo is not an outage.
+    static func databaseURL(_ url: String, from source: String) throws -> PGConfiguration {
+        let configuration: PGConfiguration
+        do {
+            configuration = try PGConfiguration(url: url)
+        } catch let error as PGError {
+            throw UsageError(description: "\(source): \(error.message)")
+        }
+        func integers(_ keyword: String, _ range: ClosedRange<Int>) throws {
+            guard let value = configuration[keyword] else { return }
+            // libpq takes a list of ports, one per host; an empty entry means the default.
+            for part in value.split(separator: ",", omittingEmptySubsequences: false) where !part.isEmpty {
+                guard let number = Int(part.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+                    throw UsageError(description: "\(source): invalid database URL: \(keyword) \"\(value)\" is not a number in \(range)")
+                }
+            }
+        }
+        try integers("port", 1...65535)
+        try integers("connect_timeout", 0...Int(Int32.max))
+        let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+        if let mode = configuration["sslmode"], !sslModes.contains(mode) {
+            throw UsageError(
+                description: "\(source): invalid database URL: sslmode \"\(mode)\" is not one of \(sslModes.joined(separator: ", "))")
+        }
+        return configuration
+    }
+
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
+    /// Unless `checkSchema` is false (the `db` commands), the database must hold this version's schema: not
+    /// migrated, behind, or migrated by a newer version is "unavailable" (69) with what to run.
     static func run<T>(
-        _ options: GlobalOptions, migrate: Bool = false, flags: FlagNames = .standard, _ body: (GrantsService) async throws -> T
+        _ options: GlobalOptions, checkSchema: Bool = true, flags: FlagNames = .standard,
+        _ body: (GrantsService) async throws -> T
     ) async throws -> T {
         do {
             let (configuration, embedded) = try configuration(options)
@@ -31,7 +66,8 @@ enum Session {
             logger.logLevel = .error
             let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: logger)
             do {
-                if embedded != nil || migrate { try await service.migrate() }
+                if embedded != nil { try await service.migrate() }
+                if checkSchema { try await service.checkSchema() }
                 let result = try await body(service)
                 await service.close()
                 return result
