@@ -42,7 +42,7 @@ public struct Approvals: Sendable {
         _ reference: String, programme: String? = nil, amount: Money, decidedOn: CalendarDate, decisionRef: String? = nil,
         actor: String
     ) async throws -> Grant {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) {
             throw GrantsError.invalidInput([problem])
@@ -100,7 +100,7 @@ public struct Approvals: Sendable {
     public func reject(
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
     ) async throws -> Approval {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)

@@ -62,7 +62,7 @@ public struct Disbursements: Sendable {
         _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, idempotencyKey: String? = nil,
         actor: String
     ) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
         return try await service.write { connection in
@@ -99,15 +99,19 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes).
+    /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes, comparing
+    /// normalised names: `Anna` and `anna ` are one person).
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
-            if disbursement.status == .attested && disbursement.attestedBy == actor { return disbursement }
+            if disbursement.status == .attested && disbursement.attestedBy.map(ActorName.key) == actor { return disbursement }
             try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
-            guard disbursement.scheduledBy != actor else { throw GrantsError.fourEyes(disbursement: String(id), actor: actor) }
+            // Names recorded before they were normalised are compared in their normalised form too.
+            guard ActorName.key(disbursement.scheduledBy) != actor else {
+                throw GrantsError.fourEyes(disbursement: String(id), actor: actor)
+            }
             try connection.execute(
                 "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
             try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
@@ -119,7 +123,7 @@ public struct Disbursements: Sendable {
     /// reference is a retry and changes nothing; anything else on a paid disbursement is refused.
     @discardableResult
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         if paidOn > CalendarDate.today { problems.append(Problem("paid_on", "\(paidOn) is in the future")) }
@@ -146,7 +150,7 @@ public struct Disbursements: Sendable {
     /// Cancels a disbursement that is not yet paid; its amount is free to schedule again.
     @discardableResult
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
@@ -168,7 +172,7 @@ public struct Disbursements: Sendable {
     /// as it was. Reversing it again returns the existing reversal.
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)

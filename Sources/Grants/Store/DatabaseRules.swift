@@ -1,7 +1,7 @@
 import Foundation
 import PGClient
 
-/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`).
+/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`, `Schema/0009_identity_and_conflicts.sql`).
 extension SQLState {
     /// Recorded money and decisions never change.
     static let appendOnly = SQLState(rawValue: "GR001")
@@ -11,12 +11,14 @@ extension SQLState {
     static let closed = SQLState(rawValue: "GR003")
     /// A reversal that does not negate one paid disbursement of the same grant.
     static let invalidReversal = SQLState(rawValue: "GR004")
+    /// A person's own login wrote another actor's name (`Schema/0009_identity_and_conflicts.sql`).
+    static let actorMismatch = SQLState(rawValue: "GR005")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
 /// The one table from what the database said to the library's error for the same rule. Rule functions raise
-/// with a JSON DETAIL (`rule`, `entity`, `key`, and `from`/`to`, `excess`/`currency`, `actor` where they
-/// apply); a CHECK constraint that fires as the last line of defence maps to the same case with what it says.
+/// with a JSON DETAIL (`rule`, `entity`, `key`, and `from`/`to`, `excess`/`currency`, `actor`, `login`
+/// where they apply); a CHECK constraint that fires as the last line of defence maps to the same case with what it says.
 enum DatabaseRules {
     /// Rules that CHECK constraints hold, by constraint name.
     static let constraints: [String: @Sendable (RuleDetail) -> GrantsError] = [
@@ -31,6 +33,7 @@ enum DatabaseRules {
         .invalidStateChange: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .invalidReversal: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .closed: { .closed(entity: $0.entity, key: $0.key) },
+        .actorMismatch: { .actorMismatch(claimed: $0.actor ?? $0.key, login: $0.login ?? "") },
     ]
 
     /// What the database said, in the library's terms.
@@ -64,6 +67,7 @@ struct RuleDetail {
     let from: String
     let to: String
     let actor: String?
+    let login: String?
     let excess: Money?
 
     init(_ error: PGError) {
@@ -84,6 +88,7 @@ struct RuleDetail {
         from = text("from") ?? "?"
         to = text("to") ?? "?"
         actor = text("actor")
+        login = text("login")
         if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
             let currency = Currency(rawValue: code)
         {

@@ -28,6 +28,9 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     case appendOnly(entity: String, key: String)
     /// The database login may not do this.
     case notPermitted(String)
+    /// The database login is a person's own login, whose writes are all recorded as that person, and the write
+    /// named someone else. Only a service login (granted `grants_service`) states who acts.
+    case actorMismatch(claimed: String, login: String)
     /// The database could not be reached, the connection was lost, or the schema is not the one this library
     /// needs; `cause` says which and what to do.
     case unavailable(cause: String)
@@ -46,7 +49,8 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidInput, .notFound: .input
-        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted:
+        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted,
+            .actorMismatch:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -76,6 +80,9 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(entity)\(key.isEmpty ? "" : " " + key) is recorded and never changes"
         case .notPermitted(let message):
             "not permitted: \(message)"
+        case .actorMismatch(let claimed, let login):
+            "the database login \(login) is a person's own login: its writes are recorded as \(ActorName.key(login)),"
+                + " not as \(claimed) (only a login granted grants_service states who acts)"
         case .unavailable(let cause):
             "database unavailable: \(cause)"
         case .internalError(let sqlState, let message):
