@@ -120,6 +120,7 @@ struct IdentityTests {
                 "INSERT INTO grants.grant_amendment (grant_id, amount_change, reason, amended_by) VALUES (\(grant), 1, 'r', 'bertil')",
                 "UPDATE grants.disbursement SET status = 'attested', attested_by = 'bertil' WHERE id = \(id)",
                 "UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = 'bertil', reason = 'r' WHERE id = \(id)",
+                "INSERT INTO grants.conflict_of_interest (person, organisation_id, reason, declared_by) SELECT 'x', id, 'r', 'bertil' FROM grants.organisation LIMIT 1",
             ]
             for statement in attempts {
                 let error = #expect(throws: PGError.self, "\(statement.sql)") { try raw.execute(statement) }
@@ -174,7 +175,7 @@ struct IdentityTests {
                 ("grants_service", "SELECT", true), ("grants_finance", "SELECT", true), ("grants_service", "DELETE", false),
             ] {
                 let granted = try raw.query(
-                    "SELECT has_table_privilege(\(role)::name, 'grants.idempotency_key', \(privilege))")[0].decode(
+                    "SELECT has_table_privilege(\(role)::name, 'grants.conflict_of_interest', \(privilege))")[0].decode(
                         Bool.self, column: 0)
                 #expect(granted == expected, "\(role) \(privilege)")
             }

@@ -72,6 +72,9 @@ struct PrivilegeTests {
             "DROP TABLE grants.audit_event",
             "ALTER TABLE grants.disbursement DROP CONSTRAINT four_eyes",
             "CREATE TABLE grants.sneaky (id int)",
+            "UPDATE grants.conflict_of_interest SET reason = 'none'",
+            "DELETE FROM grants.conflict_of_interest",
+            "TRUNCATE grants.conflict_of_interest",
         ]
         for statement in attempts {
             #expect(throws: PGError.self, "\(user): \(statement.sql)") { try connection.execute(statement) }

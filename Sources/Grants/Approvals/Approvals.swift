@@ -36,7 +36,9 @@ public struct Approvals: Sendable {
     /// Approves a submitted application with an awarded amount and creates its grant. The round is locked
     /// first, so concurrent approvals queue and Σ awarded never passes the budget: past it the typed
     /// ``GrantsError/budgetExceeded(round:budget:awarded:excess:)`` says by how much. Approving again with the same
-    /// decision returns the grant (a retry); another decision is an invalid state change.
+    /// decision returns the grant (a retry); another decision is an invalid state change. A person with a
+    /// declared conflict of interest with the applicant or a partner is refused
+    /// (`GrantsError.conflictOfInterest(person:organisation:)`).
     @discardableResult
     public func approve(
         _ reference: String, programme: String? = nil, amount: Money, decidedOn: CalendarDate, decisionRef: String? = nil,
@@ -56,6 +58,8 @@ public struct Approvals: Sendable {
     ) async throws -> Grant {
         let recordedIn: String = try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
+            // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
+            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
             if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
                 approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
             {
@@ -95,7 +99,8 @@ public struct Approvals: Sendable {
         return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
     }
 
-    /// Rejects a submitted application, with the reason.
+    /// Rejects a submitted application, with the reason; like approving, not by a person with a declared
+    /// conflict of interest with the applicant or a partner.
     @discardableResult
     public func reject(
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
@@ -104,6 +109,7 @@ public struct Approvals: Sendable {
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
                 approval.reason == reason, approval.decidedOn == decidedOn
             {

@@ -56,6 +56,7 @@ public struct Disbursements: Sendable {
     let service: GrantsService
 
     /// Schedules a tranche. The grant is locked, so concurrent schedules queue and Σ never passes the award.
+    /// A person with a declared conflict of interest with the applicant or a partner is refused.
     /// With an `idempotencyKey`, a retry of the same request returns the first result instead of scheduling twice.
     @discardableResult
     public func schedule(
@@ -74,6 +75,7 @@ public struct Disbursements: Sendable {
             // Only the grant is locked: scheduling never moves the round's totals.
             let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
+            try ConflictsOfInterest.check(connection, person: actor, .grant(grant.id))
             guard amount.currency == grant.amount.currency else {
                 throw GrantsError.invalidInput([Problem("amount", "the grant is in \(grant.amount.currency)")])
             }
@@ -100,12 +102,13 @@ public struct Disbursements: Sendable {
     }
 
     /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes, comparing
-    /// normalised names: `Anna` and `anna ` are one person).
+    /// normalised names: `Anna` and `anna ` are one person), nor have a declared conflict of interest.
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if disbursement.status == .attested && disbursement.attestedBy.map(ActorName.key) == actor { return disbursement }
             try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
             // Names recorded before they were normalised are compared in their normalised form too.
@@ -119,7 +122,8 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Records the payment of an attested disbursement. Paying again with the same date and payment
+    /// Records the payment of an attested disbursement, by someone without a declared conflict of interest
+    /// with the applicant or a partner. Paying again with the same date and payment
     /// reference is a retry and changes nothing; anything else on a paid disbursement is refused.
     @discardableResult
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
@@ -130,6 +134,7 @@ public struct Disbursements: Sendable {
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
                 return disbursement
             }
@@ -176,6 +181,7 @@ public struct Disbursements: Sendable {
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
                 return try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
             }

@@ -868,12 +868,13 @@ enum EmbeddedSchema {
         PGMigration(
             version: 9, name: "identity_and_conflicts",
             sql: ####"""
-            -- Who acts is an identity, not free text (DESIGN §4).
+            -- Who acts is an identity, not free text, and a person with a declared conflict of interest (jäv) with an
+            -- organisation neither decides on it nor pays it (DESIGN §4).
             --
             -- Names. grants.actor_name is the database's side of ActorName.key in GrantsCore: Unicode NFC, white space
             -- around a name trimmed and inside it one space, lower-cased. The library stores names already normalised
             -- (and refuses look-alikes before they get here); the database compares by actor_name wherever it compares
-            -- people (four-eyes, the login rule), so a raw `Anna ` written past the library is still anna.
+            -- people (four-eyes, the login rule, conflicts), so a raw `Anna ` written past the library is still anna.
             --
             -- Logins. A login that is a person's own (a member of grants_staff or grants_finance, or any other login that
             -- is not a service) acts as itself: every actor a write of it stores must be its own name. A login states
@@ -885,7 +886,9 @@ enum EmbeddedSchema {
             -- functions (the totals triggers write through them) and another role after SET ROLE, while session_user
             -- changes only by SET SESSION AUTHORIZATION, which only a superuser may run.
             --
-            -- SQLSTATE: GR005 an actor other than the login (DETAIL keys actor, login).
+            -- SQLSTATEs: GR005 an actor other than the login (DETAIL keys actor, login); GR006 a declared conflict of
+            -- interest (DETAIL keys person, organisation). 23514 with CONSTRAINT conflict_person_normalised for a
+            -- declaration whose person is not a normalised name.
 
             CREATE FUNCTION grants.actor_name(name text) RETURNS text
             LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -1025,8 +1028,126 @@ enum EmbeddedSchema {
             END
             $$;
 
+            -- Declared conflicts of interest: append-only, like every other record of who may do what.
+            CREATE TABLE grants.conflict_of_interest (
+                id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                person           text NOT NULL CHECK (length(person) BETWEEN 1 AND 200),
+                organisation_id  bigint NOT NULL REFERENCES grants.organisation,
+                reason           text NOT NULL CHECK (length(reason) BETWEEN 1 AND 1000),
+                declared_by      text NOT NULL,
+                declared_at      timestamptz NOT NULL DEFAULT now(),
+                CONSTRAINT conflict_person_normalised CHECK (person = grants.actor_name(person)),
+                UNIQUE (person, organisation_id)
+            );
+            CREATE INDEX conflict_of_interest_organisation ON grants.conflict_of_interest (organisation_id);
+
+            CREATE TRIGGER conflict_of_interest_append_only BEFORE UPDATE OR DELETE ON grants.conflict_of_interest
+                FOR EACH ROW EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER conflict_of_interest_no_truncate BEFORE TRUNCATE ON grants.conflict_of_interest
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER conflict_of_interest_actors_are_the_login AFTER INSERT ON grants.conflict_of_interest
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.inserted_actors_are_the_login('declared_by');
+
+            -- The first declared conflict between `actor` and the applicant or a partner of an application, if any. The
+            -- library asks it before it writes, and the triggers below ask it of every row written, so both say the same.
+            CREATE FUNCTION grants.declared_conflict(actor text, application bigint)
+            RETURNS TABLE (person text, organisation text)
+            LANGUAGE sql STABLE AS $$
+                SELECT c.person, o.name || coalesce(' (' || o.org_number || ')', '')
+                  FROM grants.conflict_of_interest c JOIN grants.organisation o ON o.id = c.organisation_id
+                 WHERE c.person = grants.actor_name(actor)
+                   AND (c.organisation_id = (SELECT a.applicant_id FROM grants.application a WHERE a.id = application)
+                        OR c.organisation_id IN (SELECT p.organisation_id FROM grants.application_partner p
+                                                  WHERE p.application_id = application))
+                 ORDER BY o.name, o.id
+                 LIMIT 1
+            $$;
+
+            CREATE FUNCTION grants.refuse_conflict(person text, organisation text) RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'conflict of interest: % has a declared conflict of interest with %', person, organisation
+                    USING ERRCODE = 'GR006',
+                          DETAIL = grants.rule_detail('conflict_of_interest', 'organisation', organisation,
+                                                      jsonb_build_object('person', person, 'organisation', organisation));
+            END
+            $$;
+
+            -- Approving and rejecting: whoever decides.
+            CREATE FUNCTION grants.approvals_without_conflict() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                conflict record;
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM grants.conflict_of_interest) THEN
+                    RETURN NULL;
+                END IF;
+                SELECT c.person, c.organisation INTO conflict
+                  FROM new_rows n CROSS JOIN LATERAL grants.declared_conflict(n.decided_by, n.application_id) c
+                 LIMIT 1;
+                IF FOUND THEN
+                    PERFORM grants.refuse_conflict(conflict.person, conflict.organisation);
+                END IF;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER approval_without_conflict AFTER INSERT ON grants.approval
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.approvals_without_conflict();
+
+            -- Scheduling (and a reversal, which is scheduled and paid at once): whoever a new disbursement names.
+            CREATE FUNCTION grants.disbursements_without_conflict() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                conflict record;
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM grants.conflict_of_interest) THEN
+                    RETURN NULL;
+                END IF;
+                SELECT c.person, c.organisation INTO conflict
+                  FROM new_rows n
+                  JOIN grants.grant g ON g.id = n.grant_id
+                  CROSS JOIN LATERAL unnest(ARRAY[n.scheduled_by, n.attested_by, n.paid_by]) AS who(actor)
+                  CROSS JOIN LATERAL grants.declared_conflict(who.actor, g.application_id) c
+                 LIMIT 1;
+                IF FOUND THEN
+                    PERFORM grants.refuse_conflict(conflict.person, conflict.organisation);
+                END IF;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER disbursement_without_conflict AFTER INSERT ON grants.disbursement
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.disbursements_without_conflict();
+
+            -- Attesting and paying: whoever the update names.
+            CREATE FUNCTION grants.disbursement_update_without_conflict() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                application bigint;
+                conflict record;
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM grants.conflict_of_interest) THEN
+                    RETURN NEW;
+                END IF;
+                SELECT g.application_id INTO application FROM grants.grant g WHERE g.id = NEW.grant_id;
+                SELECT c.person, c.organisation INTO conflict
+                  FROM unnest(ARRAY[CASE WHEN NEW.attested_by IS DISTINCT FROM OLD.attested_by THEN NEW.attested_by END,
+                                    CASE WHEN NEW.paid_by IS DISTINCT FROM OLD.paid_by THEN NEW.paid_by END]) AS who(actor)
+                  CROSS JOIN LATERAL grants.declared_conflict(who.actor, application) c
+                 LIMIT 1;
+                IF FOUND THEN
+                    PERFORM grants.refuse_conflict(conflict.person, conflict.organisation);
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER disbursement_update_without_conflict BEFORE UPDATE OF attested_by, paid_by ON grants.disbursement
+                FOR EACH ROW EXECUTE FUNCTION grants.disbursement_update_without_conflict();
+
             -- Privileges: grants_service, the role of an embedding service's pool login, writes through the same paths
-            -- as staff. (0004's function, now for both writers.)
+            -- as staff; both may declare conflicts of interest. (0004's function, now for both writers and the new table.)
             CREATE OR REPLACE FUNCTION grants.apply_privileges() RETURNS void
             LANGUAGE plpgsql AS $$
             DECLARE
@@ -1040,7 +1161,7 @@ enum EmbeddedSchema {
                         'GRANT INSERT ON grants.programme, grants.allocation_round, grants.organisation, grants.theme, '
                         'grants.application, grants.application_partner, grants.application_theme, grants.approval, '
                         'grants.grant, grants.grant_amendment, grants.disbursement, grants.idempotency_key, '
-                        'grants.audit_event TO %I', writer);
+                        'grants.audit_event, grants.conflict_of_interest TO %I', writer);
                     EXECUTE format('GRANT UPDATE (status, decided_on, closed_at) ON grants.allocation_round TO %I', writer);
                     EXECUTE format('GRANT UPDATE (status) ON grants.application TO %I', writer);
                     EXECUTE format('GRANT UPDATE (status, reclaimed, closed_on, closed_by) ON grants.grant TO %I', writer);

@@ -91,6 +91,7 @@ public final class GrantsService: Sendable {
     public var grants: GrantRegistry { GrantRegistry(service: self) }
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
+    public var conflicts: ConflictsOfInterest { ConflictsOfInterest(service: self) }
 
     // MARK: Running work
 
