@@ -54,7 +54,7 @@ struct FlagNames: Sendable {
         "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "person": "--person", "organisation": "--org",
     ])
 
     /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
