@@ -11,6 +11,9 @@ struct GrantsAdmin: AsyncParsableCommand {
             (default ~/.local/share/grants-admin; /var/lib/grants-admin when run as root), created, started and \
             migrated on first use.
 
+            Who acts is --actor, else GRANTS_ACTOR, else the database login when it is a person's own (such a \
+            login acts only as itself), else the login name.
+
             Exit codes: 0 done; 1 refused by a rule; 3 (local status) not running; 64 usage, also a malformed \
             database URL; 65 invalid input data (nothing written); 69 database unavailable, not migrated or \
             migrated by a newer version; 70 internal error; 73 the --output file cannot be created.
@@ -22,6 +25,7 @@ struct GrantsAdmin: AsyncParsableCommand {
         subcommands: [
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
             ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
+            ConflictCommand.self,
         ]
     )
 

@@ -70,6 +70,7 @@ func tableCounts(_ configuration: PGConfiguration) throws -> [String: Int64] {
     for table in [
         "programme", "allocation_round", "organisation", "theme", "application", "application_partner",
         "application_theme", "approval", "grant", "grant_amendment", "disbursement", "audit_event", "idempotency_key",
+        "conflict_of_interest",
     ] {
         counts[table] = try connection.query("SELECT count(*) FROM grants.\(unsafeRaw: table)")[0].decode(Int64.self, column: 0)
     }

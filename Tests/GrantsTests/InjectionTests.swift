@@ -47,7 +47,8 @@ struct InjectionTests {
             #expect(rows.first?["partners"] as? String == "\(p[5])|\(p[2])")
             #expect(rows.first?["round"] as? String == p[3])
             let events = try await service.audit.list()
-            #expect(events.contains { $0.actor == p[3] && $0.action == "disbursement.paid" })
+            // An actor is an identity, stored in its normalised (lower-case) form; the payload stays inert.
+            #expect(events.contains { $0.actor == p[3].lowercased() && $0.action == "disbursement.paid" })
             // No side effect: every table is there and holds what it should.
             let connection = try PGConnection(configuration: configuration)
             #expect(try connection.query("SELECT count(*) FROM grants.grant")[0].decode(Int64.self, column: 0) == 1)

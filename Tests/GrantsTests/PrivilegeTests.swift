@@ -6,47 +6,78 @@ import Testing
 
 @Suite("Roles and append-only rows")
 struct PrivilegeTests {
-    /// Records a round and pays one disbursement as the staff role; returns the paid disbursement's id.
-    func paidDisbursement(_ service: GrantsService) async throws -> Int64 {
-        try await seedRound(service)
-        try await service.applications.submit(application("P"), actor: "anna")
-        try await service.approvals.approve("P", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
-        let d = try await service.disbursements.schedule("P", amount: sek("500"), dueOn: day("2022-01-01"), actor: "anna")
-        try await service.disbursements.attest(d.id, actor: "bertil")
-        try await service.disbursements.pay(d.id, paidOn: day("2022-01-02"), paymentReference: "PAY-1", actor: "bertil")
+    /// Records a round and pays one disbursement: `actor` does all but attesting and paying, which `attester`
+    /// does through `colleague` (a service of their own login, when they have one); returns its id.
+    func paidDisbursement(
+        _ service: GrantsService, actor: String = "anna", attester: String = "bertil", colleague: GrantsService? = nil
+    ) async throws -> Int64 {
+        try await seedRound(service, actor: actor)
+        try await service.applications.submit(application("P"), actor: actor)
+        try await service.approvals.approve("P", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: actor)
+        let d = try await service.disbursements.schedule("P", amount: sek("500"), dueOn: day("2022-01-01"), actor: actor)
+        try await (colleague ?? service).disbursements.attest(d.id, actor: attester)
+        try await (colleague ?? service).disbursements.pay(d.id, paidOn: day("2022-01-02"), paymentReference: "PAY-1", actor: attester)
         return d.id
     }
 
+    /// Two people, each on their own login (which acts only as itself), do the whole round trip with four eyes.
     @Test func theLibraryWorksAsStaffAndStaffCannotRewriteMoney() async throws {
         try await TestGrants.withService(user: "test_staff") { service, configuration in
-            let id = try await paidDisbursement(service)
-            try await service.rounds.record(sampleManifest(round: "R2"), actor: "anna")
-            var staff = configuration
-            staff["user"] = "test_staff"
-            let connection = try PGConnection(configuration: staff)
-            let attempts: [PGQuery] = [
-                "UPDATE grants.disbursement SET amount = 1 WHERE id = \(id)",
-                "UPDATE grants.disbursement SET status = 'cancelled' WHERE id = \(id)",
-                "UPDATE grants.disbursement SET payment_reference = 'X' WHERE id = \(id)",
-                "DELETE FROM grants.disbursement WHERE id = \(id)",
-                "UPDATE grants.audit_event SET actor = 'mallory'",
-                "DELETE FROM grants.audit_event",
-                "TRUNCATE grants.audit_event",
-                "TRUNCATE grants.disbursement",
-                "UPDATE grants.allocation_round SET budget = budget * 2",
-                "UPDATE grants.allocation_round SET awarded_total = 0",
-                "UPDATE grants.grant SET amount = amount * 2",
-                "UPDATE grants.grant SET committed_total = 0",
-                "DELETE FROM grants.grant",
-                "DROP TABLE grants.audit_event",
-                "ALTER TABLE grants.disbursement DROP CONSTRAINT four_eyes",
-                "CREATE TABLE grants.sneaky (id int)",
-            ]
-            for statement in attempts {
-                #expect(throws: PGError.self, "\(statement.sql)") { try connection.execute(statement) }
+            var second = configuration
+            second["user"] = "test_staff2"
+            let colleague = GrantsService(configuration: GrantsConfiguration(database: second))
+            let id: Int64
+            do {
+                id = try await paidDisbursement(service, actor: "test_staff", attester: "test_staff2", colleague: colleague)
+                await colleague.close()
+            } catch {
+                await colleague.close()
+                throw error
             }
+            try await service.rounds.record(sampleManifest(round: "R2"), actor: "test_staff")
+            try expectStaffCannotRewriteMoney(configuration, user: "test_staff", paid: id)
             #expect(try await service.disbursements.get(id).status == .paid)
             #expect(try await service.disbursements.get(id).paymentReference == "PAY-1")
+        }
+    }
+
+    /// An embedding service's pool login states who acts, and is held to the same privileges as staff.
+    @Test func aServiceLoginStatesActorsAndCannotRewriteMoneyEither() async throws {
+        try await TestGrants.withService(user: "test_service") { service, configuration in
+            let id = try await paidDisbursement(service)
+            try expectStaffCannotRewriteMoney(configuration, user: "test_service", paid: id)
+            let events = try await service.audit.list(entity: "disbursement")
+            #expect(Set(events.map(\.actor)) == ["anna", "bertil"])
+        }
+    }
+
+    func expectStaffCannotRewriteMoney(_ configuration: PGConfiguration, user: String, paid id: Int64) throws {
+        var staff = configuration
+        staff["user"] = user
+        let connection = try PGConnection(configuration: staff)
+        let attempts: [PGQuery] = [
+            "UPDATE grants.disbursement SET amount = 1 WHERE id = \(id)",
+            "UPDATE grants.disbursement SET status = 'cancelled' WHERE id = \(id)",
+            "UPDATE grants.disbursement SET payment_reference = 'X' WHERE id = \(id)",
+            "DELETE FROM grants.disbursement WHERE id = \(id)",
+            "UPDATE grants.audit_event SET actor = 'mallory'",
+            "DELETE FROM grants.audit_event",
+            "TRUNCATE grants.audit_event",
+            "TRUNCATE grants.disbursement",
+            "UPDATE grants.allocation_round SET budget = budget * 2",
+            "UPDATE grants.allocation_round SET awarded_total = 0",
+            "UPDATE grants.grant SET amount = amount * 2",
+            "UPDATE grants.grant SET committed_total = 0",
+            "DELETE FROM grants.grant",
+            "DROP TABLE grants.audit_event",
+            "ALTER TABLE grants.disbursement DROP CONSTRAINT four_eyes",
+            "CREATE TABLE grants.sneaky (id int)",
+            "UPDATE grants.conflict_of_interest SET reason = 'none'",
+            "DELETE FROM grants.conflict_of_interest",
+            "TRUNCATE grants.conflict_of_interest",
+        ]
+        for statement in attempts {
+            #expect(throws: PGError.self, "\(user): \(statement.sql)") { try connection.execute(statement) }
         }
     }
 
@@ -106,9 +137,12 @@ struct PrivilegeTests {
         let connection = try PGConnection(configuration: TestServer.adminConfiguration())
         _ = try await Blocking.run { try TestGrants.migratedTemplate() }
         let rows = try connection.query(
-            "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname IN ('grants_staff', 'grants_finance', 'test_staff', 'test_finance')"
+            """
+            SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles
+            WHERE rolname IN ('grants_staff', 'grants_service', 'grants_finance', 'test_staff', 'test_service', 'test_finance')
+            """
         )
-        #expect(rows.count == 4)
+        #expect(rows.count == 6)
         for row in rows {
             let (name, superuser, bypass, createRole, createDB) = try row.decode((String, Bool, Bool, Bool, Bool).self)
             #expect(!superuser && !bypass && !createRole && !createDB, "\(name)")

@@ -17,19 +17,22 @@ public enum TestGrants {
         return "grants_" + String(hash, radix: 16)
     }
 
-    /// Creates the cluster-wide roles once, and login users that are members of them for the tests.
+    /// Creates the cluster-wide roles once, and login users that are members of them for the tests: the
+    /// personal logins `test_staff`, `test_staff2` and `test_finance` act only as themselves; `test_service`,
+    /// an embedding service's pool login, states who acts.
     static func ensureRoles(_ connection: PGConnection) throws {
         try connection.execute(
             unsafeScript: """
                 DO $$
                 DECLARE r text;
                 BEGIN
-                    FOREACH r IN ARRAY ARRAY['grants_owner', 'grants_staff', 'grants_finance'] LOOP
+                    FOREACH r IN ARRAY ARRAY['grants_owner', 'grants_staff', 'grants_service', 'grants_finance'] LOOP
                         BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r); EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
                     END LOOP;
                     BEGIN CREATE ROLE test_staff LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
                     BEGIN CREATE ROLE test_staff2 LOGIN IN ROLE grants_staff; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
                     BEGIN CREATE ROLE test_finance LOGIN IN ROLE grants_finance; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                    BEGIN CREATE ROLE test_service LOGIN IN ROLE grants_service; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
                 END
                 $$;
                 """)

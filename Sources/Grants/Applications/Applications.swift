@@ -37,7 +37,7 @@ public struct Applications: Sendable {
     /// submitted again changes nothing; another one under a used reference is refused.
     @discardableResult
     public func submit(_ new: NewApplication, actor: String) async throws -> Application {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
         return try await service.write { connection in
             let round = try Rounds.resolve(connection, name: new.round, programme: new.programme)
@@ -89,7 +89,7 @@ public struct Applications: Sendable {
     /// Withdraws a submitted application.
     @discardableResult
     public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws -> Application {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         return try await service.write { connection in
             let application = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .withdrawn { return application }

@@ -36,7 +36,9 @@ public struct Approvals: Sendable {
     /// Approves a submitted application with an awarded amount and creates its grant. The round is locked
     /// first, so concurrent approvals queue and Σ awarded never passes the budget: past it the typed
     /// `GrantsError.budgetExceeded(round:excess:)` says by how much. Approving again with the same
-    /// decision returns the grant (a retry); another decision is an invalid state change.
+    /// decision returns the grant (a retry); another decision is an invalid state change. A person with a
+    /// declared conflict of interest with the applicant or a partner is refused
+    /// (`GrantsError.conflictOfInterest(person:organisation:)`).
     ///
     /// The decision date cannot be in the future. An award above the amount requested is refused unless
     /// `aboveRequested` says it is meant (the problem is located at `above_requested`).
@@ -45,7 +47,7 @@ public struct Approvals: Sendable {
         _ reference: String, programme: String? = nil, amount: Money, decidedOn: CalendarDate, decisionRef: String? = nil,
         aboveRequested: Bool = false, actor: String
     ) async throws -> Grant {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if amount.minorUnits <= 0 { problems.append(Problem("amount", "must be positive")) }
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
@@ -62,6 +64,8 @@ public struct Approvals: Sendable {
     ) async throws -> Grant {
         let recordedIn: String = try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
+            // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
+            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
             if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
                 approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
             {
@@ -108,18 +112,20 @@ public struct Approvals: Sendable {
         return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
     }
 
-    /// Rejects a submitted application, with the reason. The decision date cannot be in the future.
+    /// Rejects a submitted application, with the reason. The decision date cannot be in the future. Like
+    /// approving, not by a person with a declared conflict of interest with the applicant or a partner.
     @discardableResult
     public func reject(
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
     ) async throws -> Approval {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
                 approval.reason == reason, approval.decidedOn == decidedOn
             {

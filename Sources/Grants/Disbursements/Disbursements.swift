@@ -56,14 +56,15 @@ public struct Disbursements: Sendable {
     let service: GrantsService
 
     /// Schedules a tranche, due inside the grant's period. The grant is locked, so concurrent schedules queue
-    /// and Σ never passes the award. With an `idempotencyKey`, a retry of the same request returns the first
-    /// result instead of scheduling twice.
+    /// and Σ never passes the award. A person with a declared conflict of interest with the applicant or a
+    /// partner is refused. With an `idempotencyKey`, a retry of the same request returns the first result
+    /// instead of scheduling twice.
     @discardableResult
     public func schedule(
         _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, idempotencyKey: String? = nil,
         actor: String
     ) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
         return try await service.write { connection in
@@ -79,6 +80,7 @@ public struct Disbursements: Sendable {
             // Only the grant is locked: scheduling never moves the round's totals.
             let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
+            try ConflictsOfInterest.check(connection, person: actor, .grant(grant.id))
             guard amount.currency == grant.amount.currency else {
                 throw GrantsError.invalidInput([Problem("amount", "the grant is in \(grant.amount.currency)")])
             }
@@ -109,15 +111,20 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes).
+    /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes, comparing
+    /// normalised names: `Anna` and `anna ` are one person), nor have a declared conflict of interest.
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
-            if disbursement.status == .attested && disbursement.attestedBy == actor { return disbursement }
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
+            if disbursement.status == .attested && disbursement.attestedBy.map(ActorName.key) == actor { return disbursement }
             try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
-            guard disbursement.scheduledBy != actor else { throw GrantsError.fourEyes(disbursement: String(id), actor: actor) }
+            // Names recorded before they were normalised are compared in their normalised form too.
+            guard ActorName.key(disbursement.scheduledBy) != actor else {
+                throw GrantsError.fourEyes(disbursement: String(id), actor: actor)
+            }
             try connection.execute(
                 "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
             try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
@@ -126,17 +133,19 @@ public struct Disbursements: Sendable {
     }
 
     /// Records the payment of an attested disbursement, on a date neither before the grant's decision nor in
-    /// the future. Paying again with the same date and payment reference is a retry and changes nothing;
-    /// anything else on a paid disbursement is refused.
+    /// the future, by someone without a declared conflict of interest with the applicant or a partner. Paying
+    /// again with the same date and payment reference is a retry and changes nothing; anything else on a paid
+    /// disbursement is refused.
     @discardableResult
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         if let problem = paidOn.notInTheFuture(at: "paid_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
                 return disbursement
             }
@@ -161,7 +170,7 @@ public struct Disbursements: Sendable {
     /// Cancels a disbursement that is not yet paid; its amount is free to schedule again.
     @discardableResult
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
@@ -185,13 +194,14 @@ public struct Disbursements: Sendable {
     /// ``GrantsError/conflict(entity:key:differences:)`` listing the differences.
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = date.notInTheFuture(at: "reversed_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
+            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
                 let reversal = try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
                 var differences: [Difference] = []

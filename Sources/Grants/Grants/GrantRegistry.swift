@@ -113,7 +113,7 @@ public struct GrantRegistry: Sendable {
         _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
         reason: String, actor: String
     ) async throws -> Grant {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if amountChange == nil && newEndsOn == nil {
             problems.append(Problem("amount_change", "give an amount change or a new end date"))
@@ -156,7 +156,7 @@ public struct GrantRegistry: Sendable {
     /// attested must be paid or cancelled first.
     @discardableResult
     public func close(_ reference: String, programme: String? = nil, on date: CalendarDate = .today, actor: String) async throws -> Grant {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         return try await service.write { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
             try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)

@@ -14,7 +14,7 @@ public struct Organisations: Sendable {
     /// and country). A recorded organisation with another name under the same number is a conflict.
     @discardableResult
     public func add(_ new: NewOrganisation, actor: String) async throws -> Organisation {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(

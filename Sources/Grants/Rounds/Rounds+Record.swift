@@ -39,7 +39,7 @@ extension Rounds {
     /// - After ``statisticsThreshold`` or more new grants, the planner's statistics are refreshed (after COMMIT).
     @discardableResult
     public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws -> RecordSummary {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         let problems = manifest.problems()
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         let summary: RecordSummary

@@ -36,7 +36,7 @@ public struct Rounds: Sendable {
     /// that name with another budget or dates is a conflict.
     @discardableResult
     public func create(_ new: NewRound, actor: String) async throws -> AllocationRound {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(
@@ -73,7 +73,7 @@ public struct Rounds: Sendable {
     /// Closes a round: no more awards. Closing a closed round is an invalid state change.
     @discardableResult
     public func close(_ name: String, programme: String? = nil, actor: String) async throws -> AllocationRound {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         return try await service.write { connection in
             let round = try Self.resolve(connection, name: name, programme: programme, lock: true)
             try round.status.checkTransition(to: .closed, entity: "round", key: name)

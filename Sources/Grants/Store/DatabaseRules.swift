@@ -1,7 +1,7 @@
 import Foundation
 import PGClient
 
-/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`).
+/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`, `Schema/0009_identity_and_conflicts.sql`).
 extension SQLState {
     /// Recorded money and decisions never change.
     static let appendOnly = SQLState(rawValue: "GR001")
@@ -11,18 +11,25 @@ extension SQLState {
     static let closed = SQLState(rawValue: "GR003")
     /// A reversal that does not negate one paid disbursement of the same grant.
     static let invalidReversal = SQLState(rawValue: "GR004")
+    /// A person's own login wrote another actor's name (`Schema/0009_identity_and_conflicts.sql`).
+    static let actorMismatch = SQLState(rawValue: "GR005")
+    /// A person with a declared conflict of interest decided on or paid for the organisation.
+    static let conflictOfInterest = SQLState(rawValue: "GR006")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
 /// The one table from what the database said to the library's error for the same rule. Rule functions raise
-/// with a JSON DETAIL (`rule`, `entity`, `key`, and `from`/`to`, `excess`/`currency`, `actor` where they
-/// apply); a CHECK constraint that fires as the last line of defence maps to the same case with what it says.
+/// with a JSON DETAIL (`rule`, `entity`, `key`, and `from`/`to`, `excess`/`currency`, `actor`, `login`,
+/// `person`/`organisation` where they apply); a CHECK constraint that fires as the last line of defence maps to the same case with what it says.
 enum DatabaseRules {
     /// Rules that CHECK constraints hold, by constraint name.
     static let constraints: [String: @Sendable (RuleDetail) -> GrantsError] = [
         "round_within_budget": { .budgetExceeded(round: $0.key, excess: $0.excess) },
         "disbursements_within_award": { .awardExceeded(grant: $0.key, excess: $0.excess) },
         "four_eyes": { .fourEyes(disbursement: $0.key, actor: $0.actor ?? "") },
+        "conflict_person_normalised": { _ in
+            .invalidInput([Problem("person", "is not a normalised name (NFC, trimmed, lower-case)")])
+        },
     ]
 
     /// Rules that the rule functions raise, by SQLSTATE.
@@ -31,6 +38,8 @@ enum DatabaseRules {
         .invalidStateChange: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .invalidReversal: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .closed: { .closed(entity: $0.entity, key: $0.key) },
+        .actorMismatch: { .actorMismatch(claimed: $0.actor ?? $0.key, login: $0.login ?? "") },
+        .conflictOfInterest: { .conflictOfInterest(person: $0.person ?? "", organisation: $0.organisation ?? $0.key) },
     ]
 
     /// What the database said, in the library's terms.
@@ -69,6 +78,9 @@ struct RuleDetail {
     let from: String
     let to: String
     let actor: String?
+    let login: String?
+    let person: String?
+    let organisation: String?
     let excess: Money?
 
     init(_ error: PGError) {
@@ -89,6 +101,9 @@ struct RuleDetail {
         from = text("from") ?? "?"
         to = text("to") ?? "?"
         actor = text("actor")
+        login = text("login")
+        person = text("person")
+        organisation = text("organisation")
         if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
             let currency = Currency(rawValue: code)
         {

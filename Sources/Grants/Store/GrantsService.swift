@@ -4,7 +4,7 @@ import PGClient
 /// How an embedding service reaches the grants database.
 ///
 /// ```swift
-/// var database = try PGConfiguration(url: "postgresql://grants_staff@db.example/grants")
+/// var database = try PGConfiguration(url: "postgresql://grants_api@db.example/grants")   // a login in grants_service
 /// database["application_name"] = "grants-api"
 /// let configuration = GrantsConfiguration(database: database, poolSize: 8)
 /// let service = GrantsService(configuration: configuration)
@@ -98,12 +98,17 @@ public final class GrantsService: Sendable {
         return nil
     }
 
-    /// Creates the cluster-wide roles (`grants_owner`, `grants_staff`, `grants_finance`, without login) if
-    /// missing and grants them their privileges. Needs a user allowed to create roles.
+    /// The cluster-wide roles, all without login: `grants_owner` runs migrations, `grants_staff` is for a
+    /// person's own login, `grants_service` for the pool login of an embedding service that states who acts,
+    /// `grants_finance` reads.
+    public static let roles = ["grants_owner", "grants_staff", "grants_service", "grants_finance"]
+
+    /// Creates the cluster-wide ``roles`` if missing and grants them their privileges. Needs a user allowed to
+    /// create roles.
     public func createRoles() async throws {
         try await run { connection in
             try connection.transaction {
-                for role in ["grants_owner", "grants_staff", "grants_finance"] {
+                for role in Self.roles {
                     let exists = try connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)").count == 1
                     if !exists { try connection.execute("CREATE ROLE \(identifier: role) NOLOGIN") }
                 }
@@ -124,6 +129,7 @@ public final class GrantsService: Sendable {
     public var grants: GrantRegistry { GrantRegistry(service: self) }
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
+    public var conflicts: ConflictsOfInterest { ConflictsOfInterest(service: self) }
 
     // MARK: Running work
 
@@ -177,12 +183,5 @@ public final class GrantsService: Sendable {
         } catch {
             throw DatabaseRules.translate(error)
         }
-    }
-}
-
-func validateActor(_ actor: String) throws(GrantsError) {
-    let trimmed = actor.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !trimmed.isEmpty, actor.count <= 200 else {
-        throw .invalidInput([Problem("actor", "must be 1 to 200 characters")])
     }
 }

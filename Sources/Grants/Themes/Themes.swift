@@ -11,7 +11,7 @@ public struct Themes: Sendable {
     /// Records a theme. Adding the same theme again changes nothing; other names for a recorded code are refused.
     @discardableResult
     public func add(_ theme: Theme, actor: String) async throws -> Theme {
-        try validateActor(actor)
+        let actor = try ActorName(actor).value
         let problems = theme.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(

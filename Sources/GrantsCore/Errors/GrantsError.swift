@@ -28,6 +28,12 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     case appendOnly(entity: String, key: String)
     /// The database login may not do this.
     case notPermitted(String)
+    /// The database login is a person's own login, whose writes are all recorded as that person, and the write
+    /// named someone else. Only a service login (granted `grants_service`) states who acts.
+    case actorMismatch(claimed: String, login: String)
+    /// `person` has declared a conflict of interest (jäv) with `organisation`, the applicant or a partner, and
+    /// so may not approve or reject the application, nor schedule, attest or pay its disbursements.
+    case conflictOfInterest(person: String, organisation: String)
     /// The database could not be reached, the connection was lost, or the schema is not the one this library
     /// needs; `cause` says which and what to do.
     case unavailable(cause: String)
@@ -46,7 +52,8 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidInput, .notFound: .input
-        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted:
+        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted,
+            .actorMismatch, .conflictOfInterest:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -76,6 +83,12 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(entity)\(key.isEmpty ? "" : " " + key) is recorded and never changes"
         case .notPermitted(let message):
             "not permitted: \(message)"
+        case .actorMismatch(let claimed, let login):
+            "the database login \(login) is a person's own login: its writes are recorded as \(ActorName.key(login)),"
+                + " not as \(claimed) (only a login granted grants_service states who acts)"
+        case .conflictOfInterest(let person, let organisation):
+            "conflict of interest: \(person) has a declared conflict of interest (jäv) with \(organisation)"
+                + " and may not decide on or pay for its applications and grants"
         case .unavailable(let cause):
             "database unavailable: \(cause)"
         case .internalError(let sqlState, let message):

@@ -19,7 +19,7 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let applied = try await Session.run(global, checkSchema: false) { try await $0.migrate() }
+            let applied = try await Session.run(global, administration: true) { try await $0.migrate() }
             Terminal.print(
                 applied.isEmpty ? "The schema is up to date." : applied.map { "applied \($0.version) \($0.name)" }.joined(separator: "\n"))
         }
@@ -38,7 +38,7 @@ struct DBCommand: AsyncParsableCommand {
                 let name: String
                 let state: String
             }
-            let status = try await Session.run(global, checkSchema: false) { try await $0.migrationStatus() }
+            let status = try await Session.run(global, administration: true) { try await $0.migrationStatus() }
             let rows = status.map { Row(version: $0.version, name: $0.name, state: $0.state.rawValue) }
             try Output.print(rows, format: format) {
                 Output.table(["version", "name", "state"], rows.map { [String($0.version), $0.name, $0.state] })
@@ -49,10 +49,14 @@ struct DBCommand: AsyncParsableCommand {
 
     struct Roles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the grants_owner, grants_staff and grants_finance roles and grant their privileges.",
+            abstract: "Create the grants_owner, grants_staff, grants_service and grants_finance roles and grant their privileges.",
             discussion: """
                 Roles are cluster-wide, so a database administrator runs this once. Log-in users are then made \
-                members: GRANT grants_staff TO anna;
+                members. A person's own login is granted grants_staff (or grants_finance) and acts as itself: the \
+                database refuses a write by it that names another actor. The pool login of a service that \
+                authenticates its own users is granted grants_service and states who acts:
+                  GRANT grants_staff TO anna;
+                  GRANT grants_service TO grants_api;
 
                 Example:
                   grants-admin db roles --database postgres://postgres@db/grants
@@ -60,8 +64,8 @@ struct DBCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await Session.run(global, checkSchema: false) { try await $0.createRoles() }
-            Terminal.print("Roles grants_owner, grants_staff and grants_finance are in place.")
+            try await Session.run(global, administration: true) { try await $0.createRoles() }
+            Terminal.print("Roles \(GrantsService.roles.joined(separator: ", ")) are in place.")
         }
     }
 }

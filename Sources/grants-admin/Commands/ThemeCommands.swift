@@ -118,8 +118,8 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "List audit events.", discussion: "Example:\n  grants-admin audit list --since 2021-12-01 --entity disbursement")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only events on or after this date (YYYY-MM-DD).") var since: CalendarDate?
-        @Option(help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation).") var entity:
-            String?
+        @Option(help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation, conflict).")
+        var entity: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {

@@ -57,6 +57,7 @@ struct FlagNames: Sendable {
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
         "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "above_requested": "--above-requested",
+        "person": "--person", "organisation": "--org",
     ])
 
     /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).

@@ -9,14 +9,22 @@ struct GlobalOptions: ParsableArguments {
     var database: String?
 
     @Option(
-        name: .long, help: ArgumentHelp("Who is acting, for the audit log (default $GRANTS_ACTOR, else the login name).", valueName: "NAME")
+        name: .long,
+        help: ArgumentHelp(
+            "Who is acting, for the audit log (default $GRANTS_ACTOR, else the database login when it is a person's own, else the login name).",
+            valueName: "NAME")
     )
     var actor: String?
 
-    /// The actor recorded in the audit log.
+    /// Whether the actor is stated (`--actor`, `GRANTS_ACTOR`) rather than taken from a login.
+    var statesActor: Bool { actor != nil || !(ProcessInfo.processInfo.environment["GRANTS_ACTOR"] ?? "").isEmpty }
+
+    /// The actor recorded in the audit log. A person's own database login acts as itself (the database refuses
+    /// any other name), so it comes before the operating system's login name.
     var resolvedActor: String {
         if let actor { return actor }
         if let fromEnvironment = ProcessInfo.processInfo.environment["GRANTS_ACTOR"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let database = Session.personalActor { return database }
         if let login = getlogin().map({ String(cString: $0) }), !login.isEmpty { return login }
         return ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
     }

@@ -6,6 +6,9 @@ import PGClient
 
 /// Opens the database the contract names and runs one command against it.
 enum Session {
+    /// The database login's own name while a command runs on a person's own login and states no actor.
+    @TaskLocal static var personalActor: String?
+
     /// Which database: --database, GRANTS_DATABASE_URL, DATABASE_URL, the PG* environment, else the embedded default.
     static func configuration(_ options: GlobalOptions) throws -> (PGConfiguration, embedded: LocalCluster?) {
         let environment = ProcessInfo.processInfo.environment
@@ -54,10 +57,11 @@ enum Session {
     }
 
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
-    /// Unless `checkSchema` is false (the `db` commands), the database must hold this version's schema: not
-    /// migrated, behind, or migrated by a newer version is "unavailable" (69) with what to run.
+    /// The `db` commands (`administration`) also run on a database that is not migrated yet, or migrated by
+    /// another version, and record no actor; every other command needs this version's schema (not migrated,
+    /// behind, or migrated by a newer version is "unavailable", 69, with what to run).
     static func run<T>(
-        _ options: GlobalOptions, checkSchema: Bool = true, flags: FlagNames = .standard,
+        _ options: GlobalOptions, administration: Bool = false, flags: FlagNames = .standard,
         _ body: (GrantsService) async throws -> T
     ) async throws -> T {
         do {
@@ -67,8 +71,9 @@ enum Session {
             let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: logger)
             do {
                 if embedded != nil { try await service.migrate() }
-                if checkSchema { try await service.checkSchema() }
-                let result = try await body(service)
+                if !administration { try await service.checkSchema() }
+                let personal = options.statesActor || administration ? nil : try await service.databaseLogin().personalActor
+                let result = try await $personalActor.withValue(personal) { try await body(service) }
                 await service.close()
                 return result
             } catch {

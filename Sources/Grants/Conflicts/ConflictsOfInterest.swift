@@ -1,0 +1,134 @@
+import Foundation
+import PGClient
+
+/// A declared tie (*jäv*) between a person and an organisation: that person may not approve or reject an
+/// application the organisation is the applicant or a partner of, nor schedule, attest or pay its grant's
+/// disbursements. Declarations are never changed or withdrawn.
+///
+/// ```swift
+/// for conflict in try await service.conflicts.list(person: "anna") {
+///     print(conflict.person, conflict.organisation.name, conflict.reason, conflict.declaredBy)
+/// }
+/// ```
+public struct ConflictOfInterest: Sendable, Encodable, Equatable {
+    public let id: Int64
+    /// The person, as a normalised `ActorName` value: the name the four-eyes and conflict rules compare.
+    public let person: String
+    public let organisation: Organisation
+    public let reason: String
+    public let declaredBy: String
+    public let declaredAt: Date
+}
+
+/// Conflicts of interest: declare and list them. The database refuses a decision or a payment by a person with
+/// a declared conflict with the applicant or a partner (`Schema/0009_identity_and_conflicts.sql`); the library
+/// checks the same before it writes, and both give `GrantsError.conflictOfInterest(person:organisation:)`.
+///
+/// ```swift
+/// try await service.conflicts.declare(
+///     person: "cecilia", organisation: "212000-0662", reason: "Sits on Växjö kommun's board", actor: "anna")
+/// ```
+public struct ConflictsOfInterest: Sendable {
+    let service: GrantsService
+
+    /// Declares that `person` has a conflict of interest with `organisation` (an organisationsnummer or an
+    /// exact name). The person's name is normalised like an actor's, so `Cecilia ` and `cecilia` are one
+    /// person. Declaring the same again changes nothing; another reason for a declared pair is a
+    /// `GrantsError.conflict(entity:key:differences:)`.
+    @discardableResult
+    public func declare(person: String, organisation: String, reason: String, actor: String) async throws -> ConflictOfInterest {
+        let actor = try ActorName(actor).value
+        var problems: [Problem] = []
+        let named = Result { () throws(GrantsError) in try ActorName(person, at: "person") }
+        if case .failure(.invalidInput(let found)) = named { problems += found }
+        if organisation.allSatisfy(\.isWhitespace) { problems.append(Problem("organisation", "is required")) }
+        if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        let person = try named.get().value
+        return try await service.write { connection in
+            let target = try Organisations.resolve(connection, key: organisation, location: "organisation")
+            // A concurrent declaration of the same pair makes this insert wait for it and then insert nothing.
+            let inserted = try connection.query(
+                """
+                INSERT INTO grants.conflict_of_interest (person, organisation_id, reason, declared_by)
+                VALUES (\(person), \(target.id), \(reason), \(actor))
+                ON CONFLICT (person, organisation_id) DO NOTHING
+                RETURNING id
+                """)
+            guard let row = inserted.first else {
+                guard let recorded = try Self.find(connection, "c.person = \(person) AND c.organisation_id = \(target.id)").first else {
+                    throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished")
+                }
+                guard recorded.reason == reason else {
+                    throw GrantsError.conflict(
+                        entity: "conflict of interest", key: "\(person), \(target.name)",
+                        differences: [Difference("reason", recorded: recorded.reason, given: reason)])
+                }
+                return recorded
+            }
+            let id = try row.decode(Int64.self, column: 0)
+            try AuditLog.record(
+                connection, actor: actor, action: "conflict.declared", entity: "conflict", key: String(id),
+                details: ["person": person, "organisation": target.name, "reason": reason])
+            guard let created = try Self.find(connection, "c.id = \(id)").first else {
+                throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished after insert")
+            }
+            return created
+        }
+    }
+
+    /// Declared conflicts, all or one person's (compared as a normalised name), by person and organisation.
+    public func list(person: String? = nil) async throws -> [ConflictOfInterest] {
+        let key = person.map(ActorName.key)
+        return try await service.read { connection in
+            try Self.find(connection, "(\(key)::text IS NULL OR c.person = \(key))")
+        }
+    }
+
+    // MARK: SQL
+
+    static func find(_ connection: PGConnection, _ condition: PGQuery) throws -> [ConflictOfInterest] {
+        try connection.query(
+            """
+            SELECT c.id AS conflict_id, c.person, c.reason, c.declared_by, c.declared_at,
+                   o.id, o.name, o.country, o.org_number, o.municipality_code, o.kind
+            FROM grants.conflict_of_interest c JOIN grants.organisation o ON o.id = c.organisation_id
+            WHERE \(condition)
+            ORDER BY c.person, o.name, c.id
+            """
+        ).map { row in
+            ConflictOfInterest(
+                id: try row.decode(column: "conflict_id"), person: try row.decode(column: "person"),
+                organisation: try Organisations.decode(row),
+                reason: try row.decode(column: "reason"), declaredBy: try row.decode(column: "declared_by"),
+                declaredAt: try row.decode(column: "declared_at"))
+        }
+    }
+
+    /// What a decision or payment is about: the application whose applicant and partners count.
+    enum Subject {
+        case application(Int64)
+        case grant(Int64)
+        case disbursement(Int64)
+
+        var applicationID: PGQuery {
+            switch self {
+            case .application(let id): "\(id)::int8"
+            case .grant(let id): "(SELECT application_id FROM grants.grant WHERE id = \(id))"
+            case .disbursement(let id):
+                "(SELECT g.application_id FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id WHERE d.id = \(id))"
+            }
+        }
+    }
+
+    /// Refuses `person` for `subject` when they have declared a conflict with its applicant or a partner: the
+    /// check ahead of the write, through the same SQL function the database's triggers use.
+    static func check(_ connection: PGConnection, person: String, _ subject: Subject) throws {
+        guard
+            let row = try connection.query(
+                "SELECT person, organisation FROM grants.declared_conflict(\(person), \(subject.applicationID))"
+            ).first
+        else { return }
+        throw GrantsError.conflictOfInterest(person: try row.decode(column: "person"), organisation: try row.decode(column: "organisation"))
+    }
+}
