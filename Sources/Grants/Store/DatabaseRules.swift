@@ -11,6 +11,12 @@ extension SQLState {
     static let closed = SQLState(rawValue: "GR003")
     /// A reversal that does not negate one paid disbursement of the same grant.
     static let invalidReversal = SQLState(rawValue: "GR004")
+    /// A tranche held back by a reporting requirement that is neither approved nor waived (`0011`).
+    static let heldBack = SQLState(rawValue: "GR110")
+    /// A grant whose final report is neither approved nor waived cannot close (`0011`).
+    static let reportPending = SQLState(rawValue: "GR111")
+    /// A grant whose repayment claim is open, with no write-off, cannot close (`0011`).
+    static let claimOpen = SQLState(rawValue: "GR112")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
@@ -23,6 +29,10 @@ enum DatabaseRules {
         "round_within_budget": { .budgetExceeded(round: $0.key, excess: $0.excess) },
         "disbursements_within_award": { .awardExceeded(grant: $0.key, excess: $0.excess) },
         "four_eyes": { .fourEyes(disbursement: $0.key, actor: $0.actor ?? "") },
+        "repaid_within_claim": { .repaymentExceedsClaim(grant: $0.key, excess: $0.excess) },
+        "continues_same_applicant": {
+            .invalidInput([Problem("continues", "grant \($0.continues ?? "?") was awarded to another applicant")])
+        },
     ]
 
     /// Rules that the rule functions raise, by SQLSTATE.
@@ -31,6 +41,9 @@ enum DatabaseRules {
         .invalidStateChange: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .invalidReversal: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .closed: { .closed(entity: $0.entity, key: $0.key) },
+        .heldBack: { .heldBack(tranche: Int($0.tranche ?? 0), grant: $0.key, requirement: $0.requirement ?? 0) },
+        .reportPending: { .reportPending(grant: $0.key, requirement: $0.requirement ?? 0) },
+        .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
     ]
 
     /// What the database said, in the library's terms.
@@ -67,6 +80,9 @@ struct RuleDetail {
     let to: String
     let actor: String?
     let excess: Money?
+    let tranche: Int64?
+    let requirement: Int64?
+    let continues: String?
 
     init(_ error: PGError) {
         let fields =
@@ -86,6 +102,9 @@ struct RuleDetail {
         from = text("from") ?? "?"
         to = text("to") ?? "?"
         actor = text("actor")
+        tranche = (fields["tranche"] as? NSNumber)?.int64Value
+        requirement = (fields["requirement"] as? NSNumber)?.int64Value
+        continues = text("continues")
         if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
             let currency = Currency(rawValue: code)
         {
