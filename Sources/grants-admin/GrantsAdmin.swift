@@ -11,7 +11,7 @@ struct GrantsAdmin: AsyncParsableCommand {
             (default ~/.local/share/grants-admin; /var/lib/grants-admin when run as root), created, started and \
             migrated on first use.
 
-            Exit codes: 0 done; 1 refused by a rule; 64 usage; 65 invalid input data (nothing written); \
+            Exit codes: 0 done; 1 refused by a rule (also a tranche held back by a report); 64 usage; 65 invalid input data (nothing written); \
             69 database unavailable; 70 internal error.
 
             Example:
@@ -20,7 +20,8 @@ struct GrantsAdmin: AsyncParsableCommand {
         version: "1.0.0",
         subcommands: [
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
-            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
+            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, RequirementCommand.self, RepaymentCommand.self,
+            PartnershipCommand.self, ContactCommand.self, ReportCommand.self, AuditCommand.self,
         ]
     )
 }

@@ -54,7 +54,10 @@ struct FlagNames: Sendable {
         "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "continues": "--continues",
+        "tranche": "--tranche", "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on",
+        "settled_on": "--on", "spent": "--spent", "write_off": "--reason", "organisation": "--org", "email": "--email",
+        "phone": "--phone", "role": "--role",
     ])
 
     /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
