@@ -14,7 +14,7 @@ struct GrantsAdmin: AsyncParsableCommand {
             Who acts is --actor, else GRANTS_ACTOR, else the database login when it is a person's own (such a \
             login acts only as itself), else the login name.
 
-            Exit codes: 0 done; 1 refused by a rule; 3 (local status) not running; 64 usage, also a malformed \
+            Exit codes: 0 done; 1 refused by a rule (also a tranche held back by a report); 3 (local status) not running; 64 usage, also a malformed \
             database URL; 65 invalid input data (nothing written); 69 database unavailable, not migrated or \
             migrated by a newer version; 70 internal error; 73 the --output file cannot be created.
 
@@ -24,8 +24,8 @@ struct GrantsAdmin: AsyncParsableCommand {
         version: "1.0.0",
         subcommands: [
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
-            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
-            ConflictCommand.self,
+            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, RequirementCommand.self, RepaymentCommand.self,
+            PartnershipCommand.self, ContactCommand.self, ConflictCommand.self, ReportCommand.self, AuditCommand.self,
         ]
     )
 

@@ -11,7 +11,11 @@ struct RecordCommandTests {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)
             let examples = CLI.examples
-            for file in ["kommunala-partnerskap-2021-2.yaml", "kommunala-partnerskap-2020-2.json", "kommunala-partnerskap-2022-1.yaml"] {
+            // 2021-1 before 2022-1: Dorotea's project grant continues its inception grant.
+            for file in [
+                "kommunala-partnerskap-2021-2.yaml", "kommunala-partnerskap-2020-2.json", "kommunala-partnerskap-2021-1.yaml",
+                "kommunala-partnerskap-2022-1.yaml",
+            ] {
                 let first = try cli.run(["round", "record", examples.appendingPathComponent(file).path])
                 #expect(first.status == 0, "\(file): \(first.stderr)")
                 #expect(first.stdout.contains("Recorded round"), "\(first.stdout)")

@@ -54,6 +54,47 @@ struct TourTests {
             _ = try ok(["disbursement", "pay", id, "--paid-on", "2022-10-01", "--payment-ref", "=HYPERLINK(\"x\")"], actor: "bertil")
             let again = try cli.run(["disbursement", "cancel", id, "--reason", "late", "--actor", "anna"])
             #expect(again.status == 1, "\(again.stderr)")
+
+            // After the payment (README tour): an interim report holds the second tranche back until it is approved.
+            let interim = try ok(["requirement", "add", "KP-7", "--kind", "interim", "--due", "2023-06-30", "--before-tranche", "2"])
+            let interimID = try #require(interim.split(separator: " ").dropFirst().first.map(String.init))
+            let second = try ok(["disbursement", "schedule", "KP-7", "--amount", "275 000", "--due", "2023-09-30"])
+            #expect(second.contains("(tranche 2)"), "\(second)")
+            let secondID = try #require(second.split(separator: " ").dropFirst().first.map(String.init))
+            let held = try cli.run(["disbursement", "attest", secondID, "--actor", "bertil"])
+            #expect(
+                held.status == 1 && held.stderr.contains("held back") && held.stderr.contains("requirement \(interimID)"), "\(held.stderr)")
+            _ = try ok(["requirement", "receive", interimID, "--on", "2023-06-28"])
+            _ = try ok(["requirement", "approve", interimID, "--on", "2023-07-05"])
+            _ = try ok(["disbursement", "attest", secondID], actor: "bertil")
+            _ = try ok(["disbursement", "pay", secondID, "--paid-on", "2023-10-02", "--payment-ref", "BG 5050-1055 / 2"], actor: "bertil")
+            // The final account: 510 000 of 550 000 spent, so 40 000 is claimed back.
+            let final = try ok(["requirement", "add", "KP-7", "--kind", "final", "--due", "2024-10-31"])
+            let finalID = try #require(final.split(separator: " ").dropFirst().first.map(String.init))
+            let early = try cli.run(["grant", "close", "KP-7", "--actor", "anna"])
+            #expect(early.status == 1 && early.stderr.contains("final report"), "\(early.stderr)")
+            _ = try ok(["requirement", "receive", finalID, "--on", "2024-10-20"])
+            _ = try ok(["requirement", "approve", finalID, "--on", "2024-10-28"])
+            let settled = try ok(["grant", "settle", "KP-7", "--spent", "510 000", "--on", "2024-11-01"])
+            #expect(settled.contains("claim 40 000 kr"), "\(settled)")
+            #expect(try ok(["grant", "settle", "KP-7", "--spent", "510 000", "--on", "2024-11-01"]) == settled, "a retry")
+            let different = try cli.run(["grant", "settle", "KP-7", "--spent", "500 000", "--on", "2024-11-01", "--actor", "anna"])
+            #expect(different.status == 1 && different.stderr.contains("spent: recorded"), "\(different.stderr)")
+            let open = try cli.run(["grant", "close", "KP-7", "--actor", "anna"])
+            #expect(open.status == 1 && open.stderr.contains("claim is open"), "\(open.stderr)")
+            let pastClaim = try cli.run([
+                "repayment", "receive", "KP-7", "--amount", "40 000,01", "--on", "2024-11-20", "--payment-ref", "X", "--actor", "anna",
+            ])
+            #expect(pastClaim.status == 1 && pastClaim.stderr.contains("exceed the claim by 0,01"), "\(pastClaim.stderr)")
+            _ = try ok(["repayment", "receive", "KP-7", "--amount", "40 000", "--on", "2024-11-20", "--payment-ref", "BG inbet 311"])
+            let claims = try ok(["repayment", "list", "--format", "json"])
+            #expect(claims.contains("\"repaid\" : \"40000.00\""), "\(claims)")
+            #expect(try ok(["repayment", "list", "--open"]).contains("(none)"))
+            _ = try ok(["grant", "close", "KP-7"])
+            let round = try ok(["report", "round", "2022:1", "--format", "json"])
+            let totals = try JSONSerialization.jsonObject(with: Data(round.utf8)) as? [String: Any]
+            #expect(totals?["repaid"] as? String == "40000.00" && totals?["claimed_open"] as? String == "0.00", "\(round)")
+            #expect(totals?["disbursed"] as? String == "510000.00" && totals?["awarded"] as? String == "550000.00")
             let csv = try ok(["report", "disbursements", "--round", "2022:1", "--format", "csv"])
             #expect(
                 csv.hasPrefix(

@@ -171,7 +171,9 @@ struct RuleErrorTests {
             try await service.applications.submit(application("D", amount: "10 000"), actor: "anna")
             try await service.approvals.approve("D", amount: sek("10 000"), decidedOn: day("2021-12-01"), actor: "anna")
             var disbursements: [DisbursementStatus: Int64] = [:]
-            for status in DisbursementStatus.allCases where status != .reversal {
+            // `reversal` is made from a paid one below; `repayment` is no disbursement's state (repayments are rows of
+            // their own, append-only: see AfterTheAwardTests).
+            for status in DisbursementStatus.allCases where status != .reversal && status != .repayment {
                 let d = try await service.disbursements.schedule("D", amount: sek("100"), dueOn: day("2022-01-31"), actor: "anna")
                 if status == .attested || status == .paid { try await service.disbursements.attest(d.id, actor: "bertil") }
                 if status == .paid {
@@ -230,6 +232,35 @@ struct RuleErrorTests {
                         ? "status = 'closed', closed_on = '2024-01-01', reclaimed = 0, closed_by = 'zed'"
                         : "status = 'active', closed_on = NULL, reclaimed = NULL, closed_by = NULL"
                     check(from, target, try accepts("UPDATE grants.grant SET \(set) WHERE reference = \(reference)"))
+                }
+            }
+
+            // Reporting requirements in each state, on grant D.
+            var requirements: [RequirementStatus: Int64] = [:]
+            for (i, status) in RequirementStatus.allCases.enumerated() {
+                let r = try await service.requirements.add(
+                    "D", kind: .interim, dueOn: try CalendarDate(daysSinceEpoch: day("2022-06-01").daysSinceEpoch + i), actor: "anna")
+                if status != .due && status != .waived {
+                    try await service.requirements.receive(r.id, on: day("2022-06-10"), actor: "anna")
+                }
+                switch status {
+                case .approved: try await service.requirements.approve(r.id, on: day("2022-06-11"), actor: "anna")
+                case .returned: try await service.requirements.returnForChanges(r.id, reason: "r", actor: "anna")
+                case .waived: try await service.requirements.waive(r.id, reason: "r", actor: "anna")
+                case .due, .received: break
+                }
+                requirements[status] = r.id
+            }
+            let requirementSet: [RequirementStatus: PGQuery] = [
+                .due: "status = 'due'",
+                .received: "status = 'received', received_on = '2022-06-12'",
+                .approved: "status = 'approved', received_on = coalesce(received_on, '2022-06-12'), approved_on = '2022-06-13'",
+                .returned: "status = 'returned', reason = 'r'",
+                .waived: "status = 'waived', reason = 'r'",
+            ]
+            for (from, id) in requirements {
+                for (target, set) in requirementSet where target != from {
+                    check(from, target, try accepts("UPDATE grants.reporting_requirement SET \(set) WHERE id = \(id)"))
                 }
             }
 

@@ -20,6 +20,8 @@ public struct Application: Sendable, Encodable, Equatable {
     public let startsOn: CalendarDate
     public let endsOn: CalendarDate
     public let status: ApplicationStatus
+    /// The earlier grant whose partnership this application continues.
+    public let continues: String?
 }
 
 /// Applications: submit, withdraw, list. Decisions are in ``Approvals``.
@@ -58,6 +60,11 @@ public struct Applications: Sendable {
             guard unknown.isEmpty else {
                 throw GrantsError.invalidInput(unknown.map { Problem("themes", "unknown theme \($0); add it with 'theme add'") })
             }
+            var continuesID: Int64?
+            if let continues = new.continues {
+                let earlier = try Self.continued(connection, continues, programme: round.programme, applicant: applicant, at: "continues")
+                continuesID = earlier
+            }
             if let existing = try Self.find(connection, reference: new.reference, programme: round.programme) {
                 let differences = Self.differences(existing, new, round: round.name, applicant: applicant, partners: partners)
                 guard differences.isEmpty else {
@@ -70,9 +77,9 @@ public struct Applications: Sendable {
             let id = try connection.query(
                 """
                 INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested,
-                    currency, starts_on, ends_on, submitted_by)
+                    currency, starts_on, ends_on, submitted_by, continues_grant_id)
                 VALUES (\(programmeID), \(round.id), \(new.reference), \(new.title), \(applicant.id), \(new.phase.rawValue),
-                    \(new.requested.minorUnits), \(new.requested.currency), \(new.startsOn), \(new.endsOn), \(actor))
+                    \(new.requested.minorUnits), \(new.requested.currency), \(new.startsOn), \(new.endsOn), \(actor), \(continuesID))
                 RETURNING id
                 """)[0].decode(Int64.self, column: 0)
             try Self.link(connection, applications: [id], partners: [partners.map(\.id)], themes: [new.themes])
@@ -123,7 +130,8 @@ public struct Applications: Sendable {
 
     static let select: PGQuery = """
         SELECT a.id, a.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, a.currency,
-               a.starts_on, a.ends_on, a.status, \(Parties.columns)
+               a.starts_on, a.ends_on, a.status, (SELECT c.reference FROM grants.grant c WHERE c.id = a.continues_grant_id) AS continues,
+               \(Parties.columns)
         FROM grants.application a
         JOIN grants.allocation_round r ON r.id = a.round_id
         JOIN grants.programme p ON p.id = a.programme_id
@@ -139,7 +147,33 @@ public struct Applications: Sendable {
             themes: try row.decode(column: "themes"), phase: try row.enumValue(Phase.self, column: "phase"),
             requested: Money(minorUnits: try row.decode(column: "requested"), currency: currency),
             startsOn: try row.decode(column: "starts_on"), endsOn: try row.decode(column: "ends_on"),
-            status: try row.enumValue(ApplicationStatus.self, column: "status"))
+            status: try row.enumValue(ApplicationStatus.self, column: "status"), continues: try row.decode(column: "continues"))
+    }
+
+    /// The grant an application continues, by reference in the programme: it must be awarded to the same
+    /// applicant. Problems are placed at `location` (`continues`, `grants[3].continues`).
+    static func continued(
+        _ connection: PGConnection, _ reference: String, programme: String, applicant: Organisation, at location: String
+    ) throws -> Int64 {
+        let rows = try connection.query(
+            """
+            SELECT g.id, o.id AS applicant_id, o.name AS applicant FROM grants.grant g
+            JOIN grants.programme p ON p.id = g.programme_id JOIN grants.application a ON a.id = g.application_id
+            JOIN grants.organisation o ON o.id = a.applicant_id
+            WHERE g.reference = \(reference) AND p.name = \(programme)
+            """)
+        guard let row = rows.first else {
+            throw GrantsError.invalidInput([Problem(location, "no grant \(reference) in \(programme) to continue")])
+        }
+        guard try row.decode(Int64.self, column: "applicant_id") == applicant.id else {
+            let other = try row.decode(String.self, column: "applicant")
+            throw GrantsError.invalidInput([
+                Problem(
+                    location,
+                    "grant \(reference) was awarded to \(other), not \(applicant.name): a partnership continues with its applicant")
+            ])
+        }
+        return try row.decode(Int64.self, column: "id")
     }
 
     /// What a resubmission says differently from the recorded application.
@@ -157,6 +191,7 @@ public struct Applications: Sendable {
             ("period.end", recorded.endsOn.iso, new.endsOn.iso),
             ("phase", recorded.phase.rawValue, new.phase.rawValue),
             ("title", recorded.title ?? "none", new.title ?? "none"),
+            ("continues", recorded.continues ?? "none", new.continues ?? "none"),
         ]
         return pairs.filter { $0.1 != $0.2 }.map { Difference($0.0, recorded: $0.1, given: $0.2) }
     }

@@ -59,14 +59,21 @@ public struct Disbursements: Sendable {
     /// and Σ never passes the award. A person with a declared conflict of interest with the applicant or a
     /// partner is refused. With an `idempotencyKey`, a retry of the same request returns the first result
     /// instead of scheduling twice.
+    ///
+    /// Tranches are numbered 1, 2, … per grant: `tranche` defaults to one past the highest number not cancelled.
+    /// A cancelled tranche gives its number back; a paid one keeps it, even when reversed.
     @discardableResult
     public func schedule(
-        _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, idempotencyKey: String? = nil,
-        actor: String
+        _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, tranche: Int? = nil,
+        idempotencyKey: String? = nil, actor: String
     ) async throws -> Disbursement {
         let actor = try ActorName(actor).value
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
-        let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
+        if let tranche, tranche < 1 || tranche > Int(Int32.max) {
+            throw GrantsError.invalidInput([Problem("tranche", "a tranche number is 1 or more")])
+        }
+        let request =
+            "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)" + (tranche.map { "|\($0)" } ?? "")
         return try await service.write { connection in
             if let key = idempotencyKey,
                 let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
@@ -89,6 +96,10 @@ public struct Disbursements: Sendable {
                     Problem("due_on", "\(dueOn) is outside the grant's period \(grant.startsOn) to \(grant.endsOn)")
                 ])
             }
+            if try Settlements.find(connection, grantID: grant.id) != nil {
+                throw GrantsError.invalidTransition(entity: "grant", key: reference, from: "settled", to: "scheduled")
+            }
+            let number = try Self.trancheNumber(connection, grantID: grant.id, reference: reference, asked: tranche)
             let (total, overflow) = grant.committed.minorUnits.addingReportingOverflow(amount.minorUnits)
             if overflow || total > grant.amount.minorUnits {
                 throw GrantsError.awardExceeded(
@@ -97,8 +108,8 @@ public struct Disbursements: Sendable {
             }
             let id = try connection.query(
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(dueOn), \(actor)) RETURNING id
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(dueOn), \(Int32(number)), \(actor)) RETURNING id
                 """)[0].decode(Int64.self, column: 0)
             if let key = idempotencyKey {
                 try Idempotency.store(
@@ -106,8 +117,42 @@ public struct Disbursements: Sendable {
             }
             try AuditLog.record(
                 connection, actor: actor, action: "disbursement.scheduled", entity: "disbursement", key: String(id),
-                details: ["grant": reference, "amount": amount.plain, "due_on": dueOn.iso])
+                details: ["grant": reference, "amount": amount.plain, "due_on": dueOn.iso, "tranche": String(number)])
             return try Self.resolve(connection, id: id)
+        }
+    }
+
+    /// The tranche number a new disbursement of the grant takes (the grant is locked): the one asked for, if no
+    /// disbursement that is not cancelled holds it, else one past the highest such number.
+    static func trancheNumber(_ connection: PGConnection, grantID: Int64, reference: String, asked: Int?) throws -> Int {
+        let taken = try connection.query(
+            """
+            SELECT tranche, id FROM grants.disbursement
+            WHERE grant_id = \(grantID) AND tranche IS NOT NULL AND status <> 'cancelled' ORDER BY tranche
+            """
+        ).map { (Int(try $0.decode(Int32.self, column: 0)), try $0.decode(Int64.self, column: 1)) }
+        guard let asked else { return (taken.last?.0 ?? 0) + 1 }
+        if let holder = taken.first(where: { $0.0 == asked }) {
+            throw GrantsError.conflict(
+                entity: "grant", key: reference,
+                differences: [Difference("tranche", recorded: "tranche \(asked) is disbursement \(holder.1)", given: "tranche \(asked)")])
+        }
+        return asked
+    }
+
+    /// The requirement that holds this disbursement's tranche back, if any: the check ahead of the database's.
+    static func checkHold(_ connection: PGConnection, _ disbursement: Disbursement) throws {
+        guard let tranche = disbursement.tranche else { return }
+        if let row = try connection.query(
+            """
+            SELECT q.id FROM grants.reporting_requirement q
+            WHERE q.grant_id = (SELECT grant_id FROM grants.disbursement WHERE id = \(disbursement.id))
+              AND q.before_tranche = \(Int32(tranche)) AND q.status NOT IN ('approved', 'waived')
+            ORDER BY q.id LIMIT 1
+            """
+        ).first {
+            throw GrantsError.heldBack(
+                tranche: tranche, grant: disbursement.grantReference, requirement: try row.decode(Int64.self, column: 0))
         }
     }
 
@@ -125,6 +170,7 @@ public struct Disbursements: Sendable {
             guard ActorName.key(disbursement.scheduledBy) != actor else {
                 throw GrantsError.fourEyes(disbursement: String(id), actor: actor)
             }
+            try Self.checkHold(connection, disbursement)
             try connection.execute(
                 "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
             try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
@@ -154,6 +200,7 @@ public struct Disbursements: Sendable {
             guard paidOn >= decidedOn else {
                 throw GrantsError.invalidInput([Problem("paid_on", "\(paidOn) is before the grant was decided on \(decidedOn)")])
             }
+            try Self.checkHold(connection, disbursement)
             try connection.execute(
                 """
                 UPDATE grants.disbursement SET status = 'paid', paid_on = \(paidOn), payment_reference = \(paymentReference),
@@ -224,6 +271,9 @@ public struct Disbursements: Sendable {
             }
             let grant = try GrantRegistry.resolve(connection, reference: original.grantReference, programme: original.programme)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: grant.reference) }
+            if try Settlements.find(connection, grantID: grant.id) != nil {
+                throw GrantsError.invalidTransition(entity: "grant", key: grant.reference, from: "settled", to: "reversal")
+            }
             let reversalID = try connection.query(
                 """
                 INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, status, reverses_id, scheduled_by,

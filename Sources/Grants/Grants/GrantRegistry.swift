@@ -27,6 +27,7 @@ public struct Grant: Sendable, Encodable, Equatable {
     public let committed: Money
     /// Σ paid disbursements, net of reversals.
     public let paid: Money
+    /// The part of the award never paid out, released when the grant closed (award − paid).
     public let reclaimed: Money?
     public let startsOn: CalendarDate
     public let originalEndsOn: CalendarDate
@@ -61,9 +62,17 @@ public struct GrantDetail: Sendable, Encodable, Equatable {
     public let grant: Grant
     public let amendments: [Amendment]
     public let disbursements: [Disbursement]
+    /// The reports the grantee owes.
+    public let requirements: [ReportingRequirement]
+    /// The final account, once recorded.
+    public let settlement: Settlement?
+    /// Money paid back against the settlement's claim.
+    public let repayments: [RepaymentEntry]
+    /// The earlier grant whose partnership this one continues.
+    public let continues: String?
 }
 
-/// Grants: list, show, amend and close.
+/// Grants: list, show, amend, settle and close.
 ///
 /// ```swift
 /// try await service.grants.amend("KP-2021-2-01", amountChange: try Money(parsing: "50 000", currency: .sek), reason: "Extra workshop", actor: "anna")
@@ -102,7 +111,19 @@ public struct GrantRegistry: Sendable {
                 "\(Disbursements.select) WHERE d.grant_id = \(grant.id) ORDER BY d.due_on, d.id"
             )
             .map(Disbursements.decode)
-            return GrantDetail(grant: grant, amendments: amendments, disbursements: disbursements)
+            let requirements = try connection.query("\(Requirements.select) WHERE q.grant_id = \(grant.id) ORDER BY q.due_on, q.id")
+                .map(Requirements.decode)
+            let repayments = try connection.query("\(Repayments.select) WHERE x.grant_id = \(grant.id) ORDER BY x.received_on, x.id")
+                .map(Repayments.decode)
+            let continues: String? = try connection.query(
+                """
+                SELECT c.reference FROM grants.grant g JOIN grants.application a ON a.id = g.application_id
+                JOIN grants.grant c ON c.id = a.continues_grant_id WHERE g.id = \(grant.id)
+                """
+            ).first?.decode(String.self, column: 0)
+            return GrantDetail(
+                grant: grant, amendments: amendments, disbursements: disbursements, requirements: requirements,
+                settlement: try Settlements.find(connection, grantID: grant.id), repayments: repayments, continues: continues)
         }
     }
 
@@ -152,31 +173,55 @@ public struct GrantRegistry: Sendable {
         }
     }
 
-    /// Closes a grant: the unspent award (award − paid) is reclaimed. Disbursements still scheduled or
-    /// attested must be paid or cancelled first.
+    /// Closes a grant. Disbursements still scheduled or attested must be paid or cancelled first; every final
+    /// report must be approved or waived (`GrantsError.reportPending(grant:requirement:)`); and a settlement's
+    /// repayment claim must be repaid in full (`GrantsError.claimOpen(grant:open:)`) unless `writeOff` gives the
+    /// reason the rest is not collected, which is then recorded on the settlement as written off.
+    ///
+    /// `reclaimed` is the part of the award never paid out (award − paid). The round's awarded total stays as
+    /// decided: closing changes what was granted no more than repayments do.
     @discardableResult
-    public func close(_ reference: String, programme: String? = nil, on date: CalendarDate = .today, actor: String) async throws -> Grant {
+    public func close(
+        _ reference: String, programme: String? = nil, on date: CalendarDate = .today, writeOff: String? = nil, actor: String
+    ) async throws -> Grant {
         let actor = try ActorName(actor).value
+        if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { throw GrantsError.invalidInput([problem]) }
         return try await service.write { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
             try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
-            let pending = try connection.query(
-                "SELECT count(*) FROM grants.disbursement WHERE grant_id = \(grant.id) AND status IN ('scheduled', 'attested')"
-            )[0].decode(Int64.self, column: 0)
+            let pending = try Self.pendingDisbursements(connection, grantID: grant.id)
             guard pending == 0 else {
                 // Closing needs every tranche settled: paid, or cancelled.
                 throw GrantsError.invalidTransition(
                     entity: "grant", key: reference, from: "active with \(pending) unpaid disbursements", to: "closed")
             }
+            if let report = try connection.query(
+                """
+                SELECT id FROM grants.reporting_requirement
+                WHERE grant_id = \(grant.id) AND kind = 'final' AND status NOT IN ('approved', 'waived') ORDER BY id LIMIT 1
+                """
+            ).first {
+                throw GrantsError.reportPending(grant: reference, requirement: try report.decode(Int64.self, column: 0))
+            }
+            var details: [String: String] = [:]
+            if let settlement = try Settlements.find(connection, grantID: grant.id, lock: true), settlement.open.minorUnits > 0 {
+                guard let writeOff else { throw GrantsError.claimOpen(grant: reference, open: settlement.open) }
+                try connection.execute(
+                    """
+                    UPDATE grants.settlement SET written_off = \(settlement.open.minorUnits), write_off_reason = \(writeOff)
+                    WHERE grant_id = \(grant.id)
+                    """)
+                details["written_off"] = settlement.open.plain
+                details["write_off_reason"] = writeOff
+            }
             let reclaimed = try grant.amount - grant.paid
+            details["reclaimed"] = reclaimed.plain
             try connection.execute(
                 """
                 UPDATE grants.grant SET status = 'closed', closed_on = \(date), closed_by = \(actor), reclaimed = \(reclaimed.minorUnits)
                 WHERE id = \(grant.id)
                 """)
-            try AuditLog.record(
-                connection, actor: actor, action: "grant.closed", entity: "grant", key: reference,
-                details: ["reclaimed": reclaimed.plain])
+            try AuditLog.record(connection, actor: actor, action: "grant.closed", entity: "grant", key: reference, details: details)
             return try Self.resolve(connection, reference: reference, programme: grant.programme)
         }
     }

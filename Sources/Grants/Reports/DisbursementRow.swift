@@ -9,9 +9,16 @@ extension DisbursementRow {
         \(from)
         """
 
-    /// The joins every disbursement report reads through.
+    /// The joins every disbursement report reads through. `d` is every money entry of a grant: its
+    /// disbursements and reversals, and the repayments received from the grantee as `repayment` rows with a
+    /// negative amount, due and paid on the day they came in. Repayment ids share the disbursements' id
+    /// space (`grants.next_entry_id()`), so `disbursement_id` names one row either way.
     static let from: PGQuery = """
-        FROM grants.disbursement d
+        FROM (
+            SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference FROM grants.disbursement
+            UNION ALL
+            SELECT id, grant_id, received_on, received_on, 'repayment', -amount, currency, payment_reference FROM grants.repayment
+        ) d
         JOIN grants.grant g ON g.id = d.grant_id
         JOIN grants.application a ON a.id = g.application_id
         JOIN grants.allocation_round r ON r.id = g.round_id

@@ -53,8 +53,12 @@ public struct RoundReport: Sendable, Encodable, Equatable {
     public let budget: Money
     /// Σ awards after amendments.
     public let awarded: Money
-    /// Σ paid disbursements net of reversals.
+    /// Σ paid disbursements net of reversals and of repayments received.
     public let disbursed: Money
+    /// Σ repayments received from grantees against their settlements' claims.
+    public let repaid: Money
+    /// Σ of the claims still open: claimed − repaid − written off.
+    public let claimedOpen: Money
     public let remaining: Money
     /// The number of grants.
     public let grants: Int
@@ -70,9 +74,16 @@ extension Reports {
             let round = try Rounds.resolve(connection, name: name, programme: programme)
             let currency = round.currency
             func money(_ value: Int64) -> Money { Money(minorUnits: value, currency: currency) }
-            let disbursed = try connection.query(
+            let paid = try connection.query(
                 "SELECT coalesce(sum(paid_total), 0)::int8 FROM grants.grant WHERE round_id = \(round.id)"
             )[0].decode(Int64.self, column: 0)
+            let claims = try connection.query(
+                """
+                SELECT coalesce(sum(s.repaid_total), 0)::int8, coalesce(sum(s.claimed - s.repaid_total - s.written_off), 0)::int8
+                FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id WHERE g.round_id = \(round.id)
+                """)[0]
+            let repaid = try claims.decode(Int64.self, column: 0)
+            let claimedOpen = try claims.decode(Int64.self, column: 1)
             let themes = try connection.query(
                 """
                 SELECT t.code, t.name_sv, t.name_en, count(*)::int8, sum(g.amount)::int8
@@ -112,7 +123,8 @@ extension Reports {
             }
             return RoundReport(
                 programme: round.programme, round: round.name, currency: currency, status: round.status, decidedOn: round.decidedOn,
-                budget: round.budget, awarded: round.awarded, disbursed: money(disbursed), remaining: round.remaining,
+                budget: round.budget, awarded: round.awarded, disbursed: money(paid - repaid), repaid: money(repaid),
+                claimedOpen: money(claimedOpen), remaining: round.remaining,
                 grants: round.grants, byTheme: themes, byCountry: countries, recipients: recipients)
         }
     }

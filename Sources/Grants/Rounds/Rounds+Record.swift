@@ -123,7 +123,9 @@ struct RoundRecorder {
 
         // Grants already recorded under these references.
         var existing: [String: Grant] = [:]
-        var tranches: [String: [Tranche]] = [:]
+        var tranches: [String: [Int: Tranche]] = [:]
+        var reports: [String: Set<PlannedReport>] = [:]
+        var continued: [String: String] = [:]
         var otherApplications: [String: String] = [:]
         if let programmeID {
             let references = manifest.grants.map(\.reference)
@@ -133,15 +135,40 @@ struct RoundRecorder {
                 let grant = try GrantRegistry.decode(row)
                 existing[grant.reference] = grant
             }
+            // Each tranche number as it was first recorded: a tranche cancelled and scheduled again, or one added
+            // later with `disbursement schedule`, does not make the manifest differ from what it recorded.
             for row in try connection.query(
                 """
-                SELECT g.reference, d.due_on, d.amount, d.currency FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id
+                SELECT DISTINCT ON (g.reference, d.tranche) g.reference, d.tranche, d.due_on, d.amount, d.currency
+                FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id
                 WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[]) AND d.tranche IS NOT NULL
-                ORDER BY g.reference, d.tranche
+                ORDER BY g.reference, d.tranche, d.id
                 """)
             {
-                tranches[try row.decode(String.self, column: "reference"), default: []].append(
-                    Tranche(dueOn: try row.decode(column: "due_on"), amount: try row.money("amount")))
+                tranches[try row.decode(String.self, column: "reference"), default: [:]][
+                    Int(try row.decode(Int32.self, column: "tranche"))] =
+                    Tranche(dueOn: try row.decode(column: "due_on"), amount: try row.money("amount"))
+            }
+            for row in try connection.query(
+                """
+                SELECT g.reference, q.kind, q.due_on, q.before_tranche FROM grants.reporting_requirement q
+                JOIN grants.grant g ON g.id = q.grant_id
+                WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[])
+                """)
+            {
+                let beforeTranche: Int32? = try row.decode(column: "before_tranche")
+                reports[try row.decode(String.self, column: "reference"), default: []].insert(
+                    PlannedReport(
+                        kind: try row.enumValue(ReportKind.self, column: "kind"), dueOn: try row.decode(column: "due_on"),
+                        beforeTranche: beforeTranche.map(Int.init)))
+            }
+            for row in try connection.query(
+                """
+                SELECT a.reference, c.reference AS continues FROM grants.application a JOIN grants.grant c ON c.id = a.continues_grant_id
+                WHERE a.programme_id = \(programmeID) AND a.reference = ANY(\(references)::text[])
+                """)
+            {
+                continued[try row.decode(column: "reference")] = try row.decode(column: "continues")
             }
             for row in try connection.query(
                 """
@@ -156,7 +183,9 @@ struct RoundRecorder {
         var unchanged: [String] = []
         for grant in manifest.grants {
             if let recorded = existing[grant.reference] {
-                let found = Self.differences(grant, recorded, tranches: tranches[grant.reference] ?? [], round: roundName)
+                let found = Self.differences(
+                    grant, recorded, tranches: tranches[grant.reference] ?? [:], reports: reports[grant.reference] ?? [],
+                    continues: continued[grant.reference], round: roundName)
                 if found.isEmpty { unchanged.append(grant.reference) } else { differences += found }
             } else if let status = otherApplications[grant.reference] {
                 differences.append(
@@ -209,7 +238,10 @@ struct RoundRecorder {
             dryRun: dryRun)
     }
 
-    static func differences(_ grant: ManifestGrant, _ recorded: Grant, tranches: [Tranche], round: String) -> [Difference] {
+    static func differences(
+        _ grant: ManifestGrant, _ recorded: Grant, tranches: [Int: Tranche], reports: Set<PlannedReport>, continues: String?,
+        round: String
+    ) -> [Difference] {
         var result: [Difference] = []
         let at = grant.location
         func add(_ field: String, _ old: String, _ new: String) {
@@ -234,7 +266,17 @@ struct RoundRecorder {
         add("period.end", recorded.originalEndsOn.iso, grant.endsOn.iso)
         add("title", recorded.title ?? "none", grant.title ?? "none")
         func describe(_ list: [Tranche]) -> String { list.map { "\($0.dueOn) \($0.amount.swedish)" }.joined(separator: "; ") }
-        add("tranches", describe(tranches), describe(grant.tranches))
+        let firstRecorded = (1...max(1, grant.tranches.count)).compactMap { tranches[$0] }
+        add("tranches", describe(firstRecorded), describe(grant.tranches))
+        // Requirements added later with `requirement add` are not the manifest's: only its own must be there.
+        func describe(_ report: PlannedReport) -> String {
+            "\(report.kind.rawValue) due \(report.dueOn)" + (report.beforeTranche.map { " before tranche \($0)" } ?? "")
+        }
+        for (i, report) in grant.reports.enumerated() where !reports.contains(report) {
+            result.append(Difference("\(at.field("reports"))[\(i)] (\(grant.reference))", recorded: "none", given: describe(report)))
+        }
+        add("continues", continues ?? "none", grant.continues ?? "none")
+        add("decision_ref", recorded.decisionRef ?? "none", grant.decisionRef ?? "none")
         return result
     }
 
@@ -300,6 +342,44 @@ struct RoundRecorder {
         return (ids, missing.count, differences)
     }
 
+    /// The grant each new grant continues (nil where none): recorded in the programme and awarded to the same
+    /// applicant, else a problem at `grants[i].continues`.
+    func continuedGrants(_ grants: [ManifestGrant], applicantIDs: [Int64], programmeID: Int64) throws -> [Int64?] {
+        let references = grants.compactMap(\.continues)
+        guard !references.isEmpty else { return grants.map { _ in nil } }
+        var recorded: [String: (id: Int64, applicant: Int64, name: String)] = [:]
+        for row in try connection.query(
+            """
+            SELECT g.reference, g.id, a.applicant_id, o.name FROM grants.grant g
+            JOIN grants.application a ON a.id = g.application_id JOIN grants.organisation o ON o.id = a.applicant_id
+            WHERE g.programme_id = \(programmeID) AND g.reference = ANY(\(references)::text[])
+            """)
+        {
+            recorded[try row.decode(column: "reference")] =
+                (try row.decode(column: "id"), try row.decode(column: "applicant_id"), try row.decode(column: "name"))
+        }
+        var problems: [Problem] = []
+        let ids: [Int64?] = grants.enumerated().map { i, grant in
+            guard let continues = grant.continues else { return nil }
+            let place = grant.location.field("continues")
+            guard let earlier = recorded[continues] else {
+                problems.append(Problem(place, "no recorded grant \(continues) in \(manifest.programme) to continue"))
+                return nil
+            }
+            guard earlier.applicant == applicantIDs[i] else {
+                problems.append(
+                    Problem(
+                        place,
+                        "grant \(continues) was awarded to \(earlier.name), not \(grant.applicant.name): a partnership continues with its applicant"
+                    ))
+                return nil
+            }
+            return earlier.id
+        }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        return ids
+    }
+
     static func key(_ organisation: NewOrganisation) -> String {
         organisation.orgNumber.map { "#\($0.value)" } ?? "\(organisation.name.lowercased())|\(organisation.country)"
     }
@@ -315,16 +395,19 @@ struct RoundRecorder {
         }
         let applicantIDs = try grants.map { try id($0.applicant) }
         let partnerIDs = try grants.map { try $0.partners.map(id) }
+        let continuesIDs = try continuedGrants(grants, applicantIDs: applicantIDs, programmeID: programmeID)
         let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
         let applicationRows = try connection.query(
             """
             INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested, currency,
-                starts_on, ends_on, status, submitted_by)
-            SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor)
+                starts_on, ends_on, status, submitted_by, continues_grant_id)
+            SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor),
+                   continues
             FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.title))::text[],
                         \(applicantIDs)::int8[], \(grants.map(\.phase.rawValue))::text[],
-                        \(grants.map(\.requested.minorUnits))::int8[], \(grants.map(\.startsOn.iso))::date[], \(grants.map(\.endsOn.iso))::date[])
-                 WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, n)
+                        \(grants.map(\.requested.minorUnits))::int8[], \(grants.map(\.startsOn.iso))::date[], \(grants.map(\.endsOn.iso))::date[],
+                        \(continuesIDs)::int8[])
+                 WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, continues, n)
             ORDER BY n
             RETURNING id
             """)
@@ -338,8 +421,9 @@ struct RoundRecorder {
         let amounts = grants.map(\.amount.minorUnits)
         try connection.execute(
             """
-            INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decided_by)
-            SELECT id, 'approved', awarded, \(decidedOn), \(actor) FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[]) AS m(id, awarded)
+            INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
+            SELECT id, 'approved', awarded, \(decidedOn), ref, \(actor)
+            FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[], \(grants.map(\.decisionRef))::text[]) AS m(id, awarded, ref)
             """)
         let grantRows = try connection.query(
             """
@@ -370,6 +454,26 @@ struct RoundRecorder {
             SELECT g, a, \(currency), d, t, \(actor)
             FROM unnest(\(trancheGrant)::int8[], \(trancheAmount)::int8[], \(trancheDue)::date[], \(trancheNumber)::int4[]) AS m(g, a, d, t)
             """)
+        var reportGrant: [Int64] = []
+        var reportKind: [String] = []
+        var reportDue: [String] = []
+        var reportBefore: [Int32?] = []
+        for (i, grant) in grants.enumerated() {
+            for report in grant.reports {
+                reportGrant.append(grantIDs[i])
+                reportKind.append(report.kind.rawValue)
+                reportDue.append(report.dueOn.iso)
+                reportBefore.append(report.beforeTranche.map(Int32.init))
+            }
+        }
+        if !reportGrant.isEmpty {
+            try connection.execute(
+                """
+                INSERT INTO grants.reporting_requirement (grant_id, kind, due_on, before_tranche, created_by)
+                SELECT g, k, d, b, \(actor)
+                FROM unnest(\(reportGrant)::int8[], \(reportKind)::text[], \(reportDue)::date[], \(reportBefore)::int4[]) AS m(g, k, d, b)
+                """)
+        }
         let details = grants.map { AuditLog.jsonObject(["round": manifest.round.name, "awarded": $0.amount.plain]) }
         try connection.execute(
             """

@@ -15,6 +15,12 @@ extension SQLState {
     static let actorMismatch = SQLState(rawValue: "GR005")
     /// A person with a declared conflict of interest decided on or paid for the organisation.
     static let conflictOfInterest = SQLState(rawValue: "GR006")
+    /// A tranche held back by a reporting requirement that is neither approved nor waived (`0011`).
+    static let heldBack = SQLState(rawValue: "GR110")
+    /// A grant whose final report is neither approved nor waived cannot close (`0011`).
+    static let reportPending = SQLState(rawValue: "GR111")
+    /// A grant whose repayment claim is open, with no write-off, cannot close (`0011`).
+    static let claimOpen = SQLState(rawValue: "GR112")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
@@ -30,6 +36,10 @@ enum DatabaseRules {
         "conflict_person_normalised": { _ in
             .invalidInput([Problem("person", "is not a normalised name (NFC, trimmed, lower-case)")])
         },
+        "repaid_within_claim": { .repaymentExceedsClaim(grant: $0.key, excess: $0.excess) },
+        "continues_same_applicant": {
+            .invalidInput([Problem("continues", "grant \($0.continues ?? "?") was awarded to another applicant")])
+        },
     ]
 
     /// Rules that the rule functions raise, by SQLSTATE.
@@ -40,6 +50,9 @@ enum DatabaseRules {
         .closed: { .closed(entity: $0.entity, key: $0.key) },
         .actorMismatch: { .actorMismatch(claimed: $0.actor ?? $0.key, login: $0.login ?? "") },
         .conflictOfInterest: { .conflictOfInterest(person: $0.person ?? "", organisation: $0.organisation ?? $0.key) },
+        .heldBack: { .heldBack(tranche: Int($0.tranche ?? 0), grant: $0.key, requirement: $0.requirement ?? 0) },
+        .reportPending: { .reportPending(grant: $0.key, requirement: $0.requirement ?? 0) },
+        .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
     ]
 
     /// What the database said, in the library's terms.
@@ -82,6 +95,9 @@ struct RuleDetail {
     let person: String?
     let organisation: String?
     let excess: Money?
+    let tranche: Int64?
+    let requirement: Int64?
+    let continues: String?
 
     init(_ error: PGError) {
         let fields =
@@ -104,6 +120,9 @@ struct RuleDetail {
         login = text("login")
         person = text("person")
         organisation = text("organisation")
+        tranche = (fields["tranche"] as? NSNumber)?.int64Value
+        requirement = (fields["requirement"] as? NSNumber)?.int64Value
+        continues = text("continues")
         if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
             let currency = Currency(rawValue: code)
         {

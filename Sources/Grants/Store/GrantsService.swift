@@ -130,6 +130,10 @@ public final class GrantsService: Sendable {
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
     public var conflicts: ConflictsOfInterest { ConflictsOfInterest(service: self) }
+    public var requirements: Requirements { Requirements(service: self) }
+    public var repayments: Repayments { Repayments(service: self) }
+    public var partnerships: Partnerships { Partnerships(service: self) }
+    public var contacts: Contacts { Contacts(service: self) }
 
     // MARK: Running work
 

@@ -26,6 +26,15 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Recorded money and decisions never change (paid disbursements, reversals, approvals, amendments,
     /// audit events, what was applied for).
     case appendOnly(entity: String, key: String)
+    /// Tranche `tranche` of the grant cannot be attested or paid while reporting requirement `requirement`
+    /// (whose `before_tranche` is that tranche) is neither approved nor waived.
+    case heldBack(tranche: Int, grant: String, requirement: Int64)
+    /// The grant cannot close while its final report (requirement `requirement`) is neither approved nor waived.
+    case reportPending(grant: String, requirement: Int64)
+    /// The grant cannot close while `open` of its repayment claim is neither repaid nor written off.
+    case claimOpen(grant: String, open: Money?)
+    /// Σ repayments received would pass the grant's claim (less what was written off), by `excess` when known.
+    case repaymentExceedsClaim(grant: String, excess: Money?)
     /// The database login may not do this.
     case notPermitted(String)
     /// The database login is a person's own login, whose writes are all recorded as that person, and the write
@@ -53,7 +62,7 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidInput, .notFound: .input
         case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted,
-            .actorMismatch, .conflictOfInterest:
+            .actorMismatch, .conflictOfInterest, .heldBack, .reportPending, .claimOpen, .repaymentExceedsClaim:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -81,6 +90,15 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
                 + (differences.isEmpty ? "" : ":\n" + differences.map(\.description).joined(separator: "\n"))
         case .appendOnly(let entity, let key):
             "\(entity)\(key.isEmpty ? "" : " " + key) is recorded and never changes"
+        case .heldBack(let tranche, let grant, let requirement):
+            "grant \(grant): tranche \(tranche) is held back until reporting requirement \(requirement) is approved or waived"
+        case .reportPending(let grant, let requirement):
+            "grant \(grant): the final report (requirement \(requirement)) is neither approved nor waived"
+        case .claimOpen(let grant, let open):
+            "grant \(grant): the repayment claim is open" + (open.map { " (\($0.swedish))" } ?? "")
+                + "; receive the rest or write it off with a reason"
+        case .repaymentExceedsClaim(let grant, let excess):
+            "grant \(grant): repayments would exceed the claim" + (excess.map { " by \($0.swedish)" } ?? "")
         case .notPermitted(let message):
             "not permitted: \(message)"
         case .actorMismatch(let claimed, let login):

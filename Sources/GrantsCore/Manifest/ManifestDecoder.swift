@@ -120,9 +120,11 @@ enum ManifestDecoder {
         top.checkKeys(["programme", "round", "themes", "grants"])
         let programme = top.text("programme")
         var round: NewRound?
+        var roundDecisionRef: String?
         var currency = Currency.sek
         if let r = top.mapping("round") {
-            r.checkKeys(["name", "budget", "currency", "opens_on", "closes_on", "decided_on"])
+            r.checkKeys(["name", "budget", "currency", "opens_on", "closes_on", "decided_on", "decision_ref"])
+            roundDecisionRef = r.text("decision_ref", required: false)
             if let code = r.text("currency", required: false) {
                 if let parsed = Currency(rawValue: code) {
                     currency = parsed
@@ -156,10 +158,13 @@ enum ManifestDecoder {
         }
         grants.reserveCapacity(grantNodes.count)
         for (node, path) in grantNodes {
-            if let grant = decodeGrant(node, path: path, currency: currency, log: log) { grants.append(grant) }
+            if var grant = decodeGrant(node, path: path, currency: currency, log: log) {
+                grant.decisionRef = grant.decisionRef ?? roundDecisionRef
+                grants.append(grant)
+            }
         }
         guard let programme, let round, log.problems.isEmpty else { throw .invalidInput(log.problems) }
-        let manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants)
+        let manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
         let problems = manifest.problems()
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return manifest
@@ -167,7 +172,10 @@ enum ManifestDecoder {
 
     static func decodeGrant(_ node: ManifestNode, path: String, currency: Currency, log: ProblemLog) -> ManifestGrant? {
         guard let g = MappingReader(node, path: path, log: log) else { return nil }
-        g.checkKeys(["reference", "title", "applicant", "partners", "themes", "phase", "requested", "amount", "period", "tranches"])
+        g.checkKeys([
+            "reference", "title", "applicant", "partners", "themes", "phase", "requested", "amount", "period", "tranches", "reports",
+            "continues", "decision_ref",
+        ])
         let before = log.problems.count
         let reference = g.text("reference", maxLength: 200)
         let title = g.text("title", required: false)
@@ -220,11 +228,35 @@ enum ManifestDecoder {
                 }
             }
         }
+        var reports: [PlannedReport] = []
+        if let items = g.list("reports", required: false) {
+            if items.count > ManifestLimits.maximumTranchesPerGrant {
+                log.add(g.at("reports"), "more than \(ManifestLimits.maximumTranchesPerGrant) reports")
+            }
+            for (item, itemPath) in items.prefix(ManifestLimits.maximumTranchesPerGrant) {
+                guard let r = MappingReader(item, path: itemPath, log: log) else { continue }
+                r.checkKeys(["kind", "due", "before_tranche"])
+                if r.node("kind") == nil { log.add(r.at("kind"), "is required (interim or final)") }
+                let kind = r.enumeration("kind", ReportKind.self)
+                let due = r.date("due")
+                var beforeTranche: Int?
+                if let text = r.text("before_tranche", required: false, maxLength: 6) {
+                    if let number = Int(text), number > 0 {
+                        beforeTranche = number
+                    } else {
+                        log.add(r.at("before_tranche"), "must be a tranche number (1 is the first)")
+                    }
+                }
+                if let kind, let due { reports.append(PlannedReport(kind: kind, dueOn: due, beforeTranche: beforeTranche)) }
+            }
+        }
+        let continues = g.text("continues", required: false, maxLength: 200)
+        let decisionRef = g.text("decision_ref", required: false)
         guard log.problems.count == before, let reference, let applicant, let amount, let start, let end else { return nil }
         return ManifestGrant(
             reference: reference, title: title, applicant: applicant, partners: partners, themes: themes, phase: phase,
-            requested: requested, amount: amount, startsOn: start, endsOn: end, tranches: tranches,
-            location: ManifestLocation(base: path, style: .path))
+            requested: requested, amount: amount, startsOn: start, endsOn: end, tranches: tranches, reports: reports,
+            continues: continues, decisionRef: decisionRef, location: ManifestLocation(base: path, style: .path))
     }
 
     static func organisation(_ o: MappingReader, defaultCountry: String?) -> NewOrganisation? {

@@ -12,12 +12,15 @@ public struct RoundManifest: Sendable, Equatable {
     public var round: NewRound
     public var themes: [Theme]
     public var grants: [ManifestGrant]
+    /// The round's decision reference (`round.decision_ref`): the default of every grant that names none.
+    public var decisionRef: String?
 
-    public init(programme: String, round: NewRound, themes: [Theme] = [], grants: [ManifestGrant]) {
+    public init(programme: String, round: NewRound, themes: [Theme] = [], grants: [ManifestGrant], decisionRef: String? = nil) {
         self.programme = programme
         self.round = round
         self.themes = themes
         self.grants = grants
+        self.decisionRef = decisionRef
     }
 }
 
@@ -39,13 +42,20 @@ public struct ManifestGrant: Sendable, Equatable {
     public var startsOn: CalendarDate
     public var endsOn: CalendarDate
     public var tranches: [Tranche]
+    /// What the grantee owes (`reports:`); one may hold a tranche back.
+    public var reports: [PlannedReport]
+    /// The reference of the earlier grant (same applicant) whose partnership this one continues.
+    public var continues: String?
+    /// The decision's reference, stored on the approval; the round's `decision_ref` when the grant names none.
+    public var decisionRef: String?
     /// Where the grant is in its file: `grants[3]` or `line 12`.
     public var location: ManifestLocation
 
     public init(
         reference: String, title: String? = nil, applicant: NewOrganisation, partners: [NewOrganisation], themes: [String],
         phase: Phase = .project, requested: Money? = nil, amount: Money, startsOn: CalendarDate, endsOn: CalendarDate,
-        tranches: [Tranche] = [], location: ManifestLocation
+        tranches: [Tranche] = [], reports: [PlannedReport] = [], continues: String? = nil, decisionRef: String? = nil,
+        location: ManifestLocation
     ) {
         self.reference = reference
         self.title = title
@@ -58,7 +68,30 @@ public struct ManifestGrant: Sendable, Equatable {
         self.startsOn = startsOn
         self.endsOn = endsOn
         self.tranches = tranches.isEmpty ? [Tranche(dueOn: startsOn, amount: amount)] : tranches
+        self.reports = reports
+        self.continues = continues
+        self.decisionRef = decisionRef
         self.location = location
+    }
+}
+
+/// A report a grantee owes, as a manifest plans it: recording the round adds it as a reporting requirement.
+/// With `beforeTranche`, that tranche (1 is the first) is held back until the report is approved or waived.
+///
+/// ```swift
+/// let reports = [
+///     PlannedReport(kind: .interim, dueOn: try CalendarDate("2022-12-31"), beforeTranche: 2),
+///     PlannedReport(kind: .final, dueOn: try CalendarDate("2024-03-31")),
+/// ]
+/// ```
+public struct PlannedReport: Sendable, Equatable, Hashable {
+    public var kind: ReportKind
+    public var dueOn: CalendarDate
+    public var beforeTranche: Int?
+    public init(kind: ReportKind, dueOn: CalendarDate, beforeTranche: Int? = nil) {
+        self.kind = kind
+        self.dueOn = dueOn
+        self.beforeTranche = beforeTranche
     }
 }
 
@@ -252,6 +285,21 @@ extension ManifestGrant {
                     Problem(at.field("tranches") + "[\(i)].due", "\(tranche.dueOn) is outside the period \(startsOn) to \(endsOn)"))
             }
         }
+        var planned = Set<String>()
+        for (i, report) in reports.enumerated() {
+            let place = at.field("reports") + "[\(i)]"
+            if let tranche = report.beforeTranche, tranche < 1 || tranche > tranches.count {
+                problems.append(Problem(place + ".before_tranche", "there is no tranche \(tranche) (the grant has \(tranches.count))"))
+            }
+            if !planned.insert("\(report.kind.rawValue) \(report.dueOn)").inserted {
+                problems.append(Problem(place, "a \(report.kind.rawValue) report due \(report.dueOn) is listed twice"))
+            }
+        }
+        if let continues {
+            if let problem = referenceProblem(continues, at: at.field("continues")) { problems.append(problem) }
+            if continues == reference { problems.append(Problem(at.field("continues"), "a grant cannot continue itself")) }
+        }
+        if let problem = Limits.text(decisionRef, at: at.field("decision_ref"), required: false) { problems.append(problem) }
         if overflow || sum != amount.minorUnits {
             problems.append(
                 Problem(

@@ -23,11 +23,13 @@ public struct NewApplication: Sendable, Equatable {
     public var requested: Money
     public var startsOn: CalendarDate
     public var endsOn: CalendarDate
+    /// The reference of the earlier grant, to the same applicant, whose partnership this application continues.
+    public var continues: String?
 
     public init(
         round: String, programme: String? = nil, reference: String, title: String? = nil, applicant: String,
         partners: [String], themes: [String], phase: Phase = .project, requested: Money, startsOn: CalendarDate,
-        endsOn: CalendarDate
+        endsOn: CalendarDate, continues: String? = nil
     ) {
         self.round = round
         self.programme = programme
@@ -40,6 +42,7 @@ public struct NewApplication: Sendable, Equatable {
         self.requested = requested
         self.startsOn = startsOn
         self.endsOn = endsOn
+        self.continues = continues
     }
 
     public var problems: [Problem] {
@@ -49,6 +52,10 @@ public struct NewApplication: Sendable, Equatable {
         if partners.isEmpty { problems.append(Problem("partners", "at least one partner organisation is required")) }
         if themes.isEmpty { problems.append(Problem("themes", "at least one theme is required")) }
         if endsOn < startsOn { problems.append(Problem("period.end", "\(endsOn) is before the start \(startsOn)")) }
+        if let continues {
+            if let problem = referenceProblem(continues, at: "continues") { problems.append(problem) }
+            if continues == reference { problems.append(Problem("continues", "an application cannot continue itself")) }
+        }
         return problems
     }
 }

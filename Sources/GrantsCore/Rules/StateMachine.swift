@@ -53,18 +53,47 @@ public enum GrantStatus: String, StateMachine, Codable {
 }
 
 /// scheduled → attested → paid; scheduled | attested → cancelled. A paid disbursement is corrected by a
-/// separate `reversal` entry, never changed.
+/// separate `reversal` entry, never changed. `repayment` is no disbursement's state: it is the status the
+/// reports give money a grantee paid back (its own entries, see `RepaymentEntry` in `Grants`).
 ///
 /// ```swift
 /// DisbursementStatus.attested.canTransition(to: .paid)   // true
 /// DisbursementStatus.paid.canTransition(to: .cancelled)   // false: reverse it instead
 /// ```
 public enum DisbursementStatus: String, StateMachine, Codable {
-    case scheduled, attested, paid, cancelled, reversal
+    case scheduled, attested, paid, cancelled, reversal, repayment
     public static let transitions: [DisbursementStatus: Set<DisbursementStatus>] = [
         .scheduled: [.attested, .cancelled],
         .attested: [.paid, .cancelled],
     ]
+}
+
+/// A reporting requirement: due → received → approved; received → returned → received again; waived ends it
+/// (from due, received or returned). Approved and waived are final.
+///
+/// ```swift
+/// RequirementStatus.received.canTransition(to: .approved)   // true
+/// RequirementStatus.approved.canTransition(to: .returned)   // false: approved is final
+/// ```
+public enum RequirementStatus: String, StateMachine, Codable {
+    case due, received, approved, returned, waived
+    public static let transitions: [RequirementStatus: Set<RequirementStatus>] = [
+        .due: [.received, .waived],
+        .received: [.approved, .returned, .waived],
+        .returned: [.received, .waived],
+    ]
+
+    /// Whether the requirement is met for good: a tranche it holds back is released.
+    public var releases: Bool { self == .approved || self == .waived }
+}
+
+/// What a grantee reports: an interim report during the grant, or the final one after it.
+///
+/// ```swift
+/// let finals = try await service.requirements.list(RequirementFilter(round: "2021:2")).filter { $0.kind == .final }
+/// ```
+public enum ReportKind: String, Sendable, Codable, CaseIterable {
+    case interim, final
 }
 
 /// Inception (a short preparatory phase) or project.

@@ -33,6 +33,7 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The period's last day (YYYY-MM-DD).") var end: CalendarDate
         @Option(help: "inception or project.") var phase: Phase = .project
         @Option(help: "The partnership's title.") var title: String?
+        @Option(help: "The earlier grant (same applicant) whose partnership this application continues.") var continues: String?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -49,7 +50,7 @@ struct ApplicationCommand: AsyncParsableCommand {
                     NewApplication(
                         round: round, programme: programme, reference: reference, title: title, applicant: applicant,
                         partners: partners, themes: themes, phase: phase, requested: try Money(parsing: amount, currency: currency),
-                        startsOn: start, endsOn: end),
+                        startsOn: start, endsOn: end, continues: continues),
                     actor: global.resolvedActor)
             }
             Terminal.print(
@@ -157,8 +158,8 @@ struct ApplicationCommand: AsyncParsableCommand {
 
 struct GrantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "grant", abstract: "Grants: list, show, amend, close.",
-        subcommands: [List.self, Show.self, Amend.self, Close.self])
+        commandName: "grant", abstract: "Grants: list, show, amend, settle, close.",
+        subcommands: [List.self, Show.self, Amend.self, Settle.self, Close.self])
 
     static func table(_ grants: [Grant]) -> String {
         Output.table(
@@ -207,6 +208,18 @@ struct GrantCommand: AsyncParsableCommand {
                     "  awarded    \(g.amount.display)\(g.amount != g.originalAmount ? " (originally \(g.originalAmount.display))" : ""); requested \(g.requested.display)",
                     "  scheduled  \(g.committed.display); paid \(g.paid.display)\(g.reclaimed.map { "; reclaimed \($0.display)" } ?? "")",
                 ]
+                if let continues = detail.continues { lines.append("  continues  \(continues)") }
+                if let s = detail.settlement {
+                    lines.append(
+                        "  settled    \(s.settledOn): spent \(s.spent.display); claimed \(s.claimed.display), repaid \(s.repaid.display)"
+                            + (s.writtenOff.minorUnits > 0 ? ", written off \(s.writtenOff.display) (\(s.writeOffReason ?? ""))" : "")
+                            + "; open \(s.open.display)")
+                }
+                for r in detail.requirements {
+                    lines.append(
+                        "  report     \(r.id): \(r.kind.rawValue) due \(r.dueOn)\(r.beforeTranche.map { " before tranche \($0)" } ?? ""), \(r.status.rawValue)"
+                    )
+                }
                 for amendment in detail.amendments {
                     lines.append(
                         "  amended    \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)"
@@ -251,16 +264,68 @@ struct GrantCommand: AsyncParsableCommand {
         }
     }
 
-    struct Close: AsyncParsableCommand {
+    struct Settle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Close a grant; the unspent award is reclaimed.", discussion: "Example:\n  grants-admin grant close KP-2021-2-01")
+            abstract: "Record a grant's final account: what was spent. Unspent paid money becomes a repayment claim.",
+            discussion: """
+                Recorded once: the same settle again changes nothing; a different one is refused (exit 1) with the \
+                differences. Unpaid disbursements must be paid or cancelled first; afterwards the grant takes no new \
+                disbursement. --spent 0 is allowed.
+
+                Example:
+                  grants-admin grant settle KP-2023-1-01 --spent "510 000" --on 2025-10-15
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
         @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(help: "What the grantee spent, from its final account.") var spent: String
+        @Option(help: "The day the account was settled.") var on: CalendarDate
+
+        static func isZero(_ text: String) -> Bool {
+            ["0", "0,0", "0.0", "0,00", "0.00"].contains(text.trimmingCharacters(in: .whitespaces))
+        }
+
+        func validate() throws { if !Self.isZero(spent) { try validateAmount(spent, flag: "--spent") } }
+
+        func run() async throws {
+            let settlement = try await Session.run(global) { service in
+                let currency = try await service.grants.get(reference, programme: programme).grant.amount.currency
+                let amount = Self.isZero(spent) ? Money.zero(currency) : try Money(parsing: spent, currency: currency)
+                return try await service.grants.settle(
+                    reference, programme: programme, spent: amount, on: on, actor: global.resolvedActor)
+            }
+            Terminal.print(
+                "Grant \(settlement.grantReference) settled on \(settlement.settledOn): \(settlement.paid.display) paid, "
+                    + "\(settlement.spent.display) spent; claim \(settlement.claimed.display), open \(settlement.open.display)")
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a grant.",
+            discussion: """
+                Needs every disbursement paid or cancelled, every final report approved or waived, and no open \
+                repayment claim, unless --write-off --reason records why the rest is not collected. What was never \
+                paid out of the award is shown as reclaimed; the round's awarded total stays as decided.
+
+                Examples:
+                  grants-admin grant close KP-2021-2-01
+                  grants-admin grant close KP-2021-2-01 --write-off --reason "The project account is closed; 2 100 kr not worth collecting"
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Flag(name: .customLong("write-off"), help: "Write off what is still owed of the repayment claim.") var writeOff = false
+        @Option(help: "Why the rest is not collected (with --write-off).") var reason: String?
+
+        func validate() throws {
+            if writeOff && reason == nil { throw ValidationError("--write-off needs --reason") }
+            if !writeOff && reason != nil { throw ValidationError("--reason goes with --write-off") }
+        }
 
         func run() async throws {
             let grant = try await Session.run(global) {
-                try await $0.grants.close(reference, programme: programme, actor: global.resolvedActor)
+                try await $0.grants.close(reference, programme: programme, writeOff: reason, actor: global.resolvedActor)
             }
             Terminal.print(
                 "Grant \(grant.reference) closed: \(grant.paid.display) paid, \((grant.reclaimed ?? Money.zero(grant.amount.currency)).display) reclaimed"

@@ -10,17 +10,18 @@ struct DisbursementCommand: AsyncParsableCommand {
 
     static func table(_ disbursements: [Disbursement]) -> String {
         Output.table(
-            ["id", "grant", "due", "amount", "status", "scheduled_by", "attested_by", "paid_on", "payment_ref"],
+            ["id", "grant", "tranche", "due", "amount", "status", "scheduled_by", "attested_by", "paid_on", "payment_ref"],
             disbursements.map {
                 [
-                    String($0.id), $0.grantReference, $0.dueOn.iso, $0.amount.display, $0.status.rawValue, $0.scheduledBy,
+                    String($0.id), $0.grantReference, $0.tranche.map(String.init) ?? "", $0.dueOn.iso, $0.amount.display,
+                    $0.status.rawValue, $0.scheduledBy,
                     $0.attestedBy ?? "", $0.paidOn?.iso ?? "", $0.paymentReference ?? "",
                 ]
-            }, right: [0, 3])
+            }, right: [0, 2, 4])
     }
 
     static func describe(_ d: Disbursement) -> String {
-        "Disbursement \(d.id) of \(d.grantReference): \(d.amount.display) due \(d.dueOn), \(d.status.rawValue)"
+        "Disbursement \(d.id) of \(d.grantReference)\(d.tranche.map { " (tranche \($0))" } ?? ""): \(d.amount.display) due \(d.dueOn), \(d.status.rawValue)"
             + (d.paidOn.map { " on \($0)" } ?? "")
     }
 
@@ -28,10 +29,11 @@ struct DisbursementCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Schedule a tranche of a grant.",
             discussion: """
-                Refused (exit 1) when the grant's scheduled and paid disbursements would pass its award; the due \
-                date must lie inside the grant's period (exit 65). With --idempotency-key, a retry of the same \
-                request (after a lost reply) schedules nothing new. --format json prints the disbursement, so a \
-                script can take its id.
+                Refused (exit 1) when the grant's scheduled and paid disbursements would pass its award, or when the \
+                grant is settled; the due date must lie inside the grant's period (exit 65). Tranches are numbered \
+                1, 2, … per grant; a tranche that a reporting requirement holds back cannot be attested or paid until \
+                the report is approved or waived. With --idempotency-key, a retry of the same request (after a lost \
+                reply) schedules nothing new. --format json prints the disbursement, so a script can take its id.
 
                 Examples:
                   grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31
@@ -43,6 +45,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         @Option(help: "The programme, where two use the reference.") var programme: String?
         @Option(help: "The amount.") var amount: String
         @Option(help: "The due date.") var due: CalendarDate
+        @Option(help: "The tranche number (default: the next one; a cancelled tranche's number is free again).") var tranche: Int?
         @Option(name: .customLong("idempotency-key"), help: "A key that makes a retried request apply once.") var idempotencyKey: String?
         @Option(help: "text or json (the disbursement, with its id, for scripts).") var format: ListFormat = .text
 
@@ -56,7 +59,7 @@ struct DisbursementCommand: AsyncParsableCommand {
                 let currency = try await service.grants.get(reference, programme: programme).grant.amount.currency
                 return try await service.disbursements.schedule(
                     reference, programme: programme, amount: try Money(parsing: amount, currency: currency), dueOn: due,
-                    idempotencyKey: idempotencyKey, actor: global.resolvedActor)
+                    tranche: tranche, idempotencyKey: idempotencyKey, actor: global.resolvedActor)
             }
             try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }

@@ -129,7 +129,8 @@ struct ReportCommand: AsyncParsableCommand {
                 Round \(r.round) of \(r.programme) (\(r.status.rawValue)\(r.decidedOn.map { ", decided \($0)" } ?? ""))
                   budget     \(r.budget.display)
                   awarded    \(r.awarded.display) in \(r.grants) grants
-                  disbursed  \(r.disbursed.display)
+                  disbursed  \(r.disbursed.display) (net of reversals and repayments)
+                  repaid     \(r.repaid.display); claims open \(r.claimedOpen.display)
                   remaining  \(r.remaining.display)
 
                 """

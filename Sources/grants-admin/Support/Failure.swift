@@ -57,7 +57,9 @@ struct FlagNames: Sendable {
         "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
         "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
         "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "above_requested": "--above-requested",
-        "person": "--person", "organisation": "--org",
+        "person": "--person", "organisation": "--org", "continues": "--continues", "tranche": "--tranche",
+        "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on", "settled_on": "--on",
+        "spent": "--spent", "write_off": "--reason", "email": "--email", "phone": "--phone", "role": "--role",
     ])
 
     /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import Grants
+
+struct RequirementCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "requirement", abstract: "Reporting requirements: the reports grantees owe, and the tranches they hold back.",
+        discussion: """
+            A requirement moves due → received → approved, or received → returned → received again; waived ends it. \
+            While a requirement with --before-tranche N is neither approved nor waived, tranche N of its grant cannot \
+            be attested or paid (exit 1, naming the requirement).
+
+            Example:
+              grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
+            """,
+        subcommands: [Add.self, List.self, Receive.self, Approve.self, Return.self, Waive.self])
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+
+    static func describe(_ r: ReportingRequirement) -> String {
+        "Requirement \(r.id) of \(r.grantReference): \(r.kind.rawValue) report due \(r.dueOn)"
+            + (r.beforeTranche.map { ", before tranche \($0)" } ?? "") + ", \(r.status.rawValue)"
+    }
+
+    static let columns = [
+        "id", "programme", "round", "grant_reference", "kind", "due_on", "before_tranche", "status", "received_on", "approved_on",
+        "reason",
+    ]
+
+    static func cells(_ r: ReportingRequirement) -> [String] {
+        [
+            String(r.id), r.programme, r.round, r.grantReference, r.kind.rawValue, r.dueOn.iso, r.beforeTranche.map(String.init) ?? "",
+            r.status.rawValue, r.receivedOn?.iso ?? "", r.approvedOn?.iso ?? "", r.reason ?? "",
+        ]
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a report the grantee owes.",
+            discussion: """
+                The grant, kind and due date are the requirement's key: adding the same one again changes nothing. With \
+                --before-tranche N, tranche N is held back until the report is approved or waived.
+
+                Example:
+                  grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
+                  grants-admin requirement add KP-2023-1-01 --kind final --due 2025-10-31
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The grant's reference.") var reference: String
+        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(help: "interim or final.") var kind: ReportKind
+        @Option(help: "The due date.") var due: CalendarDate
+        @Option(name: .customLong("before-tranche"), help: "The tranche (1 is the first) held back until the report is approved.")
+        var beforeTranche: Int?
+
+        func run() async throws {
+            let r = try await Session.run(global) {
+                try await $0.requirements.add(
+                    reference, programme: programme, kind: kind, dueOn: due, beforeTranche: beforeTranche, actor: global.resolvedActor)
+            }
+            Terminal.print(RequirementCommand.describe(r))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List reporting requirements by due date.",
+            discussion: """
+                --overdue lists those past due and neither approved nor waived, as of today or --as-of. --format csv \
+                writes RFC 4180 CSV with the columns of --format json.
+
+                Example:
+                  grants-admin requirement list --round 2021:2 --overdue --as-of 2023-01-15 --format csv
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this round.") var round: String?
+        @Option(help: "Only this programme.") var programme: String?
+        @Option(help: "due, received, approved, returned or waived.") var status: RequirementStatus?
+        @Flag(help: "Only those past due and neither approved nor waived.") var overdue = false
+        @Option(name: .customLong("as-of"), help: "The day --overdue is judged on (default today).") var asOf: CalendarDate?
+        @Option(help: "text, json or csv") var format: Format = .text
+
+        func validate() throws {
+            if asOf != nil && !overdue { throw ValidationError("--as-of goes with --overdue") }
+        }
+
+        func run() async throws {
+            let filter = RequirementFilter(
+                programme: programme, round: round, status: status, overdueAsOf: overdue ? (asOf ?? .today) : nil)
+            let rows = try await Session.run(global) { try await $0.requirements.list(filter) }
+            switch format {
+            case .json: Terminal.print(try Output.json(rows))
+            case .csv:
+                Terminal.print(
+                    ([RequirementCommand.columns] + rows.map(RequirementCommand.cells)).map(Output.csvLine).joined())
+            case .text:
+                Terminal.print(
+                    Output.table(
+                        ["id", "grant", "kind", "due", "before_tranche", "status", "received", "approved"],
+                        rows.map {
+                            [
+                                String($0.id), $0.grantReference, $0.kind.rawValue, $0.dueOn.iso, $0.beforeTranche.map(String.init) ?? "",
+                                $0.status.rawValue, $0.receivedOn?.iso ?? "", $0.approvedOn?.iso ?? "",
+                            ]
+                        }, right: [0, 4]))
+            }
+        }
+    }
+
+    struct Receive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a report arrived (also again after it was returned).",
+            discussion: "Example:\n  grants-admin requirement receive 3 --on 2024-03-28")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The requirement's id.") var id: Int64
+        @Option(help: "The day it arrived.") var on: CalendarDate
+
+        func run() async throws {
+            let r = try await Session.run(global) { try await $0.requirements.receive(id, on: on, actor: global.resolvedActor) }
+            Terminal.print(RequirementCommand.describe(r))
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a received report; the tranche it held back is released.",
+            discussion: "Example:\n  grants-admin requirement approve 3 --on 2024-04-05")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The requirement's id.") var id: Int64
+        @Option(help: "The day it was approved.") var on: CalendarDate
+
+        func run() async throws {
+            let r = try await Session.run(global) { try await $0.requirements.approve(id, on: on, actor: global.resolvedActor) }
+            Terminal.print(RequirementCommand.describe(r))
+        }
+    }
+
+    struct Return: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return a received report to the grantee for changes.",
+            discussion: "Example:\n  grants-admin requirement return 3 --reason \"The budget follow-up is missing\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The requirement's id.") var id: Int64
+        @Option(help: "What must change.") var reason: String
+
+        func run() async throws {
+            let r = try await Session.run(global) {
+                try await $0.requirements.returnForChanges(id, reason: reason, actor: global.resolvedActor)
+            }
+            Terminal.print(RequirementCommand.describe(r))
+        }
+    }
+
+    struct Waive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Waive a requirement; the tranche it held back is released.",
+            discussion: "Example:\n  grants-admin requirement waive 3 --reason \"Reported at the partnership conference\"")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The requirement's id.") var id: Int64
+        @Option(help: "Why.") var reason: String
+
+        func run() async throws {
+            let r = try await Session.run(global) { try await $0.requirements.waive(id, reason: reason, actor: global.resolvedActor) }
+            Terminal.print(RequirementCommand.describe(r))
+        }
+    }
+}
+
+extension ReportKind: ExpressibleByArgument {}
+extension RequirementStatus: ExpressibleByArgument {}
