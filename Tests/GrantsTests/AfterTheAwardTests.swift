@@ -80,7 +80,7 @@ struct AfterTheAwardTests {
             let held = GrantsError.heldBack(tranche: 2, grant: "A", requirement: interim.id)
             #expect(await libraryError { try await service.disbursements.attest(second.id, actor: "bertil") } == held)
             let attestSQL: PGQuery =
-                "UPDATE grants.disbursement SET status = 'attested', attested_by = 'zed', attested_at = now() WHERE id = \(second.id)"
+                "UPDATE grants.disbursement SET status = 'attested', attested_by = 'test_staff', attested_at = now() WHERE id = \(second.id)"
             #expect(try databaseError(configuration, user: "test_staff", attestSQL) == held)
             #expect(held.category == .rule)
 
@@ -101,7 +101,7 @@ struct AfterTheAwardTests {
                     try await service.disbursements.pay(second.id, paidOn: day("2023-02-01"), paymentReference: "P-2", actor: "bertil")
                 } == heldAtPay)
             let paySQL: PGQuery = """
-                UPDATE grants.disbursement SET status = 'paid', paid_on = '2023-02-01', payment_reference = 'P-2', paid_by = 'zed'
+                UPDATE grants.disbursement SET status = 'paid', paid_on = '2023-02-01', payment_reference = 'P-2', paid_by = 'test_staff'
                 WHERE id = \(second.id)
                 """
             #expect(try databaseError(configuration, user: "test_staff", paySQL) == heldAtPay)
@@ -192,7 +192,7 @@ struct AfterTheAwardTests {
                 configuration, user: "test_staff",
                 """
                 INSERT INTO grants.repayment (grant_id, amount, currency, received_on, payment_reference, received_by)
-                SELECT id, 1, 'SEK', '2024-02-02', 'R-raw', 'zed' FROM grants.grant WHERE reference = 'A'
+                SELECT id, 1, 'SEK', '2024-02-02', 'R-raw', 'test_staff' FROM grants.grant WHERE reference = 'A'
                 """)
             #expect(raw == .repaymentExceedsClaim(grant: "A", excess: sek("0,01")))
             // Repayments never change: staff may not even try, and the trigger holds the owner too.
@@ -216,7 +216,7 @@ struct AfterTheAwardTests {
                 try await service.disbursements.pay(d.id, paidOn: day("2022-02-01"), paymentReference: "P-\(d.id)", actor: "bertil")
             }
             let closeSQL: PGQuery =
-                "UPDATE grants.grant SET status = 'closed', closed_on = '2024-05-01', closed_by = 'zed', reclaimed = 0 WHERE reference = 'A'"
+                "UPDATE grants.grant SET status = 'closed', closed_on = '2024-05-01', closed_by = 'test_staff', reclaimed = 0 WHERE reference = 'A'"
             let pending = GrantsError.reportPending(grant: "A", requirement: final.id)
             #expect(await libraryError { try await service.grants.close("A", actor: "anna") } == pending)
             #expect(try databaseError(configuration, user: "test_staff", closeSQL) == pending)
@@ -281,7 +281,7 @@ struct AfterTheAwardTests {
                 INSERT INTO grants.application (programme_id, round_id, reference, applicant_id, requested, currency, starts_on, ends_on,
                     submitted_by, continues_grant_id)
                 SELECT r.programme_id, r.id, 'N-raw', (SELECT id FROM grants.organisation WHERE name = 'Kommun 2'), 100, 'SEK',
-                       '2023-01-01', '2023-12-31', 'zed', (SELECT id FROM grants.grant WHERE reference = 'L-1')
+                       '2023-01-01', '2023-12-31', 'test_staff', (SELECT id FROM grants.grant WHERE reference = 'L-1')
                 FROM grants.allocation_round r WHERE r.name = '2022:1'
                 """)
             guard case .invalidInput(let rawProblems) = raw else {

@@ -46,6 +46,7 @@ struct RequirementCommand: AsyncParsableCommand {
                   grants-admin requirement add KP-2023-1-01 --kind final --due 2025-10-31
                 """)
         @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The grant's reference.") var reference: String
         @Option(help: "The programme, where two use the reference.") var programme: String?
         @Option(help: "interim or final.") var kind: ReportKind
@@ -58,7 +59,7 @@ struct RequirementCommand: AsyncParsableCommand {
                 try await $0.requirements.add(
                     reference, programme: programme, kind: kind, dueOn: due, beforeTranche: beforeTranche, actor: global.resolvedActor)
             }
-            Terminal.print(RequirementCommand.describe(r))
+            try Output.print(r, format: format) { RequirementCommand.describe(r) }
         }
     }
 
@@ -112,12 +113,13 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "Record that a report arrived (also again after it was returned).",
             discussion: "Example:\n  grants-admin requirement receive 3 --on 2024-03-28")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
         @Option(help: "The day it arrived.") var on: CalendarDate
 
         func run() async throws {
             let r = try await Session.run(global) { try await $0.requirements.receive(id, on: on, actor: global.resolvedActor) }
-            Terminal.print(RequirementCommand.describe(r))
+            try Output.print(r, format: format) { RequirementCommand.describe(r) }
         }
     }
 
@@ -126,12 +128,13 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "Approve a received report; the tranche it held back is released.",
             discussion: "Example:\n  grants-admin requirement approve 3 --on 2024-04-05")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
         @Option(help: "The day it was approved.") var on: CalendarDate
 
         func run() async throws {
             let r = try await Session.run(global) { try await $0.requirements.approve(id, on: on, actor: global.resolvedActor) }
-            Terminal.print(RequirementCommand.describe(r))
+            try Output.print(r, format: format) { RequirementCommand.describe(r) }
         }
     }
 
@@ -140,6 +143,7 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "Return a received report to the grantee for changes.",
             discussion: "Example:\n  grants-admin requirement return 3 --reason \"The budget follow-up is missing\"")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
         @Option(help: "What must change.") var reason: String
 
@@ -147,7 +151,7 @@ struct RequirementCommand: AsyncParsableCommand {
             let r = try await Session.run(global) {
                 try await $0.requirements.returnForChanges(id, reason: reason, actor: global.resolvedActor)
             }
-            Terminal.print(RequirementCommand.describe(r))
+            try Output.print(r, format: format) { RequirementCommand.describe(r) }
         }
     }
 
@@ -156,12 +160,13 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "Waive a requirement; the tranche it held back is released.",
             discussion: "Example:\n  grants-admin requirement waive 3 --reason \"Reported at the partnership conference\"")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
         @Option(help: "Why.") var reason: String
 
         func run() async throws {
             let r = try await Session.run(global) { try await $0.requirements.waive(id, reason: reason, actor: global.resolvedActor) }
-            Terminal.print(RequirementCommand.describe(r))
+            try Output.print(r, format: format) { RequirementCommand.describe(r) }
         }
     }
 }
