@@ -57,15 +57,15 @@ struct ReportTests {
             #expect(lines.count == 1 + 6 + 1)
             #expect(
                 lines[1]
-                    == "1,Kommunala partnerskap,2021:2,KP-1,Växjö kommun,212000-0662,Partner County 1|Ward 0,KE|ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-01,paid,250000.00,SEK,'+46 BG 5050-1055"
+                    == "1,Kommunala partnerskap,2021:2,KP-1,Växjö kommun,212000-0662,Partner County 1|Ward 0,KE|ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-01,paid,250000.00,SEK,+46 BG 5050-1055"
             )
             #expect(
                 lines[2]
-                    == "3,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-02,paid,250000.00,SEK,P-2"
+                    == "3,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-01-31,2022-02-02,paid,250000.00,SEK,P-2"
             )
             #expect(
                 lines[3]
-                    == "5,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,'@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-02-10,2022-02-10,reversal,-250000.00,SEK,P-2"
+                    == "5,Kommunala partnerskap,2021:2,KP-2,Region Gotland,,@Lusaka — Čech ŝ €,ZM,citizen-dialogue|youth-participation,2022-02-10,2022-02-10,reversal,-250000.00,SEK,P-2"
             )
             #expect(lines[4].hasSuffix(",2023-01-31,,cancelled,250000.00,SEK,"))
             #expect(lines[6].hasSuffix(",2023-06-01,,scheduled,1000.00,SEK,"))

@@ -1,6 +1,7 @@
 /// Writes disbursement rows as RFC 4180 CSV (`,`, decimal point) or the Excel variant for a Swedish locale
-/// (`;`, decimal comma, UTF-8 BOM). CRLF line ends; text cells that a spreadsheet would run as a formula
-/// (starting with `= + - @`, tab or CR) get a leading `'`; numeric columns stay numeric.
+/// (`;`, decimal comma, UTF-8 BOM). CRLF line ends. Plain CSV is verbatim (it feeds other programs, which
+/// must get the data as recorded); only the Excel variant neutralises text cells a spreadsheet would run as
+/// a formula (starting with `= + - @`, tab or CR) with a leading `'`. Numeric columns stay numeric.
 package struct CSVWriter {
     package let excel: Bool
     package init(excel: Bool) { self.excel = excel }
@@ -41,11 +42,14 @@ package struct CSVWriter {
         line += [13, 10]
     }
 
-    /// A text cell: neutralised if a spreadsheet would read it as a formula, quoted if it must be.
+    /// A text cell: in the Excel variant neutralised if a spreadsheet would read it as a formula; quoted if it
+    /// must be.
     package func text(_ value: String, _ line: inout [UInt8]) {
         line.append(separator)
         var bytes = Array(value.utf8)
-        if let first = bytes.first, [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first) {
+        if excel, let first = bytes.first,
+            [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first)
+        {
             bytes.insert(UInt8(ascii: "'"), at: 0)
         }
         let needsQuotes = bytes.contains { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
