@@ -12,7 +12,7 @@ struct GrantsAdmin: AsyncParsableCommand {
             migrated on first use.
 
             Exit codes: 0 done; 1 refused by a rule; 64 usage; 65 invalid input data (nothing written); \
-            69 database unavailable; 70 internal error.
+            69 database unavailable; 70 internal error; 73 the output file cannot be written.
 
             Example:
               grants-admin round record Examples/kommunala-partnerskap-2021-2.yaml
@@ -20,7 +20,8 @@ struct GrantsAdmin: AsyncParsableCommand {
         version: "1.0.0",
         subcommands: [
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
-            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, AuditCommand.self,
+            ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, ReportCommand.self, ProgrammeCommand.self,
+            AuditCommand.self,
         ]
     )
 }

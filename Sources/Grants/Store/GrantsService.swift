@@ -86,6 +86,7 @@ public final class GrantsService: Sendable {
     public var grants: GrantRegistry { GrantRegistry(service: self) }
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
+    public var programmes: Programmes { Programmes(service: self) }
 
     // MARK: Running work
 

@@ -45,17 +45,18 @@ enum Failure {
 struct FlagNames: Sendable {
     let byPath: [String: String]
 
-    static let standard = FlagNames(byPath: [
-        "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
-        "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
-        "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
-        "period.end": "--end", "decided_on": "--decided-on", "decision_ref": "--decision-ref", "reason": "--reason",
-        "due_on": "--due", "paid_on": "--paid-on", "payment_reference": "--payment-ref", "reversed_on": "--on",
-        "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
-        "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
-        "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
-    ])
+    static let standard = FlagNames(
+        byPath: [
+            "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
+            "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
+            "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
+            "period.end": "--end", "decided_on": "--decided-on", "decision_ref": "--decision-ref", "reason": "--reason",
+            "due_on": "--due", "paid_on": "--paid-on", "payment_reference": "--payment-ref", "reversed_on": "--on",
+            "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
+            "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
+            "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
+            "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes",
+        ].merging(SettingFlags.flags) { first, _ in first })
 
     /// Manifests name their own places (`grants[3].amount`, `line 12, column amount`): nothing is renamed.
     static let none = FlagNames(byPath: [:])
