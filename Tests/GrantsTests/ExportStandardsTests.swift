@@ -75,7 +75,7 @@ struct ExportStandardsTests {
                 (.giving360, ["giving360_prefix", "iati_publisher_ref", "iati_publisher_name"]), (.sie, ["iati_publisher_name"]),
             ] {
                 do {
-                    _ = try await export(service, format)
+                    _ = try await export(service, format, options: ExportOptions(generatedAt: fixedOptions.generatedAt))
                     Issue.record("\(format) ran without settings")
                 } catch GrantsError.invalidInput(let problems) {
                     #expect(problems.map(\.location) == needed, "\(format)")
@@ -99,6 +99,17 @@ struct ExportStandardsTests {
             #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-2120000142-KP-1</iati-identifier>"))
             // Open data describes whole grants.
             await #expect(throws: GrantsError.self) { _ = try await export(service, .iati, filter: ReportFilter(from: day("2022-01-01"))) }
+            // Two programmes with different settings are never published under one of them.
+            try await service.rounds.record(sampleManifest(count: 1, prefix: "OT").renamed(programme: "Other"), actor: "anna")
+            var other = ProgrammeSettings()
+            other.giving360Prefix = "360G-other"
+            try await service.programmes.set("Other", settings: other, actor: "anna")
+            do {
+                _ = try await export(service, .giving360)
+                Issue.record("one identity for two programmes")
+            } catch GrantsError.invalidInput(let problems) {
+                #expect(problems.map(\.location) == ["programme"])
+            }
         }
     }
 
@@ -269,5 +280,15 @@ struct ExportStandardsTests {
             let iati = String(decoding: before[.iati] ?? Data(), as: UTF8.self)
             #expect(iati.contains("last-updated-datetime=\"2022-02-15T10:00:00Z\""), "\(iati.prefix(600))")
         }
+    }
+}
+
+extension RoundManifest {
+    /// The same manifest for another programme.
+    func renamed(programme: String) -> RoundManifest {
+        var copy = self
+        copy.programme = programme
+        copy.round.programme = programme
+        return copy
     }
 }

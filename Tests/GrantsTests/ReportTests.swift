@@ -17,8 +17,6 @@ func export(
     return try Data(contentsOf: URL(fileURLWithPath: path))
 }
 
-let fixedOptions = ExportOptions(generatedAt: Date(timeIntervalSince1970: 1_700_000_000))
-
 /// What a programme publishing IATI and 360Giving data sets (the publisher is Stockholms stad's number here).
 let publishingSettings: ProgrammeSettings = {
     var settings = ProgrammeSettings()
@@ -35,6 +33,10 @@ let publishingSettings: ProgrammeSettings = {
     settings.collaborationType = "1"
     return settings
 }()
+
+/// A fixed generation time, and the publishing settings as the run's overrides (tests that need the
+/// programme's own settings, or their absence, pass options of their own).
+let fixedOptions = ExportOptions(overrides: publishingSettings, generatedAt: Date(timeIntervalSince1970: 1_700_000_000))
 
 /// A round with one paid, one reversed, one attested, one cancelled and one scheduled disbursement.
 func recordPayments(_ service: GrantsService) async throws {

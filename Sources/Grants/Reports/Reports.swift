@@ -15,8 +15,8 @@ public struct Reports: Sendable {
     /// Streams the disbursements the filter selects in one format. Memory stays flat however many rows:
     /// rows come from the server one at a time (single-row mode) and leave through `output` in 64 KiB writes.
     ///
-    /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or the
-    /// only one there is), with `options.overrides` put over them; a setting they need that is missing, or a
+    /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or every
+    /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
     /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. With
     /// `filter.asOf` every format shows the state at the end of that day (see ``ReportFilter/asOf``).
@@ -88,21 +88,27 @@ public struct Reports: Sendable {
             ).map { try $0.decode(column: 0) }
             if names.isEmpty { throw GrantsError.notFound(entity: "round", key: round) }
         } else {
-            names = try connection.query("SELECT name FROM grants.programme ORDER BY name LIMIT 2").map { try $0.decode(column: 0) }
+            names = try connection.query("SELECT name FROM grants.programme ORDER BY name").map { try $0.decode(column: 0) }
         }
-        guard names.count <= 1 else {
-            throw GrantsError.invalidInput([
-                Problem("programme", "the \(format.rawValue) export uses one programme's settings, and the data holds several: name one")
-            ])
-        }
-        let name = names.first ?? ""
+        // Several programmes in one export only when they share their settings (or have none): the export is
+        // published under one identity, never under one programme's chosen for another's grants.
         var stored = ProgrammeSettings()
-        if let first = names.first {
-            let id = try Programmes.id(connection, name: first, create: false, actor: "")
-            stored = try Programmes.settings(connection, programmeID: id)
+        for (i, programme) in names.enumerated() {
+            let settings = try Programmes.settings(
+                connection, programmeID: try Programmes.id(connection, name: programme, create: false, actor: ""))
+            if i == 0 {
+                stored = settings
+            } else if settings != stored {
+                throw GrantsError.invalidInput([
+                    Problem(
+                        "programme",
+                        "the \(format.rawValue) export covers programmes with different settings (\(names[0]), \(programme)): name one")
+                ])
+            }
         }
+        let name = names.count == 1 ? names[0] : names.isEmpty ? "(none recorded)" : "\(names.count) programmes"
         let settings = stored.overridden(by: options.overrides)
-        let problems = settings.problems() + settings.missing(for: format, programme: name.isEmpty ? "(none recorded)" : name)
+        let problems = settings.problems() + settings.missing(for: format, programme: name)
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return ExportSettings(programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt)
     }
