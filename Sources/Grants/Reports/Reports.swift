@@ -19,7 +19,7 @@ public struct Reports: Sendable {
     /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
     /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. With
-    /// `filter.asOf` every format shows the state at the end of that day (see ``ReportFilter/asOf``).
+    /// `filter.asOf` every format shows the state at the end of that day (see `ReportFilter.asOf`).
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
