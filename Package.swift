@@ -29,6 +29,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // libxlsxwriter (C, Debian libxlsxwriter-dev): the xlsx export's workbook, in constant-memory mode.
+        .systemLibrary(
+            name: "CXLSXWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
+        ),
         .target(
             name: "PGClient",
             dependencies: [
@@ -41,7 +47,7 @@ let package = Package(
         // it that way, and its tests run without a server.
         .target(
             name: "GrantsCore",
-            dependencies: ["CLibYAML"]
+            dependencies: ["CLibYAML", "CXLSXWriter"]
         ),
         // The façade users import, and all SQL.
         .target(
@@ -75,7 +81,9 @@ let package = Package(
         // A seeded random generator, so that fuzz and property runs replay exactly.
         .target(name: "TestSeeds", path: "Tests/TestSeeds"),
         .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "TestSeeds"]),
-        .testTarget(name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport", "TestSeeds"]),
+        // Fixtures/: the official schemas and codelists the exports are validated against (see its README).
+        .testTarget(
+            name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport", "TestSeeds"], exclude: ["Fixtures"]),
         .testTarget(name: "GrantsAdminTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

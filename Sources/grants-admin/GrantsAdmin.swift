@@ -25,7 +25,8 @@ struct GrantsAdmin: AsyncParsableCommand {
         subcommands: [
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
             ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, RequirementCommand.self, RepaymentCommand.self,
-            PartnershipCommand.self, ContactCommand.self, ConflictCommand.self, ReportCommand.self, AuditCommand.self,
+            PartnershipCommand.self, ContactCommand.self, ConflictCommand.self, ReportCommand.self, ProgrammeCommand.self,
+            AuditCommand.self,
         ]
     )
 

@@ -4,6 +4,16 @@ import PGClient
 import TestSupport
 import Testing
 
+/// Today as `YYYY-MM-DD` (UTC), as the CLI takes dates.
+enum CalendarDateText {
+    static var today: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}
+
 @Suite("grants-admin commands")
 struct TourTests {
     @Test func recordApproveScheduleAttestPayExport() async throws {
@@ -14,6 +24,16 @@ struct TourTests {
                 #expect(result.status == 0, "\(arguments): \(result.stderr)")
                 return result.stdout
             }
+            // The programme's settings come first: the exports publish under them.
+            let set = try ok([
+                "programme", "set", "Kommunala partnerskap", "--iati-publisher-ref", "SE-ON-2120000142", "--iati-publisher-name", "ICLD",
+                "--iati-publisher-type", "10", "--funder-ref", "SE-0", "--funder-name", "Sida", "--default-sector", "15150",
+                "--flow-type", "10", "--finance-type", "110", "--aid-type", "C01", "--collaboration-type", "1", "--accrual", "on",
+                "--sie-liability-account", "2890",
+            ])
+            #expect(set.contains("SE-ON-2120000142"), "\(set)")
+            let badCode = try cli.run(["programme", "set", "Kommunala partnerskap", "--flow-type", "99", "--actor", "anna"])
+            #expect(badCode.status == 65 && badCode.stderr.contains("--flow-type"), "\(badCode.stderr)")
             _ = try ok([
                 "theme", "add", "citizen-dialogue", "--name-sv", "Medborgardialog", "--name-en", "Citizen dialogue", "--dac-sector",
                 "15150",
@@ -104,6 +124,16 @@ struct TourTests {
             #expect(csv.contains(",paid,275000.00,SEK,\"=HYPERLINK(\"\"x\"\")\"\r\n"), "\(csv)")
             let excel = try ok(["report", "disbursements", "--round", "2022:1", "--format", "csv-excel"])
             #expect(excel.contains(";paid;275000,00;SEK;\"'=HYPERLINK(\"\"x\"\")\"\r\n"), "\(excel)")
+            // 360Giving needs the registered prefix: refused (65) naming the setting until it is set.
+            let noPrefix = try cli.run(["report", "disbursements", "--format", "360giving", "--actor", "anna"])
+            #expect(noPrefix.status == 65 && noPrefix.stderr.contains("--giving360-prefix"), "\(noPrefix.stderr)")
+            _ = try ok(["programme", "set", "Kommunala partnerskap", "--giving360-prefix", "360G-icld"])
+            for format in ["360giving", "iati", "sie", "xlsx", "json"] {
+                _ = try ok(["report", "disbursements", "--format", format, "--as-of", CalendarDateText.today])
+            }
+            let shown = try ok(["programme", "show", "Kommunala partnerskap", "--format", "json"])
+            #expect(shown.contains("\"giving360_prefix\" : \"360G-icld\""), "\(shown)")
+            #expect(try ok(["programme", "list"]).contains("Kommunala partnerskap"))
             let list = try ok(["disbursement", "list", "--format", "json"])
             let rows = try JSONSerialization.jsonObject(with: Data(list.utf8)) as? [[String: Any]]
             #expect(rows?.first?["grant_reference"] as? String == "KP-7")

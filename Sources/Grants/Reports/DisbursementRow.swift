@@ -1,13 +1,32 @@
 import PGClient
 
 extension DisbursementRow {
-    static let select: PGQuery = """
-        SELECT d.id, p.name AS programme, r.name AS round, g.reference, o.name AS recipient, o.org_number,
-               coalesce(pa.names, '{}') AS partners, coalesce(pa.countries, '{}') AS partner_countries,
-               coalesce(th.codes, '{}') AS themes, d.due_on, d.paid_on, d.status, d.amount, d.currency, d.payment_reference,
-               a.title
-        \(from)
-        """
+    /// A disbursement's status at the report's cut (see ``ReportFilter/cut``): a row shows the step it had
+    /// reached by then. Reversal rows are born as they are.
+    static func status(_ filter: ReportFilter) -> PGQuery {
+        let cut = filter.cut
+        return """
+            (CASE WHEN \(filter.asOf)::date IS NULL OR d.status = 'reversal' THEN d.status
+                  WHEN d.cancelled_at < \(cut) THEN 'cancelled'
+                  WHEN d.paid_at < \(cut) THEN 'paid'
+                  WHEN d.attested_at < \(cut) THEN 'attested'
+                  ELSE 'scheduled' END)
+            """
+    }
+
+    static func select(_ filter: ReportFilter) -> PGQuery {
+        let status = status(filter)
+        return """
+            SELECT d.id, p.name AS programme, r.name AS round, g.reference, o.name AS recipient, o.org_number,
+                   coalesce(pa.names, '{}') AS partners, coalesce(pa.countries, '{}') AS partner_countries,
+                   coalesce(th.codes, '{}') AS themes, d.due_on,
+                   CASE WHEN \(status) IN ('paid', 'reversal') THEN d.paid_on END AS paid_on, \(status) AS status,
+                   d.amount, d.currency,
+                   CASE WHEN \(status) IN ('paid', 'reversal') THEN d.payment_reference END AS payment_reference,
+                   a.title
+            \(from)
+            """
+    }
 
     /// The joins every disbursement report reads through. `d` is every money entry of a grant: its
     /// disbursements and reversals, and the repayments received from the grantee as `repayment` rows with a
@@ -27,12 +46,7 @@ extension DisbursementRow {
         """
 
     static func query(_ filter: ReportFilter) -> PGQuery {
-        "\(select) WHERE \(filter.condition) ORDER BY d.due_on, d.id"
-    }
-
-    /// Paid disbursements and reversals only, in payment order (what accounting books).
-    static func paymentsQuery(_ filter: ReportFilter) -> PGQuery {
-        "\(select) WHERE \(filter.condition) AND d.status IN ('paid', 'reversal') ORDER BY d.paid_on, d.id"
+        "\(select(filter)) WHERE \(filter.condition) ORDER BY d.due_on, d.id"
     }
 
     static func decode(_ row: PGRow) throws -> DisbursementRow {
@@ -51,20 +65,29 @@ extension DisbursementRow {
 }
 
 extension ReportFilter {
+    /// The first moment after the report's day, UTC (`infinity` without `asOf`): what was recorded before it
+    /// is in the report, what came at or after it is not.
+    var cut: PGQuery {
+        "coalesce(((\(asOf)::date + 1)::timestamp AT TIME ZONE 'UTC'), 'infinity'::timestamptz)"
+    }
+
     /// The programme and round part alone, over `r` and `p` (for reports with one row per grant).
     var grantCondition: PGQuery {
         "(\(programme)::text IS NULL OR p.name = \(programme)) AND (\(round)::text IS NULL OR r.name = \(round))"
     }
 
-    /// The WHERE clause over `d` (disbursement), `g`, `r`, `p`; every value bound.
+    /// The WHERE clause over `d` (disbursement), `g`, `r`, `p`; every value bound. Status and payment date are
+    /// the ones the row had at the cut.
     var condition: PGQuery {
         let from = from
         let to = to
-        let field: PGQuery = dateField == .due ? "d.due_on" : "d.paid_on"
+        let status = DisbursementRow.status(self)
+        let field: PGQuery = dateField == .due ? "d.due_on" : "(CASE WHEN \(status) IN ('paid', 'reversal') THEN d.paid_on END)"
         return """
             (\(programme)::text IS NULL OR p.name = \(programme))
             AND (\(round)::text IS NULL OR r.name = \(round))
-            AND (\(status?.rawValue)::text IS NULL OR d.status = \(status?.rawValue))
+            AND d.scheduled_at < \(cut)
+            AND (\(self.status?.rawValue)::text IS NULL OR \(status) = \(self.status?.rawValue))
             AND (\(from)::date IS NULL OR \(field) >= \(from))
             AND (\(to)::date IS NULL OR \(field) <= \(to))
             """

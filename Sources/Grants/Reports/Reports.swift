@@ -14,34 +14,106 @@ public struct Reports: Sendable {
 
     /// Streams the disbursements the filter selects in one format. Memory stays flat however many rows:
     /// rows come from the server one at a time (single-row mode) and leave through `output` in 64 KiB writes.
-    /// A filter naming a programme or round that is not recorded is ``GrantsError/invalidInput(_:)``, thrown
+    ///
+    /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or every
+    /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
+    /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
+    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. With
+    /// `filter.asOf` every format shows the state at the end of that day (see `ReportFilter.asOf`).
+    /// A filter naming a programme or round that is not recorded is `GrantsError.invalidInput`, thrown
     /// before the first byte.
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
     ) async throws -> ExportStats {
-        try await service.run { connection in
+        if format == .iati || format == .giving360 {
+            var problems: [Problem] = []
+            if filter.from != nil {
+                problems.append(Problem("from", "the \(format.rawValue) export describes whole grants: it takes no date range"))
+            }
+            if filter.to != nil {
+                problems.append(Problem("to", "the \(format.rawValue) export describes whole grants: it takes no date range"))
+            }
+            if filter.status != nil {
+                problems.append(Problem("status", "the \(format.rawValue) export describes whole grants: it takes no status"))
+            }
+            guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        }
+        return try await service.run { connection in
             try connection.transaction(isolation: .repeatableRead, readOnly: true) {
                 try Filters.check(connection, programme: filter.programme, round: filter.round)
-                let stats =
-                    switch format {
-                    case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
-                    case .json: try Self.json(connection, filter, output)
-                    case .sie:
-                        try SIEWriter(options: options).write(
-                            objects: try Self.voucherObjects(connection, filter),
-                            payments: Self.feed(connection, DisbursementRow.paymentsQuery(filter)),
-                            to: output)
-                    case .iati:
-                        try IATIWriter(options: options).write(grants: Self.activities(connection, filter), to: output)
-                    case .giving360:
-                        try Giving360Writer(options: options).write(grants: Self.activities(connection, filter), to: output)
+                let stats: ExportStats
+                switch format {
+                case .csv, .csvExcel: stats = try Self.tabular(connection, filter, excel: format == .csvExcel, output)
+                case .json: stats = try Self.json(connection, filter, output)
+                case .xlsx:
+                    stats = try XLSXWriter(generatedAt: options.generatedAt).write(
+                        rows: Self.feed(connection, DisbursementRow.query(filter)), to: output)
+                case .sie:
+                    let export = try Self.settings(connection, filter, format: format, options: options)
+                    let accrual = export.settings.accrues
+                    let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
+                        (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
                     }
+                    stats = try SIEWriter(export: export).write(
+                        objects: objects,
+                        entries: { each in
+                            try connection.forEachRow(LedgerEntry.query(filter, accrual: accrual)) { try each(LedgerEntry.decode($0)) }
+                        }, to: output)
+                case .iati:
+                    let export = try Self.settings(connection, filter, format: format, options: options)
+                    stats = try IATIWriter(export: export).write(grants: Self.activities(connection, filter), to: output)
+                case .giving360:
+                    let export = try Self.settings(connection, filter, format: format, options: options)
+                    stats = try Giving360Writer(export: export).write(grants: Self.activities(connection, filter), to: output)
+                }
                 // The last partial chunk leaves from the export's own thread (a sink may block there).
                 try output.flush()
                 return stats
             }
         }
+    }
+
+    /// The settings an export uses: the programme's, with the run's overrides over them, checked whole.
+    static func settings(_ connection: PGConnection, _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions) throws
+        -> ExportSettings
+    {
+        let names: [String]
+        if let programme = filter.programme {
+            names = try connection.query("SELECT name FROM grants.programme WHERE name = \(programme)").map { try $0.decode(column: 0) }
+            if names.isEmpty { throw GrantsError.notFound(entity: "programme", key: programme) }
+        } else if let round = filter.round {
+            names = try connection.query(
+                """
+                SELECT DISTINCT p.name FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
+                WHERE r.name = \(round) ORDER BY p.name
+                """
+            ).map { try $0.decode(column: 0) }
+            if names.isEmpty { throw GrantsError.notFound(entity: "round", key: round) }
+        } else {
+            names = try connection.query("SELECT name FROM grants.programme ORDER BY name").map { try $0.decode(column: 0) }
+        }
+        // Several programmes in one export only when they share their settings (or have none): the export is
+        // published under one identity, never under one programme's chosen for another's grants.
+        var stored = ProgrammeSettings()
+        for (i, programme) in names.enumerated() {
+            let settings = try Programmes.settings(
+                connection, programmeID: try Programmes.id(connection, name: programme, create: false, actor: ""))
+            if i == 0 {
+                stored = settings
+            } else if settings != stored {
+                throw GrantsError.invalidInput([
+                    Problem(
+                        "programme",
+                        "the \(format.rawValue) export covers programmes with different settings (\(names[0]), \(programme)): name one")
+                ])
+            }
+        }
+        let name = names.count == 1 ? names[0] : names.isEmpty ? "(none recorded)" : "\(names.count) programmes"
+        let settings = stored.overridden(by: options.overrides)
+        let problems = settings.problems() + settings.missing(for: format, programme: name)
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        return ExportSettings(programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt)
     }
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.
@@ -65,16 +137,6 @@ public struct Reports: Sendable {
     /// One row per grant with what the open-data formats need.
     static func activities(_ connection: PGConnection, _ filter: ReportFilter) -> RowFeed<GrantActivityRow> {
         { each in try connection.forEachRow(GrantActivityRow.query(filter)) { try each(GrantActivityRow.decode($0)) } }
-    }
-
-    /// The grants that SIE vouchers book on, declared before the vouchers.
-    static func voucherObjects(_ connection: PGConnection, _ filter: ReportFilter) throws -> [(reference: String, title: String)] {
-        try connection.query(
-            """
-            SELECT DISTINCT g.reference, coalesce(a.title, g.reference) AS title \(DisbursementRow.from)
-            WHERE \(filter.condition) AND d.status IN ('paid', 'reversal') ORDER BY g.reference
-            """
-        ).map { (reference: try $0.decode(column: 0), title: try $0.decode(column: 1)) }
     }
 
     static func tabular(_ connection: PGConnection, _ filter: ReportFilter, excel: Bool, _ output: ReportOutput) throws -> ExportStats {

@@ -68,28 +68,56 @@ public struct RoundReport: Sendable, Encodable, Equatable {
 }
 
 extension Reports {
-    /// The summary of a round, read from one snapshot.
-    public func round(_ name: String, programme: String? = nil) async throws -> RoundReport {
+    /// The summary of a round, read from one snapshot. With `asOf`, the round as it stood at the end of that
+    /// day (UTC): grants decided, amendments, payments, reversals and the round's closing recorded later are
+    /// left out.
+    public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil) async throws -> RoundReport {
         try await service.read { connection in
             let round = try Rounds.resolve(connection, name: name, programme: programme)
             let currency = round.currency
+            let cut = ReportFilter(asOf: asOf).cut
             func money(_ value: Int64) -> Money { Money(minorUnits: value, currency: currency) }
-            let paid = try connection.query(
-                "SELECT coalesce(sum(paid_total), 0)::int8 FROM grants.grant WHERE round_id = \(round.id)"
-            )[0].decode(Int64.self, column: 0)
+            // The awards as they stood at the cut: the decision plus the amendments recorded by then.
+            let awards: PGQuery = """
+                WITH aw AS (
+                    SELECT g.id, g.application_id,
+                           g.original_amount + coalesce((SELECT sum(m.amount_change) FROM grants.grant_amendment m
+                                                         WHERE m.grant_id = g.id AND m.amended_at < \(cut)), 0)::int8 AS amount
+                    FROM grants.grant g WHERE g.round_id = \(round.id) AND g.created_at < \(cut)
+                )
+                """
+            let totals = try connection.query(
+                """
+                \(awards)
+                SELECT (SELECT count(*) FROM aw)::int8, (SELECT coalesce(sum(amount), 0) FROM aw)::int8,
+                       (SELECT coalesce(sum(d.amount), 0) FROM grants.disbursement d JOIN aw ON aw.id = d.grant_id
+                         WHERE d.status IN ('paid', 'reversal') AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut))::int8,
+                       (SELECT r.closed_at < \(cut) FROM grants.allocation_round r WHERE r.id = \(round.id))
+                """)[0]
+            let grants: Int64 = try totals.decode(column: 0)
+            let awarded = money(try totals.decode(column: 1))
+            let disbursed = money(try totals.decode(column: 2))
+            let closed: Bool? = try totals.decode(column: 3)
+            // Money back, as recorded by the cut: repayments received, and the claims of settlements less what
+            // closing wrote off (a write-off happens at closing).
             let claims = try connection.query(
                 """
-                SELECT coalesce(sum(s.repaid_total), 0)::int8, coalesce(sum(s.claimed - s.repaid_total - s.written_off), 0)::int8
-                FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id WHERE g.round_id = \(round.id)
+                \(awards)
+                SELECT coalesce((SELECT sum(p.amount) FROM grants.repayment p JOIN aw ON aw.id = p.grant_id
+                                  WHERE p.recorded_at < \(cut)), 0)::int8,
+                       coalesce((SELECT sum(s.claimed - CASE WHEN g.closed_at < \(cut) THEN s.written_off ELSE 0 END)
+                                   FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id JOIN aw ON aw.id = g.id
+                                  WHERE s.recorded_at < \(cut)), 0)::int8
                 """)[0]
-            let repaid = try claims.decode(Int64.self, column: 0)
-            let claimedOpen = try claims.decode(Int64.self, column: 1)
+            let repaid = money(try claims.decode(column: 0))
+            let claimedOpen = money(try claims.decode(Int64.self, column: 1) - claims.decode(Int64.self, column: 0))
             let themes = try connection.query(
                 """
-                SELECT t.code, t.name_sv, t.name_en, count(*)::int8, sum(g.amount)::int8
-                FROM grants.grant g JOIN grants.application_theme at ON at.application_id = g.application_id
+                \(awards)
+                SELECT t.code, t.name_sv, t.name_en, count(*)::int8, sum(aw.amount)::int8
+                FROM aw JOIN grants.application_theme at ON at.application_id = aw.application_id
                 JOIN grants.theme t ON t.code = at.theme_code
-                WHERE g.round_id = \(round.id) GROUP BY t.code, t.name_sv, t.name_en ORDER BY sum(g.amount) DESC, t.code
+                GROUP BY t.code, t.name_sv, t.name_en ORDER BY sum(aw.amount) DESC, t.code
                 """
             ).map { row in
                 RoundReport.ThemeTotal(
@@ -98,11 +126,11 @@ extension Reports {
             }
             let countries = try connection.query(
                 """
+                \(awards)
                 SELECT c.country, count(*)::int8, sum(c.amount)::int8 FROM (
-                    SELECT DISTINCT g.id, o.country, g.amount FROM grants.grant g
-                    JOIN grants.application_partner x ON x.application_id = g.application_id
+                    SELECT DISTINCT aw.id, o.country, aw.amount FROM aw
+                    JOIN grants.application_partner x ON x.application_id = aw.application_id
                     JOIN grants.organisation o ON o.id = x.organisation_id
-                    WHERE g.round_id = \(round.id)
                 ) c GROUP BY c.country ORDER BY sum(c.amount) DESC, c.country
                 """
             ).map { row in
@@ -111,10 +139,11 @@ extension Reports {
             }
             let recipients = try connection.query(
                 """
-                SELECT o.name, o.kind, o.org_number, count(*)::int8, sum(g.amount)::int8
-                FROM grants.grant g JOIN grants.application a ON a.id = g.application_id
+                \(awards)
+                SELECT o.name, o.kind, o.org_number, count(*)::int8, sum(aw.amount)::int8
+                FROM aw JOIN grants.application a ON a.id = aw.application_id
                 JOIN grants.organisation o ON o.id = a.applicant_id
-                WHERE g.round_id = \(round.id) GROUP BY o.id, o.name, o.kind, o.org_number ORDER BY o.name
+                GROUP BY o.id, o.name, o.kind, o.org_number ORDER BY o.name
                 """
             ).map { row in
                 RoundReport.Recipient(
@@ -122,10 +151,10 @@ extension Reports {
                     orgNumber: try row.decode(column: 2), grants: try row.decode(column: 3), awarded: money(try row.decode(column: 4)))
             }
             return RoundReport(
-                programme: round.programme, round: round.name, currency: currency, status: round.status, decidedOn: round.decidedOn,
-                budget: round.budget, awarded: round.awarded, disbursed: money(paid - repaid), repaid: money(repaid),
-                claimedOpen: money(claimedOpen), remaining: round.remaining,
-                grants: round.grants, byTheme: themes, byCountry: countries, recipients: recipients)
+                programme: round.programme, round: round.name, currency: currency, status: closed == true ? .closed : .open,
+                decidedOn: round.decidedOn, budget: round.budget, awarded: awarded, disbursed: try disbursed - repaid,
+                repaid: repaid, claimedOpen: claimedOpen, remaining: try round.budget - awarded, grants: Int(grants),
+                byTheme: themes, byCountry: countries, recipients: recipients)
         }
     }
 }

@@ -134,6 +134,7 @@ public final class GrantsService: Sendable {
     public var repayments: Repayments { Repayments(service: self) }
     public var partnerships: Partnerships { Partnerships(service: self) }
     public var contacts: Contacts { Contacts(service: self) }
+    public var programmes: Programmes { Programmes(service: self) }
 
     // MARK: Running work
 

@@ -57,6 +57,8 @@ public struct DisbursementRow: Sendable, Equatable {
 /// ```swift
 /// // Everything paid during 2022, by payment date.
 /// let filter = ReportFilter(from: try CalendarDate("2022-01-01"), to: try CalendarDate("2022-12-31"), dateField: .paid)
+/// // The books as they stood at the end of 2022, whatever was recorded since.
+/// let closing = ReportFilter(asOf: try CalendarDate("2022-12-31"))
 /// ```
 public struct ReportFilter: Sendable, Equatable {
     /// Which date a report's `from`/`to` apply to: when a disbursement is due, or when it was paid.
@@ -72,11 +74,16 @@ public struct ReportFilter: Sendable, Equatable {
     /// Which date `from`/`to` apply to.
     public var dateField: DateField
     public var status: DisbursementStatus?
+    /// The state at the end of this day (UTC), read from the append-only history: what was recorded later
+    /// (a payment, a reversal, a cancellation, an amendment, a closing) is left out, and a row shows the status
+    /// it had then. Nil: as things stand now.
+    public var asOf: CalendarDate?
 
     public init(
         programme: String? = nil, round: String? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil,
-        dateField: DateField = .due, status: DisbursementStatus? = nil
+        dateField: DateField = .due, status: DisbursementStatus? = nil, asOf: CalendarDate? = nil
     ) {
+        self.asOf = asOf
         self.programme = programme
         self.round = round
         self.from = from

@@ -8,59 +8,58 @@ import Foundation
 public enum DisbursementFormat: String, Sendable, CaseIterable {
     case csv
     case csvExcel = "csv-excel"
+    case xlsx
     case json
     case sie
     case iati
     case giving360 = "360giving"
 }
 
-/// Settings of the funder's exports (SIE accounts and series, IATI and 360Giving identities).
+/// How one export runs: settings that override the programme's for this run, and the moment written as the
+/// generation time.
 ///
 /// ```swift
 /// var options = ExportOptions()
-/// options.expenseAccount = "4989"
-/// options.series = "B"
-/// options.funderOrgNumber = "212000-0142"
-/// try await service.reports.disbursements(ReportFilter(), format: .sie, options: options, to: output)
+/// options.overrides.sieCostAccount = "6994"     // this run only; the programme's settings stay as they are
+/// options.overrides.accrual = true
+/// try await service.reports.disbursements(ReportFilter(programme: "Kommunala partnerskap"), format: .sie, options: options, to: output)
 /// ```
 public struct ExportOptions: Sendable, Equatable {
-    /// SIE: the expense account debited for paid grants (BAS 4980 *Lämnade bidrag*).
-    public var expenseAccount: String = "4980"
-    public var expenseAccountName: String = "Lämnade bidrag"
-    /// SIE: the bank account credited (BAS 1930 *Företagskonto*).
-    public var bankAccount: String = "1930"
-    public var bankAccountName: String = "Bank"
-    /// SIE: the voucher series; empty lets the accounting system number the vouchers.
-    public var series: String = ""
+    /// Settings put over the programme's stored ones for this export; a field set here wins.
+    public var overrides: ProgrammeSettings
     /// SIE: the object dimension the grant reference is booked on (6 = projekt).
     public var dimension: Int = 6
-    /// The funder running the programme (ICLD): SIE `#FNAMN`/`#ORGNR`, IATI extending organisation,
-    /// 360Giving funding organisation.
-    public var funderName: String = "ICLD"
-    public var funderOrgNumber: String?
-    /// The organisation financing the programme (IATI role 1, Sida by default).
-    public var fundingOrgRef: String = "SE-0"
-    public var fundingOrgName: String = "Sida"
-    /// IATI reporting organisation; by default the funder when its organisationsnummer is known, else the
-    /// financing organisation. Activities are `<reporting ref>-<grant reference>`.
-    public var reportingOrgRefOverride: String?
-    /// IATI organisation type of the reporter (10 government, 11 local government, 21 international NGO, 22 national NGO…).
-    public var reportingOrgType: String?
+    /// The moment written into generation-time fields (SIE `#GEN`, IATI `generated-datetime`, xlsx document
+    /// properties). By default `SOURCE_DATE_EPOCH` when it is set (reproducible output), else now.
+    public var generatedAt: Date
 
-    package var funderOrgID: String? { funderOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } } }
+    public init(overrides: ProgrammeSettings = ProgrammeSettings(), generatedAt: Date? = nil) {
+        self.overrides = overrides
+        self.generatedAt = generatedAt ?? Self.defaultGenerationTime()
+    }
 
-    package var reportingOrgRef: String { reportingOrgRefOverride ?? funderOrgID ?? fundingOrgRef }
+    /// `SOURCE_DATE_EPOCH` (seconds since 1970, as reproducible-builds.org defines it) when set and valid, else now.
+    public static func defaultGenerationTime(environment: [String: String] = ProcessInfo.processInfo.environment) -> Date {
+        if let text = environment["SOURCE_DATE_EPOCH"], let seconds = Int64(text), seconds >= 0 {
+            return Date(timeIntervalSince1970: TimeInterval(seconds))
+        }
+        return Date()
+    }
+}
 
-    package var reportingOrgName: String { reportingOrgRef == fundingOrgRef ? fundingOrgName : funderName }
+/// What a writer is handed: the programme's settings with the run's overrides, and the run's options.
+package struct ExportSettings: Sendable {
+    package let programme: String
+    package let settings: ProgrammeSettings
+    package let dimension: Int
+    package let generatedAt: Date
 
-    package var reportingType: String { reportingOrgType ?? (reportingOrgRef == fundingOrgRef ? "10" : "21") }
-
-    /// 360Giving identifier prefix: ids are `360G-<prefix>-<grant reference>`.
-    public var giving360Prefix: String = "icld"
-    /// The moment written into generated-datetime fields (fixed in tests for byte-stable output).
-    public var generatedAt: Date = Date()
-
-    public init() {}
+    package init(programme: String, settings: ProgrammeSettings, dimension: Int = 6, generatedAt: Date) {
+        self.programme = programme
+        self.settings = settings
+        self.dimension = dimension
+        self.generatedAt = generatedAt
+    }
 }
 
 /// What an export wrote.

@@ -1,58 +1,95 @@
 import Foundation
 
-/// One grant with what the open-data exports need: parties, themes with DAC sectors, and its payments.
+/// One money event of a grant, in the order the open-data exports list them.
+package struct GrantTransaction: Sendable, Equatable {
+    /// What happened. `repayment` is money the grantee paid back against a claim: nothing produces it yet
+    /// (the rows come with settlement and repayments); the writers already book it (IATI: a negative
+    /// disbursement; 360Giving: a negative disbursement transaction).
+    package enum Kind: String, Sendable {
+        case amendment, payment, reversal, closing, repayment
+    }
+    package let kind: Kind
+    /// The disbursement's id for payments, reversals and repayments; the amendment's id for amendments.
+    package let id: Int64
+    package let date: CalendarDate
+    /// Signed minor units: an amendment that lowers the award, a reversal, a closing's unspent award and a
+    /// repayment are negative.
+    package let amount: Int64
+
+    package init(kind: Kind, id: Int64, date: CalendarDate, amount: Int64) {
+        self.kind = kind
+        self.id = id
+        self.date = date
+        self.amount = amount
+    }
+}
+
+/// One grant with what the open-data exports need: parties, themes with DAC sectors, its money events, and
+/// when it last changed. Every value is as of the report's `asOf` when it has one.
 package struct GrantActivityRow: Sendable {
-    package let reference: String
-    package let title: String?
-    package let programme: String
-    package let round: String
-    package let status: GrantStatus
-    package let amount: Money
-    package let requested: Money
-    package let startsOn: CalendarDate
-    package let endsOn: CalendarDate
-    package let decidedOn: CalendarDate
-    package let applicantID: Int64
-    package let applicantName: String
-    package let applicantOrgNumber: String?
-    package let partnerNames: [String]
-    package let partnerCountries: [String]
-    package let partnerKinds: [String]
-    package let themeCodes: [String]
-    package let themeNames: [String]
-    package let dacSectors: [String?]
-    package let paymentIDs: [Int64]
-    package let paymentDates: [CalendarDate]
-    package let paymentAmounts: [Int64]
+    package var reference: String
+    package var title: String?
+    package var programme: String
+    package var round: String
+    package var closed: Bool
+    /// The award after the amendments recorded so far; ``originalAmount`` as decided.
+    package var amount: Money
+    package var originalAmount: Money
+    package var requested: Money
+    package var startsOn: CalendarDate
+    package var endsOn: CalendarDate
+    package var decidedOn: CalendarDate
+    package var applicantName: String
+    package var applicantCountry: String
+    package var applicantOrgNumber: String?
+    package var applicantKind: String
+    package var partnerNames: [String]
+    package var partnerCountries: [String]
+    package var partnerKinds: [String]
+    package var themeCodes: [String]
+    package var themeNamesEn: [String]
+    package var themeNamesSv: [String]
+    package var dacSectors: [String?]
+    /// Amendments, payments, reversals, the closing and repayments, by date.
+    package var transactions: [GrantTransaction]
+    /// When anything about the grant was last recorded (its decision, an amendment, a disbursement's step, its closing).
+    package var lastUpdated: Date
+    /// Grants this one continues, by reference (the earlier phases of the partnership). Filled when grants
+    /// carry `continues`; the IATI writer links them as related activities.
+    package var continues: [String]
 
     package init(
-        reference: String, title: String?, programme: String, round: String, status: GrantStatus, amount: Money, requested: Money,
-        startsOn: CalendarDate, endsOn: CalendarDate, decidedOn: CalendarDate, applicantID: Int64, applicantName: String,
-        applicantOrgNumber: String?, partnerNames: [String], partnerCountries: [String], partnerKinds: [String], themeCodes: [String],
-        themeNames: [String], dacSectors: [String?], paymentIDs: [Int64], paymentDates: [CalendarDate], paymentAmounts: [Int64]
+        reference: String, title: String?, programme: String, round: String, closed: Bool, amount: Money, originalAmount: Money,
+        requested: Money, startsOn: CalendarDate, endsOn: CalendarDate, decidedOn: CalendarDate, applicantName: String,
+        applicantCountry: String, applicantOrgNumber: String?, applicantKind: String, partnerNames: [String], partnerCountries: [String],
+        partnerKinds: [String], themeCodes: [String], themeNamesEn: [String], themeNamesSv: [String], dacSectors: [String?],
+        transactions: [GrantTransaction], lastUpdated: Date, continues: [String] = []
     ) {
         self.reference = reference
         self.title = title
         self.programme = programme
         self.round = round
-        self.status = status
+        self.closed = closed
         self.amount = amount
+        self.originalAmount = originalAmount
         self.requested = requested
         self.startsOn = startsOn
         self.endsOn = endsOn
         self.decidedOn = decidedOn
-        self.applicantID = applicantID
         self.applicantName = applicantName
+        self.applicantCountry = applicantCountry
         self.applicantOrgNumber = applicantOrgNumber
+        self.applicantKind = applicantKind
         self.partnerNames = partnerNames
         self.partnerCountries = partnerCountries
         self.partnerKinds = partnerKinds
         self.themeCodes = themeCodes
-        self.themeNames = themeNames
+        self.themeNamesEn = themeNamesEn
+        self.themeNamesSv = themeNamesSv
         self.dacSectors = dacSectors
-        self.paymentIDs = paymentIDs
-        self.paymentDates = paymentDates
-        self.paymentAmounts = paymentAmounts
+        self.transactions = transactions
+        self.lastUpdated = lastUpdated
+        self.continues = continues
     }
 
     /// Distinct partner countries in first-seen order.
@@ -67,7 +104,13 @@ package struct GrantActivityRow: Sendable {
         return dacSectors.compactMap { $0 }.filter { seen.insert($0).inserted }
     }
 
-    package var paid: Int64 { paymentAmounts.reduce(0, +) }
+    /// Money that reached the grantee: payments net of reversals and repayments.
+    package var disbursed: Int64 {
+        transactions.filter { [.payment, .reversal, .repayment].contains($0.kind) }.reduce(0) { $0 + $1.amount }
+    }
+
+    /// `SE-ON-` + the organisationsnummer's ten digits.
+    package var applicantOrgID: String? { applicantOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } } }
 }
 
 /// Splits 100 into `count` percentages with two decimals that add up to exactly 100.
@@ -78,4 +121,35 @@ package func percentages(_ count: Int) -> [String] {
     var parts = Array(repeating: share, count: count)
     parts[0] += hundredths - share * count
     return parts.map { Money.decimal(Int64($0), separator: ".") }
+}
+
+/// The award spread over the calendar years of the grant period, pro rata by days (the last year takes the
+/// remainder, so the parts add up to the award exactly): IATI budgets, which cover at most a year each.
+package func yearlyBudgets(amount: Int64, from start: CalendarDate, to end: CalendarDate) -> [(
+    start: CalendarDate, end: CalendarDate, amount: Int64
+)] {
+    guard end >= start else { return [] }
+    var periods: [(start: CalendarDate, end: CalendarDate)] = []
+    var year = start.year
+    while year <= end.year {
+        let first = year == start.year ? start : ((try? CalendarDate(year: year, month: 1, day: 1)) ?? start)
+        let last = year == end.year ? end : ((try? CalendarDate(year: year, month: 12, day: 31)) ?? end)
+        periods.append((first, last))
+        year += 1
+    }
+    let totalDays = Int64(end.daysSinceEpoch - start.daysSinceEpoch + 1)
+    var given: Int64 = 0
+    return periods.enumerated().map { i, period in
+        let days = Int64(period.end.daysSinceEpoch - period.start.daysSinceEpoch + 1)
+        let part: Int64
+        if i == periods.count - 1 {
+            part = amount - given
+        } else {
+            // amount × days / totalDays without overflow: both fit comfortably in 128 bits.
+            let (high, low) = amount.multipliedFullWidth(by: days)
+            part = totalDays.dividingFullWidth((high, low)).quotient
+        }
+        given += part
+        return (period.start, period.end, part)
+    }
 }

@@ -1,78 +1,138 @@
 import Foundation
 
-/// IATI 2.03 activities, one per grant: the funder and the Swedish grantee as participating organisations,
-/// recipient countries from the partners, DAC sectors from the themes, a commitment transaction for the
-/// award and a disbursement transaction per payment (reversals as negative disbursements).
+/// IATI 2.03 activities, one per grant, published under the programme's own identifier (its
+/// `iati_publisher_ref` setting; the writer is never called without it).
+///
+/// Each activity: `<publisher>-<grant reference>` as identifier; the Swedish title and a Swedish description
+/// marked `xml:lang="sv"` beside an English description; the funder (role 1), the publisher (role 3), the
+/// grantee and its partners (role 4); recipient countries from the partners; DAC sectors from the themes, or
+/// the programme's default sector; the programme's default flow, finance, aid and collaboration types; a budget
+/// per calendar year of the grant period; a commitment for the decision, one per amendment on its own date
+/// (negative for a decrease) and a negative one for the unspent award at closing; a disbursement per payment,
+/// negative for reversals and repayments; the grants it continues as related activities.
 package struct IATIWriter {
-    package let options: ExportOptions
+    package let export: ExportSettings
+    let publisherRef: String
+    let publisherName: String
+    let publisherType: String
+    let funderRef: String
+    let funderName: String
 
-    package init(options: ExportOptions) { self.options = options }
+    /// Nil settings are refused before a writer exists (`ProgrammeSettings.missing(for:programme:)`).
+    package init(export: ExportSettings) throws {
+        self.export = export
+        let settings = export.settings
+        let problems = settings.missing(for: .iati, programme: export.programme)
+        guard problems.isEmpty, let publisherRef = settings.iatiPublisherRef, let publisherName = settings.iatiPublisherName,
+            let publisherType = settings.iatiPublisherType, let funderRef = settings.funderRef, let funderName = settings.funderName
+        else { throw GrantsError.invalidInput(problems) }
+        self.publisherRef = publisherRef
+        self.publisherName = publisherName
+        self.publisherType = publisherType
+        self.funderRef = funderRef
+        self.funderName = funderName
+    }
 
     package func write(grants: RowFeed<GrantActivityRow>, to output: ReportOutput) throws -> ExportStats {
-        let generated = Self.timestamp(options.generatedAt)
+        let generated = Self.timestamp(export.generatedAt)
         try output.write(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n")
-        let today = CalendarDate.today
         var out = ""
         let count = try grants { grant in
             out.removeAll(keepingCapacity: true)
-            activity(grant, generated: generated, today: today, into: &out)
+            activity(grant, into: &out)
             try output.write(out)
         }
         try output.write("</iati-activities>\n")
         return ExportStats(rows: count, total: nil)
     }
 
-    func activity(_ grant: GrantActivityRow, generated: String, today: CalendarDate, into out: inout String) {
+    func activity(_ grant: GrantActivityRow, into out: inout String) {
+        let settings = export.settings
         let currency = grant.amount.currency.rawValue
-        let reporter = Self.escape(options.reportingOrgRef)
-        let grantee = grant.applicantOrgNumber.map { "SE-ON-" + $0.filter { $0 != "-" } }
-        out += "  <iati-activity last-updated-datetime=\"\(generated)\" xml:lang=\"en\" default-currency=\"\(currency)\">\n"
-        out += "    <iati-identifier>\(Self.escape(options.reportingOrgRef + "-" + grant.reference))</iati-identifier>\n"
+        let publisher = Self.escape(publisherRef)
+        let grantee = grant.applicantOrgID
+        let granteeType = grant.applicantKind == "other" ? "90" : "11"
         out +=
-            "    <reporting-org ref=\"\(reporter)\" type=\"\(Self.escape(options.reportingType))\">\(narrative(options.reportingOrgName))</reporting-org>\n"
-        out += "    <title>\(narrative(grant.title ?? grant.reference))</title>\n"
-        let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
-        let description =
-            "\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partners)."
-            + (grant.themeNames.isEmpty ? "" : " Themes: \(grant.themeNames.joined(separator: ", ")).")
-        out += "    <description type=\"1\">\(narrative(description))</description>\n"
+            "  <iati-activity last-updated-datetime=\"\(Self.timestamp(grant.lastUpdated))\" xml:lang=\"en\" default-currency=\"\(currency)\">\n"
         out +=
-            "    <participating-org role=\"1\" ref=\"\(Self.escape(options.fundingOrgRef))\" type=\"10\">\(narrative(options.fundingOrgName))</participating-org>\n"
-        let funderRef = options.funderOrgID.map { " ref=\"\(Self.escape($0))\"" } ?? ""
-        out += "    <participating-org role=\"3\"\(funderRef) type=\"21\">\(narrative(options.funderName))</participating-org>\n"
+            "    <iati-identifier>\(Self.escape(Self.identifier(publisher: publisherRef, reference: grant.reference)))</iati-identifier>\n"
         out +=
-            "    <participating-org role=\"4\"\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</participating-org>\n"
+            "    <reporting-org ref=\"\(publisher)\" type=\"\(Self.escape(publisherType))\">\(narrative(publisherName))</reporting-org>\n"
+        // Titles are written in Swedish; without one the reference stands in, which has no language.
+        out += "    <title>\(grant.title.map { narrative($0, lang: "sv") } ?? narrative(grant.reference))</title>\n"
+        let partnersEn = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
+        let english =
+            "\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partnersEn)."
+            + (grant.themeNamesEn.isEmpty ? "" : " Themes: \(grant.themeNamesEn.joined(separator: ", ")).")
+        let swedish =
+            "\(grant.programme), omgång \(grant.round): \(grant.applicantName) med \(partnersEn)."
+            + (grant.themeNamesSv.isEmpty ? "" : " Teman: \(grant.themeNamesSv.joined(separator: ", ")).")
+        out += "    <description type=\"1\">\(narrative(english))\(narrative(swedish, lang: "sv"))</description>\n"
+        out += "    <participating-org role=\"1\" ref=\"\(Self.escape(funderRef))\">\(narrative(funderName))</participating-org>\n"
+        out +=
+            "    <participating-org role=\"3\" ref=\"\(publisher)\" type=\"\(Self.escape(publisherType))\">\(narrative(publisherName))</participating-org>\n"
+        out +=
+            "    <participating-org role=\"4\"\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"\(granteeType)\">\(narrative(grant.applicantName))</participating-org>\n"
         for (name, kind) in zip(grant.partnerNames, grant.partnerKinds) {
             out += "    <participating-org role=\"4\" type=\"\(kind == "other" ? "90" : "11")\">\(narrative(name))</participating-org>\n"
         }
-        out += "    <activity-status code=\"\(grant.status == .closed ? 4 : 2)\"/>\n"
+        out += "    <activity-status code=\"\(grant.closed ? 4 : 2)\"/>\n"
         out += "    <activity-date type=\"1\" iso-date=\"\(grant.startsOn.iso)\"/>\n"
         out += "    <activity-date type=\"3\" iso-date=\"\(grant.endsOn.iso)\"/>\n"
         for (country, share) in zip(grant.countries, percentages(grant.countries.count)) {
             out += "    <recipient-country code=\"\(Self.escape(country))\" percentage=\"\(share)\"/>\n"
         }
-        for (sector, share) in zip(grant.sectors, percentages(grant.sectors.count)) {
+        let sectors = grant.sectors.isEmpty ? settings.defaultSector.map { [$0] } ?? [] : grant.sectors
+        for (sector, share) in zip(sectors, percentages(sectors.count)) {
             out += "    <sector vocabulary=\"1\" code=\"\(Self.escape(sector))\" percentage=\"\(share)\"/>\n"
         }
+        if let code = settings.collaborationType { out += "    <collaboration-type code=\"\(Self.escape(code))\"/>\n" }
+        if let code = settings.flowType { out += "    <default-flow-type code=\"\(Self.escape(code))\"/>\n" }
+        if let code = settings.financeType { out += "    <default-finance-type code=\"\(Self.escape(code))\"/>\n" }
+        if let code = settings.aidType { out += "    <default-aid-type vocabulary=\"1\" code=\"\(Self.escape(code))\"/>\n" }
+        for budget in yearlyBudgets(amount: grant.amount.minorUnits, from: grant.startsOn, to: grant.endsOn) {
+            let value = Money(minorUnits: budget.amount, currency: grant.amount.currency)
+            out += "    <budget type=\"1\" status=\"2\">\n"
+            out += "      <period-start iso-date=\"\(budget.start.iso)\"/>\n      <period-end iso-date=\"\(budget.end.iso)\"/>\n"
+            out += "      <value currency=\"\(currency)\" value-date=\"\(budget.start.iso)\">\(value.plain)</value>\n    </budget>\n"
+        }
         let receiver =
-            "<receiver-org\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"11\">\(narrative(grant.applicantName))</receiver-org>"
-        let provider = "<provider-org\(funderRef) type=\"21\">\(narrative(options.funderName))</provider-org>"
-        // A commitment dated after today would break IATI's no-future-transactions rule: it is dated today.
-        let committedOn = min(grant.decidedOn, today).iso
-        out += "    <transaction>\n      <transaction-type code=\"2\"/>\n      <transaction-date iso-date=\"\(committedOn)\"/>\n"
-        out += "      <value currency=\"\(currency)\" value-date=\"\(committedOn)\">\(grant.amount.plain)</value>\n"
-        out += "      \(provider)\n      \(receiver)\n    </transaction>\n"
-        for (date, amount) in zip(grant.paymentDates, grant.paymentAmounts) {
-            let value = Money(minorUnits: amount, currency: grant.amount.currency)
-            out += "    <transaction>\n      <transaction-type code=\"3\"/>\n      <transaction-date iso-date=\"\(date.iso)\"/>\n"
+            "<receiver-org\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"\(granteeType)\">\(narrative(grant.applicantName))</receiver-org>"
+        let provider =
+            "<provider-org ref=\"\(publisher)\" type=\"\(Self.escape(publisherType))\">\(narrative(publisherName))</provider-org>"
+        func transaction(_ type: Int, _ date: CalendarDate, _ minorUnits: Int64, _ description: String?) {
+            let value = Money(minorUnits: minorUnits, currency: grant.amount.currency)
+            out += "    <transaction>\n      <transaction-type code=\"\(type)\"/>\n      <transaction-date iso-date=\"\(date.iso)\"/>\n"
             out += "      <value currency=\"\(currency)\" value-date=\"\(date.iso)\">\(value.plain)</value>\n"
+            if let description { out += "      <description>\(narrative(description))</description>\n" }
             out += "      \(provider)\n      \(receiver)\n    </transaction>\n"
+        }
+        transaction(2, grant.decidedOn, grant.originalAmount.minorUnits, "Grant decision")
+        for event in grant.transactions {
+            switch event.kind {
+            case .amendment: transaction(2, event.date, event.amount, "Amendment of the grant")
+            case .closing: transaction(2, event.date, event.amount, "Unspent award returned at closing")
+            case .payment: transaction(3, event.date, event.amount, nil)
+            case .reversal: transaction(3, event.date, event.amount, "Reversal of a payment")
+            case .repayment: transaction(3, event.date, event.amount, "Repayment by the grantee")
+            }
+        }
+        for earlier in grant.continues {
+            // The earlier phase of the same partnership: a sibling activity of the same publisher.
+            out +=
+                "    <related-activity ref=\"\(Self.escape(Self.identifier(publisher: publisherRef, reference: earlier)))\" type=\"3\"/>\n"
         }
         out += "  </iati-activity>\n"
     }
 
-    func narrative(_ text: String) -> String { "<narrative>\(Self.escape(text))</narrative>" }
+    /// An activity's identifier: the publisher's identifier, a hyphen, the grant's reference. It never changes
+    /// once published, so neither part may.
+    package static func identifier(publisher: String, reference: String) -> String { publisher + "-" + reference }
+
+    func narrative(_ text: String, lang: String? = nil) -> String {
+        "<narrative\(lang.map { " xml:lang=\"\($0)\"" } ?? "")>\(Self.escape(text))</narrative>"
+    }
 
     /// XML text and attribute escaping; characters XML 1.0 cannot carry at all become spaces.
     static func escape(_ text: String) -> String {

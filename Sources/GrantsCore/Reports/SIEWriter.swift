@@ -1,13 +1,41 @@
 import Foundation
 
-/// SIE 4I: one voucher per paid disbursement or reversal, in CP437, with `#KSUMMA`.
-///
-/// Each voucher debits the expense account on the grant's project object and credits the bank; a reversal
-/// books the opposite. Vouchers balance to zero by construction and are checked before they are written.
-package struct SIEWriter {
-    package let options: ExportOptions
+/// One booking the SIE export turns into a voucher: a decision, an amendment, a payment, a reversal, a
+/// repayment or a closing of one grant, on its date.
+package struct LedgerEntry: Sendable, Equatable {
+    /// What is booked. `repayment` (money the grantee paid back) has no rows yet: settlement and repayments
+    /// bring them, and the writer already books them (bank against cost).
+    package enum Kind: String, Sendable {
+        case award, amendment, payment, reversal, repayment, closing
+    }
+    package let kind: Kind
+    package let date: CalendarDate
+    package let grantReference: String
+    package let recipient: String
+    /// Signed as the event moves money: an award, a payment and a repayment received are positive; a
+    /// decreasing amendment and a reversal negative; a closing carries the unspent award it gives back (positive).
+    package let amount: Money
 
-    package init(options: ExportOptions) { self.options = options }
+    package init(kind: Kind, date: CalendarDate, grantReference: String, recipient: String, amount: Money) {
+        self.kind = kind
+        self.date = date
+        self.grantReference = grantReference
+        self.recipient = recipient
+        self.amount = amount
+    }
+}
+
+/// SIE 4I: one voucher per booking, in CP437, with `#KSUMMA`.
+///
+/// Without accrual a payment debits the cost account on the grant's project object and credits the bank; a
+/// reversal books the opposite. With accrual the decision is booked on its date (cost against the
+/// programme's liability account), an amendment moves both by its change on its date, a payment clears the
+/// liability against the bank, and a closing gives the unspent award back (liability against cost), so the
+/// liability of a closed grant is zero. Vouchers balance by construction and are checked before they are written.
+package struct SIEWriter {
+    package let export: ExportSettings
+
+    package init(export: ExportSettings) { self.export = export }
 
     enum Field {
         case bare(String)
@@ -15,11 +43,34 @@ package struct SIEWriter {
         case objects([(dimension: Int, object: String)])
     }
 
-    /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `payments` are the paid
-    /// disbursements and reversals in payment order.
+    /// The transactions of a voucher: (account, amount, booked on the grant's object).
+    package func lines(for entry: LedgerEntry) throws -> [(account: String, amount: Money, onObject: Bool)] {
+        let settings = export.settings
+        let cost = settings.costAccount
+        let bank = settings.bankAccount
+        let amount = entry.amount
+        let negated = try amount.negated
+        guard settings.accrues else {
+            switch entry.kind {
+            case .payment, .reversal: return [(cost, amount, true), (bank, negated, false)]
+            case .repayment: return [(bank, amount, false), (cost, negated, true)]
+            case .award, .amendment, .closing: return []
+            }
+        }
+        let liability = settings.sieLiabilityAccount ?? ""
+        switch entry.kind {
+        case .award, .amendment: return [(cost, amount, true), (liability, negated, true)]
+        case .payment, .reversal: return [(liability, amount, true), (bank, negated, false)]
+        case .repayment: return [(bank, amount, false), (cost, negated, true)]
+        case .closing: return [(liability, amount, true), (cost, negated, true)]
+        }
+    }
+
+    /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `entries` come in date order.
     package func write(
-        objects: [(reference: String, title: String)], payments: RowFeed<DisbursementRow>, to output: ReportOutput
+        objects: [(reference: String, title: String)], entries: RowFeed<LedgerEntry>, to output: ReportOutput
     ) throws -> ExportStats {
+        let settings = export.settings
         var crc = CRC32()
         func record(_ label: String, _ fields: [Field], checksum: Bool = true) throws {
             var line = Array(label.utf8)
@@ -51,33 +102,52 @@ package struct SIEWriter {
             try output.write(line)
         }
 
+        let dimension = export.dimension
         try record("#FLAGGA", [.bare("0")], checksum: false)
         try record("#KSUMMA", [], checksum: false)
         try record("#PROGRAM", [.text("grants-admin"), .bare("1.0")])
         try record("#FORMAT", [.bare("PC8")])
-        try record("#GEN", [.bare(CalendarDate.from(options.generatedAt).compact)])
+        try record("#GEN", [.bare(CalendarDate.from(export.generatedAt).compact)])
         try record("#SIETYP", [.bare("4")])
-        try record("#FNAMN", [.text(options.funderName)])
-        if let number = options.funderOrgNumber { try record("#ORGNR", [.bare(number)]) }
-        try record("#KONTO", [.bare(options.expenseAccount), .text(options.expenseAccountName)])
-        try record("#KONTO", [.bare(options.bankAccount), .text(options.bankAccountName)])
-        try record(
-            "#DIM", [.bare(String(options.dimension)), .text(options.dimension == 6 ? "Projekt" : "Dimension \(options.dimension)")])
+        try record("#FNAMN", [.text(settings.iatiPublisherName ?? export.programme)])
+        if let number = settings.publisherOrgNumber { try record("#ORGNR", [.bare(number)]) }
+        // BAS names for the BAS defaults; an organisation's own accounts keep the names its own plan gives them.
+        if settings.sieCostAccount == nil { try record("#KONTO", [.bare("6993"), .text("Lämnade bidrag och gåvor")]) }
+        if settings.sieBankAccount == nil { try record("#KONTO", [.bare("1930"), .text("Företagskonto/checkkonto/affärskonto")]) }
+        try record("#DIM", [.bare(String(dimension)), .text(dimension == 6 ? "Projekt" : "Dimension \(dimension)")])
         // Every object a voucher uses is declared first: one small pass over the grants involved.
         for object in objects {
-            try record("#OBJEKT", [.bare(String(options.dimension)), .text(object.reference), .text(object.title)])
+            try record("#OBJEKT", [.bare(String(dimension)), .text(object.reference), .text(object.title)])
         }
         var vouchers = 0
-        _ = try payments { row in
-            guard let paidOn = row.paidOn else { return }
-            let amount = row.amount.plain
-            let negated = try row.amount.negated.plain
-            let what = row.status == .reversal ? "Återföring" : "Bidrag"
+        _ = try entries { entry in
+            let lines = try lines(for: entry)
+            guard !lines.isEmpty, entry.amount.minorUnits != 0 else { return }
+            let sum = try lines.reduce(Money(minorUnits: 0, currency: entry.amount.currency)) { try $0 + $1.amount }
+            guard sum.minorUnits == 0 else {
+                throw GrantsError.internalError(sqlState: nil, message: "SIE voucher for \(entry.grantReference) does not balance")
+            }
+            let what =
+                switch entry.kind {
+                case .award: "Beslut"
+                case .amendment: "Ändring"
+                case .payment: "Bidrag"
+                case .reversal: "Återföring"
+                case .repayment: "Återbetalning"
+                case .closing: "Avslut"
+                }
             try record(
-                "#VER", [.text(options.series), .text(""), .bare(paidOn.compact), .text("\(what) \(row.grantReference) \(row.recipient)")])
+                "#VER",
+                [
+                    .text(settings.sieSeries ?? ""), .text(""), .bare(entry.date.compact),
+                    .text("\(what) \(entry.grantReference) \(entry.recipient)"),
+                ])
             try output.write([UInt8(ascii: "{"), 10])
-            try record("#TRANS", [.bare(options.expenseAccount), .objects([(options.dimension, row.grantReference)]), .bare(amount)])
-            try record("#TRANS", [.bare(options.bankAccount), .objects([]), .bare(negated)])
+            for line in lines {
+                try record(
+                    "#TRANS",
+                    [.bare(line.account), .objects(line.onObject ? [(dimension, entry.grantReference)] : []), .bare(line.amount.plain)])
+            }
             try output.write([UInt8(ascii: "}"), 10])
             vouchers += 1
         }

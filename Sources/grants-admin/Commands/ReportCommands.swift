@@ -11,70 +11,57 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Disbursements: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export disbursements: csv, csv-excel, json, sie, iati or 360giving.",
+            abstract: "Export disbursements: csv, csv-excel, xlsx, json, sie, iati or 360giving.",
             discussion: """
                 csv: RFC 4180, UTF-8, CRLF, the fixed columns. csv-excel: the same with ';', decimal comma and a BOM. \
-                json: an array of rows. sie: SIE 4I vouchers for paid disbursements and reversals (CP437). iati: IATI \
-                2.03 activities, one per grant. 360giving: 360Giving JSON. Rows stream from the database: memory stays \
-                flat. --output writes a temporary file in the same folder and renames it into place only when the export \
-                is complete: a new file follows the umask, an existing one keeps its mode and owner, and a symbolic link, \
-                device, FIFO or folder is refused and left untouched (exit 73, as when the file cannot be written).
+                xlsx: an Excel workbook with the same columns (numbers, dates and text typed; header frozen with a filter). \
+                json: an array of rows. sie: SIE 4I vouchers (CP437) for payments and reversals, and with accrual on for \
+                decisions, amendments and closings too. iati: IATI 2.03 activities, one per grant. 360giving: 360Giving \
+                JSON. Rows stream from the database: memory stays flat. --output writes a temporary file in the same folder \
+                and renames it into place only when the export is complete: a new file follows the umask, an existing \
+                one keeps its mode and owner, and a symbolic link, device, FIFO or folder is refused and left untouched \
+                (exit 73, as when the file cannot be written).
+
+                sie, iati and 360giving use the programme's settings (grants-admin programme show NAME); the setting \
+                flags below override them for this run. An export that needs a setting that is not set refuses and \
+                names it (exit 65). --as-of DATE gives the report as it stood at the end of DATE (UTC): what was \
+                recorded later is left out. SOURCE_DATE_EPOCH fixes the generation time, so the same data gives the \
+                same bytes.
 
                 Examples:
-                  grants-admin report disbursements --round 2021:2 --format csv-excel --output utbetalningar.csv
-                  grants-admin report disbursements --from 2022-01-01 --to 2022-12-31 --date-field paid --format sie --output bidrag-2022.si
+                  grants-admin report disbursements --round 2021:2 --format xlsx --output utbetalningar.xlsx
+                  grants-admin report disbursements --programme "Kommunala partnerskap" --from 2022-01-01 --to 2022-12-31 --format sie --output bidrag-2022.si
+                  grants-admin report disbursements --programme "Kommunala partnerskap" --as-of 2022-12-31 --format iati --output iati.xml
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only this programme.") var programme: String?
         @Option(help: "Only this round.") var round: String?
-        @Option(help: "From this date (inclusive).") var from: CalendarDate?
-        @Option(help: "To this date (inclusive).") var to: CalendarDate?
+        @Option(help: "From this date (inclusive); sie: the booking date.") var from: CalendarDate?
+        @Option(help: "To this date (inclusive); sie: the booking date.") var to: CalendarDate?
         @Option(name: .customLong("date-field"), help: "Which date --from/--to filter: due or paid.") var dateField:
             ReportFilter.DateField = .due
         @Option(help: "Only this status.") var status: DisbursementStatus?
-        @Option(help: "csv, csv-excel, json, sie, iati or 360giving.") var format: DisbursementFormat
+        @Option(name: .customLong("as-of"), help: "The report as it stood at the end of this date (YYYY-MM-DD, UTC).") var asOf:
+            CalendarDate?
+        @Option(help: "csv, csv-excel, xlsx, json, sie, iati or 360giving.") var format: DisbursementFormat
         @Option(
             help: ArgumentHelp(
                 "Write here instead of standard output (- is standard output). The file is replaced only when the export is complete, keeps its mode and owner, and must be a regular file.",
                 valueName: "FILE"))
         var output: String?
-        @Option(name: .customLong("expense-account"), help: "SIE: the account debited.") var expenseAccount: String = "4980"
-        @Option(name: .customLong("bank-account"), help: "SIE: the account credited.") var bankAccount: String = "1930"
-        @Option(help: "SIE: the voucher series (empty: the accounting system numbers vouchers).") var series: String = ""
         @Option(help: "SIE: the object dimension for the grant reference.") var dimension: Int = 6
-        @Option(name: .customLong("funder-name"), help: "The funder's name (SIE #FNAMN, IATI reporting org).") var funderName: String =
-            "ICLD"
-        @Option(name: .customLong("funder-org-number"), help: "The funder's organisationsnummer (SIE #ORGNR).") var funderOrgNumber: String?
-        @Option(
-            name: .customLong("reporting-org-ref"),
-            help: "IATI: the reporting organisation (default: the funder when --funder-org-number is given, else SE-0).")
-        var reportingOrgRef: String?
-        @Option(name: .customLong("reporting-org-type"), help: "IATI: the reporting organisation's type code.") var reportingOrgType:
-            String?
+        @OptionGroup(title: "Settings for this run (over the programme's)") var settings: SettingFlags
 
         func validate() throws {
             guard Validation.isOn else { return }
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
-            if let funderOrgNumber, !OrganisationNumber.isValid(funderOrgNumber) {
-                throw ValidationError("--funder-org-number \(funderOrgNumber) is not a valid organisationsnummer")
-            }
-            for (flag, account) in [("--expense-account", expenseAccount), ("--bank-account", bankAccount)]
-            where account.wholeMatch(of: /[0-9]{4,6}/) == nil {
-                throw ValidationError("\(flag) must be an account number (4 to 6 digits)")
-            }
         }
 
         func run() async throws {
-            var options = ExportOptions()
-            options.expenseAccount = expenseAccount
-            options.bankAccount = bankAccount
-            options.series = series
+            var options = ExportOptions(overrides: settings.settings)
             options.dimension = dimension
-            options.funderName = funderName
-            options.funderOrgNumber = funderOrgNumber
-            options.reportingOrgRefOverride = reportingOrgRef
-            options.reportingOrgType = reportingOrgType
-            let filter = ReportFilter(programme: programme, round: round, from: from, to: to, dateField: dateField, status: status)
+            let filter = ReportFilter(
+                programme: programme, round: round, from: from, to: to, dateField: dateField, status: status, asOf: asOf)
             let options2 = options
             // The file is checked and created before the database is touched: a path that cannot be written
             // fails at once (73), whatever the database's state.
@@ -103,6 +90,7 @@ struct ReportCommand: AsyncParsableCommand {
                 Examples:
                   grants-admin report round 2021:2
                   grants-admin report round 2021:2 --format announcement-sv
+                  grants-admin report round 2021:2 --as-of 2022-12-31 --format json
                 """)
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case text, json
@@ -113,9 +101,11 @@ struct ReportCommand: AsyncParsableCommand {
         @Argument(help: "The round's name.") var round: String
         @Option(help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text, json, announcement-sv or announcement-en.") var format: Format = .text
+        @Option(name: .customLong("as-of"), help: "The round as it stood at the end of this date (YYYY-MM-DD, UTC).") var asOf:
+            CalendarDate?
 
         func run() async throws {
-            let report = try await Session.run(global) { try await $0.reports.round(round, programme: programme) }
+            let report = try await Session.run(global) { try await $0.reports.round(round, programme: programme, asOf: asOf) }
             switch format {
             case .json: Terminal.print(try Output.json(report))
             case .announcementSv: Terminal.print(report.announcementSwedish)

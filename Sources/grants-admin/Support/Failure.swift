@@ -47,7 +47,8 @@ enum Failure {
 struct FlagNames: Sendable {
     let byPath: [String: String]
 
-    static let standard = FlagNames(byPath: [
+    static let standard = FlagNames(
+        byPath: [
         "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
         "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
         "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
@@ -60,7 +61,7 @@ struct FlagNames: Sendable {
         "person": "--person", "organisation": "--org", "continues": "--continues", "tranche": "--tranche",
         "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on", "settled_on": "--on",
         "spent": "--spent", "write_off": "--reason", "email": "--email", "phone": "--phone", "role": "--role",
-    ])
+        ].merging(SettingFlags.flags) { first, _ in first })
 
     /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).
     static let csvRound = FlagNames(byPath: [

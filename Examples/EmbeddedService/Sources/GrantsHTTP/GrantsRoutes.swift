@@ -117,6 +117,7 @@ extension DisbursementFormat {
     var contentType: String {
         switch self {
         case .csv, .csvExcel: "text/csv; charset=utf-8"
+        case .xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         case .json, .giving360: "application/json; charset=utf-8"
         case .sie: "text/plain; charset=IBM437"
         case .iati: "application/xml; charset=utf-8"
@@ -126,6 +127,7 @@ extension DisbursementFormat {
     var fileExtension: String {
         switch self {
         case .csv, .csvExcel: "csv"
+        case .xlsx: "xlsx"
         case .json: "json"
         case .sie: "se"
         case .iati: "xml"

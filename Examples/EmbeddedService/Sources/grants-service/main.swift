@@ -10,7 +10,6 @@ import PGClient
 //   GRANTS_HTTP_HOST      address to listen on (default 127.0.0.1)
 //   GRANTS_HTTP_PORT      port (default 8080)
 //   GRANTS_POOL_SIZE      database connections (default 4)
-//   GRANTS_FUNDER_ORG_NUMBER  the funder's organisationsnummer, for the SIE, IATI and 360Giving exports
 //   LOG_LEVEL             trace, debug, info (default), warning, error
 let environment = ProcessInfo.processInfo.environment
 var logger = Logger(label: "grants.http")
@@ -24,8 +23,8 @@ do {
     )
     let host = environment["GRANTS_HTTP_HOST"] ?? "127.0.0.1"
     let port = environment["GRANTS_HTTP_PORT"].flatMap(Int.init) ?? 8080
-    var exportOptions = ExportOptions()
-    exportOptions.funderOrgNumber = environment["GRANTS_FUNDER_ORG_NUMBER"]
+    // SIE, IATI and 360Giving use the programme's settings in the database (grants-admin programme set).
+    let exportOptions = ExportOptions()
     let app = GrantsHTTP.application(
         service: service, configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
         exportOptions: exportOptions, logger: logger

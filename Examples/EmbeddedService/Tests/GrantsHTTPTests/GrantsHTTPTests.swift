@@ -15,12 +15,7 @@ struct GrantsHTTPTests {
     static let round = "kommunala-partnerskap-2021-2.yaml"
 
     /// A fixed generation time, so that IATI and 360Giving exports are byte-stable.
-    static let exportOptions: ExportOptions = {
-        var options = ExportOptions()
-        options.generatedAt = Date(timeIntervalSince1970: 1_700_000_000)
-        options.funderOrgNumber = "212000-0142"
-        return options
-    }()
+    static let exportOptions = ExportOptions(generatedAt: Date(timeIntervalSince1970: 1_700_000_000))
 
     /// The application on `configuration`, run for the length of `body`, which gets a client and the service.
     func withApp<T: Sendable>(
@@ -94,6 +89,15 @@ struct GrantsHTTPTests {
                 }
                 try await service.disbursements.reverse(
                     all[0].id, on: try CalendarDate("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+                // The open-data exports publish under the programme's own settings.
+                var settings = ProgrammeSettings()
+                settings.iatiPublisherRef = "SE-ON-2120000142"
+                settings.iatiPublisherName = "ICLD"
+                settings.iatiPublisherType = "10"
+                settings.funderRef = "SE-0"
+                settings.funderName = "Sida"
+                settings.giving360Prefix = "360G-icld"
+                try await service.programmes.set("Kommunala partnerskap", settings: settings, actor: "anna")
                 for format in DisbursementFormat.allCases {
                     let response = try await client.execute(
                         uri: "/reports/disbursements?format=\(format.rawValue)&round=2021:2", method: .get)
@@ -283,6 +287,7 @@ extension DisbursementFormat {
     var expectedContentType: String {
         switch self {
         case .csv, .csvExcel: "text/csv; charset=utf-8"
+        case .xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         case .json, .giving360: "application/json; charset=utf-8"
         case .sie: "text/plain; charset=IBM437"
         case .iati: "application/xml; charset=utf-8"
