@@ -126,7 +126,7 @@ public struct ConflictsOfInterest: Sendable {
     static func check(_ connection: PGConnection, person: String, _ subject: Subject) throws {
         guard
             let row = try connection.query(
-                "SELECT person, organisation FROM grants.declared_conflict(\(person), \(subject.applicationID))"
+                "SELECT person, organisation FROM grants.conflict_for(\(person), \(subject.applicationID))"
             ).first
         else { return }
         throw GrantsError.conflictOfInterest(person: try row.decode(column: "person"), organisation: try row.decode(column: "organisation"))
