@@ -39,7 +39,7 @@ public struct Applications: Sendable {
     public func submit(_ new: NewApplication, actor: String) async throws -> Application {
         try validateActor(actor)
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.applications.submit") { connection in
             let round = try Rounds.resolve(connection, name: new.round, programme: new.programme)
             guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
             guard new.requested.currency == round.currency else {
@@ -90,7 +90,7 @@ public struct Applications: Sendable {
     @discardableResult
     public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws -> Application {
         try validateActor(actor)
-        return try await service.write { connection in
+        return try await service.write("grants.applications.withdraw") { connection in
             let application = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .withdrawn { return application }
             try application.status.checkTransition(to: .withdrawn, entity: "application", key: reference)
@@ -101,7 +101,7 @@ public struct Applications: Sendable {
     }
 
     public func list(round: String? = nil, programme: String? = nil, status: ApplicationStatus? = nil) async throws -> [Application] {
-        try await service.read { connection in
+        try await service.listing("grants.applications.list") { connection in
             try connection.query(
                 """
                 \(Self.select)
@@ -115,7 +115,7 @@ public struct Applications: Sendable {
     }
 
     public func get(_ reference: String, programme: String? = nil) async throws -> Application {
-        try await service.read { try Self.resolve($0, reference: reference, programme: programme) }
+        try await service.read("grants.applications.get") { try Self.resolve($0, reference: reference, programme: programme) }
     }
 
     // MARK: SQL

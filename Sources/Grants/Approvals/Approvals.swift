@@ -47,14 +47,16 @@ public struct Approvals: Sendable {
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) {
             throw GrantsError.invalidInput([problem])
         }
-        return try await approveOnce(
-            reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
+        return try await service.traced("grants.approvals.approve") {
+            try await approveOnce(
+                reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef, actor: actor)
+        }
     }
 
     private func approveOnce(
         _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?, actor: String
     ) async throws -> Grant {
-        let recordedIn: String = try await service.write { connection in
+        let recordedIn: String = try await service.write("grants.approvals.approve") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
                 approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
@@ -92,7 +94,7 @@ public struct Approvals: Sendable {
             return application.programme
         }
         // Read after COMMIT: nothing of it needs the round's lock.
-        return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
+        return try await service.read("grants.approvals.approve") { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
     }
 
     /// Rejects a submitted application, with the reason.
@@ -102,7 +104,7 @@ public struct Approvals: Sendable {
     ) async throws -> Approval {
         try validateActor(actor)
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
+        return try await service.write("grants.approvals.reject") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
                 approval.reason == reason, approval.decidedOn == decidedOn
@@ -128,7 +130,7 @@ public struct Approvals: Sendable {
 
     /// The decision on an application, if there is one.
     public func decision(for reference: String, programme: String? = nil) async throws -> Approval? {
-        try await service.read { connection in
+        try await service.read("grants.approvals.decision") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme)
             return try Self.find(connection, applicationID: application.id)
         }

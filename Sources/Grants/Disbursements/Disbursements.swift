@@ -65,7 +65,7 @@ public struct Disbursements: Sendable {
         try validateActor(actor)
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         let request = "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)"
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.schedule") { connection in
             if let key = idempotencyKey,
                 let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
             {
@@ -107,7 +107,7 @@ public struct Disbursements: Sendable {
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
         try validateActor(actor)
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.attest") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .attested && disbursement.attestedBy == actor { return disbursement }
             try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
@@ -128,7 +128,7 @@ public struct Disbursements: Sendable {
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         if paidOn > CalendarDate.today { problems.append(Problem("paid_on", "\(paidOn) is in the future")) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.pay") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
                 return disbursement
@@ -152,7 +152,7 @@ public struct Disbursements: Sendable {
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.cancel") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .cancelled && disbursement.reason == reason { return disbursement }
             try disbursement.status.checkTransition(to: .cancelled, entity: "disbursement", key: String(id))
@@ -174,7 +174,7 @@ public struct Disbursements: Sendable {
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         try validateActor(actor)
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.reverse") { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
                 return try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
@@ -203,7 +203,7 @@ public struct Disbursements: Sendable {
     }
 
     public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
-        try await service.read { connection in
+        try await service.listing("grants.disbursements.list") { connection in
             try connection.query(
                 """
                 \(Self.select)
@@ -218,7 +218,7 @@ public struct Disbursements: Sendable {
     }
 
     public func get(_ id: Int64) async throws -> Disbursement {
-        try await service.read { try Self.resolve($0, id: id) }
+        try await service.read("grants.disbursements.get") { try Self.resolve($0, id: id) }
     }
 
     // MARK: SQL

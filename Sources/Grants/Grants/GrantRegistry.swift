@@ -72,7 +72,7 @@ public struct GrantRegistry: Sendable {
     let service: GrantsService
 
     public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
-        try await service.read { connection in
+        try await service.listing("grants.grants.list") { connection in
             try connection.query(
                 """
                 \(Self.select)
@@ -84,7 +84,7 @@ public struct GrantRegistry: Sendable {
     }
 
     public func get(_ reference: String, programme: String? = nil) async throws -> GrantDetail {
-        try await service.read { connection in
+        try await service.read("grants.grants.get") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme)
             let amendments = try connection.query(
                 """
@@ -120,7 +120,7 @@ public struct GrantRegistry: Sendable {
         if amountChange?.minorUnits == 0 { problems.append(Problem("amount_change", "must not be zero")) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.grants.amend") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             if let change = amountChange {
@@ -156,7 +156,7 @@ public struct GrantRegistry: Sendable {
     @discardableResult
     public func close(_ reference: String, programme: String? = nil, on date: CalendarDate = .today, actor: String) async throws -> Grant {
         try validateActor(actor)
-        return try await service.write { connection in
+        return try await service.write("grants.grants.close") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
             try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
             let pending = try connection.query(

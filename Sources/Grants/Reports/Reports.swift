@@ -14,30 +14,30 @@ public struct Reports: Sendable {
 
     /// Streams the disbursements the filter selects in one format. Memory stays flat however many rows:
     /// rows come from the server one at a time (single-row mode) and leave through `output` in 64 KiB writes.
+    /// With a replica configured, the export reads from it once it has caught up with the primary (see
+    /// ``GrantsConfiguration/replica``); it is one read-only snapshot either way.
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
     ) async throws -> ExportStats {
-        try await service.run { connection in
-            try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                let stats =
-                    switch format {
-                    case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
-                    case .json: try Self.json(connection, filter, output)
-                    case .sie:
-                        try SIEWriter(options: options).write(
-                            objects: try Self.voucherObjects(connection, filter),
-                            payments: Self.feed(connection, DisbursementRow.paymentsQuery(filter)),
-                            to: output)
-                    case .iati:
-                        try IATIWriter(options: options).write(grants: Self.activities(connection, filter), to: output)
-                    case .giving360:
-                        try Giving360Writer(options: options).write(grants: Self.activities(connection, filter), to: output)
-                    }
-                // The last partial chunk leaves from the export's own thread (a sink may block there).
-                try output.flush()
-                return stats
-            }
+        try await service.export("grants.reports.disbursements") { connection in
+            let stats =
+                switch format {
+                case .csv, .csvExcel: try Self.tabular(connection, filter, excel: format == .csvExcel, output)
+                case .json: try Self.json(connection, filter, output)
+                case .sie:
+                    try SIEWriter(options: options).write(
+                        objects: try Self.voucherObjects(connection, filter),
+                        payments: Self.feed(connection, DisbursementRow.paymentsQuery(filter)),
+                        to: output)
+                case .iati:
+                    try IATIWriter(options: options).write(grants: Self.activities(connection, filter), to: output)
+                case .giving360:
+                    try Giving360Writer(options: options).write(grants: Self.activities(connection, filter), to: output)
+                }
+            // The last partial chunk leaves from the export's own thread (a sink may block there).
+            try output.flush()
+            return stats
         }
     }
 
@@ -46,10 +46,8 @@ public struct Reports: Sendable {
     public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws
         -> Int
     {
-        try await service.run { connection in
-            try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
-            }
+        try await service.export("grants.reports.for_each_disbursement") { connection in
+            try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
         }
     }
 

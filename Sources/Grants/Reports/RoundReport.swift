@@ -66,7 +66,7 @@ public struct RoundReport: Sendable, Encodable, Equatable {
 extension Reports {
     /// The summary of a round, read from one snapshot.
     public func round(_ name: String, programme: String? = nil) async throws -> RoundReport {
-        try await service.read { connection in
+        try await service.listing("grants.reports.round") { connection in
             let round = try Rounds.resolve(connection, name: name, programme: programme)
             let currency = round.currency
             func money(_ value: Int64) -> Money { Money(minorUnits: value, currency: currency) }
