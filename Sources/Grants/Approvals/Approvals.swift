@@ -94,7 +94,9 @@ public struct Approvals: Sendable {
             return application.programme
         }
         // Read after COMMIT: nothing of it needs the round's lock.
-        return try await service.read("grants.approvals.approve") { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
+        return try await service.read("grants.approvals.approve") {
+            try GrantRegistry.resolve($0, reference: reference, programme: recordedIn)
+        }
     }
 
     /// Rejects a submitted application, with the reason.

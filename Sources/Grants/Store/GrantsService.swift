@@ -36,7 +36,8 @@ public final class GrantsService: Sendable {
             configuration: configuration.database, size: configuration.poolSize, name: "primary", logger: logger, metricsFactory: factory)
         pool = primary
         replica = configuration.replica.map { [metrics] in
-            ReplicaReads(replica: $0, primary: primary, configuration: configuration, logger: logger, metrics: metrics, metricsFactory: factory)
+            ReplicaReads(
+                replica: $0, primary: primary, configuration: configuration, logger: logger, metrics: metrics, metricsFactory: factory)
         }
         tracer = configuration.tracer ?? InstrumentationSystem.tracer
         self.logger = logger

@@ -160,7 +160,8 @@ final class ReplicaReads: Sendable {
         guard let position = WALPosition(try row.decode(String.self, column: 0)) else {
             throw PGError(kind: .decoding, message: "the primary's WAL position is not an LSN")
         }
-        return position.recordEnd(pageSize: UInt64(try row.decode(Int32.self, column: 1)), segmentSize: UInt64(try row.decode(Int64.self, column: 2)))
+        return position.recordEnd(
+            pageSize: UInt64(try row.decode(Int32.self, column: 1)), segmentSize: UInt64(try row.decode(Int64.self, column: 2)))
     }
 
     /// Whether the replica server is in recovery, and how far it has replayed (nil when it is not a standby).
@@ -203,7 +204,9 @@ struct WALPosition: Comparable, Sendable, CustomStringConvertible {
 
     static func < (a: WALPosition, b: WALPosition) -> Bool { a.value < b.value }
 
-    var description: String { String(value >> 32, radix: 16, uppercase: true) + "/" + String(value & 0xFFFF_FFFF, radix: 16, uppercase: true) }
+    var description: String {
+        String(value >> 32, radix: 16, uppercase: true) + "/" + String(value & 0xFFFF_FFFF, radix: 16, uppercase: true)
+    }
 
     /// Where the last record before this insert position ended (see ``ReplicaReads/primaryPosition(_:)``):
     /// a short page header is 24 bytes, a segment's first page has a long one of 40.

@@ -9,9 +9,34 @@ struct GlobalOptions: ParsableArguments {
     var database: String?
 
     @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A hot standby of the database for reports and listings (postgres://…); overrides GRANTS_REPLICA_URL. Writes never go there.",
+            valueName: "URL"))
+    var replica: String?
+
+    @Option(
+        name: .customLong("replica-wait"),
+        help: ArgumentHelp(
+            "Seconds a read waits for the standby to replay what the primary has before it reads the primary instead (default 3).",
+            valueName: "SECONDS"))
+    var replicaWait: Double?
+
+    @Flag(
+        name: .customLong("allow-stale"),
+        help: "When the primary cannot be reached, let reports and listings read the standby; they say how far behind it may be.")
+    var allowStale = false
+
+    @Option(
         name: .long, help: ArgumentHelp("Who is acting, for the audit log (default $GRANTS_ACTOR, else the login name).", valueName: "NAME")
     )
     var actor: String?
+
+    func validate() throws {
+        if let replicaWait, !(0...600).contains(replicaWait) {
+            throw ValidationError("--replica-wait must be between 0 and 600 seconds")
+        }
+    }
 
     /// The actor recorded in the audit log.
     var resolvedActor: String {
