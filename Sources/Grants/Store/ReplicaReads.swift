@@ -61,7 +61,8 @@ final class ReplicaReads: Sendable {
                 GrantsService.markReadFrom("replica")
                 return result
             } catch let error as PGTransactionError
-                where rerunnable ? PGTransactionError.underlyingError(of: error) is PGError : error.beginError != nil
+                where !Task.isCancelled
+                && (rerunnable ? PGTransactionError.underlyingError(of: error) is PGError : error.beginError != nil)
             {
                 fellBack(.failed, error)
             }
