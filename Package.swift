@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
         // `swift package generate-documentation`: builds the DocC catalog in Sources/Grants/Grants.docc.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -56,6 +57,8 @@ let package = Package(
                 "GrantsCore",
                 "PGClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         // Workloads for Scripts/bench that need the library itself (not part of the product).
@@ -83,7 +86,14 @@ let package = Package(
         .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "TestSeeds"]),
         // Fixtures/: the official schemas and codelists the exports are validated against (see its README).
         .testTarget(
-            name: "GrantsTests", dependencies: ["Grants", "PGClient", "TestSupport", "TestSeeds"], exclude: ["Fixtures"]),
+            name: "GrantsTests",
+            dependencies: [
+                "Grants", "PGClient", "TestSupport", "TestSeeds",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "GrantsAdminTests", dependencies: ["Grants", "PGClient", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,7 +41,7 @@ public struct Applications: Sendable {
     public func submit(_ new: NewApplication, actor: String) async throws -> Application {
         let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.applications.submit") { connection in
             let round = try Rounds.resolve(connection, name: new.round, programme: new.programme)
             guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
             guard new.requested.currency == round.currency else {
@@ -97,7 +97,7 @@ public struct Applications: Sendable {
     @discardableResult
     public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws -> Application {
         let actor = try ActorName(actor).value
-        return try await service.write { connection in
+        return try await service.write("grants.applications.withdraw") { connection in
             let application = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
             if application.status == .withdrawn { return application }
             try application.status.checkTransition(to: .withdrawn, entity: "application", key: reference)
@@ -108,7 +108,7 @@ public struct Applications: Sendable {
     }
 
     public func list(round: String? = nil, programme: String? = nil, status: ApplicationStatus? = nil) async throws -> [Application] {
-        try await service.read { connection in
+        try await service.listing("grants.applications.list") { connection in
             try Filters.check(connection, programme: programme, round: round)
             return try connection.query(
                 """
@@ -123,7 +123,7 @@ public struct Applications: Sendable {
     }
 
     public func get(_ reference: String, programme: String? = nil) async throws -> Application {
-        try await service.read { try Self.resolve($0, reference: reference, programme: programme) }
+        try await service.read("grants.applications.get") { try Self.resolve($0, reference: reference, programme: programme) }
     }
 
     // MARK: SQL

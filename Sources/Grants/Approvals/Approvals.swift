@@ -53,16 +53,18 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await approveOnce(
-            reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef,
-            aboveRequested: aboveRequested, actor: actor)
+        return try await service.traced("grants.approvals.approve") {
+            try await approveOnce(
+                reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef,
+                aboveRequested: aboveRequested, actor: actor)
+        }
     }
 
     private func approveOnce(
         _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?,
         aboveRequested: Bool, actor: String
     ) async throws -> Grant {
-        let recordedIn: String = try await service.write { connection in
+        let recordedIn: String = try await service.write("grants.approvals.approve") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
             try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
@@ -109,7 +111,9 @@ public struct Approvals: Sendable {
             return application.programme
         }
         // Read after COMMIT: nothing of it needs the round's lock.
-        return try await service.read { try GrantRegistry.resolve($0, reference: reference, programme: recordedIn) }
+        return try await service.read("grants.approvals.approve") {
+            try GrantRegistry.resolve($0, reference: reference, programme: recordedIn)
+        }
     }
 
     /// Rejects a submitted application, with the reason. The decision date cannot be in the future. Like
@@ -123,7 +127,7 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.approvals.reject") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
             try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
             if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
@@ -150,7 +154,7 @@ public struct Approvals: Sendable {
 
     /// The decision on an application, if there is one.
     public func decision(for reference: String, programme: String? = nil) async throws -> Approval? {
-        try await service.read { connection in
+        try await service.read("grants.approvals.decision") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme)
             return try Self.find(connection, applicationID: application.id)
         }

@@ -28,7 +28,7 @@ public struct AuditLog: Sendable {
     let service: GrantsService
 
     public func list(since: CalendarDate? = nil, entity: String? = nil, limit: Int = 10_000) async throws -> [AuditEvent] {
-        try await service.read { connection in
+        try await service.listing("grants.audit.list") { connection in
             try connection.query(
                 """
                 SELECT id, occurred_at, actor, action, entity_kind, entity_key, details::text AS details

@@ -74,7 +74,7 @@ public struct Disbursements: Sendable {
         }
         let request =
             "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)" + (tranche.map { "|\($0)" } ?? "")
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.schedule") { connection in
             if let key = idempotencyKey,
                 let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
             {
@@ -161,7 +161,7 @@ public struct Disbursements: Sendable {
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.attest") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if disbursement.status == .attested && disbursement.attestedBy.map(ActorName.key) == actor { return disbursement }
@@ -189,7 +189,7 @@ public struct Disbursements: Sendable {
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         if let problem = paidOn.notInTheFuture(at: "paid_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.pay") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
@@ -219,7 +219,7 @@ public struct Disbursements: Sendable {
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.cancel") { connection in
             let disbursement = try Self.resolve(connection, id: id, lock: true)
             if disbursement.status == .cancelled && disbursement.reason == reason { return disbursement }
             try disbursement.status.checkTransition(to: .cancelled, entity: "disbursement", key: String(id))
@@ -246,7 +246,7 @@ public struct Disbursements: Sendable {
         if let problem = date.notInTheFuture(at: "reversed_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.disbursements.reverse") { connection in
             let original = try Self.resolve(connection, id: id, lock: true)
             try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
             if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
@@ -290,7 +290,7 @@ public struct Disbursements: Sendable {
     }
 
     public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
-        try await service.read { connection in
+        try await service.listing("grants.disbursements.list") { connection in
             try Filters.check(connection, programme: filter.programme, round: filter.round)
             return try connection.query(
                 """
@@ -306,7 +306,7 @@ public struct Disbursements: Sendable {
     }
 
     public func get(_ id: Int64) async throws -> Disbursement {
-        try await service.read { try Self.resolve($0, id: id) }
+        try await service.read("grants.disbursements.get") { try Self.resolve($0, id: id) }
     }
 
     // MARK: SQL

@@ -81,7 +81,7 @@ public struct GrantRegistry: Sendable {
     let service: GrantsService
 
     public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
-        try await service.read { connection in
+        try await service.listing("grants.grants.list") { connection in
             try Filters.check(connection, programme: programme, round: round)
             return try connection.query(
                 """
@@ -94,7 +94,7 @@ public struct GrantRegistry: Sendable {
     }
 
     public func get(_ reference: String, programme: String? = nil) async throws -> GrantDetail {
-        try await service.read { connection in
+        try await service.read("grants.grants.get") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme)
             let amendments = try connection.query(
                 """
@@ -142,7 +142,7 @@ public struct GrantRegistry: Sendable {
         if amountChange?.minorUnits == 0 { problems.append(Problem("amount_change", "must not be zero")) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
+        return try await service.write("grants.grants.amend") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
             guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
             if let change = amountChange {
@@ -186,7 +186,7 @@ public struct GrantRegistry: Sendable {
     ) async throws -> Grant {
         let actor = try ActorName(actor).value
         if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
+        return try await service.write("grants.grants.close") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
             try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
             let pending = try Self.pendingDisbursements(connection, grantID: grant.id)

@@ -18,6 +18,7 @@ public struct Organisations: Sendable {
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(
+            "grants.organisations.add",
             entity: "organisation", key: new.orgNumber?.value ?? new.name, find: { try Self.match($0, new) },
             differences: { existing in
                 guard existing.name.lowercased() != new.name.lowercased() || existing.country != new.country else { return [] }
@@ -34,7 +35,7 @@ public struct Organisations: Sendable {
 
     /// Organisations, optionally in one country and/or whose name contains `search` (case-insensitive).
     public func list(country: String? = nil, search: String? = nil) async throws -> [Organisation] {
-        try await service.read { connection in
+        try await service.listing("grants.organisations.list") { connection in
             try connection.query(
                 """
                 SELECT \(Self.columns) FROM grants.organisation
@@ -48,7 +49,7 @@ public struct Organisations: Sendable {
 
     /// One organisation by organisationsnummer or exact name (case-insensitive).
     public func find(_ key: String) async throws -> Organisation {
-        try await service.read { try Self.resolve($0, key: key, location: "ORG") }
+        try await service.read("grants.organisations.find") { try Self.resolve($0, key: key, location: "ORG") }
     }
 
     static let columns: PGQuery = "id, name, country, org_number, municipality_code, kind"

@@ -22,6 +22,8 @@ public struct Reports: Sendable {
     /// `filter.asOf` every format shows the state at the end of that day (see `ReportFilter.asOf`).
     /// A filter naming a programme or round that is not recorded is `GrantsError.invalidInput`, thrown
     /// before the first byte.
+    /// With a replica configured, the export reads from it once it has caught up with the primary (see
+    /// ``GrantsConfiguration/replica``); it is one read-only snapshot either way.
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
@@ -39,38 +41,36 @@ public struct Reports: Sendable {
             }
             guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         }
-        return try await service.run { connection in
-            try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                try Filters.check(connection, programme: filter.programme, round: filter.round)
-                let stats: ExportStats
-                switch format {
-                case .csv, .csvExcel: stats = try Self.tabular(connection, filter, excel: format == .csvExcel, output)
-                case .json: stats = try Self.json(connection, filter, output)
-                case .xlsx:
-                    stats = try XLSXWriter(generatedAt: options.generatedAt).write(
-                        rows: Self.feed(connection, DisbursementRow.query(filter)), to: output)
-                case .sie:
-                    let export = try Self.settings(connection, filter, format: format, options: options)
-                    let accrual = export.settings.accrues
-                    let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
-                        (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
-                    }
-                    stats = try SIEWriter(export: export).write(
-                        objects: objects,
-                        entries: { each in
-                            try connection.forEachRow(LedgerEntry.query(filter, accrual: accrual)) { try each(LedgerEntry.decode($0)) }
-                        }, to: output)
-                case .iati:
-                    let export = try Self.settings(connection, filter, format: format, options: options)
-                    stats = try IATIWriter(export: export).write(grants: Self.activities(connection, filter), to: output)
-                case .giving360:
-                    let export = try Self.settings(connection, filter, format: format, options: options)
-                    stats = try Giving360Writer(export: export).write(grants: Self.activities(connection, filter), to: output)
+        return try await service.export("grants.reports.disbursements") { connection in
+            try Filters.check(connection, programme: filter.programme, round: filter.round)
+            let stats: ExportStats
+            switch format {
+            case .csv, .csvExcel: stats = try Self.tabular(connection, filter, excel: format == .csvExcel, output)
+            case .json: stats = try Self.json(connection, filter, output)
+            case .xlsx:
+                stats = try XLSXWriter(generatedAt: options.generatedAt).write(
+                    rows: Self.feed(connection, DisbursementRow.query(filter)), to: output)
+            case .sie:
+                let export = try Self.settings(connection, filter, format: format, options: options)
+                let accrual = export.settings.accrues
+                let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
+                    (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
                 }
-                // The last partial chunk leaves from the export's own thread (a sink may block there).
-                try output.flush()
-                return stats
+                stats = try SIEWriter(export: export).write(
+                    objects: objects,
+                    entries: { each in
+                        try connection.forEachRow(LedgerEntry.query(filter, accrual: accrual)) { try each(LedgerEntry.decode($0)) }
+                    }, to: output)
+            case .iati:
+                let export = try Self.settings(connection, filter, format: format, options: options)
+                stats = try IATIWriter(export: export).write(grants: Self.activities(connection, filter), to: output)
+            case .giving360:
+                let export = try Self.settings(connection, filter, format: format, options: options)
+                stats = try Giving360Writer(export: export).write(grants: Self.activities(connection, filter), to: output)
             }
+            // The last partial chunk leaves from the export's own thread (a sink may block there).
+            try output.flush()
+            return stats
         }
     }
 
@@ -121,11 +121,9 @@ public struct Reports: Sendable {
     public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws
         -> Int
     {
-        try await service.run { connection in
-            try connection.transaction(isolation: .repeatableRead, readOnly: true) {
-                try Filters.check(connection, programme: filter.programme, round: filter.round)
-                return try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
-            }
+        try await service.export("grants.reports.for_each_disbursement") { connection in
+            try Filters.check(connection, programme: filter.programme, round: filter.round)
+            return try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
         }
     }
 

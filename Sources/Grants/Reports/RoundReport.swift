@@ -72,7 +72,7 @@ extension Reports {
     /// day (UTC): grants decided, amendments, payments, reversals and the round's closing recorded later are
     /// left out.
     public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil) async throws -> RoundReport {
-        try await service.read { connection in
+        try await service.listing("grants.reports.round") { connection in
             let round = try Rounds.resolve(connection, name: name, programme: programme)
             let currency = round.currency
             let cut = ReportFilter(asOf: asOf).cut

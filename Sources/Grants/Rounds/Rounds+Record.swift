@@ -42,18 +42,20 @@ extension Rounds {
         let actor = try ActorName(actor).value
         let problems = manifest.problems()
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        let summary: RecordSummary
-        do {
-            summary = try await service.write { connection in
-                let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
-                if dryRun { throw DryRunRollback(summary: summary) }
-                return summary
+        return try await service.traced("grants.rounds.record") {
+            let summary: RecordSummary
+            do {
+                summary = try await service.write("grants.rounds.record") { connection in
+                    let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
+                    if dryRun { throw DryRunRollback(summary: summary) }
+                    return summary
+                }
+            } catch let rollback as DryRunRollback {
+                return rollback.summary
             }
-        } catch let rollback as DryRunRollback {
-            return rollback.summary
+            if summary.created.count >= Self.statisticsThreshold { await refreshStatistics() }
+            return summary
         }
-        if summary.created.count >= Self.statisticsThreshold { await refreshStatistics() }
-        return summary
     }
 
     /// New grants from one record past which the planner's statistics are refreshed at once (see
@@ -65,7 +67,7 @@ extension Rounds {
     /// autovacuum's own ANALYZE, so it is logged, not thrown.
     func refreshStatistics() async {
         do {
-            _ = try await service.run { try $0.execute("SELECT grants.refresh_statistics()") }
+            _ = try await service.run("grants.rounds.record") { try $0.execute("SELECT grants.refresh_statistics()") }
         } catch {
             service.logger.notice("could not refresh planner statistics after a large record", metadata: ["error": "\(error)"])
         }

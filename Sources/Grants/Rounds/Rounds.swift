@@ -40,6 +40,7 @@ public struct Rounds: Sendable {
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(
+            "grants.rounds.create",
             entity: "round", key: new.name,
             find: { connection in
                 let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
@@ -53,7 +54,7 @@ public struct Rounds: Sendable {
     }
 
     public func list(programme: String? = nil) async throws -> [AllocationRound] {
-        try await service.read { connection in
+        try await service.listing("grants.rounds.list") { connection in
             try Filters.check(connection, programme: programme, round: nil)
             return try connection.query(
                 """
@@ -67,14 +68,14 @@ public struct Rounds: Sendable {
 
     /// A round by name; `programme` chooses where two programmes share the name.
     public func get(_ name: String, programme: String? = nil) async throws -> AllocationRound {
-        try await service.read { try Self.resolve($0, name: name, programme: programme) }
+        try await service.read("grants.rounds.get") { try Self.resolve($0, name: name, programme: programme) }
     }
 
     /// Closes a round: no more awards. Closing a closed round is an invalid state change.
     @discardableResult
     public func close(_ name: String, programme: String? = nil, actor: String) async throws -> AllocationRound {
         let actor = try ActorName(actor).value
-        return try await service.write { connection in
+        return try await service.write("grants.rounds.close") { connection in
             let round = try Self.resolve(connection, name: name, programme: programme, lock: true)
             try round.status.checkTransition(to: .closed, entity: "round", key: name)
             try connection.execute(

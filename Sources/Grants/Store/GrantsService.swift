@@ -1,26 +1,7 @@
+import CoreMetrics
 import Logging
 import PGClient
-
-/// How an embedding service reaches the grants database.
-///
-/// ```swift
-/// var database = try PGConfiguration(url: "postgresql://grants_api@db.example/grants")   // a login in grants_service
-/// database["application_name"] = "grants-api"
-/// let configuration = GrantsConfiguration(database: database, poolSize: 8)
-/// let service = GrantsService(configuration: configuration)
-/// ```
-public struct GrantsConfiguration: Sendable {
-    public var database: PGConfiguration
-    /// Connections in the pool; each runs on a thread of its own.
-    public var poolSize: Int
-    public var retry: PGRetryPolicy
-
-    public init(database: PGConfiguration, poolSize: Int = 4, retry: PGRetryPolicy = .default) {
-        self.database = database
-        self.poolSize = poolSize
-        self.retry = retry
-    }
-}
+import Tracing
 
 /// The one entry point: create it from a configuration and a `Logger`, then use its domain modules.
 ///
@@ -34,13 +15,31 @@ public struct GrantsConfiguration: Sendable {
 /// ```
 /// Every write runs in one transaction, records an audit event with its actor in that transaction, and is
 /// retried whole on serialization failures. Errors are `GrantsError`s.
+///
+/// With a replica configured, reports and listings read from it (see ``GrantsConfiguration/replica``); every
+/// other call, and every write, uses the primary. Each public call is one span (`grants.<module>.<call>`, e.g.
+/// `grants.disbursements.schedule`) on the configured tracer.
 public final class GrantsService: Sendable {
+    /// The primary's pool: the only one writes can reach.
     let pool: PGPool
+    /// The standby, for reports and listings: reachable through read-only transactions only.
+    let replica: ReplicaReads?
     let logger: Logger
     let retry: PGRetryPolicy
+    let tracer: any Tracer
+    let metrics: GrantsMetrics
 
     public init(configuration: GrantsConfiguration, logger: Logger = Logger(label: "grants")) {
-        pool = PGPool(configuration: configuration.database, size: configuration.poolSize, logger: logger)
+        let factory = configuration.metricsFactory ?? MetricsSystem.factory
+        metrics = GrantsMetrics(factory: factory)
+        let primary = PGPool(
+            configuration: configuration.database, size: configuration.poolSize, name: "primary", logger: logger, metricsFactory: factory)
+        pool = primary
+        replica = configuration.replica.map { [metrics] in
+            ReplicaReads(
+                replica: $0, primary: primary, configuration: configuration, logger: logger, metrics: metrics, metricsFactory: factory)
+        }
+        tracer = configuration.tracer ?? InstrumentationSystem.tracer
         self.logger = logger
         retry = configuration.retry
     }
@@ -53,11 +52,18 @@ public final class GrantsService: Sendable {
     /// Applies pending migrations; returns the ones applied.
     @discardableResult
     public func migrate() async throws -> [PGMigration] {
-        try await run { try Self.migrator.migrate($0) }
+        try await run("grants.service.migrate") { try Self.migrator.migrate($0) }
     }
 
     public func migrationStatus() async throws -> [PGMigrationStatus] {
-        try await run { try Self.migrator.status($0) }
+        try await run("grants.service.migration_status") { try Self.migrator.status($0) }
+    }
+
+    /// The configured replica against the primary (nil without one); never throws, since a standby that is down
+    /// is a state to show, not an error.
+    public func replicaStatus() async -> ReplicaStatus? {
+        guard let replica else { return nil }
+        return await traced("grants.service.replica_status") { await replica.status() }
     }
 
     /// Checks that the database holds the schema this library needs, in two light queries (not the checksums
@@ -106,7 +112,7 @@ public final class GrantsService: Sendable {
     /// Creates the cluster-wide ``roles`` if missing and grants them their privileges. Needs a user allowed to
     /// create roles.
     public func createRoles() async throws {
-        try await run { connection in
+        try await run("grants.service.create_roles") { connection in
             try connection.transaction {
                 for role in Self.roles {
                     let exists = try connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)").count == 1
@@ -117,8 +123,11 @@ public final class GrantsService: Sendable {
         }
     }
 
-    /// Finishes the pool's connections.
-    public func close() async { await pool.close() }
+    /// Finishes the pools' connections.
+    public func close() async {
+        await pool.close()
+        await replica?.close()
+    }
 
     public var themes: Themes { Themes(service: self) }
     public var organisations: Organisations { Organisations(service: self) }
@@ -137,24 +146,31 @@ public final class GrantsService: Sendable {
     public var programmes: Programmes { Programmes(service: self) }
 
     // MARK: Running work
+    // Each takes the span's name (`grants.<module>.<call>`); without one it is made from the calling function and
+    // file. Inside a call that already has its span (see `traced`), no other is opened.
 
-    /// A write: one READ COMMITTED transaction, retried on 40001/40P01, errors as `GrantsError`.
-    func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            do {
-                return try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
-                    try Self.planLightly(connection)
-                    return try body(connection)
+    /// A write: one READ COMMITTED transaction on the primary, retried on 40001/40P01, errors as `GrantsError`.
+    func write<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await traced(Self.spanName(operation, fileID)) {
+            var attempt = 0
+            while true {
+                do {
+                    return try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
+                        try Self.planLightly(connection)
+                        return try body(connection)
+                    }
+                } catch let error as PGTransactionError
+                    where (error.underlyingError as? PGError)?.constraint == "idempotency_key_pkey" && attempt < 3
+                {
+                    // A concurrent request with the same idempotency key committed first: run again, and the
+                    // lookup finds its result.
+                    metrics.idempotencyRetries.increment()
+                    attempt += 1
+                } catch {
+                    throw DatabaseRules.translate(error)
                 }
-            } catch let error as PGTransactionError
-                where (error.underlyingError as? PGError)?.constraint == "idempotency_key_pkey" && attempt < 3
-            {
-                // A concurrent request with the same idempotency key committed first: run again, and the
-                // lookup finds its result.
-                attempt += 1
-            } catch {
-                throw DatabaseRules.translate(error)
             }
         }
     }
@@ -170,11 +186,12 @@ public final class GrantsService: Sendable {
     /// was asked for (`differences` is empty), a `GrantsError.conflict(entity:key:differences:)` when it is
     /// not, and `insert` runs only when nothing is recorded yet. One transaction.
     func addOnce<Recorded: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID,
         entity: String, key: String, find: @escaping @Sendable (PGConnection) throws -> Recorded?,
         differences: @escaping @Sendable (Recorded) -> [Difference],
         insert: @escaping @Sendable (PGConnection) throws -> Recorded
     ) async throws -> Recorded {
-        try await write { connection in
+        try await write(operation, fileID: fileID) { connection in
             guard let recorded = try find(connection) else { return try insert(connection) }
             let found = differences(recorded)
             guard found.isEmpty else { throw GrantsError.conflict(entity: entity, key: key, differences: found) }
@@ -182,21 +199,63 @@ public final class GrantsService: Sendable {
         }
     }
 
-    /// A read from one consistent snapshot.
-    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        do {
-            return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry, body)
-        } catch {
-            throw DatabaseRules.translate(error)
+    /// A read from one consistent snapshot of the primary: lookups, and reads that are part of a write's answer.
+    func read<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await traced(Self.spanName(operation, fileID)) {
+            do {
+                return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry, body)
+            } catch {
+                throw DatabaseRules.translate(error)
+            }
         }
     }
 
-    /// Work that manages its own transactions (migrations, streaming exports).
-    func run<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        do {
-            return try await pool.withConnection(body)
-        } catch {
-            throw DatabaseRules.translate(error)
+    /// A listing: one consistent snapshot from the replica when one is configured (as fresh as the primary was
+    /// when the call began, else from the primary), else from the primary. `body` only reads and returns.
+    func listing<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        guard let replica else { return try await read(operation, fileID: fileID, body) }
+        return try await traced(Self.spanName(operation, fileID)) {
+            do {
+                return try await replica.read(retry: retry, rerunnable: true, body)
+            } catch {
+                throw DatabaseRules.translate(error)
+            }
         }
+    }
+
+    /// An export: `body` runs once in a read-only REPEATABLE READ transaction, on the replica when one is
+    /// configured and has caught up, else on the primary. Never run twice, since it writes as it goes.
+    func export<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await traced(Self.spanName(operation, fileID)) {
+            do {
+                if let replica { return try await replica.read(retry: .never, rerunnable: false, body) }
+                return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: .never, body)
+            } catch {
+                throw DatabaseRules.translate(error)
+            }
+        }
+    }
+
+    /// Work on the primary that manages its own transactions (migrations, statistics).
+    func run<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await traced(Self.spanName(operation, fileID)) {
+            do {
+                return try await pool.withConnection(body)
+            } catch {
+                throw DatabaseRules.translate(error)
+            }
+        }
+    }
+
+    static func spanName(_ operation: String, _ fileID: String) -> String {
+        operation.hasPrefix("grants.") ? operation : operationName(function: operation, fileID: fileID)
     }
 }

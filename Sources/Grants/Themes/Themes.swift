@@ -15,6 +15,7 @@ public struct Themes: Sendable {
         let problems = theme.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.addOnce(
+            "grants.themes.add",
             entity: "theme", key: theme.code, find: { try Self.find($0, code: theme.code) },
             differences: { theme.differences(from: $0, at: "") }
         ) { connection in
@@ -25,7 +26,7 @@ public struct Themes: Sendable {
     }
 
     public func list() async throws -> [Theme] {
-        try await service.read { connection in
+        try await service.listing("grants.themes.list") { connection in
             try connection.query("SELECT code, name_sv, name_en, dac_sector FROM grants.theme ORDER BY code").map(Self.decode)
         }
     }

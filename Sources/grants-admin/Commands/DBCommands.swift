@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Grants
 
 struct DBCommand: AsyncParsableCommand {
@@ -27,23 +28,88 @@ struct DBCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show which migrations are applied.",
-            discussion: "Example:\n  grants-admin db status --format json")
+            abstract: "Show the schema version, which migrations are applied, and a configured replica's replay lag.",
+            discussion: """
+                With --replica (or GRANTS_REPLICA_URL) it also says whether the replica is a standby, how many bytes \
+                of WAL it has still to replay, and how long ago the last transaction it replayed committed. A standby \
+                that is down is shown, not an error.
+
+                Examples:
+                  grants-admin db status
+                  grants-admin db status --replica postgres://standby.example/grants --format json
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json") var format: ListFormat = .text
 
+        struct Row: Encodable {
+            let version: Int
+            let name: String
+            let state: String
+        }
+
+        struct Replica: Encodable {
+            let state: String
+            let cause: String?
+            let replayLagBytes: UInt64?
+            let lastReplaySecondsAgo: Double?
+            let replayPaused: Bool
+            let replayedPosition: String?
+            let primaryPosition: String?
+        }
+
+        struct Report: Encodable {
+            let schemaVersion: Int?
+            let migrations: [Row]
+            let replica: Replica?
+        }
+
         func run() async throws {
-            struct Row: Encodable {
-                let version: Int
-                let name: String
-                let state: String
+            let (status, replica) = try await Session.run(global, administration: true) { service in
+                (try await service.migrationStatus(), await service.replicaStatus())
             }
-            let status = try await Session.run(global, administration: true) { try await $0.migrationStatus() }
             let rows = status.map { Row(version: $0.version, name: $0.name, state: $0.state.rawValue) }
-            try Output.print(rows, format: format) {
+            let report = Report(
+                schemaVersion: status.filter { $0.state != .pending }.map(\.version).max(), migrations: rows,
+                replica: replica.map(Self.replica))
+            try Output.print(report, format: format) {
                 Output.table(["version", "name", "state"], rows.map { [String($0.version), $0.name, $0.state] })
+                    + "schema version: \(report.schemaVersion.map(String.init) ?? "none (not migrated)")\n"
+                    + (replica.map { "replica: \(Self.text($0))\n" } ?? "")
             }
             if status.contains(where: { $0.state == .edited }) { throw ExitCode(1) }
+        }
+
+        static func replica(_ status: ReplicaStatus) -> Replica {
+            let (state, cause): (String, String?) =
+                switch status.state {
+                case .standby: ("standby", nil)
+                case .notStandby: ("not_standby", nil)
+                case .unreachable(let cause): ("unreachable", cause)
+                }
+            return Replica(
+                state: state, cause: cause, replayLagBytes: status.replayLagBytes,
+                lastReplaySecondsAgo: status.lastReplayAge.map(seconds),
+                replayPaused: status.replayPaused, replayedPosition: status.replayedPosition, primaryPosition: status.primaryPosition)
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+
+        static func text(_ status: ReplicaStatus) -> String {
+            switch status.state {
+            case .unreachable(let cause): return "unreachable (\(cause)): reads go to the primary"
+            case .notStandby: return "not a standby (not in recovery): reads go to the primary"
+            case .standby:
+                var parts = ["standby"]
+                parts.append(status.replayLagBytes.map { "replay lag \($0) bytes" } ?? "replay lag unknown (the primary cannot be asked)")
+                if let replayed = status.replayedPosition { parts.append("replayed \(replayed) of \(status.primaryPosition ?? "?")") }
+                if let age = status.lastReplayAge {
+                    parts.append("last replayed transaction \(String(format: "%.3f", seconds(age))) s ago")
+                }
+                if status.replayPaused { parts.append("replay paused") }
+                return parts.joined(separator: ", ")
+            }
         }
     }
 

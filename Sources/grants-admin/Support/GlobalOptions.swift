@@ -11,6 +11,25 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "A hot standby of the database for reports and listings (postgres://…); overrides GRANTS_REPLICA_URL. Writes never go there.",
+            valueName: "URL"))
+    var replica: String?
+
+    @Option(
+        name: .customLong("replica-wait"),
+        help: ArgumentHelp(
+            "Seconds a read waits for the standby to replay what the primary has before it reads the primary instead (default 3).",
+            valueName: "SECONDS"))
+    var replicaWait: Double?
+
+    @Flag(
+        name: .customLong("allow-stale"),
+        help: "When the primary cannot be reached, let reports and listings read the standby; they say how far behind it may be.")
+    var allowStale = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Who is acting, for the audit log (default $GRANTS_ACTOR, else the database login when it is a person's own, else the login name).",
             valueName: "NAME")
     )
@@ -18,6 +37,13 @@ struct GlobalOptions: ParsableArguments {
 
     /// Whether the actor is stated (`--actor`, `GRANTS_ACTOR`) rather than taken from a login.
     var statesActor: Bool { actor != nil || !(ProcessInfo.processInfo.environment["GRANTS_ACTOR"] ?? "").isEmpty }
+
+    func validate() throws {
+        guard Validation.isOn else { return }
+        if let replicaWait, !(0...600).contains(replicaWait) {
+            throw ValidationError("--replica-wait must be between 0 and 600 seconds")
+        }
+    }
 
     /// The actor recorded in the audit log. A person's own database login acts as itself (the database refuses
     /// any other name), so it comes before the operating system's login name.

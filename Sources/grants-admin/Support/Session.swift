@@ -56,6 +56,24 @@ enum Session {
         return configuration
     }
 
+    /// The standby for reports and listings: --replica, else GRANTS_REPLICA_URL, else none.
+    static func replica(_ options: GlobalOptions) throws -> PGConfiguration? {
+        for url in [options.replica, ProcessInfo.processInfo.environment["GRANTS_REPLICA_URL"]] {
+            if let url, !url.isEmpty { return try databaseURL(url, from: "the replica URL") }
+        }
+        return nil
+    }
+
+    /// The library's configuration for one command: a small pool, the replica settings, and notices of reads
+    /// that went to the primary instead (or to a standby without the primary) as one line each on stderr.
+    static func grantsConfiguration(_ database: PGConfiguration, _ options: GlobalOptions) throws -> GrantsConfiguration {
+        var configuration = GrantsConfiguration(
+            database: database, replica: try replica(options), poolSize: 2, allowStaleReads: options.allowStale)
+        if let wait = options.replicaWait { configuration.replicaWaitLimit = .milliseconds(Int64((wait * 1000).rounded())) }
+        configuration.replicaNotices = { Terminal.note("\($0)") }
+        return configuration
+    }
+
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
     /// The `db` commands (`administration`) also run on a database that is not migrated yet, or migrated by
     /// another version, and record no actor; every other command needs this version's schema (not migrated,
@@ -68,7 +86,7 @@ enum Session {
             let (configuration, embedded) = try configuration(options)
             var logger = Logger(label: "grants-admin")
             logger.logLevel = .error
-            let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: logger)
+            let service = GrantsService(configuration: try grantsConfiguration(configuration, options), logger: logger)
             do {
                 if embedded != nil { try await service.migrate() }
                 if !administration { try await service.checkSchema() }

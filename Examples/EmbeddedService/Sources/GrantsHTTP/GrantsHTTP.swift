@@ -1,6 +1,7 @@
 import Grants
 import Hummingbird
 import Logging
+import Prometheus
 
 /// The service's HTTP application: the grants routes behind the error mapping, with the library's pool run
 /// as a lifecycle service next to the HTTP server.
@@ -13,18 +14,32 @@ import Logging
 public enum GrantsHTTP {
     /// The application. The pool's service is listed before the server, and a service group shuts down in
     /// reverse order, so the server stops taking requests and finishes the ones in flight before the pool closes.
+    /// `metrics`: the Prometheus registry the library's metrics are recorded into, served at `GET /metrics`
+    /// (none: no such route).
     public static func application(
         service: GrantsService,
         configuration: ApplicationConfiguration = ApplicationConfiguration(),
         exportOptions: ExportOptions = ExportOptions(),
+        metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger = Logger(label: "grants.http")
     ) -> some ApplicationProtocol {
-        Application(
-            router: router(service: service, exportOptions: exportOptions, logger: logger),
+        let router = router(service: service, exportOptions: exportOptions, logger: logger)
+        if let metrics { addMetrics(metrics, to: router) }
+        return Application(
+            router: router,
             configuration: configuration,
             services: [GrantsPoolService(service: service, logger: logger)],
             logger: logger
         )
+    }
+
+    /// `GET /metrics`: every metric in `registry` in the Prometheus text format (0.0.4), for a scraper.
+    public static func addMetrics(_ registry: PrometheusCollectorRegistry, to router: Router<BasicRequestContext>) {
+        router.get("metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
     }
 
     /// The routes, for embedding them in a larger router. See `Routes.swift` for the endpoints.

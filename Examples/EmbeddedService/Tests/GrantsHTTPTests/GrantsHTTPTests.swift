@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PGClient
+import Prometheus
 import ServiceLifecycle
 import Testing
 
@@ -36,6 +37,32 @@ struct GrantsHTTPTests {
         try await client.execute(
             uri: "/disbursements/\(id)/attest", method: .post, headers: [.contentType: "application/json"],
             body: ByteBuffer(string: #"{"actor": "\#(actor)"}"#))
+    }
+
+    /// The library's metrics through a Prometheus registry of the test's own (injected, not bootstrapped), scraped
+    /// over HTTP as a Prometheus server would.
+    @Test func servesThePoolMetricsForPrometheus() async throws {
+        try await TestDatabase.with { configuration in
+            let registry = PrometheusCollectorRegistry()
+            var grantsConfiguration = GrantsConfiguration(database: configuration, poolSize: 2)
+            grantsConfiguration.metricsFactory = PrometheusMetricsFactory(registry: registry)
+            let service = GrantsService(configuration: grantsConfiguration, logger: TestDatabase.quiet)
+            let app = GrantsHTTP.application(
+                service: service, exportOptions: Self.exportOptions, metrics: registry, logger: TestDatabase.quiet)
+            try await app.test(.live) { client in
+                #expect(try await client.execute(uri: "/rounds", method: .get).status == .ok)
+                let scrape = try await client.execute(uri: "/metrics", method: .get)
+                #expect(scrape.status == .ok)
+                #expect(scrape.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+                let text = String(buffer: scrape.body)
+                for gauge in ["pg_pool_connections_in_use", "pg_pool_connections_idle", "pg_pool_tasks_waiting"] {
+                    #expect(text.contains("# TYPE \(gauge) gauge"), "\(gauge)")
+                    #expect(text.contains("\(gauge){pool=\"primary\"} "), "\(gauge)")
+                }
+                #expect(text.contains("pg_pool_connections_opened_total{pool=\"primary\"} "))
+                #expect(text.contains("grants_replica_fallbacks_total{reason=\"lagging\"} 0"))
+            }
+        }
     }
 
     @Test func listsRoundsAndGrantsAsJSON() async throws {
