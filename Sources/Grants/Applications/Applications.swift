@@ -1,13 +1,14 @@
 import PGClient
 
-/// A request by one Swedish organisation (the grantee) with its partners abroad.
+/// What an application asks for, which its grant keeps: the reference, round, applicant, partners, themes,
+/// phase and the amount requested. ``Application`` and ``Grant`` both carry one and show its fields as their own
+/// (`grant.applicant`), in Swift and in JSON alike.
 ///
 /// ```swift
-/// let application = try await service.applications.get("KP-2023-1-01")
-/// print(application.status, application.applicant.name, application.requested.swedish)
+/// let grant = try await service.grants.get("KP-2021-2-01").grant
+/// print(grant.proposal.applicant.name, grant.partners.map(\.name))   // the same fields, either way
 /// ```
-public struct Application: Sendable, Encodable, Equatable {
-    public let id: Int64
+public struct Proposal: Sendable, Encodable, Equatable {
     public let reference: String
     public let programme: String
     public let round: String
@@ -17,11 +18,38 @@ public struct Application: Sendable, Encodable, Equatable {
     public let themes: [String]
     public let phase: Phase
     public let requested: Money
+}
+
+/// A request by one Swedish organisation (the grantee) with its partners abroad.
+///
+/// ```swift
+/// let application = try await service.applications.get("KP-2023-1-01")
+/// print(application.status, application.applicant.name, application.requested.swedish)
+/// ```
+@dynamicMemberLookup
+public struct Application: Sendable, Encodable, Equatable {
+    public let id: Int64
+    public let proposal: Proposal
     public let startsOn: CalendarDate
     public let endsOn: CalendarDate
     public let status: ApplicationStatus
     /// The earlier grant whose partnership this application continues.
     public let continues: String?
+
+    public subscript<T>(dynamicMember field: KeyPath<Proposal, T>) -> T { proposal[keyPath: field] }
+
+    enum CodingKeys: String, CodingKey { case id, startsOn, endsOn, status, continues }
+
+    /// The proposal's fields beside the application's own, as one flat object.
+    public func encode(to encoder: any Encoder) throws {
+        try proposal.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(startsOn, forKey: .startsOn)
+        try container.encode(endsOn, forKey: .endsOn)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(continues, forKey: .continues)
+    }
 }
 
 /// Applications: submit, withdraw, list. Decisions are in ``Approvals``.
@@ -138,14 +166,19 @@ public struct Applications: Sendable {
         \(Parties.joins)
         """
 
+    /// The proposal's columns, named alike in the application's and the grant's reads.
+    static func proposal(_ row: PGRow, currency: Currency) throws -> Proposal {
+        Proposal(
+            reference: try row.decode(column: "reference"), programme: try row.decode(column: "programme"),
+            round: try row.decode(column: "round"), title: try row.decode(column: "title"), applicant: try applicant(row),
+            partners: try partners(row), themes: try row.decode(column: "themes"), phase: try row.enumValue(Phase.self, column: "phase"),
+            requested: Money(minorUnits: try row.decode(column: "requested"), currency: currency))
+    }
+
     static func decode(_ row: PGRow) throws -> Application {
         let currency = try row.decode(Currency.self, column: "currency")
         return Application(
-            id: try row.decode(column: "id"), reference: try row.decode(column: "reference"),
-            programme: try row.decode(column: "programme"), round: try row.decode(column: "round"),
-            title: try row.decode(column: "title"), applicant: try applicant(row), partners: try partners(row),
-            themes: try row.decode(column: "themes"), phase: try row.enumValue(Phase.self, column: "phase"),
-            requested: Money(minorUnits: try row.decode(column: "requested"), currency: currency),
+            id: try row.decode(column: "id"), proposal: try proposal(row, currency: currency),
             startsOn: try row.decode(column: "starts_on"), endsOn: try row.decode(column: "ends_on"),
             status: try row.enumValue(ApplicationStatus.self, column: "status"), continues: try row.decode(column: "continues"))
     }

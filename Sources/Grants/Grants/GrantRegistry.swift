@@ -8,17 +8,11 @@ import PGClient
 ///     print(grant.reference, grant.applicant.name, grant.amount.swedish, "paid", grant.paid.swedish)
 /// }
 /// ```
+@dynamicMemberLookup
 public struct Grant: Sendable, Encodable, Equatable {
     public let id: Int64
-    public let reference: String
-    public let programme: String
-    public let round: String
-    public let title: String?
-    public let applicant: Organisation
-    public let partners: [Organisation]
-    public let themes: [String]
-    public let phase: Phase
-    public let requested: Money
+    /// What was applied for: the reference, round, parties, themes, phase and amount requested.
+    public let proposal: Proposal
     /// The award as decided.
     public let originalAmount: Money
     /// The award after amendments.
@@ -36,6 +30,32 @@ public struct Grant: Sendable, Encodable, Equatable {
     public let decisionRef: String?
     public let status: GrantStatus
     public let closedOn: CalendarDate?
+
+    public subscript<T>(dynamicMember field: KeyPath<Proposal, T>) -> T { proposal[keyPath: field] }
+
+    enum CodingKeys: String, CodingKey {
+        case id, originalAmount, amount, committed, paid, reclaimed, startsOn, originalEndsOn, endsOn, decidedOn, decisionRef
+        case status, closedOn
+    }
+
+    /// The proposal's fields beside the grant's own, as one flat object.
+    public func encode(to encoder: any Encoder) throws {
+        try proposal.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(originalAmount, forKey: .originalAmount)
+        try container.encode(amount, forKey: .amount)
+        try container.encode(committed, forKey: .committed)
+        try container.encode(paid, forKey: .paid)
+        try container.encodeIfPresent(reclaimed, forKey: .reclaimed)
+        try container.encode(startsOn, forKey: .startsOn)
+        try container.encode(originalEndsOn, forKey: .originalEndsOn)
+        try container.encode(endsOn, forKey: .endsOn)
+        try container.encode(decidedOn, forKey: .decidedOn)
+        try container.encodeIfPresent(decisionRef, forKey: .decisionRef)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(closedOn, forKey: .closedOn)
+    }
 }
 
 /// A change to a grant's award or period, with its reason; the original award stays visible on the grant.
@@ -250,11 +270,7 @@ public struct GrantRegistry: Sendable {
         func money(_ column: String) throws -> Money { Money(minorUnits: try row.decode(column: column), currency: currency) }
         let reclaimed: Int64? = try row.decode(column: "reclaimed")
         return Grant(
-            id: try row.decode(column: "id"), reference: try row.decode(column: "reference"),
-            programme: try row.decode(column: "programme"), round: try row.decode(column: "round"),
-            title: try row.decode(column: "title"), applicant: try Applications.applicant(row),
-            partners: try Applications.partners(row), themes: try row.decode(column: "themes"),
-            phase: try row.enumValue(Phase.self, column: "phase"), requested: try money("requested"),
+            id: try row.decode(column: "id"), proposal: try Applications.proposal(row, currency: currency),
             originalAmount: try money("original_amount"), amount: try money("amount"),
             committed: try money("committed_total"), paid: try money("paid_total"),
             reclaimed: reclaimed.map { Money(minorUnits: $0, currency: currency) },
