@@ -89,8 +89,15 @@ enum Session {
             let service = GrantsService(configuration: try grantsConfiguration(configuration, options), logger: logger)
             do {
                 if embedded != nil { try await service.migrate() }
-                if !administration { try await service.checkSchema() }
-                let personal = options.statesActor || administration ? nil : try await service.databaseLogin().personalActor
+                let personal: String?
+                do {
+                    if !administration { try await service.checkSchema() }
+                    personal = options.statesActor || administration ? nil : try await service.databaseLogin().personalActor
+                } catch GrantsError.unavailable where options.allowStale {
+                    // The primary is down and stale reads are allowed: a listing or report may still be answered by
+                    // the standby (which says how stale it may be); a write fails on the primary as it would anyway.
+                    personal = nil
+                }
                 let result = try await $personalActor.withValue(personal) { try await body(service) }
                 await service.close()
                 return result
