@@ -2,11 +2,11 @@ import PGClient
 
 extension DisbursementRow {
     /// A disbursement's status at the report's cut (see ``ReportFilter/cut``): a row shows the step it had
-    /// reached by then. Reversal rows are born as they are.
+    /// reached by then. Reversal and repayment rows are born as they are.
     static func status(_ filter: ReportFilter) -> PGQuery {
         let cut = filter.cut
         return """
-            (CASE WHEN \(filter.asOf)::date IS NULL OR d.status = 'reversal' THEN d.status
+            (CASE WHEN \(filter.asOf)::date IS NULL OR d.status IN ('reversal', 'repayment') THEN d.status
                   WHEN d.cancelled_at < \(cut) THEN 'cancelled'
                   WHEN d.paid_at < \(cut) THEN 'paid'
                   WHEN d.attested_at < \(cut) THEN 'attested'
@@ -20,9 +20,9 @@ extension DisbursementRow {
             SELECT d.id, p.name AS programme, r.name AS round, g.reference, o.name AS recipient, o.org_number,
                    coalesce(pa.names, '{}') AS partners, coalesce(pa.countries, '{}') AS partner_countries,
                    coalesce(th.codes, '{}') AS themes, d.due_on,
-                   CASE WHEN \(status) IN ('paid', 'reversal') THEN d.paid_on END AS paid_on, \(status) AS status,
+                   CASE WHEN \(status) IN ('paid', 'reversal', 'repayment') THEN d.paid_on END AS paid_on, \(status) AS status,
                    d.amount, d.currency,
-                   CASE WHEN \(status) IN ('paid', 'reversal') THEN d.payment_reference END AS payment_reference,
+                   CASE WHEN \(status) IN ('paid', 'reversal', 'repayment') THEN d.payment_reference END AS payment_reference,
                    a.title
             \(from)
             """
@@ -31,12 +31,17 @@ extension DisbursementRow {
     /// The joins every disbursement report reads through. `d` is every money entry of a grant: its
     /// disbursements and reversals, and the repayments received from the grantee as `repayment` rows with a
     /// negative amount, due and paid on the day they came in. Repayment ids share the disbursements' id
-    /// space (`grants.next_entry_id()`), so `disbursement_id` names one row either way.
+    /// space (`grants.next_entry_id()`), so `disbursement_id` names one row either way. A repayment was
+    /// recorded, and is in the report from then on, at its `recorded_at` (as a reversal at its `scheduled_at`).
     static let from: PGQuery = """
         FROM (
-            SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference FROM grants.disbursement
+            SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference,
+                   scheduled_at, attested_at, paid_at, cancelled_at
+            FROM grants.disbursement
             UNION ALL
-            SELECT id, grant_id, received_on, received_on, 'repayment', -amount, currency, payment_reference FROM grants.repayment
+            SELECT id, grant_id, received_on, received_on, 'repayment', -amount, currency, payment_reference,
+                   recorded_at, NULL, recorded_at, NULL
+            FROM grants.repayment
         ) d
         JOIN grants.grant g ON g.id = d.grant_id
         JOIN grants.application a ON a.id = g.application_id
@@ -82,7 +87,8 @@ extension ReportFilter {
         let from = from
         let to = to
         let status = DisbursementRow.status(self)
-        let field: PGQuery = dateField == .due ? "d.due_on" : "(CASE WHEN \(status) IN ('paid', 'reversal') THEN d.paid_on END)"
+        let field: PGQuery =
+            dateField == .due ? "d.due_on" : "(CASE WHEN \(status) IN ('paid', 'reversal', 'repayment') THEN d.paid_on END)"
         return """
             (\(programme)::text IS NULL OR p.name = \(programme))
             AND (\(round)::text IS NULL OR r.name = \(round))
