@@ -3,7 +3,8 @@ import PGClient
 
 extension GrantActivityRow {
     /// Grants of the filter's programme and round as they stood at its cut: the award after the amendments
-    /// recorded by then, the payments, reversals and closing recorded by then, and when the grant last changed.
+    /// recorded by then, the payments, reversals, repayments and closing recorded by then, and when the grant
+    /// last changed.
     static func query(_ filter: ReportFilter) -> PGQuery {
         let cut = filter.cut
         return """
@@ -38,7 +39,9 @@ extension GrantActivityRow {
                     FROM grants.disbursement d
                     WHERE d.grant_id = g.id AND d.status IN ('paid', 'reversal')
                       AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut)
-                    -- Repayments join here as kind 'repayment' (ord 3, amount negative) once they are recorded.
+                    UNION ALL
+                    SELECT 'repayment', 3, rp.id, rp.received_on, -rp.amount
+                    FROM grants.repayment rp WHERE rp.grant_id = g.id AND rp.recorded_at < \(cut)
                     UNION ALL
                     SELECT 'closing', 4, g.id, g.closed_on, -g.reclaimed
                     WHERE g.status = 'closed' AND g.closed_at < \(cut) AND g.reclaimed <> 0
@@ -52,6 +55,7 @@ extension GrantActivityRow {
                     UNION ALL SELECT m.amended_at FROM grants.grant_amendment m WHERE m.grant_id = g.id
                     UNION ALL SELECT unnest(ARRAY[d.scheduled_at, d.attested_at, d.paid_at, d.cancelled_at])
                               FROM grants.disbursement d WHERE d.grant_id = g.id
+                    UNION ALL SELECT rp.recorded_at FROM grants.repayment rp WHERE rp.grant_id = g.id
                 ) u WHERE x < \(cut)
             ) lu ON true
             WHERE \(filter.grantCondition) AND g.created_at < \(cut)
@@ -108,7 +112,8 @@ extension LedgerEntry {
     }
 
     /// What SIE books, recorded before the filter's cut: decisions, amendments and closings when grants are
-    /// accrued; payments and reversals always. Dated by the booking's own date.
+    /// accrued; payments, reversals and repayments always. Dated by the booking's own date (a repayment by the
+    /// day the money came in, counted from when it was recorded, as payments are).
     static func entries(_ filter: ReportFilter, accrual: Bool) -> PGQuery {
         let cut = filter.cut
         return """
@@ -123,7 +128,9 @@ extension LedgerEntry {
                 SELECT CASE d.status WHEN 'reversal' THEN 'reversal' ELSE 'payment' END, 2, d.id, d.paid_on, d.grant_id, d.amount
                 FROM grants.disbursement d JOIN scope s ON s.id = d.grant_id
                 WHERE d.status IN ('paid', 'reversal') AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut)
-                -- Repayments join here as kind 'repayment' (ord 3, amount received positive) once they are recorded.
+                UNION ALL
+                SELECT 'repayment', 3, rp.id, rp.received_on, rp.grant_id, rp.amount
+                FROM grants.repayment rp JOIN scope s ON s.id = rp.grant_id WHERE rp.recorded_at < \(cut)
                 UNION ALL
                 SELECT 'closing', 4, s.id, s.closed_on, s.id, s.reclaimed
                 FROM scope s WHERE \(accrual)::boolean AND s.status = 'closed' AND s.closed_at < \(cut) AND s.reclaimed <> 0

@@ -10,6 +10,13 @@ import Foundation
 /// per calendar year of the grant period; a commitment for the decision, one per amendment on its own date
 /// (negative for a decrease) and a negative one for the unspent award at closing; a disbursement per payment,
 /// negative for reversals and repayments; the grants it continues as related activities.
+///
+/// A repayment (unspent money the grantee paid back after settlement) is a disbursement (type 3) with a
+/// negative value on the day it came in, as a reversal is, so the activity's disbursements add up to what the
+/// grantee kept. The other types do not describe it: 1 Incoming Funds is money received *for use on* the
+/// activity, 4 Expenditure is spending on goods and services, 6 Loan Repayment is principal repaid on a loan
+/// (these are grants), and 7 Reimbursement is a disbursement that covers what the recipient already spent,
+/// money going the other way. Returned funds are reported as a negative value of the transaction they undo.
 package struct IATIWriter {
     package let export: ExportSettings
     let publisherRef: String
