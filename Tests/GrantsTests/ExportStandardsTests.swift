@@ -350,6 +350,35 @@ struct ExportStandardsTests {
             #expect(giving.contains("\"value\": -30000.00, \"description\": \"Repayment by the grantee\""))
         }
     }
+
+    @Test func iatiLinksTheGrantAGrantContinuesAsASibling() async throws {
+        try await TestGrants.withService { service, _ in
+            try await service.rounds.record(sampleManifest(round: "2020:1", budget: "2 000 000", count: 2, prefix: "E"), actor: "anna")
+            var later = sampleManifest(round: "2021:2", count: 2, prefix: "L")
+            later.grants[0].continues = "E-1"
+            try await service.rounds.record(later, actor: "anna")
+            let xml = try await export(service, .iati)
+            let iati = String(decoding: xml, as: UTF8.self)
+            let activities = iati.components(separatedBy: "<iati-activity ").dropFirst()
+            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-2120000142-L-1</iati-identifier>") })
+            // The earlier phase, under the identifier the same publisher gave it, after the transactions.
+            #expect(
+                continuing.contains(
+                    "    </transaction>\n    <related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>\n  </iati-activity>"))
+            #expect(iati.components(separatedBy: "<related-activity ").count == 2, "only L-1 continues a grant")
+            #expect(iati.contains("<iati-identifier>SE-ON-2120000142-E-1</iati-identifier>"), "the linked activity is published too")
+            // A round of its own links to the earlier phase all the same: identifiers never change.
+            let round = String(decoding: try await export(service, .iati, filter: ReportFilter(round: "2021:2")), as: UTF8.self)
+            #expect(round.contains("<related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>"))
+            try Standards.checkIATICodes(iati)
+            let schema = Standards.file("iati-2.03/iati-activities-schema.xsd")
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("iati-\(UUID().uuidString).xml")
+            try xml.write(to: path)
+            defer { try? FileManager.default.removeItem(at: path) }
+            let result = try runTool(["xmllint", "--nonet", "--noout", "--schema", schema.path, path.path])
+            #expect(result.status == 0, "\(result.output)")
+        }
+    }
 }
 
 extension RoundManifest {

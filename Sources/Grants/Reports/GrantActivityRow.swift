@@ -3,8 +3,8 @@ import PGClient
 
 extension GrantActivityRow {
     /// Grants of the filter's programme and round as they stood at its cut: the award after the amendments
-    /// recorded by then, the payments, reversals, repayments and closing recorded by then, and when the grant
-    /// last changed.
+    /// recorded by then, the payments, reversals, repayments and closing recorded by then, when the grant last
+    /// changed, and the earlier grant it continues (its application's `continues`).
     static func query(_ filter: ReportFilter) -> PGQuery {
         let cut = filter.cut
         return """
@@ -14,8 +14,9 @@ extension GrantActivityRow {
                    coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
                    coalesce(th.codes, '{}'), coalesce(tt.names_en, '{}'), coalesce(tt.names_sv, '{}'), coalesce(tt.sectors, '{}'),
                    coalesce(tx.kinds, '{}'), coalesce(tx.ids, '{}'), coalesce(tx.dates, '{}'), coalesce(tx.amounts, '{}'),
-                   lu.at AS last_updated
+                   lu.at AS last_updated, cg.reference AS continues
             \(GrantRegistry.from)
+            LEFT JOIN grants.grant cg ON cg.id = a.continues_grant_id
             LEFT JOIN LATERAL (
                 SELECT array_agg(t.name_en ORDER BY at.position) AS names_en, array_agg(t.name_sv ORDER BY at.position) AS names_sv,
                        array_agg(t.dac_sector ORDER BY at.position) AS sectors
@@ -70,6 +71,7 @@ extension GrantActivityRow {
         let ids: [Int64] = try row.decode(column: 24)
         let dates: [CalendarDate] = try row.decode(column: 25)
         let amounts: [Int64] = try row.decode(column: 26)
+        let continued: String? = try row.decode(column: 28)
         guard ids.count == kinds.count, dates.count == kinds.count, amounts.count == kinds.count else {
             throw PGError(kind: .decoding, message: "a grant's transactions do not line up")
         }
@@ -89,7 +91,8 @@ extension GrantActivityRow {
             partnerNames: try row.decode(column: 16), partnerCountries: try row.decode(column: 17),
             partnerKinds: try row.decode(column: 18),
             themeCodes: try row.decode(column: 19), themeNamesEn: try row.decode(column: 20), themeNamesSv: try row.decode(column: 21),
-            dacSectors: try row.decode(column: 22), transactions: transactions, lastUpdated: try row.decode(column: 27))
+            dacSectors: try row.decode(column: 22), transactions: transactions, lastUpdated: try row.decode(column: 27),
+            continues: continued.map { [$0] } ?? [])
     }
 }
 

@@ -54,8 +54,8 @@ package struct GrantActivityRow: Sendable {
     /// When anything about the grant was last recorded (its decision, an amendment, a disbursement's step, a
     /// repayment, its closing).
     package var lastUpdated: Date
-    /// Grants this one continues, by reference (the earlier phases of the partnership). Filled when grants
-    /// carry `continues`; the IATI writer links them as related activities.
+    /// The grant this one continues, by reference (its application's `continues`: the earlier phase of the
+    /// partnership); empty when it continues none. The IATI writer links it as a related activity.
     package var continues: [String]
 
     package init(
