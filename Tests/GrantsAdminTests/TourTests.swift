@@ -169,7 +169,7 @@ struct TourTests {
             // The example rounds' tranches, recorded first, are untouched: id 1 is one of them.
             let example = try await service.disbursements.list(DisbursementFilter(round: "2021:2"))
             #expect(example.contains { $0.id == 1 } && example.allSatisfy { $0.status == .scheduled })
-            for file in ["utbetalningar.csv", "bidrag.si", "iati.xml"] {
+            for file in ["utbetalningar.csv", "bidrag-2023.si", "iati.xml"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path))?[.size] as? Int
                 #expect((size ?? 0) > 0, "\(file)")
             }
