@@ -281,6 +281,104 @@ struct ExportStandardsTests {
             #expect(iati.contains("last-updated-datetime=\"2022-02-15T10:00:00Z\""), "\(iati.prefix(600))")
         }
     }
+
+    @Test func asOfLeavesOutARepaymentRecordedAfterTheCut() async throws {
+        try await TestGrants.withService { service, configuration in
+            let manifest = sampleManifest(count: 2)
+            try await service.rounds.record(manifest, actor: "anna")
+            var settings = publishingSettings
+            settings.accrual = true
+            settings.sieLiabilityAccount = "2890"
+            try await service.programmes.set(manifest.programme, settings: settings, actor: "anna")
+            let rows = try await service.disbursements.list().filter { $0.grantReference == "KP-1" }
+            try await service.disbursements.attest(rows[0].id, actor: "bertil")
+            try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
+            try await service.disbursements.cancel(rows[1].id, reason: "Ends early", actor: "anna")
+            // KP-1: 250 000 paid, 200 000 spent: a claim of 50 000, of which 30 000 came back on 2022-02-12.
+            try await service.grants.settle("KP-1", spent: sek("200 000"), on: day("2022-02-10"), actor: "anna")
+            try await service.repayments.receive(
+                "KP-1", amount: sek("30 000"), on: day("2022-02-12"), paymentReference: "BG 1", actor: "bertil")
+            // All of that was recorded on 2022-02-15.
+            let admin = try PGConnection(configuration: configuration)
+            try admin.execute(
+                unsafeScript: """
+                    SET session_replication_role = replica;
+                    UPDATE grants.allocation_round SET created_at = '2022-02-15 09:00Z';
+                    UPDATE grants.grant SET created_at = '2022-02-15 09:00Z';
+                    UPDATE grants.approval SET recorded_at = '2022-02-15 09:00Z';
+                    UPDATE grants.disbursement SET scheduled_at = '2022-02-15 09:00Z',
+                        attested_at = CASE WHEN attested_at IS NOT NULL THEN timestamptz '2022-02-15 09:30Z' END,
+                        paid_at = CASE WHEN paid_at IS NOT NULL THEN timestamptz '2022-02-15 09:45Z' END,
+                        cancelled_at = CASE WHEN cancelled_at IS NOT NULL THEN timestamptz '2022-02-15 09:50Z' END;
+                    UPDATE grants.settlement SET recorded_at = '2022-02-15 10:30Z';
+                    UPDATE grants.repayment SET recorded_at = '2022-02-15 11:00Z';
+                    RESET session_replication_role;
+                    """)
+            let asOf = ReportFilter(asOf: day("2022-02-28"))
+            var before: [DisbursementFormat: Data] = [:]
+            for format in DisbursementFormat.allCases { before[format] = try await export(service, format, filter: asOf) }
+            let roundBefore = try await service.reports.round("2021:2", asOf: day("2022-02-28"))
+            // Later, 20 000 more, received on 2022-02-20 (before the cut) but recorded after it: not in the report.
+            try await service.repayments.receive(
+                "KP-1", amount: sek("20 000"), on: day("2022-02-20"), paymentReference: "BG 2", actor: "bertil")
+            for format in DisbursementFormat.allCases {
+                let after = try await export(service, format, filter: asOf)
+                #expect(after == before[format], "\(format) changed with a later repayment")
+            }
+            #expect(try await service.reports.round("2021:2", asOf: day("2022-02-28")) == roundBefore)
+            #expect(roundBefore.disbursed == sek("220 000") && roundBefore.repaid == sek("30 000"))
+            #expect(roundBefore.claimedOpen == sek("20 000"))
+            let then = String(decoding: before[.csv] ?? Data(), as: UTF8.self)
+            #expect(then.contains(",2022-02-12,2022-02-12,repayment,-30000.00,SEK,BG 1\r\n"), "\(then)")
+            #expect(!then.contains("BG 2"))
+            let now = String(decoding: try await export(service, .csv), as: UTF8.self)
+            #expect(now.contains(",2022-02-20,2022-02-20,repayment,-20000.00,SEK,BG 2\r\n"))
+            // SIE as of then: the repayment is booked, bank against cost, on its own day.
+            let sie = try SIEReader(before[.sie] ?? Data())
+            for voucher in sie.vouchers { #expect(voucher.sum == 0, "balanced") }
+            let repaid = sie.vouchers.filter { $0.lines.first?.account == "1930" }
+            #expect(repaid.count == 1 && repaid.first?.lines.map(\.amount) == [3_000_000, -3_000_000])
+            #expect(repaid.first?.lines.last?.account == "6993" && repaid.first?.lines.last?.objects == ["6", "KP-1"])
+            #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("20220212") })
+            // IATI and 360Giving as of then: a negative disbursement of 30 000; KP-1 last changed when it was recorded.
+            let iati = String(decoding: before[.iati] ?? Data(), as: UTF8.self)
+            #expect(iati.contains("<value currency=\"SEK\" value-date=\"2022-02-12\">-30000.00</value>"))
+            #expect(iati.contains("last-updated-datetime=\"2022-02-15T11:00:00Z\""), "\(iati.prefix(600))")
+            #expect(!iati.contains("-20000.00"))
+            let giving = String(decoding: before[.giving360] ?? Data(), as: UTF8.self)
+            #expect(giving.contains("\"amountDisbursed\": 220000.00"), "\(giving)")
+            #expect(giving.contains("\"value\": -30000.00, \"description\": \"Repayment by the grantee\""))
+        }
+    }
+
+    @Test func iatiLinksTheGrantAGrantContinuesAsASibling() async throws {
+        try await TestGrants.withService { service, _ in
+            try await service.rounds.record(sampleManifest(round: "2020:1", budget: "2 000 000", count: 2, prefix: "E"), actor: "anna")
+            var later = sampleManifest(round: "2021:2", count: 2, prefix: "L")
+            later.grants[0].continues = "E-1"
+            try await service.rounds.record(later, actor: "anna")
+            let xml = try await export(service, .iati)
+            let iati = String(decoding: xml, as: UTF8.self)
+            let activities = iati.components(separatedBy: "<iati-activity ").dropFirst()
+            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-2120000142-L-1</iati-identifier>") })
+            // The earlier phase, under the identifier the same publisher gave it, after the transactions.
+            #expect(
+                continuing.contains(
+                    "    </transaction>\n    <related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>\n  </iati-activity>"))
+            #expect(iati.components(separatedBy: "<related-activity ").count == 2, "only L-1 continues a grant")
+            #expect(iati.contains("<iati-identifier>SE-ON-2120000142-E-1</iati-identifier>"), "the linked activity is published too")
+            // A round of its own links to the earlier phase all the same: identifiers never change.
+            let round = String(decoding: try await export(service, .iati, filter: ReportFilter(round: "2021:2")), as: UTF8.self)
+            #expect(round.contains("<related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>"))
+            try Standards.checkIATICodes(iati)
+            let schema = Standards.file("iati-2.03/iati-activities-schema.xsd")
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("iati-\(UUID().uuidString).xml")
+            try xml.write(to: path)
+            defer { try? FileManager.default.removeItem(at: path) }
+            let result = try runTool(["xmllint", "--nonet", "--noout", "--schema", schema.path, path.path])
+            #expect(result.status == 0, "\(result.output)")
+        }
+    }
 }
 
 extension RoundManifest {

@@ -200,6 +200,8 @@ struct ReportTests {
         }
     }
 
+    /// Forty grants with random payments, reversals, amendments, settlements, repayments and closings (some with
+    /// a write-off): every format agrees with the round report to the öre, per grant and in total.
     @Test func roundTotalsReconcileWithTheExportsToTheOre() async throws {
         try await TestGrants.withService(poolSize: 4) { service, _ in
             var random = SeededGenerator(state: 42)
@@ -222,41 +224,163 @@ struct ReportTests {
                     try await service.disbursements.reverse(d.id, on: day("2022-05-01"), reason: "r", actor: "cecilia")
                 }
             }
+            // Amendments up; every third grant is cut down to what it paid, settled, repaid in part or whole, and
+            // some of those closed (what is not repaid written off).
+            var repayments: [Int64] = []
+            var closed: Set<String> = []
+            var reclaimed: Int64 = 0
+            let unpaid = try await service.disbursements.list().filter { [.scheduled, .attested].contains($0.status) }
+            for (i, grant) in manifest.grants.enumerated() {
+                let reference = grant.reference
+                if Int.random(in: 0..<4, using: &random) == 0 {
+                    let raise = Money(minorUnits: Int64.random(in: 1_00...50_000_00, using: &random), currency: .sek)
+                    try await service.grants.amend(reference, amountChange: raise, reason: "More visits", actor: "anna")
+                }
+                guard i % 3 == 0 else { continue }
+                for d in unpaid where d.grantReference == reference {
+                    try await service.disbursements.cancel(d.id, reason: "Ends early", actor: "anna")
+                }
+                var detail = try await service.grants.get(reference).grant
+                let slack = try detail.amount - detail.committed
+                if slack.minorUnits > 1 {
+                    let cut = Money(minorUnits: -Int64.random(in: 1...(slack.minorUnits / 2), using: &random), currency: .sek)
+                    try await service.grants.amend(reference, amountChange: cut, reason: "Fewer visits", actor: "anna")
+                    detail = try await service.grants.get(reference).grant
+                }
+                let paid = detail.paid.minorUnits
+                let spent = paid == 0 ? 0 : Int64.random(in: 0...paid, using: &random)
+                try await service.grants.settle(
+                    reference, spent: Money(minorUnits: spent, currency: .sek), on: day("2023-06-01"), actor: "anna")
+                var open = paid - spent
+                for (n, on) in ["2023-07-01", "2023-08-01"].enumerated() where open > 0 && Bool.random(using: &random) {
+                    let amount = n == 1 || Bool.random(using: &random) ? open : Int64.random(in: 1...open, using: &random)
+                    try await service.repayments.receive(
+                        reference, amount: Money(minorUnits: amount, currency: .sek), on: day(on), paymentReference: "R\(i)-\(n)",
+                        actor: "bertil")
+                    repayments.append(amount)
+                    open -= amount
+                }
+                if Bool.random(using: &random) {
+                    let done = try await service.grants.close(
+                        reference, writeOff: open > 0 ? "The project account is closed" : nil, actor: "anna")
+                    closed.insert(reference)
+                    reclaimed += done.reclaimed?.minorUnits ?? 0
+                }
+            }
+            #expect(repayments.count > 3 && closed.count > 3, "the seed exercises repayments and closings")
             let report = try await service.reports.round("2021:2")
+            #expect(report.repaid.minorUnits == repayments.reduce(0, +))
             let filter = ReportFilter(round: "2021:2")
-            // CSV: paid and reversal rows add up to what was disbursed.
-            let csv = String(decoding: try await export(service, .csv, filter: filter), as: UTF8.self)
-            var csvDisbursed: Int64 = 0
+            // CSV: paid, reversal and repayment rows add up to what was disbursed, per grant too.
+            let csvBytes = try await export(service, .csv, filter: filter)
+            let csv = String(decoding: csvBytes, as: UTF8.self)
+            var net: [String: Int64] = [:]
+            var repaymentRows = 0
             for line in csv.components(separatedBy: "\r\n").dropFirst() where !line.isEmpty {
                 let cells = line.components(separatedBy: ",")
-                if cells[11] == "paid" || cells[11] == "reversal" { csvDisbursed += try AmountParser.signed(cells[12]) }
-            }
-            #expect(csvDisbursed == report.disbursed.minorUnits)
-            // SIE: the expense account's bookings add up to the same.
-            let sie = try SIEReader(try await export(service, .sie, filter: filter))
-            #expect(sie.vouchers.flatMap(\.lines).filter { $0.account == "6993" }.map(\.amount).reduce(0, +) == report.disbursed.minorUnits)
-            // 360Giving: awarded and disbursed per grant add up to the round's.
-            // Read from the text: JSONSerialization would turn the decimals into binary floating point.
-            let giving = String(decoding: try await export(service, .giving360, filter: filter), as: UTF8.self)
-            func total(_ key: String) throws -> Int64 {
-                try giving.matches(of: try Regex("\"\(key)\": (-?[0-9.]+)")).map {
-                    try AmountParser.signed(String($0.output[1].substring ?? ""))
-                }.reduce(0, +)
-            }
-            let awarded = try total("amountAwarded")
-            let disbursed = try total("amountDisbursed")
-            #expect(giving.hasPrefix("{\n  \"grants\": ["))
-            #expect(awarded == report.awarded.minorUnits)
-            #expect(disbursed == report.disbursed.minorUnits)
-            // IATI: commitments add up to the awards.
-            let iati = String(decoding: try await export(service, .iati, filter: filter), as: UTF8.self)
-            let commitments = iati.components(separatedBy: "<transaction-type code=\"2\"/>").dropFirst().compactMap { chunk -> Int64? in
-                guard let value = chunk.components(separatedBy: "\">").dropFirst(1).first?.components(separatedBy: "</value>").first else {
-                    return nil
+                if ["paid", "reversal", "repayment"].contains(cells[11]) {
+                    net[cells[3], default: 0] += try AmountParser.signed(cells[12])
                 }
-                return try? AmountParser.signed(value)
+                if cells[11] == "repayment" { repaymentRows += 1 }
             }
-            #expect(commitments.reduce(0, +) == report.awarded.minorUnits)
+            #expect(repaymentRows == repayments.count)
+            #expect(net.values.reduce(0, +) == report.disbursed.minorUnits)
+            // xlsx: the same rows, repayments included, cell for cell.
+            let folder = FileManager.default.temporaryDirectory
+            let book = folder.appendingPathComponent("r-\(UUID().uuidString).xlsx")
+            let table = folder.appendingPathComponent("r-\(UUID().uuidString).csv")
+            try await export(service, .xlsx, filter: filter).write(to: book)
+            try csvBytes.write(to: table)
+            defer {
+                try? FileManager.default.removeItem(at: book)
+                try? FileManager.default.removeItem(at: table)
+            }
+            let rowCount = csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count
+            let read = try Standards.python(Standards.xlsxReader, [book.path, table.path])
+            #expect(read.status == 0 && read.output.contains("equal \(rowCount) rows"), "\(read.output)")
+            // SIE, cash basis: every voucher balances; the cost account on each grant's object is paid − repaid.
+            let sie = try SIEReader(try await export(service, .sie, filter: filter))
+            #expect(sie.checksumVerified)
+            for voucher in sie.vouchers { #expect(voucher.sum == 0, "balanced") }
+            let lines = sie.vouchers.flatMap(\.lines)
+            func booked(_ lines: [SIEReader.Line], _ account: String, _ grant: String? = nil) -> Int64 {
+                lines.filter { $0.account == account && (grant == nil || $0.objects == ["6", grant ?? ""]) }.map(\.amount).reduce(0, +)
+            }
+            #expect(booked(lines, "6993") == report.disbursed.minorUnits)
+            #expect(booked(lines, "1930") == -report.disbursed.minorUnits)
+            for grant in manifest.grants {
+                #expect(booked(lines, "6993", grant.reference) == net[grant.reference] ?? 0, "\(grant.reference)")
+            }
+            // A repayment is the voucher the other way round: the bank debited first, the cost credited.
+            let back = sie.vouchers.filter { $0.lines.first?.account == "1930" }
+            #expect(back.count == repayments.count)
+            #expect(back.allSatisfy { $0.lines.count == 2 && $0.lines[0].amount > 0 && $0.lines[1].account == "6993" })
+            // SIE with accrual: cost + liability on each grant is paid − repaid; a closed grant owes nothing more.
+            var accrual = publishingSettings
+            accrual.accrual = true
+            accrual.sieLiabilityAccount = "2890"
+            let accrued = try SIEReader(
+                try await export(
+                    service, .sie, filter: filter, options: ExportOptions(overrides: accrual, generatedAt: fixedOptions.generatedAt)))
+            for voucher in accrued.vouchers { #expect(voucher.sum == 0, "balanced") }
+            let accruedLines = accrued.vouchers.flatMap(\.lines)
+            #expect(booked(accruedLines, "1930") == -report.disbursed.minorUnits)
+            for grant in manifest.grants {
+                let cost = booked(accruedLines, "6993", grant.reference)
+                let liability = booked(accruedLines, "2890", grant.reference)
+                #expect(cost + liability == net[grant.reference] ?? 0, "\(grant.reference)")
+                if closed.contains(grant.reference) {
+                    #expect(liability == 0 && cost == net[grant.reference] ?? 0, "\(grant.reference) closed")
+                }
+            }
+            // 360Giving: awarded and disbursed per grant add up to the round's; each grant's amountDisbursed is
+            // the sum of its transactions. Read from the text: JSONSerialization would turn decimals into binary
+            // floating point.
+            let givingBytes = try await export(service, .giving360, filter: filter)
+            let giving = String(decoding: givingBytes, as: UTF8.self)
+            func amounts(_ text: String, _ key: String) throws -> [Int64] {
+                try text.matches(of: try Regex("\"\(key)\": (-?[0-9.]+)")).map {
+                    try AmountParser.signed(String($0.output[1].substring ?? ""))
+                }
+            }
+            #expect(giving.hasPrefix("{\n  \"grants\": ["))
+            #expect(try amounts(giving, "amountAwarded").reduce(0, +) == report.awarded.minorUnits)
+            #expect(try amounts(giving, "amountDisbursed").reduce(0, +) == report.disbursed.minorUnits)
+            let objects = giving.components(separatedBy: "\n    {\"id\": ").dropFirst()
+            #expect(objects.count == manifest.grants.count)
+            for object in objects {
+                let transactions = object.components(separatedBy: "\"disbursementTransaction\": ").last ?? ""
+                #expect(try amounts(object, "amountDisbursed") == [try amounts(transactions, "value").reduce(0, +)])
+            }
+            #expect(giving.components(separatedBy: "\"description\": \"Repayment by the grantee\"").count - 1 == repayments.count)
+            let package = Standards.file("360giving/360-giving-package-schema.json")
+            let schema = Standards.file("360giving/360-giving-schema.json")
+            let givingFile = folder.appendingPathComponent("r-\(UUID().uuidString).json")
+            try givingBytes.write(to: givingFile)
+            defer { try? FileManager.default.removeItem(at: givingFile) }
+            let valid = try Standards.python(Standards.giving360Validator, [package.path, schema.path, givingFile.path])
+            #expect(valid.status == 0 && valid.output.hasSuffix("valid\n"), "\(valid.output)")
+            // IATI: disbursements (repayments and reversals negative) add up to what was disbursed; commitments to
+            // the awards less what closing gave back; valid against the official XSD and codelists.
+            let iatiBytes = try await export(service, .iati, filter: filter)
+            let iati = String(decoding: iatiBytes, as: UTF8.self)
+            func values(_ type: Int) -> [Int64] {
+                iati.components(separatedBy: "<transaction-type code=\"\(type)\"/>").dropFirst().compactMap { chunk -> Int64? in
+                    guard let value = chunk.components(separatedBy: "\">").dropFirst(1).first?.components(separatedBy: "</value>").first
+                    else { return nil }
+                    return try? AmountParser.signed(value)
+                }
+            }
+            #expect(values(3).reduce(0, +) == report.disbursed.minorUnits)
+            #expect(values(2).reduce(0, +) == report.awarded.minorUnits - reclaimed)
+            #expect(iati.components(separatedBy: "<narrative>Repayment by the grantee</narrative>").count - 1 == repayments.count)
+            try Standards.checkIATICodes(iati)
+            let iatiFile = folder.appendingPathComponent("r-\(UUID().uuidString).xml")
+            try iatiBytes.write(to: iatiFile)
+            defer { try? FileManager.default.removeItem(at: iatiFile) }
+            let xsd = Standards.file("iati-2.03/iati-activities-schema.xsd")
+            let checked = try runTool(["xmllint", "--nonet", "--noout", "--schema", xsd.path, iatiFile.path])
+            #expect(checked.status == 0, "\(checked.output)")
             #expect(report.remaining.minorUnits == report.budget.minorUnits - report.awarded.minorUnits)
         }
     }

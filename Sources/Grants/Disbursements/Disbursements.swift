@@ -238,7 +238,7 @@ public struct Disbursements: Sendable {
     /// Corrects a paid disbursement with a reversal entry (its negative, pointing at it), dated neither before
     /// the payment nor in the future. The original stays as it was. Reversing it again with the same date and
     /// reason is a retry and returns the existing reversal; another date or reason is a
-    /// ``GrantsError/conflict(entity:key:differences:)`` listing the differences.
+    /// `GrantsError.conflict(entity:key:differences:)` listing the differences.
     @discardableResult
     public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value

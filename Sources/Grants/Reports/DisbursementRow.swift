@@ -1,7 +1,7 @@
 import PGClient
 
 extension DisbursementRow {
-    /// A disbursement's status at the report's cut (see ``ReportFilter/cut``): a row shows the step it had
+    /// A disbursement's status at the report's cut (see `ReportFilter.cut`): a row shows the step it had
     /// reached by then. Reversal and repayment rows are born as they are.
     static func status(_ filter: ReportFilter) -> PGQuery {
         let cut = filter.cut
@@ -31,7 +31,8 @@ extension DisbursementRow {
     /// The joins every disbursement report reads through. `d` is every money entry of a grant: its
     /// disbursements and reversals, and the repayments received from the grantee as `repayment` rows with a
     /// negative amount, due and paid on the day they came in. Repayment ids share the disbursements' id
-    /// space (`grants.next_entry_id()`), so `disbursement_id` names one row either way.
+    /// space (`grants.next_entry_id()`), so `disbursement_id` names one row either way. A repayment was
+    /// recorded, and is in the report from then on, at its `recorded_at` (as a reversal at its `scheduled_at`).
     static let from: PGQuery = """
         FROM (
             SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference,
@@ -86,7 +87,8 @@ extension ReportFilter {
         let from = from
         let to = to
         let status = DisbursementRow.status(self)
-        let field: PGQuery = dateField == .due ? "d.due_on" : "(CASE WHEN \(status) IN ('paid', 'reversal', 'repayment') THEN d.paid_on END)"
+        let field: PGQuery =
+            dateField == .due ? "d.due_on" : "(CASE WHEN \(status) IN ('paid', 'reversal', 'repayment') THEN d.paid_on END)"
         return """
             (\(programme)::text IS NULL OR p.name = \(programme))
             AND (\(round)::text IS NULL OR r.name = \(round))

@@ -3,7 +3,8 @@ import PGClient
 
 extension GrantActivityRow {
     /// Grants of the filter's programme and round as they stood at its cut: the award after the amendments
-    /// recorded by then, the payments, reversals and closing recorded by then, and when the grant last changed.
+    /// recorded by then, the payments, reversals, repayments and closing recorded by then, when the grant last
+    /// changed, and the earlier grant it continues (its application's `continues`).
     static func query(_ filter: ReportFilter) -> PGQuery {
         let cut = filter.cut
         return """
@@ -13,8 +14,9 @@ extension GrantActivityRow {
                    coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
                    coalesce(th.codes, '{}'), coalesce(tt.names_en, '{}'), coalesce(tt.names_sv, '{}'), coalesce(tt.sectors, '{}'),
                    coalesce(tx.kinds, '{}'), coalesce(tx.ids, '{}'), coalesce(tx.dates, '{}'), coalesce(tx.amounts, '{}'),
-                   lu.at AS last_updated
+                   lu.at AS last_updated, cg.reference AS continues
             \(GrantRegistry.from)
+            LEFT JOIN grants.grant cg ON cg.id = a.continues_grant_id
             LEFT JOIN LATERAL (
                 SELECT array_agg(t.name_en ORDER BY at.position) AS names_en, array_agg(t.name_sv ORDER BY at.position) AS names_sv,
                        array_agg(t.dac_sector ORDER BY at.position) AS sectors
@@ -38,7 +40,9 @@ extension GrantActivityRow {
                     FROM grants.disbursement d
                     WHERE d.grant_id = g.id AND d.status IN ('paid', 'reversal')
                       AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut)
-                    -- Repayments join here as kind 'repayment' (ord 3, amount negative) once they are recorded.
+                    UNION ALL
+                    SELECT 'repayment', 3, rp.id, rp.received_on, -rp.amount
+                    FROM grants.repayment rp WHERE rp.grant_id = g.id AND rp.recorded_at < \(cut)
                     UNION ALL
                     SELECT 'closing', 4, g.id, g.closed_on, -g.reclaimed
                     WHERE g.status = 'closed' AND g.closed_at < \(cut) AND g.reclaimed <> 0
@@ -52,6 +56,7 @@ extension GrantActivityRow {
                     UNION ALL SELECT m.amended_at FROM grants.grant_amendment m WHERE m.grant_id = g.id
                     UNION ALL SELECT unnest(ARRAY[d.scheduled_at, d.attested_at, d.paid_at, d.cancelled_at])
                               FROM grants.disbursement d WHERE d.grant_id = g.id
+                    UNION ALL SELECT rp.recorded_at FROM grants.repayment rp WHERE rp.grant_id = g.id
                 ) u WHERE x < \(cut)
             ) lu ON true
             WHERE \(filter.grantCondition) AND g.created_at < \(cut)
@@ -66,6 +71,7 @@ extension GrantActivityRow {
         let ids: [Int64] = try row.decode(column: 24)
         let dates: [CalendarDate] = try row.decode(column: 25)
         let amounts: [Int64] = try row.decode(column: 26)
+        let continued: String? = try row.decode(column: 28)
         guard ids.count == kinds.count, dates.count == kinds.count, amounts.count == kinds.count else {
             throw PGError(kind: .decoding, message: "a grant's transactions do not line up")
         }
@@ -85,7 +91,8 @@ extension GrantActivityRow {
             partnerNames: try row.decode(column: 16), partnerCountries: try row.decode(column: 17),
             partnerKinds: try row.decode(column: 18),
             themeCodes: try row.decode(column: 19), themeNamesEn: try row.decode(column: 20), themeNamesSv: try row.decode(column: 21),
-            dacSectors: try row.decode(column: 22), transactions: transactions, lastUpdated: try row.decode(column: 27))
+            dacSectors: try row.decode(column: 22), transactions: transactions, lastUpdated: try row.decode(column: 27),
+            continues: continued.map { [$0] } ?? [])
     }
 }
 
@@ -108,7 +115,8 @@ extension LedgerEntry {
     }
 
     /// What SIE books, recorded before the filter's cut: decisions, amendments and closings when grants are
-    /// accrued; payments and reversals always. Dated by the booking's own date.
+    /// accrued; payments, reversals and repayments always. Dated by the booking's own date (a repayment by the
+    /// day the money came in, counted from when it was recorded, as payments are).
     static func entries(_ filter: ReportFilter, accrual: Bool) -> PGQuery {
         let cut = filter.cut
         return """
@@ -123,7 +131,9 @@ extension LedgerEntry {
                 SELECT CASE d.status WHEN 'reversal' THEN 'reversal' ELSE 'payment' END, 2, d.id, d.paid_on, d.grant_id, d.amount
                 FROM grants.disbursement d JOIN scope s ON s.id = d.grant_id
                 WHERE d.status IN ('paid', 'reversal') AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut)
-                -- Repayments join here as kind 'repayment' (ord 3, amount received positive) once they are recorded.
+                UNION ALL
+                SELECT 'repayment', 3, rp.id, rp.received_on, rp.grant_id, rp.amount
+                FROM grants.repayment rp JOIN scope s ON s.id = rp.grant_id WHERE rp.recorded_at < \(cut)
                 UNION ALL
                 SELECT 'closing', 4, s.id, s.closed_on, s.id, s.reclaimed
                 FROM scope s WHERE \(accrual)::boolean AND s.status = 'closed' AND s.closed_at < \(cut) AND s.reclaimed <> 0

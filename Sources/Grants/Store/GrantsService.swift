@@ -68,7 +68,7 @@ public final class GrantsService: Sendable {
 
     /// Checks that the database holds the schema this library needs, in two light queries (not the checksums
     /// ``migrationStatus()`` computes): every migration it carries applied, and none it does not know. Throws
-    /// ``GrantsError/unavailable(cause:)`` saying what to run: `grants-admin db migrate` when the database is
+    /// `GrantsError.unavailable(cause:)` saying what to run: `grants-admin db migrate` when the database is
     /// behind, an upgrade of this program when a newer version migrated it.
     ///
     /// ```swift

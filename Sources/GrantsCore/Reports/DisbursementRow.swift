@@ -75,8 +75,8 @@ public struct ReportFilter: Sendable, Equatable {
     public var dateField: DateField
     public var status: DisbursementStatus?
     /// The state at the end of this day (UTC), read from the append-only history: what was recorded later
-    /// (a payment, a reversal, a cancellation, an amendment, a closing) is left out, and a row shows the status
-    /// it had then. Nil: as things stand now.
+    /// (a payment, a reversal, a repayment, a cancellation, an amendment, a closing) is left out, and a row
+    /// shows the status it had then. Nil: as things stand now.
     public var asOf: CalendarDate?
 
     public init(

@@ -1,7 +1,9 @@
 import Foundation
 
 /// 360Giving JSON: `{"grants": [...]}`, one grant per recorded grant, with `amountDisbursed` equal to the
-/// sum of its `disbursementTransaction`s. Amounts are JSON numbers written from the exact decimal text.
+/// sum of its `disbursementTransaction`s: payments, and reversals and repayments as negative transactions
+/// (with a `description` saying which), so it is what the grantee kept. Amounts are JSON numbers written from
+/// the exact decimal text.
 ///
 /// Grant ids are `<prefix>-<grant reference>` under the programme's registered prefix (its `giving360_prefix`
 /// setting). A Swedish recipient with an organisationsnummer is `SE-ON-` + its ten digits, the org-id.guide
@@ -98,7 +100,15 @@ package struct Giving360Writer {
                     }.joined(separator: ", ") + "]"
             ))
         let transactions = grant.transactions.filter { [.payment, .reversal, .repayment].contains($0.kind) }.map { event in
-            "{\"id\": \(text("\(prefix)-\(grant.reference)-\(event.id)")), \"transactionDate\": \(text(event.date.iso)), \"value\": \(Money(minorUnits: event.amount, currency: currency).plain)}"
+            let description =
+                switch event.kind {
+                case .reversal: ", \"description\": \(text("Reversal of a payment"))"
+                case .repayment: ", \"description\": \(text("Repayment by the grantee"))"
+                default: ""
+                }
+            let value = Money(minorUnits: event.amount, currency: currency).plain
+            return
+                "{\"id\": \(text("\(prefix)-\(grant.reference)-\(event.id)")), \"transactionDate\": \(text(event.date.iso)), \"value\": \(value)\(description)}"
         }
         fields.append(("disbursementTransaction", "[" + transactions.joined(separator: ", ") + "]"))
         out += "{".utf8

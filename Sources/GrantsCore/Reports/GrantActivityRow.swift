@@ -2,9 +2,8 @@ import Foundation
 
 /// One money event of a grant, in the order the open-data exports list them.
 package struct GrantTransaction: Sendable, Equatable {
-    /// What happened. `repayment` is money the grantee paid back against a claim: nothing produces it yet
-    /// (the rows come with settlement and repayments); the writers already book it (IATI: a negative
-    /// disbursement; 360Giving: a negative disbursement transaction).
+    /// What happened. `repayment` is money the grantee paid back against its settlement's claim, dated the
+    /// day it came in (IATI: a negative disbursement; 360Giving: a negative disbursement transaction).
     package enum Kind: String, Sendable {
         case amendment, payment, reversal, closing, repayment
     }
@@ -52,10 +51,11 @@ package struct GrantActivityRow: Sendable {
     package var dacSectors: [String?]
     /// Amendments, payments, reversals, the closing and repayments, by date.
     package var transactions: [GrantTransaction]
-    /// When anything about the grant was last recorded (its decision, an amendment, a disbursement's step, its closing).
+    /// When anything about the grant was last recorded (its decision, an amendment, a disbursement's step, a
+    /// repayment, its closing).
     package var lastUpdated: Date
-    /// Grants this one continues, by reference (the earlier phases of the partnership). Filled when grants
-    /// carry `continues`; the IATI writer links them as related activities.
+    /// The grant this one continues, by reference (its application's `continues`: the earlier phase of the
+    /// partnership); empty when it continues none. The IATI writer links it as a related activity.
     package var continues: [String]
 
     package init(

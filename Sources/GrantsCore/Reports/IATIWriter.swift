@@ -9,7 +9,19 @@ import Foundation
 /// the programme's default sector; the programme's default flow, finance, aid and collaboration types; a budget
 /// per calendar year of the grant period; a commitment for the decision, one per amendment on its own date
 /// (negative for a decrease) and a negative one for the unspent award at closing; a disbursement per payment,
-/// negative for reversals and repayments; the grants it continues as related activities.
+/// negative for reversals and repayments; the grant it continues as a related activity.
+///
+/// A repayment (unspent money the grantee paid back after settlement) is a disbursement (type 3) with a
+/// negative value on the day it came in, as a reversal is, so the activity's disbursements add up to what the
+/// grantee kept. The other types do not describe it: 1 Incoming Funds is money received *for use on* the
+/// activity, 4 Expenditure is spending on goods and services, 6 Loan Repayment is principal repaid on a loan
+/// (these are grants), and 7 Reimbursement is a disbursement that covers what the recipient already spent,
+/// money going the other way. Returned funds are reported as a negative value of the transaction they undo.
+///
+/// The grant a grant continues (the earlier phase of the same partnership, `continues`) is a related activity
+/// of type 3, sibling, with the identifier the same publisher gave it: the phases are separate activities of
+/// one partnership, neither containing the other, so not 1 parent or 2 child; 4 co-funded and 5 third party
+/// are about who funds or reports the activity.
 package struct IATIWriter {
     package let export: ExportSettings
     let publisherRef: String
@@ -119,7 +131,7 @@ package struct IATIWriter {
             }
         }
         for earlier in grant.continues {
-            // The earlier phase of the same partnership: a sibling activity of the same publisher.
+            // The earlier phase of the same partnership: a sibling activity of the same publisher (see above).
             out +=
                 "    <related-activity ref=\"\(Self.escape(Self.identifier(publisher: publisherRef, reference: earlier)))\" type=\"3\"/>\n"
         }

@@ -3,8 +3,7 @@ import Foundation
 /// One booking the SIE export turns into a voucher: a decision, an amendment, a payment, a reversal, a
 /// repayment or a closing of one grant, on its date.
 package struct LedgerEntry: Sendable, Equatable {
-    /// What is booked. `repayment` (money the grantee paid back) has no rows yet: settlement and repayments
-    /// bring them, and the writer already books them (bank against cost).
+    /// What is booked. `repayment` is money the grantee paid back against its settlement's claim.
     package enum Kind: String, Sendable {
         case award, amendment, payment, reversal, repayment, closing
     }
@@ -31,7 +30,16 @@ package struct LedgerEntry: Sendable, Equatable {
 /// reversal books the opposite. With accrual the decision is booked on its date (cost against the
 /// programme's liability account), an amendment moves both by its change on its date, a payment clears the
 /// liability against the bank, and a closing gives the unspent award back (liability against cost), so the
-/// liability of a closed grant is zero. Vouchers balance by construction and are checked before they are written.
+/// liability of a closed grant is zero.
+///
+/// A repayment is the payment the other way round: the bank is debited and the cost account credited on the
+/// grant's object, on the day the money came in, so the grant's net cost is paid − repaid. With accrual too it
+/// books against cost, not the liability: the liability is the award not yet paid out, and money coming back
+/// does not make the programme owe the grantee more (nor, once the grant is closed and its liability cleared,
+/// leave a credit on it). The settlement's claim itself is not booked (no receivable): a claim written off at
+/// closing needs no voucher, since the cost already stands at what was paid and not repaid. So with accrual,
+/// cost + liability on a grant's object is paid − repaid too, and after closing the liability is zero and the
+/// cost is paid − repaid. Vouchers balance by construction and are checked before they are written.
 package struct SIEWriter {
     package let export: ExportSettings
 
