@@ -111,12 +111,3 @@ struct ConnectionTests {
         }
     }
 }
-
-/// Polls (bounded) until the backend `pid` has exited.
-func waitUntilGone(_ pid: Int32, monitor: PGConnection) throws {
-    for _ in 0..<2_000 {
-        if try monitor.query("SELECT 1 FROM pg_stat_activity WHERE pid = \(pid)").count == 0 { return }
-        usleep(5_000)
-    }
-    throw PGError(kind: .usage, message: "backend \(pid) still runs after 10 s")
-}

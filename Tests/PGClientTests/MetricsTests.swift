@@ -174,12 +174,3 @@ struct MetricsTests {
         await pool.close()
     }
 }
-
-/// Polls `condition` until it holds, for up to about 30 s: a bound for a stuck test, not a measurement.
-func eventually(_ condition: () throws -> Bool) async throws -> Bool {
-    for _ in 0..<3_000 {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return try condition()
-}
