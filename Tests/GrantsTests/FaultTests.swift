@@ -22,7 +22,8 @@ struct FaultTests {
                 var target = configuration
                 let name = "fault-\(trial)"
                 target["application_name"] = name
-                let service = GrantsService(configuration: GrantsConfiguration(database: target, poolSize: 1))
+                let service = GrantsService(
+                    configuration: GrantsConfiguration(database: target, poolSize: 1), logger: TestGrants.quietLogger)
                 let manifest = sampleManifest(
                     round: "F-\(trial)", budget: "1 000 000 000", count: 1000, amount: "1 000", prefix: "F\(trial)")
                 let delay = Int.random(in: 0...1500, using: &random)

@@ -24,7 +24,8 @@ struct RestartTests {
         let configuration = PGConfiguration(parameters: [
             "host": folder + "/socket", "port": port, "user": "postgres", "dbname": "postgres",
         ])
-        let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 2))
+        let service = GrantsService(
+            configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: TestGrants.quietLogger)
         try await service.migrate()
         try await seedRound(service, budget: "10 000 000")
 

@@ -45,6 +45,14 @@ public enum TestGrants {
         }
     }
 
+    /// The logger tests give services: warnings and errors only, so expected notices (a lost connection, a
+    /// statistics refresh that a killed backend did not finish) do not bury the output.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "grants.test")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// A service on a fresh migrated database, connected as `user` (the superuser by default), closed afterwards.
     public static func withService<T>(
         user: String? = nil, poolSize: Int = 4, direct: Bool = false, _ body: (GrantsService, PGConfiguration) async throws -> T
