@@ -80,7 +80,7 @@ public struct ConflictsOfInterest: Sendable {
     /// Declared conflicts, all or one person's (compared as a normalised name), by person and organisation.
     public func list(person: String? = nil) async throws -> [ConflictOfInterest] {
         let key = person.map(ActorName.key)
-        return try await service.read { connection in
+        return try await service.listing("grants.conflicts.list") { connection in
             try Self.find(connection, "(\(key)::text IS NULL OR c.person = \(key))")
         }
     }

@@ -68,7 +68,7 @@ public struct Contacts: Sendable {
 
     /// Contacts, erased ones as tombstones, optionally of one organisation (an ORG key).
     public func list(organisation: String? = nil) async throws -> [Contact] {
-        try await service.read { connection in
+        try await service.listing("grants.contacts.list") { connection in
             let organisationID = try organisation.map { try Organisations.resolve(connection, key: $0, location: "organisation").id }
             return try connection.query(
                 "\(Self.select) WHERE (\(organisationID)::int8 IS NULL OR c.organisation_id = \(organisationID)) ORDER BY o.name, c.id"

@@ -90,7 +90,7 @@ public struct Programmes: Sendable {
 
     /// Every programme with its settings, by name.
     public func list() async throws -> [Programme] {
-        try await service.read { connection in
+        try await service.listing("grants.programmes.list") { connection in
             try connection.query("\(Self.select) ORDER BY p.name").map(Self.decode)
         }
     }

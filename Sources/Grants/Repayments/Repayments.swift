@@ -112,7 +112,7 @@ public struct Repayments: Sendable {
     /// The repayment claims of settled grants that paid out more than was spent, with what came in against
     /// each; `openOnly` keeps those with something still owed.
     public func claims(round: String? = nil, programme: String? = nil, openOnly: Bool = false) async throws -> [RepaymentClaim] {
-        try await service.read { connection in
+        try await service.listing("grants.repayments.claims") { connection in
             let settlements = try connection.query(
                 """
                 SELECT g.id, p.name AS programme, r.name AS round, o.name AS recipient, g.status, s.grant_id,

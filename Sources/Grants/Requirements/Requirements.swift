@@ -177,7 +177,7 @@ public struct Requirements: Sendable {
     }
 
     public func list(_ filter: RequirementFilter = RequirementFilter()) async throws -> [ReportingRequirement] {
-        try await service.read { connection in
+        try await service.listing("grants.requirements.list") { connection in
             try connection.query(
                 """
                 \(Self.select)
