@@ -53,66 +53,59 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        // One span for the call: the write and the read after it.
         return try await service.traced("grants.approvals.approve") {
-            try await approveOnce(
-                reference, programme: programme, amount: amount, decidedOn: decidedOn, decisionRef: decisionRef,
-                aboveRequested: aboveRequested, actor: actor)
-        }
-    }
-
-    private func approveOnce(
-        _ reference: String, programme: String?, amount: Money, decidedOn: CalendarDate, decisionRef: String?,
-        aboveRequested: Bool, actor: String
-    ) async throws -> Grant {
-        let recordedIn: String = try await service.write("grants.approvals.approve") { connection in
-            let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
-            // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
-            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
-            if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
-                approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
-            {
+            let recordedIn: String = try await service.write("grants.approvals.approve") { connection in
+                let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
+                // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
+                try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
+                if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
+                    approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
+                {
+                    return application.programme
+                }
+                try application.status.checkTransition(to: .approved, entity: "application", key: reference)
+                let round = try Rounds.resolve(connection, name: application.round, programme: application.programme)
+                guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
+                guard amount.currency == round.currency else {
+                    throw GrantsError.invalidInput([Problem("amount", "the round is in \(round.currency)")])
+                }
+                if try application.requested.isLess(than: amount), !aboveRequested {
+                    throw GrantsError.invalidInput([
+                        Problem(
+                            "above_requested",
+                            "the award \(amount.swedish) is above the \(application.requested.swedish) requested and is not confirmed as meant"
+                        )
+                    ])
+                }
+                // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
+                // round row is what holds under concurrency.
+                try Self.checkBudget(round, adding: amount)
+                try connection.execute(
+                    """
+                    INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
+                    VALUES (\(application.id), 'approved', \(amount.minorUnits), \(decidedOn), \(decisionRef), \(actor))
+                    """)
+                try connection.execute("UPDATE grants.application SET status = 'approved' WHERE id = \(application.id)")
+                try AuditLog.record(
+                    connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
+                    details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
+                // Last, so the round's row lock (taken by the grant trigger) is held only for this statement and COMMIT.
+                // A racing award that got there first makes the database refuse this one with the same typed error.
+                try connection.execute(
+                    """
+                    INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
+                        starts_on, original_ends_on, ends_on)
+                    SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
+                           starts_on, ends_on, ends_on
+                    FROM grants.application WHERE id = \(application.id)
+                    """)
                 return application.programme
             }
-            try application.status.checkTransition(to: .approved, entity: "application", key: reference)
-            let round = try Rounds.resolve(connection, name: application.round, programme: application.programme)
-            guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
-            guard amount.currency == round.currency else {
-                throw GrantsError.invalidInput([Problem("amount", "the round is in \(round.currency)")])
+            // Read after COMMIT: nothing of it needs the round's lock.
+            return try await service.read("grants.approvals.approve") {
+                try GrantRegistry.resolve($0, reference: reference, programme: recordedIn)
             }
-            if try application.requested.isLess(than: amount), !aboveRequested {
-                throw GrantsError.invalidInput([
-                    Problem(
-                        "above_requested",
-                        "the award \(amount.swedish) is above the \(application.requested.swedish) requested and is not confirmed as meant")
-                ])
-            }
-            // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
-            // round row is what holds under concurrency.
-            try Self.checkBudget(round, adding: amount)
-            try connection.execute(
-                """
-                INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
-                VALUES (\(application.id), 'approved', \(amount.minorUnits), \(decidedOn), \(decisionRef), \(actor))
-                """)
-            try connection.execute("UPDATE grants.application SET status = 'approved' WHERE id = \(application.id)")
-            try AuditLog.record(
-                connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
-                details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
-            // Last, so the round's row lock (taken by the grant trigger) is held only for this statement and COMMIT.
-            // A racing award that got there first makes the database refuse this one with the same typed error.
-            try connection.execute(
-                """
-                INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                    starts_on, original_ends_on, ends_on)
-                SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
-                       starts_on, ends_on, ends_on
-                FROM grants.application WHERE id = \(application.id)
-                """)
-            return application.programme
-        }
-        // Read after COMMIT: nothing of it needs the round's lock.
-        return try await service.read("grants.approvals.approve") {
-            try GrantRegistry.resolve($0, reference: reference, programme: recordedIn)
         }
     }
 

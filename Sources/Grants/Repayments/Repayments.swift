@@ -59,7 +59,7 @@ public struct Repayments: Sendable {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if amount.minorUnits <= 0 { problems.append(Problem("amount", "must be positive")) }
-        if date > CalendarDate.today { problems.append(Problem("received_on", "\(date) is in the future")) }
+        if let problem = date.notInTheFuture(at: "received_on") { problems.append(problem) }
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in

@@ -60,7 +60,7 @@ extension GrantRegistry {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if spent.minorUnits < 0 { problems.append(Problem("spent", "must not be negative")) }
-        if date > CalendarDate.today { problems.append(Problem("settled_on", "\(date) is in the future")) }
+        if let problem = date.notInTheFuture(at: "settled_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.write { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)

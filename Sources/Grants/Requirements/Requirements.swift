@@ -109,7 +109,7 @@ public struct Requirements: Sendable {
     @discardableResult
     public func receive(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
-        if date > CalendarDate.today { throw GrantsError.invalidInput([Problem("received_on", "\(date) is in the future")]) }
+        if let problem = date.notInTheFuture(at: "received_on") { throw GrantsError.invalidInput([problem]) }
         return try await change(id, to: .received, actor: actor, details: ["received_on": date.iso]) { current in
             current.status == .received && current.receivedOn == date
         } update: { connection in
@@ -126,7 +126,7 @@ public struct Requirements: Sendable {
     @discardableResult
     public func approve(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
-        if date > CalendarDate.today { throw GrantsError.invalidInput([Problem("approved_on", "\(date) is in the future")]) }
+        if let problem = date.notInTheFuture(at: "approved_on") { throw GrantsError.invalidInput([problem]) }
         return try await change(id, to: .approved, actor: actor, details: ["approved_on": date.iso]) { current in
             current.status == .approved && current.approvedOn == date
         } update: { connection in

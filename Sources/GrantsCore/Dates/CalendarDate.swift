@@ -80,13 +80,6 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         return self > today ? Problem(path, "\(self) is in the future (today is \(today))") : nil
     }
 
-    package static let epoch = CalendarDate(uncheckedYear: 1970, month: 1, day: 1)
-    private init(uncheckedYear year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
-    }
-
     /// `YYYY-MM-DD`.
     public var iso: String {
         func pad(_ v: Int, _ width: Int) -> String {
