@@ -33,8 +33,8 @@ public struct Approval: Sendable, Encodable, Equatable {
 public struct Approvals: Sendable {
     let service: GrantsService
 
-    /// Approves a submitted application with an awarded amount and creates its grant. The round is locked
-    /// first, so concurrent approvals queue and Σ awarded never passes the budget: past it the typed
+    /// Approves a submitted application with an awarded amount and creates its grant. Concurrent approvals
+    /// queue on the round's lock, so Σ awarded never passes the budget: past it the typed
     /// `GrantsError.budgetExceeded(round:excess:)` says by how much. Approving again with the same
     /// decision returns the grant (a retry); another decision is an invalid state change. A person with a
     /// declared conflict of interest with the applicant or a partner is refused
@@ -53,59 +53,20 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        // One span for the call: the write and the read after it.
-        return try await service.traced("grants.approvals.approve") {
-            let recordedIn: String = try await service.write("grants.approvals.approve") { connection in
-                let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
-                // Before the retry below: a person with a conflict of interest gets no answer but the refusal.
-                try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
-                if application.status == .approved, let approval = try Self.find(connection, applicationID: application.id),
-                    approval.awarded == amount, approval.decidedOn == decidedOn, approval.decisionRef == decisionRef
-                {
-                    return application.programme
-                }
-                try application.status.checkTransition(to: .approved, entity: "application", key: reference)
-                let round = try Rounds.resolve(connection, name: application.round, programme: application.programme)
-                guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
-                guard amount.currency == round.currency else {
-                    throw GrantsError.invalidInput([Problem("amount", "the round is in \(round.currency)")])
-                }
-                if try application.requested.isLess(than: amount), !aboveRequested {
-                    throw GrantsError.invalidInput([
-                        Problem(
-                            "above_requested",
-                            "the award \(amount.swedish) is above the \(application.requested.swedish) requested and is not confirmed as meant"
-                        )
-                    ])
-                }
-                // A quick check without the round's lock gives the typed error in the common case; the CHECK on the
-                // round row is what holds under concurrency.
-                try Self.checkBudget(round, adding: amount)
-                try connection.execute(
-                    """
-                    INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
-                    VALUES (\(application.id), 'approved', \(amount.minorUnits), \(decidedOn), \(decisionRef), \(actor))
-                    """)
-                try connection.execute("UPDATE grants.application SET status = 'approved' WHERE id = \(application.id)")
-                try AuditLog.record(
-                    connection, actor: actor, action: "application.approved", entity: "grant", key: reference,
-                    details: ["awarded": amount.plain, "decided_on": decidedOn.iso, "round": round.name])
-                // Last, so the round's row lock (taken by the grant trigger) is held only for this statement and COMMIT.
-                // A racing award that got there first makes the database refuse this one with the same typed error.
-                try connection.execute(
-                    """
-                    INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                        starts_on, original_ends_on, ends_on)
-                    SELECT id, programme_id, round_id, reference, \(amount.minorUnits), \(amount.minorUnits), currency,
-                           starts_on, ends_on, ends_on
-                    FROM grants.application WHERE id = \(application.id)
-                    """)
-                return application.programme
+        // One statement: `grants.approve` (Schema/0014_one_call_per_write.sql) checks what is left to check in the
+        // order this library always has (found, conflict of interest, a retry, the state change, the round open, the
+        // currency, above requested), writes, and returns the grant's row. The budget trigger locks the round last.
+        return try await service.write("grants.approvals.approve", oneCall: true) { connection in
+            let rows = try connection.query(
+                """
+                SELECT * FROM grants.approve(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
+                    \(amount.currency.rawValue)::text, \(amount.plain)::text, \(decidedOn)::date, \(decisionRef)::text,
+                    \(aboveRequested)::boolean, \(actor)::text)
+                """)
+            guard let row = rows.first else {
+                throw GrantsError.internalError(sqlState: nil, message: "grants.approve returned no grant for \(reference)")
             }
-            // Read after COMMIT: nothing of it needs the round's lock.
-            return try await service.read("grants.approvals.approve") {
-                try GrantRegistry.resolve($0, reference: reference, programme: recordedIn)
-            }
+            return try GrantRegistry.decode(row)
         }
     }
 

@@ -74,70 +74,22 @@ public struct Disbursements: Sendable {
         }
         let request =
             "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)" + (tranche.map { "|\($0)" } ?? "")
-        return try await service.write("grants.disbursements.schedule") { connection in
-            if let key = idempotencyKey,
-                let earlier = try Idempotency.lookup(connection, key: key, operation: "disbursement.schedule", request: request)
-            {
-                guard let id = Int64(earlier) else {
-                    throw GrantsError.internalError(
-                        sqlState: nil, message: "idempotency key \(key) holds \(earlier), not a disbursement id")
-                }
-                return try Self.resolve(connection, id: id)
-            }
-            // Only the grant is locked: scheduling never moves the round's totals.
-            let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            try ConflictsOfInterest.check(connection, person: actor, .grant(grant.id))
-            guard amount.currency == grant.amount.currency else {
-                throw GrantsError.invalidInput([Problem("amount", "the grant is in \(grant.amount.currency)")])
-            }
-            guard dueOn >= grant.startsOn && dueOn <= grant.endsOn else {
-                throw GrantsError.invalidInput([
-                    Problem("due_on", "\(dueOn) is outside the grant's period \(grant.startsOn) to \(grant.endsOn)")
-                ])
-            }
-            if try Settlements.find(connection, grantID: grant.id) != nil {
-                throw GrantsError.invalidTransition(entity: "grant", key: reference, from: "settled", to: "scheduled")
-            }
-            let number = try Self.trancheNumber(connection, grantID: grant.id, reference: reference, asked: tranche)
-            let (total, overflow) = grant.committed.minorUnits.addingReportingOverflow(amount.minorUnits)
-            if overflow || total > grant.amount.minorUnits {
-                throw GrantsError.awardExceeded(
-                    grant: reference,
-                    excess: Money(minorUnits: overflow ? .max : total - grant.amount.minorUnits, currency: grant.amount.currency))
-            }
-            let id = try connection.query(
+        // One statement: `grants.schedule` (Schema/0014_one_call_per_write.sql) answers a known idempotency key,
+        // locks the grant, checks what is left to check (active, conflict of interest, currency, period, not
+        // settled, the tranche number, the award) in the order this library always has, writes, and returns the
+        // disbursement's row. A concurrent request with the same key fails on the key's primary key and runs again.
+        return try await service.write("grants.disbursements.schedule", oneCall: true) { connection in
+            let rows = try connection.query(
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
-                VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(dueOn), \(Int32(number)), \(actor)) RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            if let key = idempotencyKey {
-                try Idempotency.store(
-                    connection, key: key, operation: "disbursement.schedule", request: request, result: String(id), actor: actor)
+                SELECT * FROM grants.schedule(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
+                    \(amount.currency.rawValue)::text, \(amount.plain)::text, \(dueOn)::date, \(tranche.map(Int32.init))::int4,
+                    \(idempotencyKey)::text, \(request)::text, \(actor)::text)
+                """)
+            guard let row = rows.first else {
+                throw GrantsError.internalError(sqlState: nil, message: "grants.schedule returned no disbursement for \(reference)")
             }
-            try AuditLog.record(
-                connection, actor: actor, action: "disbursement.scheduled", entity: "disbursement", key: String(id),
-                details: ["grant": reference, "amount": amount.plain, "due_on": dueOn.iso, "tranche": String(number)])
-            return try Self.resolve(connection, id: id)
+            return try Self.decode(row)
         }
-    }
-
-    /// The tranche number a new disbursement of the grant takes (the grant is locked): the one asked for, if no
-    /// disbursement that is not cancelled holds it, else one past the highest such number.
-    static func trancheNumber(_ connection: PGConnection, grantID: Int64, reference: String, asked: Int?) throws -> Int {
-        let taken = try connection.query(
-            """
-            SELECT tranche, id FROM grants.disbursement
-            WHERE grant_id = \(grantID) AND tranche IS NOT NULL AND status <> 'cancelled' ORDER BY tranche
-            """
-        ).map { (Int(try $0.decode(Int32.self, column: 0)), try $0.decode(Int64.self, column: 1)) }
-        guard let asked else { return (taken.last?.0 ?? 0) + 1 }
-        if let holder = taken.first(where: { $0.0 == asked }) {
-            throw GrantsError.conflict(
-                entity: "grant", key: reference,
-                differences: [Difference("tranche", recorded: "tranche \(asked) is disbursement \(holder.1)", given: "tranche \(asked)")])
-        }
-        return asked
     }
 
     /// The requirement that holds this disbursement's tranche back, if any: the check ahead of the database's.
@@ -295,8 +247,8 @@ public struct Disbursements: Sendable {
             return try connection.query(
                 """
                 \(Self.select)
-                WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
-                  AND (\(filter.round)::text IS NULL OR r.name = \(filter.round))
+                WHERE (\(filter.programme)::text IS NULL OR d.programme = \(filter.programme))
+                  AND (\(filter.round)::text IS NULL OR d.round = \(filter.round))
                   AND (\(filter.status?.rawValue)::text IS NULL OR d.status = \(filter.status?.rawValue))
                   AND (\(filter.dueBefore)::date IS NULL OR d.due_on < \(filter.dueBefore))
                 ORDER BY d.due_on, d.id
@@ -311,14 +263,9 @@ public struct Disbursements: Sendable {
 
     // MARK: SQL
 
-    static let select: PGQuery = """
-        SELECT d.id, g.reference, p.name AS programme, r.name AS round, d.amount, d.currency, d.due_on, d.status, d.tranche,
-               d.reverses_id, d.scheduled_by, d.attested_by, d.paid_on, d.payment_reference, d.reason
-        FROM grants.disbursement d
-        JOIN grants.grant g ON g.id = d.grant_id
-        JOIN grants.allocation_round r ON r.id = g.round_id
-        JOIN grants.programme p ON p.id = g.programme_id
-        """
+    /// A disbursement with its grant's reference, round and programme (`d`): the view `grants.disbursement_row`
+    /// (Schema/0014_one_call_per_write.sql), which `grants.schedule` also returns.
+    static let select: PGQuery = "SELECT d.* FROM grants.disbursement_row d"
 
     static func decode(_ row: PGRow) throws -> Disbursement {
         let tranche: Int32? = try row.decode(column: "tranche")
@@ -363,36 +310,5 @@ public struct Disbursements: Sendable {
             throw GrantsError.notFound(entity: "disbursement", key: String(id))
         }
         return try decode(row)
-    }
-}
-
-/// Explicit idempotency keys, stored in the same transaction as the write they guard.
-enum Idempotency {
-    /// The stored result of an earlier request with this key; a different request under the key is refused.
-    static func lookup(_ connection: PGConnection, key: String, operation: String, request: String) throws -> String? {
-        guard
-            let row = try connection.query(
-                "SELECT operation, request, result FROM grants.idempotency_key WHERE key = \(key)"
-            ).first
-        else { return nil }
-        let (storedOperation, storedRequest, result) = try row.decode((String, String, String).self)
-        guard storedOperation == operation, storedRequest == request else {
-            throw GrantsError.conflict(
-                entity: "idempotency key", key: key,
-                differences: [
-                    Difference("request", recorded: "\(storedOperation) \(storedRequest)", given: "\(operation) \(request)")
-                ])
-        }
-        return result
-    }
-
-    /// Stores the key. A concurrent request with the same key makes one of the two transactions fail on the
-    /// primary key; its retry then finds the stored result.
-    static func store(_ connection: PGConnection, key: String, operation: String, request: String, result: String, actor: String) throws {
-        try connection.execute(
-            """
-            INSERT INTO grants.idempotency_key (key, operation, request, result, actor)
-            VALUES (\(key), \(operation), \(request), \(result), \(actor))
-            """)
     }
 }

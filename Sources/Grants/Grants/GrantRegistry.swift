@@ -106,8 +106,8 @@ public struct GrantRegistry: Sendable {
             return try connection.query(
                 """
                 \(Self.select)
-                WHERE (\(round)::text IS NULL OR r.name = \(round)) AND (\(programme)::text IS NULL OR p.name = \(programme))
-                ORDER BY p.name, r.name, g.reference
+                WHERE (\(round)::text IS NULL OR g.round = \(round)) AND (\(programme)::text IS NULL OR g.programme = \(programme))
+                ORDER BY g.programme, g.round, g.reference
                 """
             ).map(Self.decode)
         }
@@ -248,14 +248,12 @@ public struct GrantRegistry: Sendable {
 
     // MARK: SQL
 
-    static let select: PGQuery = """
-        SELECT g.id, g.reference, p.name AS programme, r.name AS round, a.title, a.phase, a.requested, g.currency,
-               g.original_amount, g.amount, g.committed_total, g.paid_total, g.reclaimed, g.starts_on, g.original_ends_on,
-               g.ends_on, ap.decided_on, ap.decision_ref, g.status, g.closed_on, \(Parties.columns)
-        \(from)
-        """
+    /// A grant with its application, decision, round, programme and parties (`g`): the view `grants.grant_row`
+    /// (Schema/0014_one_call_per_write.sql), which `grants.approve` also returns.
+    static let select: PGQuery = "SELECT g.* FROM grants.grant_row g"
 
-    /// A grant (`g`) with its application (`a`), decision (`ap`), round (`r`), programme (`p`) and parties.
+    /// A grant (`g`) with its application (`a`), decision (`ap`), round (`r`), programme (`p`) and parties, for
+    /// reports that need more of them than `select` gives.
     static let from: PGQuery = """
         FROM grants.grant g
         JOIN grants.application a ON a.id = g.application_id
@@ -288,7 +286,7 @@ public struct GrantRegistry: Sendable {
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
         guard lock != .none else {
             let rows = try connection.query(
-                "\(select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))")
+                "\(select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR g.programme = \(programme))")
             try requireOne(rows.count, entity: "grant", reference: reference)
             return try decode(rows[0])
         }

@@ -21,6 +21,12 @@ extension SQLState {
     static let reportPending = SQLState(rawValue: "GR111")
     /// A grant whose repayment claim is open, with no write-off, cannot close (`0011`).
     static let claimOpen = SQLState(rawValue: "GR112")
+    /// No row with the key a one-call write was given (`0014`).
+    static let notFound = SQLState(rawValue: "GR007")
+    /// Input a one-call write refused, with where it is (`0014`).
+    static let invalidInput = SQLState(rawValue: "GR008")
+    /// A request that differs from what is recorded under its key (`0014`).
+    static let conflict = SQLState(rawValue: "GR009")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
@@ -53,6 +59,9 @@ enum DatabaseRules {
         .heldBack: { .heldBack(tranche: Int($0.tranche ?? 0), grant: $0.key, requirement: $0.requirement ?? 0) },
         .reportPending: { .reportPending(grant: $0.key, requirement: $0.requirement ?? 0) },
         .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
+        .notFound: { .notFound(entity: $0.entity, key: $0.key) },
+        .invalidInput: { .invalidInput([$0.problem]) },
+        .conflict: { .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)]) },
     ]
 
     /// What the database said, in the library's terms.
@@ -86,6 +95,7 @@ enum DatabaseRules {
 
 /// The structured DETAIL of a rule the database raised, or what a bare CHECK violation tells.
 struct RuleDetail {
+    let rule: String
     let entity: String
     let key: String
     let from: String
@@ -98,6 +108,16 @@ struct RuleDetail {
     let tranche: Int64?
     let requirement: Int64?
     let continues: String?
+    /// Refused input (GR008): where, and what is wrong.
+    let location: String
+    let message: String
+    /// A conflict with what is recorded (GR009).
+    let field: String
+    let recorded: String
+    let given: String
+    /// An award above the amount requested: both amounts, in the currency.
+    let awarded: Money?
+    let requested: Money?
 
     init(_ error: PGError) {
         let fields =
@@ -111,6 +131,7 @@ struct RuleDetail {
             default: nil
             }
         }
+        rule = text("rule") ?? ""
         entity = text("entity") ?? error.table ?? "row"
         // A bare CHECK violation's detail is "Failing row contains (id, …)": the row's id is its key.
         key = text("key") ?? Self.failingRowID(error.detail) ?? ""
@@ -123,13 +144,28 @@ struct RuleDetail {
         tranche = (fields["tranche"] as? NSNumber)?.int64Value
         requirement = (fields["requirement"] as? NSNumber)?.int64Value
         continues = text("continues")
-        if let minor = (fields["excess"] as? NSNumber)?.int64Value, let code = text("currency"),
-            let currency = Currency(rawValue: code)
-        {
-            excess = Money(minorUnits: minor, currency: currency)
-        } else {
-            excess = nil
+        location = text("location") ?? ""
+        message = text("message") ?? error.message
+        field = text("field") ?? ""
+        recorded = text("recorded") ?? ""
+        given = text("given") ?? ""
+        let currency = text("currency").flatMap(Currency.init(rawValue:))
+        func money(_ name: String) -> Money? {
+            guard let minor = (fields[name] as? NSNumber)?.int64Value, let currency else { return nil }
+            return Money(minorUnits: minor, currency: currency)
         }
+        excess = money("excess")
+        awarded = money("awarded")
+        requested = money("requested")
+    }
+
+    /// The problem refused input names, said as the library's own check says it.
+    var problem: Problem {
+        if rule == "above_requested", let awarded, let requested {
+            return Problem(
+                location, "the award \(awarded.swedish) is above the \(requested.swedish) requested and is not confirmed as meant")
+        }
+        return Problem(location, message)
     }
 
     static func failingRowID(_ detail: String?) -> String? {

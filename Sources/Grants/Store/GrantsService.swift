@@ -150,15 +150,18 @@ public final class GrantsService: Sendable {
     // file. Inside a call that already has its span (see `traced`), no other is opened.
 
     /// A write: one READ COMMITTED transaction on the primary, retried on 40001/40P01, errors as `GrantsError`.
+    /// A body that is one call of one of the database's write functions (`grants.approve`, `grants.schedule`),
+    /// whose statements have plans the session keeps, says `oneCall` and skips `planLightly`'s round trip.
     func write<T: Sendable>(
-        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ operation: String = #function, fileID: String = #fileID, oneCall: Bool = false,
+        _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         try await traced(Self.spanName(operation, fileID)) {
             var attempt = 0
             while true {
                 do {
                     return try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
-                        try Self.planLightly(connection)
+                        if !oneCall { try Self.planLightly(connection) }
                         return try body(connection)
                     }
                 } catch let error as PGTransactionError
