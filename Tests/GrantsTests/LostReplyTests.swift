@@ -5,8 +5,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// A loopback TCP proxy to the test server's Unix socket that, when armed, drops the connection right after
-/// the server has sent `CommandComplete` for a COMMIT: the transaction is committed, the client never hears.
+/// A loopback TCP proxy to the test server's Unix socket that, when armed, drops the connection right before
+/// the `ReadyForQuery` that ends a transaction (status idle after a command): the transaction is committed,
+/// whether it was BEGIN … COMMIT or one statement on its own, and the client never hears.
 final class CuttingProxy: Sendable {
     let port: UInt16
     private let listener: Int32
@@ -36,7 +37,7 @@ final class CuttingProxy: Sendable {
         Thread { [self] in acceptLoop() }.start()
     }
 
-    /// The next COMMIT reply on any connection is dropped.
+    /// The next reply that ends a transaction, on any connection, is dropped.
     func armCut() { armed.withLock { $0 += 1 } }
     var cutCount: Int { cuts.load(ordering: .relaxed) }
 
@@ -93,9 +94,11 @@ final class CuttingProxy: Sendable {
         shutdown(destination, Int32(SHUT_RDWR))
     }
 
-    /// Forwards whole protocol messages (type byte, length) and drops the connection at an armed COMMIT.
+    /// Forwards whole protocol messages (type byte, length) and drops the connection at an armed transaction's end.
     private func serverToClient(server: Int32, client: Int32) {
         var pending: [UInt8] = []
+        // A command completed since the last ReadyForQuery: the one that ends the start-up is not a transaction's.
+        var commandCompleted = false
         var buffer = [UInt8](repeating: 0, count: 65_536)
         // Shut down, not closed: the other direction's thread may still be reading these descriptors, and a
         // closed number would be reused by the next connection. The last thread of the pair closes them.
@@ -112,7 +115,10 @@ final class CuttingProxy: Sendable {
                 let length = Int(pending[1]) << 24 | Int(pending[2]) << 16 | Int(pending[3]) << 8 | Int(pending[4])
                 guard pending.count >= 1 + length else { break }
                 let message = pending[0..<(1 + length)]
-                if message.first == UInt8(ascii: "C"), message.dropFirst(5).starts(with: Array("COMMIT".utf8)), takeCut() {
+                if message.first == UInt8(ascii: "C") { commandCompleted = true }
+                let endsTransaction = message.first == UInt8(ascii: "Z") && message.last == UInt8(ascii: "I") && commandCompleted
+                if message.first == UInt8(ascii: "Z") { commandCompleted = false }
+                if endsTransaction, takeCut() {
                     if !forward.isEmpty { _ = write(client, forward, forward.count) }
                     cuts.add(1, ordering: .relaxed)
                     return
@@ -210,7 +216,8 @@ struct LostReplyTests {
             #expect(keys == evens)
             #expect(grants == Int64(Self.trials) - evens)
             #expect(lost == Self.trials && proxy.cutCount == Self.trials)
-            print("lost replies: \(Self.trials) trials, \(proxy.cutCount) replies cut after COMMIT, 0 lost, 0 duplicated")
+            print(
+                "lost replies: \(Self.trials) trials, \(proxy.cutCount) replies cut as their transactions committed, 0 lost, 0 duplicated")
             await service.close()
         }
     }

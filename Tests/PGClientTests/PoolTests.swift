@@ -147,6 +147,35 @@ struct PoolTests {
         }
     }
 
+    @Test func anAutocommitStatementIsItsOwnTransactionAndADeadlockRunsItAgain() async throws {
+        try await TestServer.withDatabase { configuration in
+            let setup = try PGConnection(configuration: configuration)
+            // Fails with 40P01 the first time it is called (the sequence is not rolled back with the statement).
+            try setup.execute(
+                unsafeScript: """
+                    CREATE TABLE log (n int8 NOT NULL); CREATE SEQUENCE calls;
+                    CREATE FUNCTION flaky() RETURNS int8 LANGUAGE plpgsql AS $$
+                    DECLARE call int8 := nextval('calls');
+                    BEGIN
+                        INSERT INTO log VALUES (call);
+                        IF call = 1 THEN RAISE EXCEPTION 'as if deadlocked' USING ERRCODE = '40P01'; END IF;
+                        RETURN call;
+                    END $$;
+                    """)
+            let pool = PGPool(configuration: configuration, size: 1)
+            let (call, inBlock) = try await pool.autocommit { connection in
+                let call = try connection.query("SELECT flaky()")[0].decode(Int64.self, column: 0)
+                return (call, !connection.isIdle)
+            }
+            #expect(call == 2, "the first call failed and was run again")
+            #expect(!inBlock, "no transaction block is left open after the statement")
+            // Committed before the pool answered: another session sees it, and only the second call's row.
+            let logged = try setup.query("SELECT n FROM log ORDER BY n").map { try $0.decode(Int64.self, column: 0) }
+            #expect(logged == [2])
+            await pool.close()
+        }
+    }
+
     @Test func aClosedPoolRefusesWork() async throws {
         let pool = PGPool(configuration: try TestServer.adminConfiguration(), size: 1)
         await pool.close()

@@ -56,7 +56,7 @@ public struct Approvals: Sendable {
         // One statement: `grants.approve` (Schema/0014_one_call_per_write.sql) checks what is left to check in the
         // order this library always has (found, conflict of interest, a retry, the state change, the round open, the
         // currency, above requested), writes, and returns the grant's row. The budget trigger locks the round last.
-        return try await service.write("grants.approvals.approve", oneCall: true) { connection in
+        return try await service.writeOneStatement("grants.approvals.approve") { connection in
             let rows = try connection.query(
                 """
                 SELECT * FROM grants.approve(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,

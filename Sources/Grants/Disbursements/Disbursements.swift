@@ -78,7 +78,7 @@ public struct Disbursements: Sendable {
         // locks the grant, checks what is left to check (active, conflict of interest, currency, period, not
         // settled, the tranche number, the award) in the order this library always has, writes, and returns the
         // disbursement's row. A concurrent request with the same key fails on the key's primary key and runs again.
-        return try await service.write("grants.disbursements.schedule", oneCall: true) { connection in
+        return try await service.writeOneStatement("grants.disbursements.schedule") { connection in
             let rows = try connection.query(
                 """
                 SELECT * FROM grants.schedule(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,

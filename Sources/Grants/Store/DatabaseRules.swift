@@ -61,7 +61,9 @@ enum DatabaseRules {
         .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
         .notFound: { .notFound(entity: $0.entity, key: $0.key) },
         .invalidInput: { .invalidInput([$0.problem]) },
-        .conflict: { .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)]) },
+        .conflict: {
+            .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)])
+        },
     ]
 
     /// What the database said, in the library's terms.

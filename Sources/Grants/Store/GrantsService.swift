@@ -150,30 +150,47 @@ public final class GrantsService: Sendable {
     // file. Inside a call that already has its span (see `traced`), no other is opened.
 
     /// A write: one READ COMMITTED transaction on the primary, retried on 40001/40P01, errors as `GrantsError`.
-    /// A body that is one call of one of the database's write functions (`grants.approve`, `grants.schedule`),
-    /// whose statements have plans the session keeps, says `oneCall` and skips `planLightly`'s round trip.
     func write<T: Sendable>(
-        _ operation: String = #function, fileID: String = #fileID, oneCall: Bool = false,
-        _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         try await traced(Self.spanName(operation, fileID)) {
-            var attempt = 0
-            while true {
-                do {
-                    return try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
-                        if !oneCall { try Self.planLightly(connection) }
-                        return try body(connection)
-                    }
-                } catch let error as PGTransactionError
-                    where (error.underlyingError as? PGError)?.constraint == "idempotency_key_pkey" && attempt < 3
-                {
-                    // A concurrent request with the same idempotency key committed first: run again, and the
-                    // lookup finds its result.
-                    metrics.idempotencyRetries.increment()
-                    attempt += 1
-                } catch {
-                    throw DatabaseRules.translate(error)
+            try await retryingIdempotencyRaces {
+                try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
+                    try Self.planLightly(connection)
+                    return try body(connection)
                 }
+            }
+        }
+    }
+
+    /// A write that is one statement, a call of one of the database's write functions (`grants.approve`,
+    /// `grants.schedule`), sent outside a transaction block: the server commits it before it answers, so the
+    /// locks it takes (a round's row) are not held across a round trip to this process. The function's own
+    /// statements have plans the session keeps, so nothing is planned per call. Retried like `write`.
+    func writeOneStatement<T: Sendable>(
+        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        try await traced(Self.spanName(operation, fileID)) {
+            try await retryingIdempotencyRaces {
+                try await pool.autocommit(retry: retry, body)
+            }
+        }
+    }
+
+    /// Runs `attempt` again when a concurrent request with the same idempotency key committed first (its key's
+    /// primary key refused this one): the next run's lookup finds that request's result. Errors as `GrantsError`.
+    private func retryingIdempotencyRaces<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
+        var retries = 0
+        while true {
+            do {
+                return try await attempt()
+            } catch let error
+                where (PGTransactionError.underlyingError(of: error) as? PGError)?.constraint == "idempotency_key_pkey" && retries < 3
+            {
+                metrics.idempotencyRetries.increment()
+                retries += 1
+            } catch {
+                throw DatabaseRules.translate(error)
             }
         }
     }

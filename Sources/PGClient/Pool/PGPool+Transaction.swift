@@ -72,4 +72,44 @@ extension PGPool {
 
     /// How many times a transaction whose connection was lost before BEGIN completed is started again.
     static let maxRestartsAfterLostBegin = 2
+
+    /// Runs `body`, which sends exactly one statement, outside a transaction block: the server runs that
+    /// statement as a transaction of its own and commits it before it answers. One round trip, and no lock the
+    /// statement takes is held while a reply travels to the client and a COMMIT comes back, which is what keeps a
+    /// hot row (a round's totals) from queueing writers behind a busy client.
+    ///
+    /// Retried whole on serialization failures and deadlocks as `retry` allows, since a failed statement changed
+    /// nothing. A lost connection is never retried: the statement may have committed. Errors are the statement's
+    /// ``PGError``, or a ``PGError`` for a failure to get a connection.
+    ///
+    /// ```swift
+    /// let id = try await pool.autocommit { connection in
+    ///     try connection.query("SELECT grants.approve(…)")[0].decode(Int64.self, column: 0)
+    /// }
+    /// ```
+    public func autocommit<T: Sendable>(
+        retry: PGRetryPolicy = .default, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await withConnection { connection in
+                    let start = ContinuousClock.now
+                    do {
+                        let result = try body(connection)
+                        self.metrics.connection?.recordTransaction(since: start, .committed)
+                        return result
+                    } catch {
+                        self.metrics.connection?.recordTransaction(since: start, .failed)
+                        throw error
+                    }
+                }
+            } catch let error as PGError where error.isTransient && attempt < retry.maxAttempts {
+                logger.debug("retrying statement", metadata: ["attempt": "\(attempt)", "sqlstate": "\(error.sqlState?.rawValue ?? "")"])
+                metrics.retried(error.sqlState == .deadlockDetected ? .deadlock : .serializationFailure)
+                try await Task.sleep(for: retry.delay(afterAttempt: attempt))
+                attempt += 1
+            }
+        }
+    }
 }
