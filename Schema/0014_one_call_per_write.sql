@@ -95,7 +95,6 @@ RETURNS SETOF grants.grant_row
 LANGUAGE plpgsql AS $$
 DECLARE
     matches int := 0;
-    found_id bigint;
     app record;
     earlier record;
     rnd record;
@@ -104,8 +103,9 @@ DECLARE
 BEGIN
     -- Lock the application alone: concurrent decisions on it queue here. The round's lock comes last, taken by
     -- the grant's budget trigger, so it is held only for that statement and COMMIT.
-    FOR found_id IN
-        SELECT a.id FROM grants.application a JOIN grants.programme p ON p.id = a.programme_id
+    FOR app IN
+        SELECT a.id, a.status, a.round_id, a.requested, a.currency
+          FROM grants.application a JOIN grants.programme p ON p.id = a.programme_id
          WHERE a.reference = p_reference AND (p_programme IS NULL OR p.name = p_programme)
            FOR UPDATE OF a
     LOOP
@@ -113,7 +113,6 @@ BEGIN
     END LOOP;
     IF matches = 0 THEN PERFORM grants.refuse_not_found('application', p_reference); END IF;
     IF matches > 1 THEN PERFORM grants.refuse_ambiguous('application', p_reference); END IF;
-    SELECT a.id, a.status, a.round_id, a.requested, a.currency INTO app FROM grants.application a WHERE a.id = found_id;
 
     -- A person with a conflict of interest gets no answer but the refusal, a retry's included.
     SELECT c.person, c.organisation INTO conflict FROM grants.declared_conflict(p_actor, app.id) c;
@@ -177,7 +176,6 @@ RETURNS SETOF grants.disbursement_row
 LANGUAGE plpgsql AS $$
 DECLARE
     matches int := 0;
-    found_id bigint;
     earlier record;
     gr record;
     conflict record;
@@ -201,8 +199,9 @@ BEGIN
     END IF;
 
     -- Only the grant is locked: scheduling never moves the round's totals.
-    FOR found_id IN
-        SELECT g.id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+    FOR gr IN
+        SELECT g.id, g.status, g.application_id, g.currency, g.starts_on, g.ends_on, g.amount, g.committed_total
+          FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
          WHERE g.reference = p_reference AND (p_programme IS NULL OR p.name = p_programme)
            FOR UPDATE OF g
     LOOP
@@ -210,8 +209,6 @@ BEGIN
     END LOOP;
     IF matches = 0 THEN PERFORM grants.refuse_not_found('grant', p_reference); END IF;
     IF matches > 1 THEN PERFORM grants.refuse_ambiguous('grant', p_reference); END IF;
-    SELECT g.id, g.status, g.application_id, g.currency, g.starts_on, g.ends_on, g.amount, g.committed_total
-      INTO gr FROM grants.grant g WHERE g.id = found_id;
 
     IF gr.status <> 'active' THEN
         RAISE EXCEPTION 'grant % is closed', p_reference
