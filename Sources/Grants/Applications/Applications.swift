@@ -146,7 +146,7 @@ public struct Applications: Sendable {
                   AND (\(status?.rawValue)::text IS NULL OR a.status = \(status?.rawValue))
                 ORDER BY p.name, r.name, a.reference
                 """
-            ).map(Self.decode)
+            ).decodeRows(Self.decode)
         }
     }
 
@@ -166,21 +166,68 @@ public struct Applications: Sendable {
         \(Parties.joins)
         """
 
-    /// The proposal's columns, named alike in the application's and the grant's reads.
-    static func proposal(_ row: PGRow, currency: Currency) throws -> Proposal {
-        Proposal(
-            reference: try row.decode(column: "reference"), programme: try row.decode(column: "programme"),
-            round: try row.decode(column: "round"), title: try row.decode(column: "title"), applicant: try applicant(row),
-            partners: try partners(row), themes: try row.decode(column: "themes"), phase: try row.enumValue(Phase.self, column: "phase"),
-            requested: Money(minorUnits: try row.decode(column: "requested"), currency: currency))
+    /// Where the proposal's columns, named alike in the application's and the grant's reads, are in a result.
+    struct ProposalColumns: ResultColumns {
+        let reference, programme, round, title, phase, requested, themes: Int
+        let applicantID, applicantName, applicantCountry, applicantOrgNumber, applicantCode, applicantKind: Int
+        let partnerIDs, partnerNames, partnerCountries, partnerNumbers, partnerCodes, partnerKinds: Int
+
+        init(_ row: PGRow) throws {
+            reference = try row.column("reference")
+            programme = try row.column("programme")
+            round = try row.column("round")
+            title = try row.column("title")
+            phase = try row.column("phase")
+            requested = try row.column("requested")
+            themes = try row.column("themes")
+            applicantID = try row.column("applicant_id")
+            applicantName = try row.column("applicant_name")
+            applicantCountry = try row.column("applicant_country")
+            applicantOrgNumber = try row.column("applicant_org_number")
+            applicantCode = try row.column("applicant_code")
+            applicantKind = try row.column("applicant_kind")
+            partnerIDs = try row.column("partner_ids")
+            partnerNames = try row.column("partner_names")
+            partnerCountries = try row.column("partner_countries")
+            partnerNumbers = try row.column("partner_numbers")
+            partnerCodes = try row.column("partner_codes")
+            partnerKinds = try row.column("partner_kinds")
+        }
     }
 
-    static func decode(_ row: PGRow) throws -> Application {
-        let currency = try row.decode(Currency.self, column: "currency")
+    static func proposal(_ row: PGRow, _ columns: ProposalColumns, currency: Currency) throws -> Proposal {
+        Proposal(
+            reference: try row.decode(column: columns.reference), programme: try row.decode(column: columns.programme),
+            round: try row.decode(column: columns.round), title: try row.decode(column: columns.title),
+            applicant: try applicant(row, columns), partners: try partners(row, columns), themes: try row.decode(column: columns.themes),
+            phase: try row.enumValue(Phase.self, column: columns.phase),
+            requested: Money(minorUnits: try row.decode(column: columns.requested), currency: currency))
+    }
+
+    /// Where ``select``'s columns are in a result.
+    struct Columns: ResultColumns {
+        let id, currency, startsOn, endsOn, status, continues: Int
+        let proposal: ProposalColumns
+
+        init(_ row: PGRow) throws {
+            id = try row.column("id")
+            currency = try row.column("currency")
+            startsOn = try row.column("starts_on")
+            endsOn = try row.column("ends_on")
+            status = try row.column("status")
+            continues = try row.column("continues")
+            proposal = try ProposalColumns(row)
+        }
+    }
+
+    static func decode(_ row: PGRow) throws -> Application { try decode(row, Columns(row)) }
+
+    static func decode(_ row: PGRow, _ columns: Columns) throws -> Application {
+        let currency = try row.decode(Currency.self, column: columns.currency)
         return Application(
-            id: try row.decode(column: "id"), proposal: try proposal(row, currency: currency),
-            startsOn: try row.decode(column: "starts_on"), endsOn: try row.decode(column: "ends_on"),
-            status: try row.enumValue(ApplicationStatus.self, column: "status"), continues: try row.decode(column: "continues"))
+            id: try row.decode(column: columns.id), proposal: try proposal(row, columns.proposal, currency: currency),
+            startsOn: try row.decode(column: columns.startsOn), endsOn: try row.decode(column: columns.endsOn),
+            status: try row.enumValue(ApplicationStatus.self, column: columns.status), continues: try row.decode(column: columns.continues))
     }
 
     /// The grant an application continues, by reference in the programme: it must be awarded to the same
@@ -229,23 +276,23 @@ public struct Applications: Sendable {
         return pairs.filter { $0.1 != $0.2 }.map { Difference($0.0, recorded: $0.1, given: $0.2) }
     }
 
-    static func applicant(_ row: PGRow) throws -> Organisation {
-        let number: String? = try row.decode(column: "applicant_org_number")
-        let kind = try row.decode(String.self, column: "applicant_kind")
+    static func applicant(_ row: PGRow, _ columns: ProposalColumns) throws -> Organisation {
+        let number: String? = try row.decode(column: columns.applicantOrgNumber)
+        let kind = try row.decode(String.self, column: columns.applicantKind)
         return Organisation(
-            id: try row.decode(column: "applicant_id"), name: try row.decode(column: "applicant_name"),
-            country: try row.decode(column: "applicant_country"), orgNumber: try number.map { try OrganisationNumber($0) },
-            municipalityCode: try row.decode(column: "applicant_code"), kind: OrganisationKind(rawValue: kind) ?? .other)
+            id: try row.decode(column: columns.applicantID), name: try row.decode(column: columns.applicantName),
+            country: try row.decode(column: columns.applicantCountry), orgNumber: try number.map { try OrganisationNumber($0) },
+            municipalityCode: try row.decode(column: columns.applicantCode), kind: OrganisationKind(rawValue: kind) ?? .other)
     }
 
-    static func partners(_ row: PGRow) throws -> [Organisation] {
-        let ids: [Int64]? = try row.decode(column: "partner_ids")
+    static func partners(_ row: PGRow, _ columns: ProposalColumns) throws -> [Organisation] {
+        let ids: [Int64]? = try row.decode(column: columns.partnerIDs)
         guard let ids else { return [] }
-        let names: [String] = try row.decode(column: "partner_names")
-        let countries: [String] = try row.decode(column: "partner_countries")
-        let numbers: [String?] = try row.decode(column: "partner_numbers")
-        let codes: [String?] = try row.decode(column: "partner_codes")
-        let kinds: [String] = try row.decode(column: "partner_kinds")
+        let names: [String] = try row.decode(column: columns.partnerNames)
+        let countries: [String] = try row.decode(column: columns.partnerCountries)
+        let numbers: [String?] = try row.decode(column: columns.partnerNumbers)
+        let codes: [String?] = try row.decode(column: columns.partnerCodes)
+        let kinds: [String] = try row.decode(column: columns.partnerKinds)
         return try ids.indices.map { i in
             Organisation(
                 id: ids[i], name: names[i], country: countries[i], orgNumber: try numbers[i].map { try OrganisationNumber($0) },

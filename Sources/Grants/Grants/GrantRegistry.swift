@@ -109,7 +109,7 @@ public struct GrantRegistry: Sendable {
                 WHERE (\(round)::text IS NULL OR g.round = \(round)) AND (\(programme)::text IS NULL OR g.programme = \(programme))
                 ORDER BY g.programme, g.round, g.reference
                 """
-            ).map(Self.decode)
+            ).decodeRows(Self.decode)
         }
     }
 
@@ -263,19 +263,46 @@ public struct GrantRegistry: Sendable {
         \(Parties.joins)
         """
 
-    static func decode(_ row: PGRow) throws -> Grant {
-        let currency = try row.decode(Currency.self, column: "currency")
-        func money(_ column: String) throws -> Money { Money(minorUnits: try row.decode(column: column), currency: currency) }
-        let reclaimed: Int64? = try row.decode(column: "reclaimed")
+    /// Where ``select``'s columns are in a result.
+    struct Columns: ResultColumns {
+        let id, currency, originalAmount, amount, committed, paid, reclaimed: Int
+        let startsOn, originalEndsOn, endsOn, decidedOn, decisionRef, status, closedOn: Int
+        let proposal: Applications.ProposalColumns
+
+        init(_ row: PGRow) throws {
+            id = try row.column("id")
+            currency = try row.column("currency")
+            originalAmount = try row.column("original_amount")
+            amount = try row.column("amount")
+            committed = try row.column("committed_total")
+            paid = try row.column("paid_total")
+            reclaimed = try row.column("reclaimed")
+            startsOn = try row.column("starts_on")
+            originalEndsOn = try row.column("original_ends_on")
+            endsOn = try row.column("ends_on")
+            decidedOn = try row.column("decided_on")
+            decisionRef = try row.column("decision_ref")
+            status = try row.column("status")
+            closedOn = try row.column("closed_on")
+            proposal = try Applications.ProposalColumns(row)
+        }
+    }
+
+    static func decode(_ row: PGRow) throws -> Grant { try decode(row, Columns(row)) }
+
+    static func decode(_ row: PGRow, _ columns: Columns) throws -> Grant {
+        let currency = try row.decode(Currency.self, column: columns.currency)
+        func money(_ column: Int) throws -> Money { Money(minorUnits: try row.decode(column: column), currency: currency) }
+        let reclaimed: Int64? = try row.decode(column: columns.reclaimed)
         return Grant(
-            id: try row.decode(column: "id"), proposal: try Applications.proposal(row, currency: currency),
-            originalAmount: try money("original_amount"), amount: try money("amount"),
-            committed: try money("committed_total"), paid: try money("paid_total"),
+            id: try row.decode(column: columns.id), proposal: try Applications.proposal(row, columns.proposal, currency: currency),
+            originalAmount: try money(columns.originalAmount), amount: try money(columns.amount),
+            committed: try money(columns.committed), paid: try money(columns.paid),
             reclaimed: reclaimed.map { Money(minorUnits: $0, currency: currency) },
-            startsOn: try row.decode(column: "starts_on"), originalEndsOn: try row.decode(column: "original_ends_on"),
-            endsOn: try row.decode(column: "ends_on"), decidedOn: try row.decode(column: "decided_on"),
-            decisionRef: try row.decode(column: "decision_ref"), status: try row.enumValue(GrantStatus.self, column: "status"),
-            closedOn: try row.decode(column: "closed_on"))
+            startsOn: try row.decode(column: columns.startsOn), originalEndsOn: try row.decode(column: columns.originalEndsOn),
+            endsOn: try row.decode(column: columns.endsOn), decidedOn: try row.decode(column: columns.decidedOn),
+            decisionRef: try row.decode(column: columns.decisionRef), status: try row.enumValue(GrantStatus.self, column: columns.status),
+            closedOn: try row.decode(column: columns.closedOn))
     }
 
     /// Which rows a write locks before it reads: `.round` (round, then grant, for changes to the award) or

@@ -33,10 +33,30 @@ extension PGRow {
     }
 
     func enumValue<E: RawRepresentable<String>>(_ type: E.Type, column: String) throws -> E {
-        let raw = try decode(String.self, column: column)
+        try enumValue(type, column: self.column(column))
+    }
+
+    func enumValue<E: RawRepresentable<String>>(_ type: E.Type, column: Int) throws -> E {
+        let cell = try cell(column)
+        let raw = try String(pgCell: cell)
         guard let value = E(rawValue: raw) else {
-            throw PGError(kind: .decoding, message: "column \(column): unknown \(E.self) \(raw)")
+            throw PGError(kind: .decoding, message: "column \(cell.columnName): unknown \(E.self) \(raw)")
         }
         return value
+    }
+}
+
+/// Where a query's columns are in its result: looked up by name once, from the first row, then read by position
+/// from every row (see `PGResult.decodeRows(_:)`).
+protocol ResultColumns {
+    init(_ row: PGRow) throws
+}
+
+extension PGResult {
+    /// Every row decoded by `decode`, with the columns found once for the whole result.
+    func decodeRows<Columns: ResultColumns, T>(_ decode: (PGRow, Columns) throws -> T) throws -> [T] {
+        guard let first else { return [] }
+        let columns = try Columns(first)
+        return try map { try decode($0, columns) }
     }
 }

@@ -95,10 +95,16 @@ public struct PGRow {
 
     /// Decodes one column by name.
     public func decode<T: PGDecodable>(_ type: T.Type = T.self, column name: String) throws -> T {
+        try T(pgCell: cell(column(name)))
+    }
+
+    /// The position of a named column. To decode many rows, find their columns' positions once and decode each
+    /// row by position: a lookup by name hashes the name every time.
+    public func column(_ name: String) throws -> Int {
         guard let column = result.columnIndex(name) else {
             throw PGError(kind: .decoding, message: "no column named \(name)")
         }
-        return try T(pgCell: cell(column))
+        return column
     }
 
     /// Decodes the leading columns as a tuple: `try row.decode((String, Int64?).self)`.

@@ -4,19 +4,44 @@ import Grants
 /// Aligned tables for people, stable JSON for scripts.
 enum Output {
     /// Columns padded to their widest cell; columns named in `right` are right-aligned (amounts).
+    ///
+    /// Widths are counted in characters, once per cell, and the lines are written as UTF-8 into one buffer:
+    /// a round's table has tens of thousands of cells.
     static func table(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
         guard !rows.isEmpty else { return "(none)\n" }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        let lines = [header] + rows
+        let counts = lines.map { $0.map(\.count) }
+        var widths = counts[0]
+        for row in counts.dropFirst() {
+            for (i, count) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], count) }
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: max(0, widths[i] - cell.count))
-                return right.contains(i) ? pad + cell : (i == cells.count - 1 ? cell : cell + pad)
-            }.joined(separator: "  ")
+        var text: [UInt8] = []
+        text.reserveCapacity(lines.count * (widths.reduce(0, +) + 2 * widths.count + 1))
+        func pad(_ count: Int, with byte: UInt8 = UInt8(ascii: " ")) {
+            text.append(contentsOf: repeatElement(byte, count: max(0, count)))
         }
-        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n") + "\n"
+        func line(_ cells: [String], counts: [Int]) {
+            for (i, cell) in cells.enumerated() {
+                if i > 0 { pad(2) }
+                let padding = widths[i] - counts[i]
+                if right.contains(i) {
+                    pad(padding)
+                    text.append(contentsOf: cell.utf8)
+                } else {
+                    text.append(contentsOf: cell.utf8)
+                    if i < cells.count - 1 { pad(padding) }
+                }
+            }
+            text.append(UInt8(ascii: "\n"))
+        }
+        line(header, counts: counts[0])
+        for (i, width) in widths.enumerated() {
+            if i > 0 { pad(2) }
+            pad(width, with: UInt8(ascii: "-"))
+        }
+        text.append(UInt8(ascii: "\n"))
+        for (row, counts) in zip(rows, counts.dropFirst()) { line(row, counts: counts) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// One RFC 4180 line (CRLF), quoting the cells that need it.
@@ -52,5 +77,9 @@ enum Output {
 
 extension Money {
     /// Amounts in tables: Swedish grouping for SEK, the code otherwise.
-    var display: String { String(swedish.map { $0 == "\u{00A0}" ? " " : $0 }) }
+    var display: String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in swedish.unicodeScalars { scalars.append(scalar == "\u{00A0}" ? " " : scalar) }
+        return String(scalars)
+    }
 }
