@@ -476,11 +476,13 @@ struct RoundRecorder {
                 FROM unnest(\(reportGrant)::int8[], \(reportKind)::text[], \(reportDue)::date[], \(reportBefore)::int4[]) AS m(g, k, d, b)
                 """)
         }
-        let details = grants.map { AuditLog.jsonObject(["round": manifest.round.name, "awarded": $0.amount.plain]) }
+        // The details object is built by the server (jsonb_build_object), the same jsonb as AuditLog.jsonObject's:
+        // serialising 10 000 small objects with Foundation cost about 0.1 s of the record.
         try connection.execute(
             """
             INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
-            SELECT \(actor), 'grant.recorded', 'grant', k, d::jsonb FROM unnest(\(grants.map(\.reference))::text[], \(details)::text[]) AS m(k, d)
+            SELECT \(actor), 'grant.recorded', 'grant', k, jsonb_build_object('round', \(manifest.round.name)::text, 'awarded', a)
+            FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.amount.plain))::text[]) AS m(k, a)
             """)
     }
 }
