@@ -18,7 +18,9 @@ public enum Limits {
     /// The problem with a name that exports join with others (an organisation's name, as a partner), if it
     /// holds the separator: the joined cell could not be split back.
     public static func joinable(_ value: String, at path: String) -> Problem? {
-        guard value.contains(joinSeparator) else { return nil }
+        // A byte scan, much cheaper than a Character search; it also finds a "|" that a combining mark follows,
+        // which a split on "|" would cut just the same.
+        guard value.utf8.contains(UInt8(ascii: "|")) else { return nil }
         return Problem(path, "cannot hold '\(joinSeparator)': exports join several names with it")
     }
 
