@@ -209,10 +209,12 @@ do {
             best = min(best, ContinuousClock.now - started)
         }
         let megabytes = Double(data.count) / 1_048_576
-        print(String(format: "parsed %d grants (%.1f MiB) in %.3f s: %.1f MiB/s", grants, megabytes, best.seconds, megabytes / best.seconds))
+        print(
+            String(format: "parsed %d grants (%.1f MiB) in %.3f s: %.1f MiB/s", grants, megabytes, best.seconds, megabytes / best.seconds))
     case "concurrent": try await concurrent(url: arguments[2], tasks: Int(arguments[3]) ?? 4, operations: Int(arguments[4]) ?? 400)
     default:
-        FileHandle.standardError.write(Data("usage: grants-bench manifest N FILE | copy-data N DIR | parse FILE | concurrent URL TASKS OPS\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: grants-bench manifest N FILE | copy-data N DIR | parse FILE | concurrent URL TASKS OPS\n".utf8))
         exit(64)
     }
 } catch {

@@ -28,7 +28,10 @@ public enum Limits {
     /// blank; an optional one (nil) at most ``textLength``.
     public static func text(_ value: String?, at path: String, required: Bool = true) -> Problem? {
         guard let value else { return required ? Problem(path, "is required") : nil }
-        if value.count > textLength { return Problem(path, "must be at most \(textLength) characters") }
+        // utf8.count bounds the character count from above: the exact (slower) count only near the limit.
+        if value.utf8.count > textLength && value.count > textLength {
+            return Problem(path, "must be at most \(textLength) characters")
+        }
         if required && value.allSatisfy(\.isWhitespace) { return Problem(path, "must not be empty") }
         return nil
     }
