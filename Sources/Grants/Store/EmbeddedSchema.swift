@@ -1871,16 +1871,19 @@ enum EmbeddedSchema {
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             DECLARE
                 closed_grant text;
+                other_currency boolean;
                 this_xmin xid;
                 this_cmin cid;
             BEGIN
-                SELECT g.reference INTO closed_grant FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id
-                 WHERE g.status = 'closed' LIMIT 1;
-                IF FOUND THEN
+                -- Closed grants and currencies in one pass over the new rows and their grants (was two).
+                SELECT min(g.reference) FILTER (WHERE g.status = 'closed'), coalesce(bool_or(n.currency <> g.currency), false)
+                  INTO closed_grant, other_currency
+                  FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id;
+                IF closed_grant IS NOT NULL THEN
                     RAISE EXCEPTION 'grant % is closed', closed_grant
                         USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
                 END IF;
-                IF EXISTS (SELECT 1 FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id WHERE n.currency <> g.currency) THEN
+                IF other_currency THEN
                     RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514';
                 END IF;
                 IF EXISTS (SELECT 1 FROM new_rows n
