@@ -288,7 +288,8 @@ struct RoundRecorder {
         var wanted: [String: NewOrganisation] = [:]
         for grant in grants {
             for organisation in [grant.applicant] + grant.partners {
-                wanted[Self.key(organisation)] = wanted[Self.key(organisation)] ?? organisation
+                let key = Self.key(organisation)
+                if wanted[key] == nil { wanted[key] = organisation }
             }
         }
         var ids: [String: Int64] = [:]
