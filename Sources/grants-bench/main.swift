@@ -3,7 +3,9 @@ import Grants
 import PGClient
 
 // Workloads for Scripts/bench:
-//   grants-bench manifest N FILE            a round manifest of N grants (2 partners, 2 themes, 3 tranches each)
+//   grants-bench manifest N FILE            a round manifest of N grants (2 partners, 2 themes, 3 tranches each);
+//                                           JSON when FILE ends in .json, else YAML
+//   grants-bench parse FILE                 parse + validate FILE (no database): the best of three, in MiB/s
 //   grants-bench copy-data N DIR            the same rows as CSV files for psql's COPY, and as INSERT statements
 //   grants-bench concurrent URL TASKS OPS   approvals and disbursements from TASKS concurrent tasks
 // Names are Swedish-shaped (å ä ö) and generated from a fixed seed, so every run loads the same data.
@@ -48,7 +50,9 @@ func rows(_ count: Int) -> [Row] {
 
 func money(_ minor: Int64) -> String { Money(minorUnits: minor, currency: .sek).plain }
 
+/// The manifest as YAML, or as JSON when PATH ends in `.json`: the same keys and values either way.
 func writeManifest(_ count: Int, to path: String) throws {
+    if path.lowercased().hasSuffix(".json") { return try writeJSONManifest(count, to: path) }
     var out =
         "programme: Bench\nround: {name: \"B-\(count)\", budget: \"\(money(Int64(count) * 100_000_000))\", decided_on: 2021-12-01}\nthemes:\n"
     for code in themes { out += "  - {code: \(code), name_sv: \"Tema \(code)\", name_en: \"Theme \(code)\", dac_sector: \"15150\"}\n" }
@@ -61,6 +65,41 @@ func writeManifest(_ count: Int, to path: String) throws {
         out += "    period: {start: 2022-01-01, end: 2024-12-31}\n    tranches:\n"
         for (n, t) in row.tranches.enumerated() { out += "      - {due: 202\(2 + n)-01-31, amount: \"\(money(t))\"}\n" }
     }
+    try out.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// The YAML manifest's content as JSON (one grant a line): what `round record` reads through the same parser.
+func writeJSONManifest(_ count: Int, to path: String) throws {
+    func q(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out + "\""
+    }
+    var out =
+        "{\"programme\": \"Bench\", \"round\": {\"name\": \"B-\(count)\", \"budget\": \"\(money(Int64(count) * 100_000_000))\", \"decided_on\": \"2021-12-01\"},\n\"themes\": [\n"
+    out += themes.map { code in
+        "  {\"code\": \(q(code)), \"name_sv\": \(q("Tema \(code)")), \"name_en\": \(q("Theme \(code)")), \"dac_sector\": \"15150\"}"
+    }.joined(separator: ",\n")
+    out += "],\n\"grants\": [\n"
+    for (i, row) in rows(count).enumerated() {
+        if i > 0 { out += ",\n" }
+        out += "  {\"reference\": \(q(row.reference)), \"title\": \(q("Partnerskap \(row.applicant)")), "
+        out += "\"applicant\": {\"name\": \(q(row.applicant)), \"kind\": \"municipality\"}, \"partners\": ["
+        out += row.partners.map { "{\"name\": \(q($0.0)), \"country\": \(q($0.1))}" }.joined(separator: ", ")
+        out += "], \"themes\": [\(row.themes.map(q).joined(separator: ", "))], \"amount\": \"\(money(row.amount))\", "
+        out += "\"period\": {\"start\": \"2022-01-01\", \"end\": \"2024-12-31\"}, \"tranches\": ["
+        out += row.tranches.enumerated().map { n, t in "{\"due\": \"202\(2 + n)-01-31\", \"amount\": \"\(money(t))\"}" }
+            .joined(separator: ", ")
+        out += "]}"
+    }
+    out += "\n]}\n"
     try out.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
@@ -179,10 +218,12 @@ do {
             best = min(best, ContinuousClock.now - started)
         }
         let megabytes = Double(data.count) / 1_048_576
-        print(String(format: "parsed %d grants (%.1f MiB) in %.3f s: %.1f MiB/s", grants, megabytes, best.seconds, megabytes / best.seconds))
+        print(
+            String(format: "parsed %d grants (%.1f MiB) in %.3f s: %.1f MiB/s", grants, megabytes, best.seconds, megabytes / best.seconds))
     case "concurrent": try await concurrent(url: arguments[2], tasks: Int(arguments[3]) ?? 4, operations: Int(arguments[4]) ?? 400)
     default:
-        FileHandle.standardError.write(Data("usage: grants-bench manifest N FILE | copy-data N DIR | concurrent URL TASKS OPS\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: grants-bench manifest N FILE | copy-data N DIR | parse FILE | concurrent URL TASKS OPS\n".utf8))
         exit(64)
     }
 } catch {

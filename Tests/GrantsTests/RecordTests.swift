@@ -151,23 +151,39 @@ struct ManifestFileTests {
               - {due: 2023-01-31, amount: "475 000"}
         """
 
+    /// `yaml` as JSON.
+    let json = """
+        {"programme": "Kommunala partnerskap",
+         "round": {"name": "2021:2", "budget": "10 641 000", "decided_on": "2021-12-01"},
+         "themes": [{"code": "citizen-dialogue", "name_sv": "Medborgardialog", "name_en": "Citizen dialogue", "dac_sector": "15150"}],
+        \t"grants": [{"reference": "KP-2021-2-01", "title": "Medborgardialog i V\\u00e4xj\\u00f6 och Kisumu",
+         "applicant": {"name": "Växjö kommun", "org_number": "212000-0662", "kind": "municipality"},
+         "partners": [{"name": "Kisumu County", "country": "KE", "kind": "region"}],
+         "themes": ["citizen-dialogue"], "requested": "1 000 000", "amount": "950 000",
+         "period": {"start": "2022-01-01", "end": "2023-12-31"},
+         "tranches": [{"due": "2022-01-31", "amount": "475 000"}, {"due": "2023-01-31", "amount": "475 000"}]}]}
+        """
+
+    /// Recorded from JSON, the round is exactly what the YAML twin records: recording the YAML after it changes nothing.
+    @Test func aJsonManifestRecordsWhatItsYamlTwinRecords() async throws {
+        try await TestGrants.withService { service, _ in
+            let first = try await service.rounds.record(try RoundManifest.parse(Data(json.utf8), fileName: "r.json"), actor: "anna")
+            #expect(first.created == ["KP-2021-2-01"])
+            let again = try await service.rounds.record(try RoundManifest.parse(Data(yaml.utf8), fileName: "r.yaml"), actor: "anna")
+            #expect(!again.changed)
+            #expect(again.unchanged == ["KP-2021-2-01"])
+            let recorded = try await service.grants.get("KP-2021-2-01")
+            #expect(recorded.grant.committed == sek("950 000"))
+            #expect(recorded.disbursements.map(\.amount) == [sek("475 000"), sek("475 000")])
+        }
+    }
+
     @Test func yamlAndJsonGiveTheSameManifest() throws {
         let fromYAML = try RoundManifest.parse(Data(yaml.utf8), fileName: "r.yaml")
         #expect(fromYAML.grants.count == 1)
         #expect(fromYAML.grants[0].amount == sek("950 000"))
         #expect(fromYAML.grants[0].requested == sek("1 000 000"))
         #expect(fromYAML.grants[0].applicant.orgNumber?.value == "212000-0662")
-        let json = """
-            {"programme": "Kommunala partnerskap",
-             "round": {"name": "2021:2", "budget": "10 641 000", "decided_on": "2021-12-01"},
-             "themes": [{"code": "citizen-dialogue", "name_sv": "Medborgardialog", "name_en": "Citizen dialogue", "dac_sector": "15150"}],
-            \t"grants": [{"reference": "KP-2021-2-01", "title": "Medborgardialog i V\\u00e4xj\\u00f6 och Kisumu",
-             "applicant": {"name": "Växjö kommun", "org_number": "212000-0662", "kind": "municipality"},
-             "partners": [{"name": "Kisumu County", "country": "KE", "kind": "region"}],
-             "themes": ["citizen-dialogue"], "requested": "1 000 000", "amount": "950 000",
-             "period": {"start": "2022-01-01", "end": "2023-12-31"},
-             "tranches": [{"due": "2022-01-31", "amount": "475 000"}, {"due": "2023-01-31", "amount": "475 000"}]}]}
-            """
         let fromJSON = try RoundManifest.parse(Data(json.utf8), fileName: "r.json")
         #expect(fromJSON == fromYAML)
     }

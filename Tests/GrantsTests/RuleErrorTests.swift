@@ -145,6 +145,69 @@ struct RuleErrorTests {
         }
     }
 
+    /// A grant may be inserted together with its tranches in one statement, carrying their totals (how a round is
+    /// recorded, Schema/0015); every other way of making its totals differ from its disbursements is refused.
+    @Test func grantsInsertedWithTheirTranchesCarryTheirTotals() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            for reference in ["A", "B"] { try await service.applications.submit(application(reference), actor: "anna") }
+            func insert(committed: Int, tranches: [Int]) -> PGQuery {
+                let values = tranches.isEmpty ? "SELECT 0 WHERE false" : "VALUES " + tranches.map { "(\($0))" }.joined(separator: ", ")
+                return """
+                    WITH g AS (
+                        INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
+                            starts_on, original_ends_on, ends_on, committed_total)
+                        SELECT id, programme_id, round_id, reference, 100000, 100000, currency, starts_on, ends_on, ends_on,
+                               \(unsafeRaw: String(committed))
+                        FROM grants.application WHERE reference = 'A'
+                        RETURNING id, currency
+                    ), d AS (
+                        INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
+                        SELECT g.id, t.amount, g.currency, '2022-01-31', 'anna' FROM g CROSS JOIN (\(unsafeRaw: values)) AS t(amount)
+                    )
+                    SELECT 1
+                    """
+            }
+            // Totals without their tranches, tranches without their totals, totals that are not their sum: refused.
+            for (committed, tranches) in [(50000, []), (0, [50000]), (60000, [50000, 5000])] {
+                let refused = try databaseError(configuration, insert(committed: committed, tranches: tranches))
+                #expect(refused?.category == .rule, "\(committed) with \(tranches): \(String(describing: refused))")
+                #expect(try count(configuration, "grants.grant") == 0)
+                #expect(try count(configuration, "grants.disbursement") == 0)
+            }
+            // The exact sum is accepted, and the grant's later tranches are added to it as always.
+            #expect(try databaseError(configuration, insert(committed: 55000, tranches: [50000, 5000])) == nil)
+            let later = try databaseError(
+                configuration,
+                """
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
+                SELECT id, 20000, currency, '2022-02-28', 'anna' FROM grants.grant WHERE reference = 'A'
+                """)
+            #expect(later == nil)
+            let connection = try PGConnection(configuration: configuration)
+            let totals = try connection.query("SELECT committed_total FROM grants.grant WHERE reference = 'A'")
+            #expect(try totals[0].decode(Int64.self, column: 0) == 75000)
+
+            // A statement that writes an existing grant (a no-op update) and inserts its disbursement: the grant is not
+            // new, so the tranche counts as any other, or the statement is refused; the totals never drift.
+            try await service.approvals.approve("B", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            _ = try databaseError(
+                configuration,
+                """
+                WITH u AS (UPDATE grants.grant SET status = status WHERE reference = 'B' RETURNING id, currency)
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
+                SELECT id, 30000, currency, '2022-01-31', 'anna' FROM u
+                """)
+            let drift = try connection.query(
+                """
+                SELECT count(*) FROM grants.grant g
+                WHERE g.committed_total <> coalesce((SELECT sum(grants.committed_part(d.status, d.amount)) FROM grants.disbursement d
+                                                     WHERE d.grant_id = g.id), 0)
+                """)[0].decode(Int64.self, column: 0)
+            #expect(drift == 0)
+        }
+    }
+
     /// Every pair of states of every state machine, tried against the triggers with raw SQL: the database
     /// allows exactly the changes `StateMachine.transitions` allows.
     @Test func stateMachinesAgreeWithTheTriggers() async throws {

@@ -52,8 +52,8 @@ public struct IATICodelist: Sendable {
 
     /// The problem with `code` as a value for new data, located at `path`: unknown to the list, or withdrawn.
     public func problem(_ code: String, at path: String) -> Problem? {
-        let shown = String(code.prefix(20))
         guard let item = byCode[code] else {
+            let shown = String(code.prefix(20))
             return Problem(path, "\"\(shown)\" is not \(describes) (IATI's \(name) codelist)")
         }
         guard !item.withdrawn else {

@@ -114,16 +114,31 @@ struct MappingReader {
 
 /// Turns a parsed YAML/JSON document into a ``RoundManifest``, collecting every problem.
 enum ManifestDecoder {
+    /// The keys each mapping allows, built once (a set literal per mapping read was a visible cost).
+    enum Keys {
+        static let top: Set<String> = ["programme", "round", "themes", "grants"]
+        static let round: Set<String> = ["name", "budget", "currency", "opens_on", "closes_on", "decided_on", "decision_ref"]
+        static let theme: Set<String> = ["code", "name_sv", "name_en", "dac_sector"]
+        static let grant: Set<String> = [
+            "reference", "title", "applicant", "partners", "themes", "phase", "requested", "amount", "period", "tranches", "reports",
+            "continues", "decision_ref",
+        ]
+        static let period: Set<String> = ["start", "end"]
+        static let tranche: Set<String> = ["due", "amount"]
+        static let report: Set<String> = ["kind", "due", "before_tranche"]
+        static let organisation: Set<String> = ["name", "org_number", "country", "kind", "municipality_code"]
+    }
+
     static func decode(_ root: ManifestNode) throws(GrantsError) -> RoundManifest {
         let log = ProblemLog()
         guard let top = MappingReader(root, path: "", log: log) else { throw .invalidInput(log.problems) }
-        top.checkKeys(["programme", "round", "themes", "grants"])
+        top.checkKeys(Keys.top)
         let programme = top.text("programme")
         var round: NewRound?
         var roundDecisionRef: String?
         var currency = Currency.sek
         if let r = top.mapping("round") {
-            r.checkKeys(["name", "budget", "currency", "opens_on", "closes_on", "decided_on", "decision_ref"])
+            r.checkKeys(Keys.round)
             roundDecisionRef = r.text("decision_ref", required: false)
             if let code = r.text("currency", required: false) {
                 if let parsed = Currency(rawValue: code) {
@@ -144,7 +159,7 @@ enum ManifestDecoder {
         var themes: [Theme] = []
         for (node, path) in top.list("themes", required: false) ?? [] {
             guard let t = MappingReader(node, path: path, log: log) else { continue }
-            t.checkKeys(["code", "name_sv", "name_en", "dac_sector"])
+            t.checkKeys(Keys.theme)
             let code = t.text("code", maxLength: 64)
             let sv = t.text("name_sv")
             let en = t.text("name_en")
@@ -172,10 +187,7 @@ enum ManifestDecoder {
 
     static func decodeGrant(_ node: ManifestNode, path: String, currency: Currency, log: ProblemLog) -> ManifestGrant? {
         guard let g = MappingReader(node, path: path, log: log) else { return nil }
-        g.checkKeys([
-            "reference", "title", "applicant", "partners", "themes", "phase", "requested", "amount", "period", "tranches", "reports",
-            "continues", "decision_ref",
-        ])
+        g.checkKeys(Keys.grant)
         let before = log.problems.count
         let reference = g.text("reference", maxLength: 200)
         let title = g.text("title", required: false)
@@ -210,7 +222,7 @@ enum ManifestDecoder {
         var start: CalendarDate?
         var end: CalendarDate?
         if let period = g.mapping("period") {
-            period.checkKeys(["start", "end"])
+            period.checkKeys(Keys.period)
             start = period.date("start")
             end = period.date("end")
         }
@@ -222,7 +234,7 @@ enum ManifestDecoder {
             if items.isEmpty { log.add(g.at("tranches"), "is empty; leave it out for one tranche of the whole amount") }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumTranchesPerGrant) {
                 guard let t = MappingReader(item, path: itemPath, log: log) else { continue }
-                t.checkKeys(["due", "amount"])
+                t.checkKeys(Keys.tranche)
                 if let due = t.date("due"), let value = t.amount("amount", currency: currency) {
                     tranches.append(Tranche(dueOn: due, amount: value))
                 }
@@ -235,7 +247,7 @@ enum ManifestDecoder {
             }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumTranchesPerGrant) {
                 guard let r = MappingReader(item, path: itemPath, log: log) else { continue }
-                r.checkKeys(["kind", "due", "before_tranche"])
+                r.checkKeys(Keys.report)
                 if r.node("kind") == nil { log.add(r.at("kind"), "is required (interim or final)") }
                 let kind = r.enumeration("kind", ReportKind.self)
                 let due = r.date("due")
@@ -260,7 +272,7 @@ enum ManifestDecoder {
     }
 
     static func organisation(_ o: MappingReader, defaultCountry: String?) -> NewOrganisation? {
-        o.checkKeys(["name", "org_number", "country", "kind", "municipality_code"])
+        o.checkKeys(Keys.organisation)
         let name = o.text("name")
         let country = o.text("country", required: defaultCountry == nil, maxLength: 2) ?? defaultCountry
         var number: OrganisationNumber?

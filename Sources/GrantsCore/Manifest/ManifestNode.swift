@@ -62,7 +62,8 @@ indirect enum ManifestNode: Sendable {
             let isMapping: Bool
             let line: Int
             var items: [ManifestNode] = []
-            var keys: [String] = []
+            /// A mapping's entries, built as pairs from the start (no zip and copy when the mapping ends).
+            var pairs: [(key: String, value: ManifestNode)] = []
             var pendingKey: String?
 
             init(isMapping: Bool, line: Int) {
@@ -91,7 +92,7 @@ indirect enum ManifestNode: Sendable {
                 let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 if let frame = stack.last, frame.isMapping, frame.pendingKey == nil {
                     // Mappings are small (a dozen keys at most): a scan is cheaper than hashing every key.
-                    guard !frame.keys.contains(value) else {
+                    guard !frame.pairs.contains(where: { $0.key == value }) else {
                         throw .invalidInput([Problem("line \(line)", "the key \(value) appears twice in one mapping")])
                     }
                     frame.pendingKey = value
@@ -116,7 +117,7 @@ indirect enum ManifestNode: Sendable {
                 guard let frame = stack.popLast() else { return }
                 let node: ManifestNode =
                     frame.isMapping
-                    ? .mapping(Array(zip(frame.keys, frame.items).map { (key: $0, value: $1) }), line: frame.line)
+                    ? .mapping(frame.pairs, line: frame.line)
                     : .sequence(frame.items, line: frame.line)
                 try add(node, line: frame.line)
             default:
@@ -134,10 +135,11 @@ indirect enum ManifestNode: Sendable {
                 guard let key = frame.pendingKey else {
                     throw .invalidInput([Problem("line \(line)", "a mapping key must be text")])
                 }
-                frame.keys.append(key)
+                frame.pairs.append((key: key, value: node))
                 frame.pendingKey = nil
+            } else {
+                frame.items.append(node)
             }
-            frame.items.append(node)
         }
 
         static func noAnchors(_ line: Int) -> GrantsError {

@@ -15,6 +15,7 @@ public enum AmountParser {
     /// The amount in minor units (öre), always > 0.
     public static func parse(_ input: String) throws(AmountError) -> Int64 {
         guard input.utf8.count <= maximumLength else { throw .init(input, "is longer than \(maximumLength) characters") }
+        if let value = plainValue(input) { return value }
         var scalars = Array(input.unicodeScalars)[...]
         func trimSpaces() {
             while let first = scalars.first, groupSeparators.contains(first) || first == "\t" { scalars.removeFirst() }
@@ -84,6 +85,35 @@ public enum AmountParser {
         }
         guard value > 0 else { throw .init(input, "is zero; amounts are positive") }
         return value
+    }
+
+    /// The common case without building arrays of scalars: ASCII digits with an optional decimal part of one or
+    /// two digits (`950000.00`, `1000,5`), no spaces, no currency word. Gives the value the general path gives for
+    /// such a text; nil for anything else, zero and overflow included, which the general path then explains.
+    private static func plainValue(_ input: String) -> Int64? {
+        var value: Int64 = 0
+        var digits = 0
+        var decimals = -1  // -1: no separator yet
+        for byte in input.utf8 {
+            if byte >= 48 && byte <= 57 {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (plus, overflow2) = times.addingReportingOverflow(Int64(byte - 48))
+                guard !overflow1, !overflow2 else { return nil }
+                value = plus
+                if decimals >= 0 { decimals += 1 } else { digits += 1 }
+            } else if (byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && decimals < 0 && digits > 0 {
+                decimals = 0
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, decimals != 0, decimals <= 2 else { return nil }
+        for _ in 0..<(decimals < 0 ? 2 : 2 - decimals) {
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = times
+        }
+        return value > 0 ? value : nil
     }
 
     private static func asciiDigit(_ scalar: Unicode.Scalar) -> UInt8? {

@@ -61,8 +61,12 @@ public struct NewApplication: Sendable, Equatable {
 }
 
 package func referenceProblem(_ reference: String, at location: String) -> Problem? {
-    let trimmed = reference.trimmingCharacters(in: .whitespaces)
-    if trimmed.isEmpty || reference.count > Limits.referenceLength || trimmed != reference {
+    // Blank, or white space at either end, is what trimming would find; checked on the two end scalars alone, and
+    // the character count taken only when the UTF-8 length (an upper bound) is past the limit.
+    let scalars = reference.unicodeScalars
+    if scalars.first.map(CharacterSet.whitespaces.contains) ?? true || scalars.last.map(CharacterSet.whitespaces.contains) ?? true
+        || (reference.utf8.count > Limits.referenceLength && reference.count > Limits.referenceLength)
+    {
         return Problem(location, "a reference is 1 to \(Limits.referenceLength) characters without leading or trailing spaces")
     }
     if reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

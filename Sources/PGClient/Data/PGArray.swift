@@ -46,23 +46,27 @@ extension Optional: PGArrayElement where Wrapped: PGArrayElement {
 extension Array: PGEncodable where Element: PGArrayElement {
     /// The array in PostgreSQL's text array syntax, every element quoted, so any text survives verbatim.
     public var pgBinding: PGBinding {
-        var text = "{"
-        text.reserveCapacity(count * 8 + 2)
+        // Built as UTF-8 bytes: quoting is byte-wise (`"` and `\` are ASCII and never inside a multi-byte
+        // sequence), which is several times faster than appending scalars to a String for 10 000-element arrays.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(count * 10 + 2)
         for (i, element) in enumerated() {
-            if i > 0 { text += "," }
-            guard let literal = element.pgArrayLiteral else {
-                text += "NULL"
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            guard var literal = element.pgArrayLiteral else {
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            text += "\""
-            for c in literal.unicodeScalars {
-                if c == "\"" || c == "\\" { text += "\\" }
-                text.unicodeScalars.append(c)
+            bytes.append(UInt8(ascii: "\""))
+            literal.withUTF8 { utf8 in
+                for byte in utf8 {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                    bytes.append(byte)
+                }
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        text += "}"
-        return PGBinding(type: Element.pgArrayType, format: .text, bytes: [UInt8](text.utf8))
+        bytes.append(UInt8(ascii: "}"))
+        return PGBinding(type: Element.pgArrayType, format: .text, bytes: bytes)
     }
     public static var pgNullType: PGType { Element.pgArrayType }
 }
