@@ -93,4 +93,34 @@ struct ActorNameTests {
         #expect(ActorName.key("\u{0430}nna") == "\u{0430}nna")
         #expect(ActorName.key("") == "")
     }
+
+    /// Printable ASCII names take a shortcut past Unicode's tables; it must give what the tables give.
+    @Test func thePrintableASCIIShortcutAgreesWithTheUnicodePath() {
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array(" \t\nAaZz09 .-'_Å".unicodeScalars) + (0x20..<0x7F).compactMap(Unicode.Scalar.init)
+        for _ in 0..<20_000 {
+            let name = String(
+                String.UnicodeScalarView(
+                    (0..<Int.random(in: 0...12, using: &random)).map { _ in
+                        alphabet.randomElement(using: &random)!
+                    }))
+            let printable = name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
+            var scalars = String.UnicodeScalarView()
+            var space = false
+            for scalar in name.precomposedStringWithCanonicalMapping.unicodeScalars {
+                if scalar.properties.isWhitespace {
+                    space = !scalars.isEmpty
+                    continue
+                }
+                if space { scalars.append(" ") }
+                space = false
+                scalars.append(scalar)
+            }
+            let unicode = String(scalars).lowercased().precomposedStringWithCanonicalMapping
+            #expect(ActorName.key(name) == unicode, "\(name.debugDescription)")
+            if printable && !unicode.isEmpty {
+                #expect((try? ActorName(name))?.value == unicode, "\(name.debugDescription)")
+            }
+        }
+    }
 }

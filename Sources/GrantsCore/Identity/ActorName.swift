@@ -20,8 +20,13 @@ public struct ActorName: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Normalises `name`, or refuses it as ``GrantsError/invalidInput(_:)`` with one problem at `location`.
     public init(_ name: String, at location: String = "actor") throws(GrantsError) {
-        if let refusal = Self.refusal(name) { throw .invalidInput([Problem(location, refusal)]) }
-        let normalised = Self.key(name)
+        let normalised: String
+        if let ascii = Self.printableASCIIKey(name) {
+            normalised = ascii
+        } else {
+            if let refusal = Self.refusal(name) { throw .invalidInput([Problem(location, refusal)]) }
+            normalised = Self.key(name)
+        }
         guard !normalised.isEmpty else { throw .invalidInput([Problem(location, "must not be empty")]) }
         guard normalised.unicodeScalars.count <= Limits.actorLength else {
             throw .invalidInput([Problem(location, "must be at most \(Limits.actorLength) characters")])
@@ -33,6 +38,7 @@ public struct ActorName: Sendable, Hashable, Codable, CustomStringConvertible {
     /// a name that ``init(_:at:)`` accepts it is that name's ``value``. The database's `grants.actor_name`
     /// does the same.
     public static func key(_ name: String) -> String {
+        if let ascii = printableASCIIKey(name) { return ascii }
         var scalars = String.UnicodeScalarView()
         var space = false
         for scalar in name.precomposedStringWithCanonicalMapping.unicodeScalars {
@@ -45,6 +51,27 @@ public struct ActorName: Sendable, Hashable, Codable, CustomStringConvertible {
             scalars.append(scalar)
         }
         return String(scalars).lowercased().precomposedStringWithCanonicalMapping
+    }
+
+    /// The key of a name written in printable ASCII (U+0020–U+007E), the common case, without Unicode's tables:
+    /// such a name is already NFC and holds one script and nothing invisible or compatible, so only the trimming,
+    /// the one space and the lower case apply. Nil for any other name. (A client's every write checks its actor,
+    /// and the tables cost more than the rest of the library's work for the call.)
+    static func printableASCIIKey(_ name: String) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        var space = false
+        for byte in name.utf8 {
+            guard byte >= 0x20 && byte < 0x7F else { return nil }
+            if byte == 0x20 {
+                space = !bytes.isEmpty
+                continue
+            }
+            if space { bytes.append(0x20) }
+            space = false
+            bytes.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public var description: String { value }
