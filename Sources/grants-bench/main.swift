@@ -7,7 +7,8 @@ import PGClient
 //                                           JSON when FILE ends in .json, else YAML
 //   grants-bench parse FILE                 parse + validate FILE (no database): the best of three, in MiB/s
 //   grants-bench copy-data N DIR            the same rows as CSV files for psql's COPY, and as INSERT statements
-//   grants-bench concurrent URL TASKS OPS   approvals and disbursements from TASKS concurrent tasks
+//   grants-bench concurrent URL TASKS OPS [POOL]   approvals and disbursements from TASKS concurrent tasks, through
+//                                           the library's default pool, or one of POOL connections
 // Names are Swedish-shaped (å ä ö) and generated from a fixed seed, so every run loads the same data.
 
 struct Generator: RandomNumberGenerator {
@@ -126,9 +127,12 @@ func writeCopyData(_ count: Int, to folder: String) throws {
     try inserts.write(toFile: folder + "/inserts.sql", atomically: true, encoding: .utf8)
 }
 
-/// TASKS concurrent tasks, each approving applications and scheduling a disbursement on each grant.
-func concurrent(url: String, tasks: Int, operations: Int) async throws {
-    let service = GrantsService(configuration: GrantsConfiguration(database: try PGConfiguration(url: url), poolSize: min(tasks, 16)))
+/// TASKS concurrent tasks, each approving applications and scheduling a disbursement on each grant, through a pool of
+/// `pool` connections (nil: the library's default, which an embedding service would start from).
+func concurrent(url: String, tasks: Int, operations: Int, pool: Int?) async throws {
+    var configuration = GrantsConfiguration(database: try PGConfiguration(url: url))
+    if let pool { configuration.poolSize = pool }
+    let service = GrantsService(configuration: configuration)
     try await service.migrate()
     let round = "C-\(tasks)-\(UUID().uuidString.prefix(6))"
     try await service.themes.add(Theme(code: "citizen-dialogue", nameSv: "Medborgardialog", nameEn: "Citizen dialogue"), actor: "bench")
@@ -192,8 +196,8 @@ func concurrent(url: String, tasks: Int, operations: Int) async throws {
     print(
         String(
             format:
-                "{\"tasks\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"approve_p50_ms\": %.2f, \"approve_p99_ms\": %.2f, \"schedule_p50_ms\": %.2f, \"schedule_p99_ms\": %.2f, \"violations\": %d}",
-            tasks, all.count, Double(all.count) / elapsed, percentile(all, 0.5), percentile(all, 0.99), percentile(approvals, 0.5),
+                "{\"tasks\": %d, \"pool\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"approve_p50_ms\": %.2f, \"approve_p99_ms\": %.2f, \"schedule_p50_ms\": %.2f, \"schedule_p99_ms\": %.2f, \"violations\": %d}",
+            tasks, configuration.poolSize, all.count, Double(all.count) / elapsed, percentile(all, 0.5), percentile(all, 0.99), percentile(approvals, 0.5),
             percentile(approvals, 0.99), percentile(schedules, 0.5), percentile(schedules, 0.99), violations + overAward))
     await service.close()
 }
@@ -220,10 +224,13 @@ do {
         let megabytes = Double(data.count) / 1_048_576
         print(
             String(format: "parsed %d grants (%.1f MiB) in %.3f s: %.1f MiB/s", grants, megabytes, best.seconds, megabytes / best.seconds))
-    case "concurrent": try await concurrent(url: arguments[2], tasks: Int(arguments[3]) ?? 4, operations: Int(arguments[4]) ?? 400)
+    case "concurrent":
+        try await concurrent(
+            url: arguments[2], tasks: Int(arguments[3]) ?? 4, operations: Int(arguments[4]) ?? 400,
+            pool: arguments.count > 5 ? Int(arguments[5]) : nil)
     default:
         FileHandle.standardError.write(
-            Data("usage: grants-bench manifest N FILE | copy-data N DIR | parse FILE | concurrent URL TASKS OPS\n".utf8))
+            Data("usage: grants-bench manifest N FILE | copy-data N DIR | parse FILE | concurrent URL TASKS OPS [POOL]\n".utf8))
         exit(64)
     }
 } catch {
