@@ -197,7 +197,8 @@ func concurrent(url: String, tasks: Int, operations: Int, pool: Int?) async thro
         String(
             format:
                 "{\"tasks\": %d, \"pool\": %d, \"operations\": %d, \"ops_per_second\": %.1f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"approve_p50_ms\": %.2f, \"approve_p99_ms\": %.2f, \"schedule_p50_ms\": %.2f, \"schedule_p99_ms\": %.2f, \"violations\": %d}",
-            tasks, configuration.poolSize, all.count, Double(all.count) / elapsed, percentile(all, 0.5), percentile(all, 0.99), percentile(approvals, 0.5),
+            tasks, configuration.poolSize, all.count, Double(all.count) / elapsed, percentile(all, 0.5), percentile(all, 0.99),
+            percentile(approvals, 0.5),
             percentile(approvals, 0.99), percentile(schedules, 0.5), percentile(schedules, 0.99), violations + overAward))
     await service.close()
 }
