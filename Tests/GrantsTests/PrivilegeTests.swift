@@ -128,6 +128,20 @@ struct PrivilegeTests {
                 Issue.record("got \(String(describing: refused))")
                 return
             }
+            // The one-call writes run as their caller: finance may call them and is refused at the first write.
+            try await service.applications.submit(application("Q"), actor: "anna")
+            for write in [
+                { _ = try await financeService.approvals.approve("Q", amount: sek("100"), decidedOn: day("2021-12-01"), actor: "f") },
+                { _ = try await financeService.disbursements.schedule("P", amount: sek("100"), dueOn: day("2022-02-01"), actor: "f") },
+            ] as [@Sendable () async throws -> Void] {
+                let error = await #expect(throws: GrantsError.self) { try await write() }
+                guard case .notPermitted = error else {
+                    Issue.record("got \(String(describing: error))")
+                    continue
+                }
+            }
+            #expect(try await service.grants.get("P").grant.committed == sek("500"))
+            #expect(try await service.applications.get("Q").status == .submitted)
             #expect(try await financeService.rounds.list().count == 1)
             await financeService.close()
         }
