@@ -156,7 +156,7 @@ public final class GrantsService: Sendable {
         try await traced(Self.spanName(operation, fileID)) {
             try await retryingIdempotencyRaces {
                 try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
-                    try Self.planLightly(connection)
+                    try LocalSettings.lightPlanning.apply(connection)
                     return try body(connection)
                 }
             }
@@ -195,11 +195,20 @@ public final class GrantsService: Sendable {
         }
     }
 
-    /// Writes and lookups by key find their rows by key and join in the order they are written, so the planner
-    /// need not search join orders: for the wide reads of a grant with its parties that search was most of their
-    /// cost (0.37 ms planned, 0.1 ms run; 0.19 ms planned this way). Reports and listings keep the full search.
-    static func planLightly(_ connection: PGConnection) throws {
-        try connection.execute(unsafeScript: "SET LOCAL join_collapse_limit = 1; SET LOCAL from_collapse_limit = 1")
+    /// What a transaction sets for itself before its body, in one statement.
+    enum LocalSettings: String {
+        /// Writes and lookups by key find their rows by key and join in the order they are written, so the planner
+        /// need not search join orders: for the wide reads of a grant with its parties that search was most of
+        /// their cost (0.37 ms planned, 0.1 ms run; 0.19 ms planned this way).
+        case lightPlanning = "SET LOCAL join_collapse_limit = 1; SET LOCAL from_collapse_limit = 1"
+        /// Listings keep the full search, without JIT: their rows come with small per-row subqueries (an
+        /// application's partners and themes) that the planner prices high, so past a few thousand rows the
+        /// estimate crosses `jit_above_cost`, and compiling the plan costs more than it saves (20–75 ms of JIT
+        /// measured for a round of 10 000 grants whose query runs in about 100 ms without). Exports, which stream
+        /// far more rows, keep the server's settings.
+        case listing = "SET LOCAL jit = off"
+
+        func apply(_ connection: PGConnection) throws { try connection.execute(unsafeScript: rawValue) }
     }
 
     /// The retry-safe add every module shares: what `find` returns is the answer when it is the same as what
@@ -220,14 +229,15 @@ public final class GrantsService: Sendable {
     }
 
     /// A read from one consistent snapshot of the primary: lookups by key, and reads that are part of a write's
-    /// answer, planned like a write's statements (see `planLightly`).
+    /// answer, planned like a write's statements (see `LocalSettings`).
     func read<T: Sendable>(
-        _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ operation: String = #function, fileID: String = #fileID, settings: LocalSettings = .lightPlanning,
+        _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         try await traced(Self.spanName(operation, fileID)) {
             do {
                 return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry) { connection in
-                    try Self.planLightly(connection)
+                    try settings.apply(connection)
                     return try body(connection)
                 }
             } catch {
@@ -237,31 +247,22 @@ public final class GrantsService: Sendable {
     }
 
     /// A listing: one consistent snapshot from the replica when one is configured (as fresh as the primary was
-    /// when the call began, else from the primary), else from the primary. `body` only reads and returns, and its
-    /// statements are not JIT-compiled (see `withoutJIT`).
+    /// when the call began, else from the primary), else from the primary, planned as `LocalSettings.listing`
+    /// says on either. `body` only reads and returns.
     func listing<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
-        let body: @Sendable (PGConnection) throws -> T = { connection in
-            try Self.withoutJIT(connection)
-            return try body(connection)
-        }
-        guard let replica else { return try await read(operation, fileID: fileID, body) }
+        guard let replica else { return try await read(operation, fileID: fileID, settings: .listing, body) }
         return try await traced(Self.spanName(operation, fileID)) {
             do {
-                return try await replica.read(retry: retry, rerunnable: true, body)
+                return try await replica.read(retry: retry, rerunnable: true) { connection in
+                    try LocalSettings.listing.apply(connection)
+                    return try body(connection)
+                }
             } catch {
                 throw DatabaseRules.translate(error)
             }
         }
-    }
-
-    /// A listing's rows come with small per-row subqueries (an application's partners and themes) that the planner
-    /// prices high: past a few thousand rows the estimate crosses `jit_above_cost`, and compiling the plan then
-    /// costs more than it saves (20–75 ms of JIT measured for a round of 10 000 grants whose query runs in about
-    /// 100 ms without). Exports, which stream far more rows, keep the server's setting.
-    static func withoutJIT(_ connection: PGConnection) throws {
-        try connection.execute(unsafeScript: "SET LOCAL jit = off")
     }
 
     /// An export: `body` runs once in a read-only REPEATABLE READ transaction, on the replica when one is
