@@ -200,7 +200,8 @@ struct ReferenceTests {
             )[0].decode(Int64.self, column: 0)
             let early = try refusal(
                 configuration,
-                "INSERT INTO grants.application_partner (application_id, organisation_id, position) VALUES (\(applicationID), \(pending), 9)")
+                "INSERT INTO grants.application_partner (application_id, organisation_id, position) VALUES (\(applicationID), \(pending), 9)"
+            )
             #expect(early?.sqlState == .foreignKeyViolation)
             try inserter.execute("ROLLBACK")
 
