@@ -62,6 +62,43 @@ struct BindingTests {
         }
     }
 
+    /// Arrays bind in the server's binary array format: every element type, NULLs, empty arrays, texts with
+    /// quotes, commas and backslashes, and the extremes of each integer, as the server itself reads them back.
+    @Test func everyArrayElementTypeBindsAsTheServerReadsIt() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let texts = ["", "å", "ä,ö", "\"q\"", "NULL", "{x}", "back\\slash", "Robert'); DROP TABLE t; --", "🇸🇪"]
+            let uuid = UUID()
+            let row = try #require(
+                try connection.query(
+                    """
+                    SELECT array_to_json(\(texts))::text AS texts, cardinality(\([String]())) AS empty,
+                           array_to_json(\([String?]([nil, "x", nil])))::text AS optional_texts,
+                           array_to_json(\([Int64.min, 0, Int64.max]))::text AS int8s, pg_typeof(\([Int64]([1])))::text AS int8_type,
+                           array_to_json(\([Int.min, -1, Int.max]))::text AS ints,
+                           array_to_json(\([Int32.min, 7, Int32.max]))::text AS int4s, pg_typeof(\([Int32]([1])))::text AS int4_type,
+                           array_to_json(\([Int64?]([nil, 5])))::text AS optional_int8s,
+                           array_to_json(\([true, false]))::text AS bools,
+                           (\([uuid]))[1]::text AS uuid,
+                           array_to_json(\(["2021-12-01", "2022-01-31"])::date[])::text AS dates
+                    """
+                ).first)
+            let expectedTexts = try String(decoding: JSONEncoder().encode(texts), as: UTF8.self)
+            #expect(try row.decode(String.self, column: "texts") == expectedTexts.replacingOccurrences(of: "\\/", with: "/"))
+            #expect(try row.decode(Int32.self, column: "empty") == 0)
+            #expect(try row.decode(String.self, column: "optional_texts") == "[null,\"x\",null]")
+            #expect(try row.decode(String.self, column: "int8s") == "[\(Int64.min),0,\(Int64.max)]")
+            #expect(try row.decode(String.self, column: "int8_type") == "bigint[]")
+            #expect(try row.decode(String.self, column: "ints") == "[\(Int.min),-1,\(Int.max)]")
+            #expect(try row.decode(String.self, column: "int4s") == "[\(Int32.min),7,\(Int32.max)]")
+            #expect(try row.decode(String.self, column: "int4_type") == "integer[]")
+            #expect(try row.decode(String.self, column: "optional_int8s") == "[null,5]")
+            #expect(try row.decode(String.self, column: "bools") == "[true,false]")
+            #expect(try row.decode(String.self, column: "uuid") == uuid.uuidString.lowercased())
+            #expect(try row.decode(String.self, column: "dates") == "[\"2021-12-01\",\"2022-01-31\"]")
+        }
+    }
+
     @Test func nullOrWrongTypeIntoNonOptionalIsATypedError() async throws {
         try await TestServer.withDatabase { configuration in
             let connection = try PGConnection(configuration: configuration)

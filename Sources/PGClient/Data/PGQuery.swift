@@ -53,8 +53,8 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringC
     /// let query: PGQuery = "SELECT * FROM \(identifier: table) WHERE reference = \(reference)"   // reference is bound as $1
     /// ```
     public struct StringInterpolation: StringInterpolationProtocol {
-        var sql = ""
-        var bindings: [PGBinding] = []
+        @usableFromInline var sql = ""
+        @usableFromInline var bindings: [PGBinding] = []
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -64,13 +64,13 @@ public struct PGQuery: Sendable, ExpressibleByStringInterpolation, CustomStringC
         public mutating func appendLiteral(_ literal: String) { sql += literal }
 
         /// Binds a value as the next `$N`.
-        public mutating func appendInterpolation(_ value: some PGEncodable) {
+        @inlinable public mutating func appendInterpolation(_ value: some PGEncodable) {
             bindings.append(value.pgBinding)
             sql += "$\(bindings.count)"
         }
 
         /// Binds an optional value; `nil` is SQL NULL.
-        public mutating func appendInterpolation<T: PGEncodable>(_ value: T?) {
+        @inlinable public mutating func appendInterpolation<T: PGEncodable>(_ value: T?) {
             bindings.append(value?.pgBinding ?? .null(T.pgNullType))
             sql += "$\(bindings.count)"
         }
