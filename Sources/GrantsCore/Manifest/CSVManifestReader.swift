@@ -230,13 +230,13 @@ enum CSVManifestReader {
                     partners: partners, themes: themes, phase: phase, amount: amount, startsOn: start, endsOn: end, location: location))
         }
         guard log.problems.isEmpty else { throw .invalidInput(log.problems) }
-        let manifest = RoundManifest(
+        var manifest = RoundManifest(
             programme: parameters.programme,
             round: NewRound(
                 programme: parameters.programme, name: parameters.round, budget: parameters.budget, opensOn: parameters.opensOn,
                 closesOn: parameters.closesOn, decidedOn: parameters.decidedOn),
             grants: grants)
-        let problems = manifest.problems()
+        let problems = manifest.check()
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return manifest
     }

@@ -179,8 +179,8 @@ enum ManifestDecoder {
             }
         }
         guard let programme, let round, log.problems.isEmpty else { throw .invalidInput(log.problems) }
-        let manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
-        let problems = manifest.problems()
+        var manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
+        let problems = manifest.check()
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return manifest
     }

@@ -8,12 +8,15 @@ import Foundation
 /// let summary = try await service.rounds.record(manifest, actor: "anna")
 /// ```
 public struct RoundManifest: Sendable, Equatable {
-    public var programme: String
-    public var round: NewRound
-    public var themes: [Theme]
-    public var grants: [ManifestGrant]
+    public var programme: String { didSet { isChecked = false } }
+    public var round: NewRound { didSet { isChecked = false } }
+    public var themes: [Theme] { didSet { isChecked = false } }
+    public var grants: [ManifestGrant] { didSet { isChecked = false } }
     /// The round's decision reference (`round.decision_ref`): the default of every grant that names none.
-    public var decisionRef: String?
+    public var decisionRef: String? { didSet { isChecked = false } }
+    /// True while the manifest is exactly as ``problems()`` found it without a problem (set by
+    /// ``RoundManifest/parse(_:fileName:csvRound:)``; any change clears it), so recording it need not check it again.
+    package private(set) var isChecked = false
 
     public init(programme: String, round: NewRound, themes: [Theme] = [], grants: [ManifestGrant], decisionRef: String? = nil) {
         self.programme = programme
@@ -21,6 +24,19 @@ public struct RoundManifest: Sendable, Equatable {
         self.themes = themes
         self.grants = grants
         self.decisionRef = decisionRef
+    }
+
+    /// The problems ``problems()`` finds; none marks the manifest as checked.
+    package mutating func check() -> [Problem] {
+        let found = problems()
+        isChecked = found.isEmpty
+        return found
+    }
+
+    /// Equal when the contents are: whether a manifest has been checked is not part of what it says.
+    public static func == (a: RoundManifest, b: RoundManifest) -> Bool {
+        a.programme == b.programme && a.round == b.round && a.themes == b.themes && a.grants == b.grants
+            && a.decisionRef == b.decisionRef
     }
 }
 
