@@ -53,6 +53,30 @@ struct ConnectionTests {
         }
     }
 
+    /// The client's work runs while the server executes the statement; the statement's error comes first, and
+    /// the connection is usable after either error.
+    @Test func workDoneWhileTheServerRunsAStatement() async throws {
+        struct Failed: Error {}
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let (rows, prepared) = try connection.query("SELECT pg_sleep(0.05), 41 + 1 AS n") { [1, 2, 3].pgBinding }
+            #expect(try rows[0].decode(Int32.self, column: "n") == 42)
+            // A binding made meanwhile is interpolated as it is.
+            #expect(try connection.query("SELECT cardinality(\(prepared)::int8[])")[0].decode(Int32.self, column: 0) == 3)
+            let both = #expect(throws: PGError.self) {
+                _ = try connection.query("SELECT 1 / 0") { throw Failed() }
+            }
+            #expect(both?.sqlState?.rawValue == "22012")
+            #expect(throws: Failed.self) {
+                _ = try connection.query("SELECT 1") { throw Failed() }
+            }
+            #expect(try connection.query("SELECT 7")[0].decode(Int32.self, column: 0) == 7)
+            // A NUL inside an element of a text array is refused before anything is sent, as in a text parameter.
+            let nul = #expect(throws: PGError.self) { try connection.query("SELECT \(["a", "b\u{0}c"])::text[]") }
+            #expect(nul?.kind == .usage)
+        }
+    }
+
     @Test func transactionsCommitOrRollBack() async throws {
         try await TestServer.withDatabase { configuration in
             let connection = try PGConnection(configuration: configuration)

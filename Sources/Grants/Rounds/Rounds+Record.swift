@@ -406,12 +406,15 @@ struct RoundRecorder {
     }
 
     /// Applications, partners, themes, approvals, grants, tranches and audit events: one statement each.
+    ///
+    /// Everything the later statements bind but the application ids (9 of their 10 000-element arrays, encoded) is
+    /// built while the server inserts the applications, so the client's work overlaps the server's.
     func insertGrants(
         _ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, applicantIDs: [Int64], partnerIDs: [[Int64]]
     ) throws {
         let continuesIDs = try continuedGrants(grants, applicantIDs: applicantIDs, programmeID: programmeID)
         let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
-        let applicationRows = try connection.query(
+        let (applicationRows, rows) = try connection.query(
             """
             INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested, currency,
                 starts_on, ends_on, status, submitted_by, continues_grant_id)
@@ -424,84 +427,69 @@ struct RoundRecorder {
                  WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, continues, n)
             ORDER BY n
             RETURNING id
-            """)
+            """
+        ) { DependentRows(grants, partnerIDs: partnerIDs) }
         guard applicationRows.count == grants.count else {
             throw GrantsError.internalError(sqlState: nil, message: "application insert returned \(applicationRows.count) rows")
         }
         let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
-        try Applications.link(
-            connection, applications: applicationIDs,
-            partners: partnerIDs, themes: grants.map(\.themes))
-        let amounts = grants.map(\.amount.minorUnits)
+        /// The application id of each row, from the index of its grant.
+        func ids(_ grantIndexes: [Int]) -> [Int64] { grantIndexes.map { applicationIDs[$0] } }
+        if !rows.partnerGrant.isEmpty {
+            try connection.execute(
+                """
+                INSERT INTO grants.application_partner (application_id, organisation_id, position)
+                SELECT * FROM unnest(\(ids(rows.partnerGrant))::int8[], \(rows.partnerOrganisations)::int8[], \(rows.partnerPositions)::int4[])
+                """)
+        }
+        if !rows.themeGrant.isEmpty {
+            try connection.execute(
+                """
+                INSERT INTO grants.application_theme (application_id, theme_code, position)
+                SELECT * FROM unnest(\(ids(rows.themeGrant))::int8[], \(rows.themeCodes)::text[], \(rows.themePositions)::int4[])
+                """)
+        }
         try connection.execute(
             """
             INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
             SELECT id, 'approved', awarded, \(decidedOn), ref, \(actor)
-            FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[], \(grants.map(\.decisionRef))::text[]) AS m(id, awarded, ref)
+            FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[], \(rows.decisionRefs)::text[]) AS m(id, awarded, ref)
             """)
         // The grants and their tranches in one statement, each grant carrying its tranches' total from the start
         // (Schema/0015): the disbursement trigger then has no grant to update. Updating the 10 000 grants just
         // inserted was the largest part of the record, every row re-checked by the grant's foreign keys.
-        var trancheApplication: [Int64] = []
-        var trancheAmount: [Int64] = []
-        var trancheDue: [String] = []
-        var trancheNumber: [Int32] = []
-        var committed: [Int64] = []
-        committed.reserveCapacity(grants.count)
-        for (i, grant) in grants.enumerated() {
-            var total: Int64 = 0
-            for (n, tranche) in grant.tranches.enumerated() {
-                trancheApplication.append(applicationIDs[i])
-                trancheAmount.append(tranche.amount.minorUnits)
-                trancheDue.append(tranche.dueOn.iso)
-                trancheNumber.append(Int32(n + 1))
-                // The manifest's own check (tranches add up to the amount) has run: no overflow here.
-                total += tranche.amount.minorUnits
-            }
-            committed.append(total)
-        }
-        let grantRows = try connection.query(
+        // Requirements follow their grant by its application (unique), so no grant id comes back to the client.
+        let inserted = try connection.query(
             """
             WITH g AS (
                 INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
                     starts_on, original_ends_on, ends_on, committed_total)
                 SELECT a.id, a.programme_id, a.round_id, a.reference, m.amount, m.amount, a.currency, a.starts_on, a.ends_on,
                        a.ends_on, m.committed
-                FROM unnest(\(applicationIDs)::int8[], \(amounts)::int8[], \(committed)::int8[]) AS m(id, amount, committed)
+                FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[], \(rows.committed)::int8[]) AS m(id, amount, committed)
                 JOIN grants.application a ON a.id = m.id
                 RETURNING id, application_id
             ), d AS (
                 INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
                 SELECT g.id, t.a, \(currency), t.d, t.n, \(actor)
-                FROM unnest(\(trancheApplication)::int8[], \(trancheAmount)::int8[], \(trancheDue)::date[], \(trancheNumber)::int4[])
+                FROM unnest(\(ids(rows.trancheGrant))::int8[], \(rows.trancheAmounts)::int8[], \(rows.trancheDues)::date[],
+                            \(rows.trancheNumbers)::int4[])
                      AS t(application, a, d, n)
                 JOIN g ON g.application_id = t.application
             )
-            SELECT g.id FROM unnest(\(applicationIDs)::int8[]) WITH ORDINALITY AS m(id, n) JOIN g ON g.application_id = m.id
-            ORDER BY m.n
-            """)
-        guard grantRows.count == grants.count else {
-            throw GrantsError.internalError(sqlState: nil, message: "grant insert returned \(grantRows.count) rows")
+            SELECT count(*) FROM g
+            """)[0].decode(Int64.self, column: 0)
+        guard inserted == grants.count else {
+            throw GrantsError.internalError(sqlState: nil, message: "grant insert wrote \(inserted) rows")
         }
-        let grantIDs = try grantRows.map { try $0.decode(Int64.self, column: 0) }
-        var reportGrant: [Int64] = []
-        var reportKind: [String] = []
-        var reportDue: [String] = []
-        var reportBefore: [Int32?] = []
-        for (i, grant) in grants.enumerated() {
-            for report in grant.reports {
-                reportGrant.append(grantIDs[i])
-                reportKind.append(report.kind.rawValue)
-                reportDue.append(report.dueOn.iso)
-                reportBefore.append(report.beforeTranche.map(Int32.init))
-            }
-        }
-        if !reportGrant.isEmpty {
+        if !rows.reportGrant.isEmpty {
             try connection.execute(
                 """
                 INSERT INTO grants.reporting_requirement (grant_id, kind, due_on, before_tranche, created_by)
-                SELECT g, k, d, b, \(actor)
-                FROM unnest(\(reportGrant)::int8[], \(reportKind)::text[], \(reportDue)::date[], \(reportBefore)::int4[]) AS m(g, k, d, b)
+                SELECT g.id, m.k, m.d, m.b, \(actor)
+                FROM unnest(\(ids(rows.reportGrant))::int8[], \(rows.reportKinds)::text[], \(rows.reportDues)::date[],
+                            \(rows.reportBefore)::int4[]) AS m(application, k, d, b)
+                JOIN grants.grant g ON g.application_id = m.application
                 """)
         }
         // The details object is built by the server (jsonb_build_object), the same jsonb as AuditLog.jsonObject's:
@@ -510,7 +498,90 @@ struct RoundRecorder {
             """
             INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
             SELECT \(actor), 'grant.recorded', 'grant', k, jsonb_build_object('round', \(manifest.round.name)::text, 'awarded', a)
-            FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.amount.plain))::text[]) AS m(k, a)
+            FROM unnest(\(rows.references)::text[], \(rows.plainAmounts)::text[]) AS m(k, a)
             """)
+    }
+}
+
+/// What the statements after the application insert bind, apart from application ids, encoded ahead: each row
+/// of a child table carries the index of its grant, which becomes the application's id once it is known.
+struct DependentRows {
+    var partnerGrant: [Int] = []
+    var partnerOrganisations = PGBinding.null()
+    var partnerPositions = PGBinding.null()
+    var themeGrant: [Int] = []
+    var themeCodes = PGBinding.null()
+    var themePositions = PGBinding.null()
+    var amounts: PGBinding
+    var decisionRefs: PGBinding
+    /// Each grant's tranches' total: what it is inserted with.
+    var committed = PGBinding.null()
+    var trancheGrant: [Int] = []
+    var trancheAmounts = PGBinding.null()
+    var trancheDues = PGBinding.null()
+    var trancheNumbers = PGBinding.null()
+    var reportGrant: [Int] = []
+    var reportKinds = PGBinding.null()
+    var reportDues = PGBinding.null()
+    var reportBefore = PGBinding.null()
+    var references: PGBinding
+    var plainAmounts: PGBinding
+
+    init(_ grants: [ManifestGrant], partnerIDs: [[Int64]]) {
+        amounts = grants.map(\.amount.minorUnits).pgBinding
+        decisionRefs = grants.map(\.decisionRef).pgBinding
+        references = grants.map(\.reference).pgBinding
+        plainAmounts = grants.map(\.amount.plain).pgBinding
+        var organisations: [Int64] = []
+        var partnerPositions: [Int32] = []
+        var codes: [String] = []
+        var themePositions: [Int32] = []
+        var committed: [Int64] = []
+        committed.reserveCapacity(grants.count)
+        var trancheAmounts: [Int64] = []
+        var trancheDues: [String] = []
+        var trancheNumbers: [Int32] = []
+        var reportKinds: [String] = []
+        var reportDues: [String] = []
+        var reportBefore: [Int32?] = []
+        for i in grants.indices {
+            for (position, organisation) in partnerIDs[i].enumerated() {
+                partnerGrant.append(i)
+                organisations.append(organisation)
+                partnerPositions.append(Int32(position))
+            }
+            for (position, code) in grants[i].themes.enumerated() {
+                themeGrant.append(i)
+                codes.append(code)
+                themePositions.append(Int32(position))
+            }
+            var total: Int64 = 0
+            for (n, tranche) in grants[i].tranches.enumerated() {
+                trancheGrant.append(i)
+                trancheAmounts.append(tranche.amount.minorUnits)
+                trancheDues.append(tranche.dueOn.iso)
+                trancheNumbers.append(Int32(n + 1))
+                // The manifest's own check (tranches add up to the amount) has run: no overflow here.
+                total += tranche.amount.minorUnits
+            }
+            committed.append(total)
+            for report in grants[i].reports {
+                reportGrant.append(i)
+                reportKinds.append(report.kind.rawValue)
+                reportDues.append(report.dueOn.iso)
+                reportBefore.append(report.beforeTranche.map(Int32.init))
+            }
+        }
+        self.partnerOrganisations = organisations.pgBinding
+        self.partnerPositions = partnerPositions.pgBinding
+        self.themeCodes = codes.pgBinding
+        self.themePositions = themePositions.pgBinding
+        self.committed = committed.pgBinding
+        self.trancheAmounts = trancheAmounts.pgBinding
+        self.trancheDues = trancheDues.pgBinding
+        self.trancheNumbers = trancheNumbers.pgBinding
+        self.reportKinds = reportKinds.pgBinding
+        self.reportDues = reportDues.pgBinding
+        self.reportBefore = reportBefore.pgBinding
     }
 }

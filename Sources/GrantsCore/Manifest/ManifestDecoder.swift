@@ -171,14 +171,27 @@ enum ManifestDecoder {
         if grantNodes.count > ManifestLimits.maximumGrants {
             throw .invalidInput([Problem("grants", "\(grantNodes.count) grants; the limit is \(ManifestLimits.maximumGrants)")])
         }
-        grants.reserveCapacity(grantNodes.count)
-        for (node, path) in grantNodes {
-            if var grant = decodeGrant(node, path: path, currency: currency, log: log) {
-                grant.decisionRef = grant.decisionRef ?? roundDecisionRef
-                grants.append(grant)
+        // Each grant stands alone: a large list is decoded in chunks at once, each with its own log, joined in order.
+        let (grantCurrency, grantDecisionRef) = (currency, roundDecisionRef)
+        let chunks = inChunks(grantNodes.count) { range in
+            let chunkLog = ProblemLog()
+            var decoded: [ManifestGrant] = []
+            decoded.reserveCapacity(range.count)
+            for i in range {
+                if var grant = decodeGrant(grantNodes[i].node, path: grantNodes[i].path, currency: grantCurrency, log: chunkLog) {
+                    grant.decisionRef = grant.decisionRef ?? grantDecisionRef
+                    decoded.append(grant)
+                }
             }
+            return (grants: decoded, problems: chunkLog.problems)
         }
-        guard let programme, let round, log.problems.isEmpty else { throw .invalidInput(log.problems) }
+        grants.reserveCapacity(grantNodes.count)
+        var found = log.problems
+        for chunk in chunks {
+            grants += chunk.grants
+            found += chunk.problems
+        }
+        guard let programme, let round, found.isEmpty else { throw .invalidInput(found) }
         var manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
         let problems = manifest.check()
         guard problems.isEmpty else { throw .invalidInput(problems) }

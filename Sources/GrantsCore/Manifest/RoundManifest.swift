@@ -229,14 +229,18 @@ extension RoundManifest {
         var seen: [String: ManifestLocation] = [:]
         var total: Int64 = 0
         var overflow = false
-        for grant in grants {
+        // Each grant's own checks, in chunks at once for a large list; then in order with what spans grants.
+        let grants = self.grants
+        let currency = round.budget.currency
+        let own = inChunks(grants.count) { range in range.map { grants[$0].problems(currency: currency) } }.joined()
+        for (grant, found) in zip(grants, own) {
             let at = grant.location
             if let first = seen[grant.reference] {
                 problems.append(Problem(at.field("reference"), "\(grant.reference) appears twice (also at \(first.base))"))
             } else {
                 seen[grant.reference] = at
             }
-            problems += grant.problems(currency: round.budget.currency)
+            problems += found
             let (sum, o) = total.addingReportingOverflow(grant.amount.minorUnits)
             total = sum
             overflow = overflow || o

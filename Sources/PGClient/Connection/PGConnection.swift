@@ -83,6 +83,28 @@ public final class PGConnection {
         return try check(result, query: query.sql)
     }
 
+    /// Sends `query`, runs `meanwhile` while the server executes it, then waits for the query's result: the
+    /// client's own work overlaps the server's instead of following it. `meanwhile` must not use this connection.
+    /// The query's error, if any, is thrown first; else `meanwhile`'s.
+    ///
+    /// ```swift
+    /// let (rows, next) = try connection.query("INSERT … RETURNING id") { nextStatementsArrays() }
+    /// ```
+    public func query<T>(_ query: PGQuery, meanwhile: () throws -> T) throws -> (result: PGResult, meanwhile: T) {
+        let started = statementStarts()
+        defer { statementEnded(started) }
+        try checkCancelled(query)
+        let sent = try withParameters(query) { count, types, values, lengths, formats in
+            PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, PGFormat.binary.rawValue)
+        }
+        guard sent == 1 else { throw lost(query.sql) }
+        let value = Result { try meanwhile() }
+        let first = PQgetResult(handle)
+        drainResults()
+        let result = try check(first, query: query.sql)
+        return (result, try value.get())
+    }
+
     /// Runs a statement for its effect; returns the number of rows affected.
     @discardableResult
     public func execute(_ query: PGQuery) throws -> Int {
@@ -222,7 +244,7 @@ public final class PGConnection {
                 lengths.append(0)
                 continue
             }
-            if binding.format == .text, bytes.contains(0) {
+            if binding.format == .text ? bytes.contains(0) : binding.isTextArrayWithNUL {
                 throw PGError(
                     kind: .usage, message: "parameter $\(index + 1) holds a NUL character, which PostgreSQL text cannot store",
                     query: query.sql)

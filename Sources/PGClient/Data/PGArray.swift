@@ -107,6 +107,28 @@ extension Array: PGEncodable where Element: PGArrayElement {
     public static var pgNullType: PGType { Element.pgArrayType }
 }
 
+extension PGBinding {
+    /// Whether an element of this binary `text[]` holds a NUL byte, which PostgreSQL text cannot store.
+    var isTextArrayWithNUL: Bool {
+        guard type == .textArray, format == .binary, let bytes, bytes.count >= 20 else { return false }
+        var i = 20
+        while i + 4 <= bytes.count {
+            let word = UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
+            let length = Int(Int32(bitPattern: word))
+            i += 4
+            guard length > 0 else { continue }
+            if bytes[i..<min(bytes.count, i + length)].contains(0) { return true }
+            i += length
+        }
+        return false
+    }
+}
+
+/// A binding made ahead (say while the server runs an earlier statement) is interpolated as it is.
+extension PGBinding: PGEncodable {
+    public var pgBinding: PGBinding { self }
+}
+
 extension Array: PGDecodable where Element: PGDecodable {
     /// A one-dimensional array in binary format; an empty array decodes as `[]`.
     public init(pgCell cell: PGCell) throws {

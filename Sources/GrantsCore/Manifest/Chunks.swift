@@ -1,0 +1,25 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs `body` over `0..<count` in contiguous chunks, one per core at once when there are at least `minimum` items
+/// (else in one chunk, on the caller's thread), and gives the chunks' results in order.
+///
+/// A large manifest is decoded and checked this way: each grant stands alone, and the database is not yet working,
+/// so the second core would otherwise idle.
+func inChunks<T: Sendable>(_ count: Int, minimum: Int = 2000, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+    let parts = count >= minimum ? max(1, min(System.coreCount, 8)) : 1
+    guard parts > 1 else { return [body(0..<count)] }
+    let size = (count + parts - 1) / parts
+    let results = Mutex<[Int: T]>([:])
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let result = body((part * size)..<min(count, (part + 1) * size))
+        results.withLock { $0[part] = result }
+    }
+    return results.withLock { found in (0..<parts).compactMap { found[$0] } }
+}
+
+enum System {
+    /// The cores this process may run on.
+    static let coreCount = ProcessInfo.processInfo.activeProcessorCount
+}
