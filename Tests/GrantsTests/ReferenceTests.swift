@@ -31,7 +31,8 @@ struct ReferenceTests {
              + (SELECT count(*) FROM grants.approval x WHERE NOT EXISTS (SELECT 1 FROM grants.application a WHERE a.id = x.application_id))
              + (SELECT count(*) FROM grants.grant g WHERE NOT EXISTS (SELECT 1 FROM grants.application a WHERE a.id = g.application_id)
                    OR NOT EXISTS (SELECT 1 FROM grants.allocation_round r WHERE r.id = g.round_id AND r.programme_id = g.programme_id))
-             + (SELECT count(*) FROM grants.disbursement d WHERE NOT EXISTS (SELECT 1 FROM grants.grant g WHERE g.id = d.grant_id))
+             + (SELECT count(*) FROM grants.disbursement d WHERE NOT EXISTS (SELECT 1 FROM grants.grant g WHERE g.id = d.grant_id)
+                   OR (d.reverses_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM grants.disbursement o WHERE o.id = d.reverses_id)))
         """
 
     @Test func aMissingParentIsRefusedWithTheForeignKeysOwnError() async throws {
@@ -110,6 +111,14 @@ struct ReferenceTests {
                     VALUES (\(grantID), 100, 'SEK', '2022-01-31', 'anna'), (\(missing), 100, 'SEK', '2022-01-31', 'anna')
                     """
                 ),
+                (
+                    "disbursement_reverses_id_fkey", "disbursement",
+                    """
+                    INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by, status, reverses_id, paid_on,
+                        payment_reference)
+                    VALUES (\(grantID), -100, 'SEK', '2022-01-31', 'anna', 'reversal', \(missing), '2022-02-01', 'R-1')
+                    """
+                ),
             ]
             let before = try connection.query(
                 "SELECT (SELECT count(*) FROM grants.application) + (SELECT count(*) FROM grants.disbursement) + (SELECT count(*) FROM grants.application_partner) AS n"
@@ -162,6 +171,11 @@ struct ReferenceTests {
                 "TRUNCATE grants.application CASCADE",
                 "DELETE FROM grants.grant",
                 "UPDATE grants.grant SET id = id + 1000",
+                "UPDATE grants.grant SET id = DEFAULT",
+                "UPDATE grants.application SET id = DEFAULT",
+                "UPDATE grants.organisation SET id = DEFAULT",
+                "UPDATE grants.allocation_round SET id = DEFAULT",
+                "UPDATE grants.disbursement SET id = DEFAULT",
                 // Rows keep their parents.
                 "UPDATE grants.application SET programme_id = programme_id + 1",
                 "UPDATE grants.application_partner SET organisation_id = (SELECT min(id) FROM grants.organisation)",

@@ -291,8 +291,10 @@ struct RoundRecorder {
         _ grants: [ManifestGrant]
     ) throws -> (applicants: [Int64], partners: [[Int64]], created: Int, differences: [Difference]) {
         // Each organisation's key is computed once (lowercasing 30 000 names is a visible cost in a large record).
-        let applicantKeys = grants.map { Self.key($0.applicant) }
-        let partnerKeys = grants.map { $0.partners.map(Self.key) }
+        let keys = inChunks(grants.count) { range in range.map { (Self.key(grants[$0].applicant), grants[$0].partners.map(Self.key)) } }
+            .joined()
+        let applicantKeys = keys.map(\.0)
+        let partnerKeys = keys.map(\.1)
         // Each organisation once, in the order the manifest first names it (which also orders the new ids).
         var wanted: [(key: String, organisation: NewOrganisation, name: String)] = []
         var seen = Set<String>()

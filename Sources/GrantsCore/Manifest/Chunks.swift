@@ -5,9 +5,9 @@ import Synchronization
 /// Runs `body` over `0..<count` in contiguous chunks, one per core at once when there are at least `minimum` items
 /// (else in one chunk, on the caller's thread), and gives the chunks' results in order.
 ///
-/// A large manifest is decoded and checked this way: each grant stands alone, and the database is not yet working,
+/// A large manifest is decoded, checked and keyed this way: each grant stands alone, and the database is not yet working,
 /// so the second core would otherwise idle.
-func inChunks<T: Sendable>(_ count: Int, minimum: Int = 2000, _ body: @Sendable (Range<Int>) -> T) -> [T] {
+package func inChunks<T: Sendable>(_ count: Int, minimum: Int = 2000, _ body: @Sendable (Range<Int>) -> T) -> [T] {
     let parts = count >= minimum ? max(1, min(System.coreCount, 8)) : 1
     guard parts > 1 else { return [body(0..<count)] }
     let size = (count + parts - 1) / parts
