@@ -129,7 +129,9 @@ enum ManifestDecoder {
         static let organisation: Set<String> = ["name", "org_number", "country", "kind", "municipality_code"]
     }
 
-    static func decode(_ root: ManifestNode) throws(GrantsError) -> RoundManifest {
+    /// The manifest in `root`; `predecoded` is what a ``GrantPipeline`` decoded while the file was parsed, used when
+    /// it covers every grant with the currency decided here.
+    static func decode(_ root: ManifestNode, predecoded: GrantPipeline.Decoded? = nil) throws(GrantsError) -> RoundManifest {
         let log = ProblemLog()
         guard let top = MappingReader(root, path: "", log: log) else { throw .invalidInput(log.problems) }
         top.checkKeys(Keys.top)
@@ -171,24 +173,32 @@ enum ManifestDecoder {
         if grantNodes.count > ManifestLimits.maximumGrants {
             throw .invalidInput([Problem("grants", "\(grantNodes.count) grants; the limit is \(ManifestLimits.maximumGrants)")])
         }
-        // Each grant stands alone: a large list is decoded in chunks at once, each with its own log, joined in order.
-        let (grantCurrency, grantDecisionRef) = (currency, roundDecisionRef)
-        let chunks = inChunks(grantNodes.count) { range in
-            let chunkLog = ProblemLog()
-            var decoded: [ManifestGrant] = []
-            decoded.reserveCapacity(range.count)
-            for i in range {
-                if var grant = decodeGrant(grantNodes[i].node, path: grantNodes[i].path, currency: grantCurrency, log: chunkLog) {
-                    grant.decisionRef = grant.decisionRef ?? grantDecisionRef
-                    decoded.append(grant)
+        // Each grant stands alone: decoded already while the file was parsed, or else in chunks at once, each with
+        // its own log, joined in order.
+        let chunks: [(grants: [ManifestGrant], problems: [Problem])]
+        if let predecoded, predecoded.currency == currency, predecoded.count == grantNodes.count {
+            chunks = [(predecoded.grants, predecoded.problems)]
+        } else {
+            let grantCurrency = currency
+            chunks = inChunks(grantNodes.count) { range in
+                let chunkLog = ProblemLog()
+                var decoded: [ManifestGrant] = []
+                decoded.reserveCapacity(range.count)
+                for i in range {
+                    if let grant = decodeGrant(grantNodes[i].node, path: grantNodes[i].path, currency: grantCurrency, log: chunkLog) {
+                        decoded.append(grant)
+                    }
                 }
+                return (grants: decoded, problems: chunkLog.problems)
             }
-            return (grants: decoded, problems: chunkLog.problems)
         }
         grants.reserveCapacity(grantNodes.count)
         var found = log.problems
         for chunk in chunks {
-            grants += chunk.grants
+            for var grant in chunk.grants {
+                grant.decisionRef = grant.decisionRef ?? roundDecisionRef
+                grants.append(grant)
+            }
             found += chunk.problems
         }
         guard let programme, let round, found.isEmpty else { throw .invalidInput(found) }

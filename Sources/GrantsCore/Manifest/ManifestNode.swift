@@ -28,7 +28,11 @@ indirect enum ManifestNode: Sendable {
     /// manifest nodes: no intermediate document, no tag resolution (every scalar stays text as written).
     /// Anchors and aliases are refused where they first appear, so an alias bomb costs nothing; a key that
     /// appears twice in one mapping is refused, since which of the two was meant cannot be known.
-    static func parse(_ text: String) throws(GrantsError) -> ManifestNode {
+    /// Called as each node under the document's top mapping completes, while the rest is still being parsed: with
+    /// its key, and with its index when it is an item of a list there (`grants[3]`).
+    typealias Observer = (_ key: String, _ index: Int?, _ node: ManifestNode) -> Void
+
+    static func parse(_ text: String, observer: Observer? = nil) throws(GrantsError) -> ManifestNode {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             throw .internalError(sqlState: nil, message: "the YAML parser could not be set up (out of memory)")
@@ -41,6 +45,7 @@ indirect enum ManifestNode: Sendable {
             yaml_parser_set_input_string(&parser, bytes.baseAddress, bytes.count)
             return Result { () throws(GrantsError) -> ManifestNode in
                 var builder = Builder()
+                builder.observer = observer
                 var event = yaml_event_t()
                 while true {
                     guard yaml_parser_parse(&parser, &event) == 1 else { throw Self.syntaxError(parser) }
@@ -75,6 +80,7 @@ indirect enum ManifestNode: Sendable {
         var stack: [Frame] = []
         var root: ManifestNode?
         var documents = 0
+        var observer: Observer?
 
         mutating func take(_ event: yaml_event_t) throws(GrantsError) {
             let line = Int(event.start_mark.line) + 1
@@ -135,9 +141,13 @@ indirect enum ManifestNode: Sendable {
                 guard let key = frame.pendingKey else {
                     throw .invalidInput([Problem("line \(line)", "a mapping key must be text")])
                 }
+                if stack.count == 1 { observer?(key, nil, node) }
                 frame.pairs.append((key: key, value: node))
                 frame.pendingKey = nil
             } else {
+                if stack.count == 2, let top = stack.first, top.isMapping, let key = top.pendingKey {
+                    observer?(key, frame.items.count, node)
+                }
                 frame.items.append(node)
             }
         }

@@ -192,10 +192,13 @@ extension RoundManifest {
                     "grants", "\(references) grant references; the limit is \(ManifestLimits.maximumGrants) grants (nothing was parsed)")
             ])
         }
-        let tree = try ManifestNode.parse(text)
+        // A large file's grants are decoded on another core while the parser reads on (GrantPipeline).
+        let large = text.utf8.count > 1 << 20
+        let pipeline = large ? GrantPipeline() : nil
+        let tree = try ManifestNode.parse(text, observer: pipeline.map { p in { p.take($0, $1, $2) } })
         // Freeing a large tree (some 300 000 nodes for 10 000 grants) is left to another core.
-        defer { if text.utf8.count > 1 << 20 { DispatchQueue.global().async { withExtendedLifetime(tree) {} } } }
-        return try ManifestDecoder.decode(tree)
+        defer { if large { DispatchQueue.global().async { withExtendedLifetime(tree) {} } } }
+        return try ManifestDecoder.decode(tree, predecoded: pipeline?.finish())
     }
 
     /// The offset of the first byte that does not start a valid UTF-8 sequence (only on the error path).
