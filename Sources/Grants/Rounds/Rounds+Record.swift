@@ -201,7 +201,8 @@ struct RoundRecorder {
         guard differences.isEmpty else { throw GrantsError.conflict(entity: "round", key: roundName, differences: differences) }
 
         // Organisations of the new grants, matched in bulk, the missing ones created.
-        let (applicantIDs, partnerIDs, organisationsCreated, organisationDifferences) = try resolveOrganisations(fresh)
+        let (applicantIDs, partnerIDs, organisationsCreated, organisationDifferences, applicationColumns) =
+            try resolveOrganisations(fresh) { ApplicationColumns(fresh) }
         guard organisationDifferences.isEmpty else {
             throw GrantsError.conflict(entity: "round", key: roundName, differences: organisationDifferences)
         }
@@ -226,7 +227,8 @@ struct RoundRecorder {
         try Approvals.checkBudget(recordedRound, adding: awardedNow)
         if !fresh.isEmpty {
             try insertGrants(
-                fresh, programmeID: programmeID, roundID: recordedRound.id, applicantIDs: applicantIDs, partnerIDs: partnerIDs)
+                fresh, programmeID: programmeID, roundID: recordedRound.id, applicantIDs: applicantIDs, partnerIDs: partnerIDs,
+                columns: applicationColumns)
         }
         if roundCreated || !fresh.isEmpty {
             try AuditLog.record(
@@ -286,26 +288,33 @@ struct RoundRecorder {
 
     /// Matches every organisation of the new grants by organisationsnummer, else by name and country
     /// (case-insensitive), in a few set-based queries, and creates the missing ones. Gives each grant's applicant
-    /// id and partner ids, in the order of `grants`.
-    func resolveOrganisations(
-        _ grants: [ManifestGrant]
-    ) throws -> (applicants: [Int64], partners: [[Int64]], created: Int, differences: [Difference]) {
+    /// id and partner ids, in the order of `grants`, and what `meanwhile` made while the server inserted the new
+    /// organisations.
+    func resolveOrganisations<T>(
+        _ grants: [ManifestGrant], meanwhile: () -> T
+    ) throws -> (applicants: [Int64], partners: [[Int64]], created: Int, differences: [Difference], meanwhile: T) {
         // Each organisation's key is computed once (lowercasing 30 000 names is a visible cost in a large record).
         let keys = inChunks(grants.count) { range in range.map { (Self.key(grants[$0].applicant), grants[$0].partners.map(Self.key)) } }
             .joined()
-        let applicantKeys = keys.map(\.0)
-        let partnerKeys = keys.map(\.1)
-        // Each organisation once, in the order the manifest first names it (which also orders the new ids).
-        var wanted: [(key: String, organisation: NewOrganisation, name: String)] = []
-        var seen = Set<String>()
-        func want(_ key: String, _ organisation: NewOrganisation) {
-            if seen.insert(key).inserted { wanted.append((key, organisation, organisation.name.lowercased())) }
+        // Each organisation once, in the order the manifest first names it (which also orders the new ids); each
+        // grant's applicant and partners as positions in that list.
+        var wanted: [(organisation: NewOrganisation, name: String)] = []
+        var positions: [String: Int] = [:]
+        func want(_ key: String, _ organisation: NewOrganisation) -> Int {
+            if let known = positions[key] { return known }
+            positions[key] = wanted.count
+            wanted.append((organisation, organisation.name.lowercased()))
+            return wanted.count - 1
         }
-        for i in grants.indices {
-            want(applicantKeys[i], grants[i].applicant)
-            for j in grants[i].partners.indices { want(partnerKeys[i][j], grants[i].partners[j]) }
+        var applicantAt: [Int] = []
+        var partnersAt: [[Int]] = []
+        applicantAt.reserveCapacity(grants.count)
+        partnersAt.reserveCapacity(grants.count)
+        for (i, (applicantKey, partnerKeys)) in zip(grants.indices, keys) {
+            applicantAt.append(want(applicantKey, grants[i].applicant))
+            partnersAt.append(zip(partnerKeys, grants[i].partners).map { want($0, $1) })
         }
-        var ids: [String: Int64] = [:]
+        var ids = [Int64?](repeating: nil, count: wanted.count)
         var differences: [Difference] = []
         let numbers = wanted.compactMap { $0.organisation.orgNumber?.value }
         var byNumber: [String: Int64] = [:]
@@ -324,45 +333,51 @@ struct RoundRecorder {
             byName["\(try row.decode(String.self, column: "name"))|\(try row.decode(String.self, column: "country"))"] =
                 (try row.decode(column: "id"), try row.decode(column: "org_number"))
         }
-        var missing: [(key: String, organisation: NewOrganisation)] = []
-        for (key, organisation, name) in wanted {
+        var missing: [Int] = []
+        for (position, (organisation, name)) in wanted.enumerated() {
             if let number = organisation.orgNumber, let id = byNumber[number.value] {
-                ids[key] = id
+                ids[position] = id
             } else if let match = byName["\(name)|\(organisation.country)"] {
                 if let number = organisation.orgNumber, let recorded = match.number, recorded != number.value {
                     differences.append(
                         Difference("organisation \(organisation.name)", recorded: "organisationsnummer \(recorded)", given: number.value))
                 }
-                ids[key] = match.id
+                ids[position] = match.id
             } else {
-                missing.append((key, organisation))
+                missing.append(position)
             }
         }
-        if !missing.isEmpty {
-            let rows = try connection.query(
+        let made: T
+        if missing.isEmpty {
+            made = meanwhile()
+        } else {
+            let new = missing.map { wanted[$0].organisation }
+            let (rows, value) = try connection.query(
                 """
                 INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
-                SELECT name, country, org_number, municipality_code, kind FROM unnest(\(missing.map(\.organisation.name))::text[], \(missing.map(\.organisation.country))::text[],
-                                     \(missing.map { $0.organisation.orgNumber?.value })::text[],
-                                     \(missing.map(\.organisation.municipalityCode))::text[],
-                                     \(missing.map(\.organisation.kind.rawValue))::text[])
+                SELECT name, country, org_number, municipality_code, kind FROM unnest(\(new.map(\.name))::text[], \(new.map(\.country))::text[],
+                                     \(new.map { $0.orgNumber?.value })::text[],
+                                     \(new.map(\.municipalityCode))::text[],
+                                     \(new.map(\.kind.rawValue))::text[])
                 WITH ORDINALITY AS m(name, country, org_number, municipality_code, kind, n)
                 ORDER BY n
                 RETURNING id
-                """)
+                """, meanwhile: meanwhile)
             guard rows.count == missing.count else {
                 throw GrantsError.internalError(sqlState: nil, message: "organisation insert returned \(rows.count) rows")
             }
-            for (i, row) in rows.enumerated() { ids[missing[i].key] = try row.decode(Int64.self, column: 0) }
+            for (i, row) in rows.enumerated() { ids[missing[i]] = try row.decode(Int64.self, column: 0) }
+            made = value
         }
         // Every organisation was matched or created just before; one missing is a bug, never a row with id -1.
-        func id(_ key: String) throws -> Int64 {
-            guard let id = ids[key] else {
-                throw GrantsError.internalError(sqlState: nil, message: "organisation \(key) was not resolved")
+        func id(_ position: Int) throws -> Int64 {
+            guard let id = ids[position] else {
+                let name = wanted[position].organisation.name
+                throw GrantsError.internalError(sqlState: nil, message: "organisation \(name) was not resolved")
             }
             return id
         }
-        return (try applicantKeys.map(id), try partnerKeys.map { try $0.map(id) }, missing.count, differences)
+        return (try applicantAt.map(id), try partnersAt.map { try $0.map(id) }, missing.count, differences, made)
     }
 
     /// The grant each new grant continues (nil where none): recorded in the programme and awarded to the same
@@ -412,7 +427,8 @@ struct RoundRecorder {
     /// Everything the later statements bind but the application ids (9 of their 10 000-element arrays, encoded) is
     /// built while the server inserts the applications, so the client's work overlaps the server's.
     func insertGrants(
-        _ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, applicantIDs: [Int64], partnerIDs: [[Int64]]
+        _ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, applicantIDs: [Int64], partnerIDs: [[Int64]],
+        columns: ApplicationColumns
     ) throws {
         let continuesIDs = try continuedGrants(grants, applicantIDs: applicantIDs, programmeID: programmeID)
         let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
@@ -422,9 +438,9 @@ struct RoundRecorder {
                 starts_on, ends_on, status, submitted_by, continues_grant_id)
             SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor),
                    continues
-            FROM unnest(\(grants.map(\.reference))::text[], \(grants.map(\.title))::text[],
-                        \(applicantIDs)::int8[], \(grants.map(\.phase.rawValue))::text[],
-                        \(grants.map(\.requested.minorUnits))::int8[], \(grants.map(\.startsOn.iso))::date[], \(grants.map(\.endsOn.iso))::date[],
+            FROM unnest(\(columns.references)::text[], \(columns.titles)::text[],
+                        \(applicantIDs)::int8[], \(columns.phases)::text[],
+                        \(columns.requested)::int8[], \(columns.starts)::date[], \(columns.ends)::date[],
                         \(continuesIDs)::int8[])
                  WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, continues, n)
             ORDER BY n
@@ -502,6 +518,25 @@ struct RoundRecorder {
             SELECT \(actor), 'grant.recorded', 'grant', k, jsonb_build_object('round', \(manifest.round.name)::text, 'awarded', a)
             FROM unnest(\(rows.references)::text[], \(rows.plainAmounts)::text[]) AS m(k, a)
             """)
+    }
+}
+
+/// The application insert's own columns, encoded while the server inserts the new organisations.
+struct ApplicationColumns {
+    let references: PGBinding
+    let titles: PGBinding
+    let phases: PGBinding
+    let requested: PGBinding
+    let starts: PGBinding
+    let ends: PGBinding
+
+    init(_ grants: [ManifestGrant]) {
+        references = grants.map(\.reference).pgBinding
+        titles = grants.map(\.title).pgBinding
+        phases = grants.map(\.phase.rawValue).pgBinding
+        requested = grants.map(\.requested.minorUnits).pgBinding
+        starts = grants.map(\.startsOn.iso).pgBinding
+        ends = grants.map(\.endsOn.iso).pgBinding
     }
 }
 
