@@ -193,11 +193,8 @@ extension RoundManifest {
             ])
         }
         // A large file's grants are decoded on another core while the parser reads on (GrantPipeline).
-        let large = text.utf8.count > 1 << 20
-        let pipeline = large ? GrantPipeline() : nil
+        let pipeline = text.utf8.count > 1 << 20 ? GrantPipeline() : nil
         let tree = try ManifestNode.parse(text, observer: pipeline.map { p in { p.take($0, $1, $2) } })
-        // Freeing a large tree (some 300 000 nodes for 10 000 grants) is left to another core.
-        defer { if large { DispatchQueue.global().async { withExtendedLifetime(tree) {} } } }
         return try ManifestDecoder.decode(tree, predecoded: pipeline?.finish())
     }
 
