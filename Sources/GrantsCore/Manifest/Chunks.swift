@@ -8,7 +8,7 @@ import Synchronization
 /// A large manifest is decoded, checked and keyed this way: each grant stands alone, and the database is not yet working,
 /// so the second core would otherwise idle.
 package func inChunks<T: Sendable>(_ count: Int, minimum: Int = 2000, _ body: @Sendable (Range<Int>) -> T) -> [T] {
-    let parts = count >= minimum ? max(1, min(System.coreCount, 8)) : 1
+    let parts = count >= minimum ? max(1, min(Cores.available, 8)) : 1
     guard parts > 1 else { return [body(0..<count)] }
     let size = (count + parts - 1) / parts
     let results = Mutex<[Int: T]>([:])
@@ -19,7 +19,7 @@ package func inChunks<T: Sendable>(_ count: Int, minimum: Int = 2000, _ body: @S
     return results.withLock { found in (0..<parts).compactMap { found[$0] } }
 }
 
-enum System {
+enum Cores {
     /// The cores this process may run on.
-    static let coreCount = ProcessInfo.processInfo.activeProcessorCount
+    static let available = ProcessInfo.processInfo.activeProcessorCount
 }
