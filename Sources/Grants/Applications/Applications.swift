@@ -351,18 +351,31 @@ public struct Applications: Sendable {
             }
         }
         if !partnerApps.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO grants.application_partner (application_id, organisation_id, position)
-                SELECT * FROM unnest(\(partnerApps)::int8[], \(partnerOrgs)::int8[], \(partnerPositions)::int4[])
-                """)
+            try insertPartners(connection, applications: partnerApps, organisations: partnerOrgs, positions: partnerPositions)
         }
-        if !themeApps.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO grants.application_theme (application_id, theme_code, position)
-                SELECT * FROM unnest(\(themeApps)::int8[], \(themeCodes)::text[], \(themePositions)::int4[])
-                """)
-        }
+        if !themeApps.isEmpty { try insertThemes(connection, applications: themeApps, codes: themeCodes, positions: themePositions) }
+    }
+
+    /// Partner links, one row per element of the arrays (`int8[]`, `int8[]`, `int4[]`), bound as arrays or as
+    /// bindings encoded ahead.
+    static func insertPartners(
+        _ connection: PGConnection, applications: some PGEncodable, organisations: some PGEncodable, positions: some PGEncodable
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO grants.application_partner (application_id, organisation_id, position)
+            SELECT * FROM unnest(\(applications)::int8[], \(organisations)::int8[], \(positions)::int4[])
+            """)
+    }
+
+    /// Theme links, one row per element of the arrays (`int8[]`, `text[]`, `int4[]`).
+    static func insertThemes(
+        _ connection: PGConnection, applications: some PGEncodable, codes: some PGEncodable, positions: some PGEncodable
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO grants.application_theme (application_id, theme_code, position)
+            SELECT * FROM unnest(\(applications)::int8[], \(codes)::text[], \(positions)::int4[])
+            """)
     }
 }

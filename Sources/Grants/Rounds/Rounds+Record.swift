@@ -424,8 +424,8 @@ struct RoundRecorder {
 
     /// Applications, partners, themes, approvals, grants, tranches and audit events: one statement each.
     ///
-    /// Everything the later statements bind but the application ids (9 of their 10 000-element arrays, encoded) is
-    /// built while the server inserts the applications, so the client's work overlaps the server's.
+    /// Everything the later statements bind except the application ids is encoded while the server inserts the
+    /// applications, so the client's work overlaps the server's.
     func insertGrants(
         _ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, applicantIDs: [Int64], partnerIDs: [[Int64]],
         columns: ApplicationColumns
@@ -454,18 +454,13 @@ struct RoundRecorder {
         /// The application id of each row, from the index of its grant.
         func ids(_ grantIndexes: [Int]) -> [Int64] { grantIndexes.map { applicationIDs[$0] } }
         if !rows.partnerGrant.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO grants.application_partner (application_id, organisation_id, position)
-                SELECT * FROM unnest(\(ids(rows.partnerGrant))::int8[], \(rows.partnerOrganisations)::int8[], \(rows.partnerPositions)::int4[])
-                """)
+            try Applications.insertPartners(
+                connection, applications: ids(rows.partnerGrant), organisations: rows.partnerOrganisations,
+                positions: rows.partnerPositions)
         }
         if !rows.themeGrant.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO grants.application_theme (application_id, theme_code, position)
-                SELECT * FROM unnest(\(ids(rows.themeGrant))::int8[], \(rows.themeCodes)::text[], \(rows.themePositions)::int4[])
-                """)
+            try Applications.insertThemes(
+                connection, applications: ids(rows.themeGrant), codes: rows.themeCodes, positions: rows.themePositions)
         }
         try connection.execute(
             """
@@ -516,7 +511,7 @@ struct RoundRecorder {
             """
             INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
             SELECT \(actor), 'grant.recorded', 'grant', k, jsonb_build_object('round', \(manifest.round.name)::text, 'awarded', a)
-            FROM unnest(\(rows.references)::text[], \(rows.plainAmounts)::text[]) AS m(k, a)
+            FROM unnest(\(columns.references)::text[], \(rows.plainAmounts)::text[]) AS m(k, a)
             """)
     }
 }
@@ -543,41 +538,40 @@ struct ApplicationColumns {
 /// What the statements after the application insert bind, apart from application ids, encoded ahead: each row
 /// of a child table carries the index of its grant, which becomes the application's id once it is known.
 struct DependentRows {
-    var partnerGrant: [Int] = []
-    var partnerOrganisations = PGBinding.null()
-    var partnerPositions = PGBinding.null()
-    var themeGrant: [Int] = []
-    var themeCodes = PGBinding.null()
-    var themePositions = PGBinding.null()
-    var amounts: PGBinding
-    var decisionRefs: PGBinding
+    let partnerGrant: [Int]
+    let partnerOrganisations: PGBinding
+    let partnerPositions: PGBinding
+    let themeGrant: [Int]
+    let themeCodes: PGBinding
+    let themePositions: PGBinding
+    let amounts: PGBinding
+    let decisionRefs: PGBinding
     /// Each grant's tranches' total: what it is inserted with.
-    var committed = PGBinding.null()
-    var trancheGrant: [Int] = []
-    var trancheAmounts = PGBinding.null()
-    var trancheDues = PGBinding.null()
-    var trancheNumbers = PGBinding.null()
-    var reportGrant: [Int] = []
-    var reportKinds = PGBinding.null()
-    var reportDues = PGBinding.null()
-    var reportBefore = PGBinding.null()
-    var references: PGBinding
-    var plainAmounts: PGBinding
+    let committed: PGBinding
+    let trancheGrant: [Int]
+    let trancheAmounts: PGBinding
+    let trancheDues: PGBinding
+    let trancheNumbers: PGBinding
+    let reportGrant: [Int]
+    let reportKinds: PGBinding
+    let reportDues: PGBinding
+    let reportBefore: PGBinding
+    let plainAmounts: PGBinding
 
     init(_ grants: [ManifestGrant], partnerIDs: [[Int64]]) {
-        amounts = grants.map(\.amount.minorUnits).pgBinding
-        decisionRefs = grants.map(\.decisionRef).pgBinding
-        references = grants.map(\.reference).pgBinding
-        plainAmounts = grants.map(\.amount.plain).pgBinding
+        var partnerGrant: [Int] = []
         var organisations: [Int64] = []
         var partnerPositions: [Int32] = []
+        var themeGrant: [Int] = []
         var codes: [String] = []
         var themePositions: [Int32] = []
         var committed: [Int64] = []
         committed.reserveCapacity(grants.count)
+        var trancheGrant: [Int] = []
         var trancheAmounts: [Int64] = []
         var trancheDues: [String] = []
         var trancheNumbers: [Int32] = []
+        var reportGrant: [Int] = []
         var reportKinds: [String] = []
         var reportDues: [String] = []
         var reportBefore: [Int32?] = []
@@ -609,16 +603,23 @@ struct DependentRows {
                 reportBefore.append(report.beforeTranche.map(Int32.init))
             }
         }
+        self.partnerGrant = partnerGrant
         self.partnerOrganisations = organisations.pgBinding
         self.partnerPositions = partnerPositions.pgBinding
+        self.themeGrant = themeGrant
         self.themeCodes = codes.pgBinding
         self.themePositions = themePositions.pgBinding
+        self.amounts = grants.map(\.amount.minorUnits).pgBinding
+        self.decisionRefs = grants.map(\.decisionRef).pgBinding
         self.committed = committed.pgBinding
+        self.trancheGrant = trancheGrant
         self.trancheAmounts = trancheAmounts.pgBinding
         self.trancheDues = trancheDues.pgBinding
         self.trancheNumbers = trancheNumbers.pgBinding
+        self.reportGrant = reportGrant
         self.reportKinds = reportKinds.pgBinding
         self.reportDues = reportDues.pgBinding
         self.reportBefore = reportBefore.pgBinding
+        self.plainAmounts = grants.map(\.amount.plain).pgBinding
     }
 }

@@ -65,19 +65,13 @@ final class GrantPipeline: Sendable {
     }
 
     private func decode(_ batch: [(index: Int, node: ManifestNode)], currency: Currency) {
-        let log = ProblemLog()
-        var grants: [ManifestGrant] = []
-        grants.reserveCapacity(batch.count)
-        for (index, node) in batch {
-            if let grant = ManifestDecoder.decodeGrant(node, path: "grants[\(index)]", currency: currency, log: log) {
-                grants.append(grant)
-            }
-        }
+        // The path each grant has in the parsed tree (`MappingReader.list`): its problems are placed the same.
+        let found = ManifestDecoder.decodeGrants(batch.lazy.map { (node: $0.node, path: "grants[\($0.index)]") }, currency: currency)
         decoded.withLock { decoded in
             var result = decoded ?? Decoded(currency: currency)
             result.count += batch.count
-            result.grants += grants
-            result.problems += log.problems
+            result.grants += found.grants
+            result.problems += found.problems
             decoded = result
         }
     }

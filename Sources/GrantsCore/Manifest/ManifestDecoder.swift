@@ -180,17 +180,7 @@ enum ManifestDecoder {
             chunks = [(predecoded.grants, predecoded.problems)]
         } else {
             let grantCurrency = currency
-            chunks = inChunks(grantNodes.count) { range in
-                let chunkLog = ProblemLog()
-                var decoded: [ManifestGrant] = []
-                decoded.reserveCapacity(range.count)
-                for i in range {
-                    if let grant = decodeGrant(grantNodes[i].node, path: grantNodes[i].path, currency: grantCurrency, log: chunkLog) {
-                        decoded.append(grant)
-                    }
-                }
-                return (grants: decoded, problems: chunkLog.problems)
-            }
+            chunks = inChunks(grantNodes.count) { range in decodeGrants(grantNodes[range], currency: grantCurrency) }
         }
         grants.reserveCapacity(grantNodes.count)
         var found = log.problems
@@ -206,6 +196,19 @@ enum ManifestDecoder {
         let problems = manifest.check()
         guard problems.isEmpty else { throw .invalidInput(problems) }
         return manifest
+    }
+
+    /// Grant nodes decoded in order, each with its path: the grants that decoded, and every problem found.
+    static func decodeGrants(
+        _ nodes: some Collection<(node: ManifestNode, path: String)>, currency: Currency
+    ) -> (grants: [ManifestGrant], problems: [Problem]) {
+        let log = ProblemLog()
+        var grants: [ManifestGrant] = []
+        grants.reserveCapacity(nodes.count)
+        for (node, path) in nodes {
+            if let grant = decodeGrant(node, path: path, currency: currency, log: log) { grants.append(grant) }
+        }
+        return (grants, log.problems)
     }
 
     static func decodeGrant(_ node: ManifestNode, path: String, currency: Currency, log: ProblemLog) -> ManifestGrant? {
