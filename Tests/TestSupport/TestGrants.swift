@@ -8,8 +8,8 @@ public enum TestGrants {
     /// The template's name changes with the schema, so an edited migration never meets a stale template.
     static func templateName() -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for migration in GrantsService.migrations {
-            for byte in migration.sql.utf8 {
+        for text in GrantsService.migrations.map(\.sql) + GrantsService.repeatables.map(\.sql) {
+            for byte in text.utf8 {
                 hash ^= UInt64(byte)
                 hash = hash &* 0x100_0000_01b3
             }
@@ -41,8 +41,23 @@ public enum TestGrants {
     public static func migratedTemplate() throws -> String {
         try TestServer.template(key: templateName()) { connection in
             try ensureRoles(connection)
-            try PGMigrator(schema: "grants", migrations: GrantsService.migrations).migrate(connection)
+            try GrantsService.migrator.migrate(connection)
+            try registerPeople(connection)
         }
+    }
+
+    /// The people the tests act as, registered in the template: the names the tests use, the test logins,
+    /// and numbered families (`caller-0` … , `anna-0` …) for tests with many concurrent actors.
+    public static let people: [String] =
+        ["anna", "bertil", "cecilia", "david", "erik", "f", "test_staff", "test_staff2", "test_finance", "test_service"]
+        + (0..<64).map { "caller-\($0)" } + (0..<64).map { "anna-\($0)" }
+
+    static func registerPeople(_ connection: PGConnection) throws {
+        try connection.execute(
+            """
+            SELECT grants_api.person_add(login, initcap(login), 'anna')
+              FROM unnest(\(["anna"] + people.filter { $0 != "anna" })::text[]) WITH ORDINALITY AS p(login, n) ORDER BY n
+            """)
     }
 
     /// The logger tests give services: warnings and errors only, so expected notices (a lost connection, a

@@ -228,9 +228,9 @@ public struct Disbursements: Sendable {
             }
             let reversalID = try connection.query(
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, status, reverses_id, scheduled_by,
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, status, reverses_id, scheduled_by,
                     paid_on, payment_reference, paid_by, reason)
-                SELECT grant_id, -amount, currency, \(date), 'reversal', id, \(actor), \(date), payment_reference, \(actor), \(reason)
+                SELECT grant_id, -amount, currency, \(date), tranche, 'reversal', id, \(actor), \(date), payment_reference, \(actor), \(reason)
                 FROM grants.disbursement WHERE id = \(id)
                 RETURNING id
                 """)[0].decode(Int64.self, column: 0)

@@ -27,6 +27,8 @@ extension SQLState {
     static let invalidInput = SQLState(rawValue: "GR008")
     /// A request that differs from what is recorded under its key (`0014`).
     static let conflict = SQLState(rawValue: "GR009")
+    /// An actor who is not a registered person, or is retired (`Schema/rules/identity.sql`).
+    static let unknownPerson = SQLState(rawValue: "GR010")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
@@ -60,6 +62,7 @@ enum DatabaseRules {
         .reportPending: { .reportPending(grant: $0.key, requirement: $0.requirement ?? 0) },
         .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
         .notFound: { .notFound(entity: $0.entity, key: $0.key) },
+        .unknownPerson: { .unknownPerson($0.key) },
         .invalidInput: { .invalidInput([$0.problem]) },
         .conflict: {
             .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)])
@@ -79,6 +82,11 @@ enum DatabaseRules {
             return rule(RuleDetail(pg))
         }
         if let rule = states[state] { return rule(RuleDetail(pg)) }
+        // Every column naming who acted is a foreign key to the person register (`…_person`,
+        // Schema/0019): a name that is not there is nobody.
+        if state == .foreignKeyViolation, let constraint = pg.constraint, constraint.hasSuffix("_person") {
+            return GrantsError.unknownPerson(Self.keyValue(pg.detail) ?? "")
+        }
         switch state {
         case .insufficientPrivilege:
             return GrantsError.notPermitted(pg.message)
@@ -92,6 +100,16 @@ enum DatabaseRules {
             }
             return GrantsError.internalError(sqlState: state.rawValue, message: pg.description)
         }
+    }
+}
+
+extension DatabaseRules {
+    /// The value of a key violation's DETAIL, `Key (column)=(value) is not present in table …`.
+    static func keyValue(_ detail: String?) -> String? {
+        guard let detail, let start = detail.range(of: ")=("),
+            let end = detail.range(of: ") is not present", range: start.upperBound..<detail.endIndex)
+        else { return nil }
+        return String(detail[start.upperBound..<end.lowerBound])
     }
 }
 

@@ -2590,5 +2590,438 @@ enum EmbeddedSchema {
             END
             $$;
             """####),
+        PGMigration(
+            version: 19, name: "the_database_is_the_boundary",
+            sql: ####"""
+            -- The database is the boundary (tables). Every write goes through one function per domain operation in the
+            -- schema grants_api (Schema/api/*.sql, re-applied whenever its text changes); who may call which function is
+            -- Schema/privileges/roles.sql. This migration holds what changes tables:
+            --
+            -- * People are registered. grants.person is the register; every column that names who acted is a foreign key
+            --   to it, so an unregistered name (another spelling, a look-alike, a typo) cannot be stored by any path.
+            --   The people who already acted are registered under the name they acted as.
+            -- * Every table of records refuses TRUNCATE, for the owner too.
+            -- * A tranche always has a number (a reversal carries the number of the tranche it reverses).
+            -- * The schema grants_api exists; its functions are SECURITY DEFINER, owned by the owner, with a pinned
+            --   search_path.
+
+            CREATE SCHEMA IF NOT EXISTS grants_api;
+            REVOKE ALL ON SCHEMA grants_api FROM PUBLIC;
+
+            CREATE TABLE grants.person (
+                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                login       text NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 200),
+                name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200 AND name !~ '[\x00-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]'),
+                added_by    text REFERENCES grants.person (login),
+                added_login text NOT NULL DEFAULT session_user,
+                added_at    timestamptz NOT NULL DEFAULT now(),
+                retired_by  text REFERENCES grants.person (login),
+                retired_at  timestamptz,
+                CONSTRAINT person_login_normalised CHECK (login = grants.actor_name(login)),
+                CONSTRAINT person_retired_together CHECK ((retired_at IS NULL) = (retired_by IS NULL) OR retired_by IS NULL)
+            );
+            COMMENT ON TABLE grants.person IS 'The person register: every actor column refers to a login here (DESIGN: people are registered, not typed).';
+
+            -- A person is never deleted or renamed (history names them); retiring is the one change.
+            CREATE FUNCTION grants.person_guard() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' OR NEW.login IS DISTINCT FROM OLD.login OR NEW.id IS DISTINCT FROM OLD.id
+                   OR NEW.added_by IS DISTINCT FROM OLD.added_by OR NEW.added_at IS DISTINCT FROM OLD.added_at
+                   OR (OLD.retired_at IS NOT NULL AND (NEW.retired_at, NEW.retired_by) IS DISTINCT FROM (OLD.retired_at, OLD.retired_by)) THEN
+                    RAISE EXCEPTION 'person %: only retiring changes a registered person', OLD.login
+                        USING ERRCODE = 'GR001', DETAIL = grants.rule_detail('append_only', 'person', OLD.login);
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+            CREATE TRIGGER person_guard BEFORE UPDATE OR DELETE ON grants.person
+                FOR EACH ROW EXECUTE FUNCTION grants.person_guard();
+
+            -- Everyone who already acted, under the name they acted as (already normalised by 0009's rules).
+            INSERT INTO grants.person (login, name, added_login)
+            SELECT DISTINCT grants.actor_name(actor), grants.actor_name(actor), 'migration 0019'
+              FROM (SELECT submitted_by FROM grants.application
+                    UNION SELECT decided_by FROM grants.approval
+                    UNION SELECT closed_by FROM grants.grant
+                    UNION SELECT amended_by FROM grants.grant_amendment
+                    UNION SELECT scheduled_by FROM grants.disbursement
+                    UNION SELECT attested_by FROM grants.disbursement
+                    UNION SELECT paid_by FROM grants.disbursement
+                    UNION SELECT cancelled_by FROM grants.disbursement
+                    UNION SELECT actor FROM grants.idempotency_key
+                    UNION SELECT person FROM grants.conflict_of_interest
+                    UNION SELECT declared_by FROM grants.conflict_of_interest
+                    UNION SELECT created_by FROM grants.reporting_requirement
+                    UNION SELECT changed_by FROM grants.reporting_requirement
+                    UNION SELECT settled_by FROM grants.settlement
+                    UNION SELECT received_by FROM grants.repayment
+                    UNION SELECT added_by FROM grants.contact
+                    UNION SELECT erased_by FROM grants.contact
+                    UNION SELECT updated_by FROM grants.programme_settings) AS a(actor)
+             WHERE actor IS NOT NULL AND grants.actor_name(actor) <> '';
+
+            -- Names recorded before 0009 normalised them are stored in their normalised form, so each refers to its person.
+            ALTER TABLE grants.disbursement DISABLE TRIGGER USER;
+            ALTER TABLE grants.grant DISABLE TRIGGER USER;
+            ALTER TABLE grants.reporting_requirement DISABLE TRIGGER USER;
+            ALTER TABLE grants.contact DISABLE TRIGGER USER;
+            ALTER TABLE grants.application DISABLE TRIGGER USER;
+            ALTER TABLE grants.approval DISABLE TRIGGER USER;
+            ALTER TABLE grants.grant_amendment DISABLE TRIGGER USER;
+            ALTER TABLE grants.settlement DISABLE TRIGGER USER;
+            ALTER TABLE grants.repayment DISABLE TRIGGER USER;
+            ALTER TABLE grants.programme_settings DISABLE TRIGGER USER;
+            ALTER TABLE grants.conflict_of_interest DISABLE TRIGGER USER;
+            UPDATE grants.application SET submitted_by = grants.actor_name(submitted_by) WHERE submitted_by <> grants.actor_name(submitted_by);
+            UPDATE grants.approval SET decided_by = grants.actor_name(decided_by) WHERE decided_by <> grants.actor_name(decided_by);
+            UPDATE grants.grant SET closed_by = grants.actor_name(closed_by) WHERE closed_by <> grants.actor_name(closed_by);
+            UPDATE grants.grant_amendment SET amended_by = grants.actor_name(amended_by) WHERE amended_by <> grants.actor_name(amended_by);
+            UPDATE grants.disbursement
+               SET scheduled_by = grants.actor_name(scheduled_by), attested_by = grants.actor_name(attested_by),
+                   paid_by = grants.actor_name(paid_by), cancelled_by = grants.actor_name(cancelled_by)
+             WHERE (scheduled_by, attested_by, paid_by, cancelled_by) IS DISTINCT FROM
+                   (grants.actor_name(scheduled_by), grants.actor_name(attested_by), grants.actor_name(paid_by), grants.actor_name(cancelled_by));
+            UPDATE grants.conflict_of_interest SET declared_by = grants.actor_name(declared_by) WHERE declared_by <> grants.actor_name(declared_by);
+            UPDATE grants.reporting_requirement SET created_by = grants.actor_name(created_by), changed_by = grants.actor_name(changed_by)
+             WHERE (created_by, changed_by) IS DISTINCT FROM (grants.actor_name(created_by), grants.actor_name(changed_by));
+            UPDATE grants.settlement SET settled_by = grants.actor_name(settled_by) WHERE settled_by <> grants.actor_name(settled_by);
+            UPDATE grants.repayment SET received_by = grants.actor_name(received_by) WHERE received_by <> grants.actor_name(received_by);
+            UPDATE grants.contact SET added_by = grants.actor_name(added_by), erased_by = grants.actor_name(erased_by)
+             WHERE (added_by, erased_by) IS DISTINCT FROM (grants.actor_name(added_by), grants.actor_name(erased_by));
+            UPDATE grants.programme_settings SET updated_by = grants.actor_name(updated_by) WHERE updated_by <> grants.actor_name(updated_by);
+
+            -- A tranche always has a number: tranches written without one get the next numbers of their grant, in the
+            -- order they were scheduled; a reversal carries the number of what it reverses.
+            UPDATE grants.disbursement d SET tranche = n.tranche
+              FROM (SELECT d2.id, coalesce((SELECT max(x.tranche) FROM grants.disbursement x WHERE x.grant_id = d2.grant_id), 0)
+                                  + row_number() OVER (PARTITION BY d2.grant_id ORDER BY d2.id) AS tranche
+                      FROM grants.disbursement d2 WHERE d2.tranche IS NULL AND d2.reverses_id IS NULL) n
+             WHERE d.id = n.id;
+            UPDATE grants.disbursement d SET tranche = o.tranche
+              FROM grants.disbursement o WHERE d.reverses_id = o.id AND d.tranche IS NULL;
+
+            ALTER TABLE grants.disbursement ENABLE TRIGGER USER;
+            ALTER TABLE grants.grant ENABLE TRIGGER USER;
+            ALTER TABLE grants.reporting_requirement ENABLE TRIGGER USER;
+            ALTER TABLE grants.contact ENABLE TRIGGER USER;
+            ALTER TABLE grants.application ENABLE TRIGGER USER;
+            ALTER TABLE grants.approval ENABLE TRIGGER USER;
+            ALTER TABLE grants.grant_amendment ENABLE TRIGGER USER;
+            ALTER TABLE grants.settlement ENABLE TRIGGER USER;
+            ALTER TABLE grants.repayment ENABLE TRIGGER USER;
+            ALTER TABLE grants.programme_settings ENABLE TRIGGER USER;
+            ALTER TABLE grants.conflict_of_interest ENABLE TRIGGER USER;
+
+            ALTER TABLE grants.disbursement ALTER COLUMN tranche SET NOT NULL;
+            -- The live-tranche index may now drop its IS NOT NULL, and reversals share their original's number.
+            DROP INDEX grants.disbursement_live_tranche;
+            CREATE UNIQUE INDEX disbursement_live_tranche ON grants.disbursement (grant_id, tranche)
+                WHERE status NOT IN ('cancelled', 'reversal');
+
+            -- Every actor is a registered person: a real foreign key on each column that names who acted.
+            ALTER TABLE grants.application ADD CONSTRAINT application_submitted_by_person
+                FOREIGN KEY (submitted_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.approval ADD CONSTRAINT approval_decided_by_person
+                FOREIGN KEY (decided_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.grant ADD CONSTRAINT grant_closed_by_person
+                FOREIGN KEY (closed_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.grant_amendment ADD CONSTRAINT grant_amendment_amended_by_person
+                FOREIGN KEY (amended_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.disbursement ADD CONSTRAINT disbursement_scheduled_by_person
+                FOREIGN KEY (scheduled_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.disbursement ADD CONSTRAINT disbursement_attested_by_person
+                FOREIGN KEY (attested_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.disbursement ADD CONSTRAINT disbursement_paid_by_person
+                FOREIGN KEY (paid_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.disbursement ADD CONSTRAINT disbursement_cancelled_by_person
+                FOREIGN KEY (cancelled_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.conflict_of_interest ADD CONSTRAINT conflict_of_interest_person_person
+                FOREIGN KEY (person) REFERENCES grants.person (login);
+            ALTER TABLE grants.conflict_of_interest ADD CONSTRAINT conflict_of_interest_declared_by_person
+                FOREIGN KEY (declared_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.reporting_requirement ADD CONSTRAINT reporting_requirement_created_by_person
+                FOREIGN KEY (created_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.reporting_requirement ADD CONSTRAINT reporting_requirement_changed_by_person
+                FOREIGN KEY (changed_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.settlement ADD CONSTRAINT settlement_settled_by_person
+                FOREIGN KEY (settled_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.repayment ADD CONSTRAINT repayment_received_by_person
+                FOREIGN KEY (received_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.contact ADD CONSTRAINT contact_added_by_person
+                FOREIGN KEY (added_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.contact ADD CONSTRAINT contact_erased_by_person
+                FOREIGN KEY (erased_by) REFERENCES grants.person (login);
+            ALTER TABLE grants.programme_settings ADD CONSTRAINT programme_settings_updated_by_person
+                FOREIGN KEY (updated_by) REFERENCES grants.person (login);
+            CREATE INDEX conflict_of_interest_person ON grants.conflict_of_interest (person);
+
+            -- Every table of records refuses TRUNCATE, the owner's included (the others already did).
+            CREATE TRIGGER approval_no_truncate BEFORE TRUNCATE ON grants.approval
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER grant_amendment_no_truncate BEFORE TRUNCATE ON grants.grant_amendment
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER application_partner_no_truncate BEFORE TRUNCATE ON grants.application_partner
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER application_theme_no_truncate BEFORE TRUNCATE ON grants.application_theme
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER programme_no_truncate BEFORE TRUNCATE ON grants.programme
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER programme_settings_no_truncate BEFORE TRUNCATE ON grants.programme_settings
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER idempotency_key_no_truncate BEFORE TRUNCATE ON grants.idempotency_key
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER person_no_truncate BEFORE TRUNCATE ON grants.person
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.refuse_change();
+            -- Links of an application to its partners and themes are written with the application and never change.
+            CREATE TRIGGER application_partner_append_only BEFORE UPDATE OR DELETE ON grants.application_partner
+                FOR EACH ROW EXECUTE FUNCTION grants.refuse_change();
+            CREATE TRIGGER application_theme_append_only BEFORE UPDATE OR DELETE ON grants.application_theme
+                FOR EACH ROW EXECUTE FUNCTION grants.refuse_change();
+
+            -- Privileges are now one definition, Schema/privileges/roles.sql (grants.apply_privileges()); the per-topic
+            -- helpers it used to call are gone.
+            DROP FUNCTION grants.apply_privileges_after_award();
+            DROP FUNCTION grants.apply_privileges_programme_settings();
+            """####),
+    ]
+
+    static let repeatables: [PGRepeatable] = [
+        PGRepeatable(
+            name: "rules/identity",
+            sql: ####"""
+            -- Who acts (DESIGN: people are registered, not typed). The current definition: re-applied when it changes.
+            --
+            -- grants.acting_person(p_actor) is the one answer to "who does this write": every grants_api function calls it
+            -- first and stamps what it returns. A person's own login (any login that is neither a service nor the owner:
+            -- members of grants_staff and grants_finance) acts as itself, whatever p_actor says: a p_actor naming someone
+            -- else is refused (GR005). A service login (a member of grants_service, the schema's owner, a superuser)
+            -- states the actor in p_actor. Either way the actor must be a registered person who is not retired (GR010).
+            -- Names are compared in grants.actor_name's form (NFC, white space trimmed and collapsed, lower case), the
+            -- form the register stores: `Anna ` is anna; `CECİLİA`, `сесіӏіа` or `STRAUSS` are nobody, and refused.
+            --
+            -- SQLSTATE GR010: no such person (DETAIL: rule unknown_person, entity person, key the name given).
+
+            CREATE OR REPLACE FUNCTION grants.refuse_unknown_person(given text, why text DEFAULT 'is not a registered person') RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'no such person: % %', coalesce(given, '(none)'), why
+                    USING ERRCODE = 'GR010', HINT = 'register people with grants_api.person_add (grants-admin person add)',
+                          DETAIL = grants.rule_detail('unknown_person', 'person', coalesce(given, ''));
+            END
+            $$;
+
+            CREATE OR REPLACE FUNCTION grants.acting_person(p_actor text) RETURNS text
+            LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                login text := grants.login_actor();
+                actor text;
+                retired timestamptz;
+            BEGIN
+                IF login IS NOT NULL THEN
+                    IF p_actor IS NOT NULL AND grants.actor_name(p_actor) IS DISTINCT FROM login THEN
+                        PERFORM grants.check_actor(p_actor);
+                    END IF;
+                    actor := login;
+                ELSE
+                    IF p_actor IS NULL OR grants.actor_name(p_actor) = '' THEN
+                        PERFORM grants.refuse_unknown_person(p_actor, 'was not named: a service login states who acts');
+                    END IF;
+                    actor := grants.actor_name(p_actor);
+                END IF;
+                SELECT p.retired_at INTO retired FROM grants.person p WHERE p.login = actor;
+                IF NOT FOUND THEN
+                    PERFORM grants.refuse_unknown_person(actor);
+                END IF;
+                IF retired IS NOT NULL THEN
+                    PERFORM grants.refuse_unknown_person(actor, format('was retired on %s', retired::date));
+                END IF;
+                RETURN actor;
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "api/persons",
+            sql: ####"""
+            -- The person register's API: who may act (DESIGN: people are registered, not typed).
+            -- Only a service login or the owner registers and retires people (grants_staff cannot add a colleague, nor
+            -- itself). The first person of an empty register is added by the login alone (no actor can exist yet).
+
+            CREATE OR REPLACE FUNCTION grants_api.person_add(p_login text, p_name text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.person
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text;
+                v_login text := grants.actor_name(p_login);
+                existing grants.person;
+            BEGIN
+                IF grants.login_actor() IS NOT NULL THEN
+                    RAISE EXCEPTION 'only a service login or the owner registers people'
+                        USING ERRCODE = '42501', HINT = 'ask whoever administers grants_service or the owner login';
+                END IF;
+                IF NOT EXISTS (SELECT 1 FROM grants.person) THEN
+                    actor := NULL;  -- the first person: registered by the owner's or service's login itself (added_login)
+                ELSE
+                    actor := grants.acting_person(p_actor);
+                END IF;
+                IF v_login IS NULL OR v_login = '' THEN
+                    PERFORM grants.refuse_input('person', coalesce(p_login, ''), 'login', 'must not be empty');
+                END IF;
+                -- Control, invisible and bidirectional characters would let one login pass for another.
+                IF v_login ~ '[\x00-\x1F\x7F-\x9F\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]' THEN
+                    PERFORM grants.refuse_input('person', v_login, 'login', 'must not contain control, invisible or bidirectional characters');
+                END IF;
+                IF length(v_login) > 200 THEN
+                    PERFORM grants.refuse_input('person', left(v_login, 40), 'login', 'must be at most 200 characters');
+                END IF;
+                IF p_name IS NULL OR btrim(p_name) = '' THEN
+                    PERFORM grants.refuse_input('person', v_login, 'name', 'must not be empty');
+                END IF;
+                SELECT * INTO existing FROM grants.person WHERE person.login = v_login FOR UPDATE;
+                IF FOUND THEN
+                    IF existing.name = btrim(p_name) AND existing.retired_at IS NULL THEN
+                        RETURN NEXT existing;  -- a retry
+                        RETURN;
+                    END IF;
+                    RAISE EXCEPTION 'person % is already registered', existing.login
+                        USING ERRCODE = 'GR009',
+                              DETAIL = grants.rule_detail('conflict', 'person', existing.login,
+                                  jsonb_build_object('field', CASE WHEN existing.retired_at IS NOT NULL THEN 'retired' ELSE 'name' END,
+                                                     'recorded', CASE WHEN existing.retired_at IS NOT NULL THEN existing.retired_at::date::text ELSE existing.name END,
+                                                     'given', btrim(p_name)));
+                END IF;
+                RETURN QUERY INSERT INTO grants.person (login, name, added_by) VALUES (v_login, btrim(p_name), actor)
+                    RETURNING *;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (coalesce(actor, v_login), 'person.added', 'person', v_login,
+                        jsonb_build_object('name', btrim(p_name), 'login', session_user::text));
+            END
+            $$;
+
+            CREATE OR REPLACE FUNCTION grants_api.person_retire(p_login text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.person
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text;
+                existing grants.person;
+            BEGIN
+                IF grants.login_actor() IS NOT NULL THEN
+                    RAISE EXCEPTION 'only a service login or the owner retires people'
+                        USING ERRCODE = '42501', HINT = 'ask whoever administers grants_service or the owner login';
+                END IF;
+                actor := grants.acting_person(p_actor);
+                SELECT * INTO existing FROM grants.person WHERE login = grants.actor_name(p_login) FOR UPDATE;
+                IF NOT FOUND THEN
+                    PERFORM grants.refuse_not_found('person', coalesce(p_login, ''));
+                END IF;
+                IF existing.retired_at IS NOT NULL THEN
+                    RETURN NEXT existing;  -- a retry
+                    RETURN;
+                END IF;
+                RETURN QUERY UPDATE grants.person SET retired_at = now(), retired_by = actor WHERE id = existing.id RETURNING *;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'person.retired', 'person', existing.login, '{}');
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "privileges/roles",
+            sql: ####"""
+            -- Who may do what: the one definition of every privilege the library's roles hold. Re-applied whenever this
+            -- file changes, and by `grants-admin db roles` after it creates the roles (roles are cluster-wide, so a
+            -- database administrator creates them; a migration only grants to roles that exist).
+            --
+            --   grants_owner    owns the schemas and runs migrations; the only login that writes tables
+            --   grants_staff    a person's own login: reads the tables; writes only by calling grants_api functions, as itself
+            --   grants_service  an embedding service's pool login: as staff, and states which registered person acts;
+            --                   registers and retires people
+            --   grants_finance  reads; calls nothing that writes or locks
+            --
+            -- Functions in grants are internal: PUBLIC's default EXECUTE is revoked from every one of them, so no login
+            -- but the owner can call one that writes, locks or refreshes (check_round_budgets, refresh_statistics,
+            -- next_entry_id, …). The functions a reader needs (names, rules, shares of an amount) are granted by name.
+
+            CREATE OR REPLACE FUNCTION grants.apply_privileges() RETURNS void
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                role_name text;
+                fn regprocedure;
+            BEGIN
+                REVOKE ALL ON ALL TABLES IN SCHEMA grants FROM PUBLIC;
+                REVOKE ALL ON ALL SEQUENCES IN SCHEMA grants FROM PUBLIC;
+                REVOKE ALL ON ALL FUNCTIONS IN SCHEMA grants FROM PUBLIC;
+                REVOKE ALL ON ALL FUNCTIONS IN SCHEMA grants_api FROM PUBLIC;
+                FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service', 'grants_finance'] LOOP
+                    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
+                    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA grants FROM %I', role_name);
+                    EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA grants FROM %I', role_name);
+                    EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA grants FROM %I', role_name);
+                    EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA grants_api FROM %I', role_name);
+                    EXECUTE format('GRANT USAGE ON SCHEMA grants TO %I', role_name);
+                    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA grants TO %I', role_name);
+                    -- What reading needs: pure functions over names and amounts.
+                    EXECUTE format('GRANT EXECUTE ON FUNCTION grants.actor_name(text), grants.login_actor(), '
+                                   'grants.paid_part(text, bigint), grants.committed_part(text, bigint), '
+                                   'grants.rule_detail(text, text, text, jsonb) TO %I', role_name);
+                END LOOP;
+                FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service'] LOOP
+                    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
+                    EXECUTE format('GRANT USAGE ON SCHEMA grants_api TO %I', role_name);
+                    -- Every write of the API, except the register of people (below).
+                    FOR fn IN
+                        SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = 'grants_api' AND p.proname NOT IN ('person_add', 'person_retire')
+                    LOOP
+                        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
+                    END LOOP;
+                    -- TRANSITION: writes that do not go through grants_api yet. Each operation moved to grants_api takes
+                    -- its table privileges out of this list; when it is empty, no login but the owner writes a table.
+                    EXECUTE format(
+                        'GRANT INSERT ON grants.programme, grants.allocation_round, grants.organisation, grants.theme, '
+                        'grants.application, grants.application_partner, grants.application_theme, grants.approval, '
+                        'grants.grant, grants.grant_amendment, grants.disbursement, grants.idempotency_key, '
+                        'grants.audit_event, grants.conflict_of_interest, grants.reporting_requirement, grants.settlement, '
+                        'grants.repayment, grants.contact, grants.programme_settings TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (status, decided_on, closed_at) ON grants.allocation_round TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (status) ON grants.application TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (status, reclaimed, closed_on, closed_by) ON grants.grant TO %I', role_name);
+                    EXECUTE format(
+                        'GRANT UPDATE (status, attested_by, attested_at, paid_on, payment_reference, paid_by, cancelled_by, '
+                        'cancelled_at, reason) ON grants.disbursement TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (status, received_on, approved_on, reason, changed_by, changed_at) '
+                                   'ON grants.reporting_requirement TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (written_off, write_off_reason) ON grants.settlement TO %I', role_name);
+                    EXECUTE format('GRANT UPDATE (name, email, phone, erased_at, erased_by, erasure_reason) ON grants.contact TO %I',
+                                   role_name);
+                    EXECUTE format(
+                        'GRANT UPDATE (sie_cost_account, sie_bank_account, sie_liability_account, sie_series, accrual, '
+                        'iati_publisher_ref, iati_publisher_name, iati_publisher_type, funder_ref, funder_name, giving360_prefix, '
+                        'default_sector, flow_type, finance_type, aid_type, collaboration_type, updated_by, updated_at) '
+                        'ON grants.programme_settings TO %I', role_name);
+                    -- The rule functions that the triggers behind those direct writes call as the writer.
+                    FOR fn IN
+                        SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                         WHERE n.nspname = 'grants' AND p.prorettype <> 'pg_catalog.trigger'::regtype
+                           AND p.proname NOT IN ('check_round_budgets', 'refresh_statistics', 'apply_privileges', 'next_entry_id',
+                                                 'acting_person')
+                    LOOP
+                        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
+                    END LOOP;
+                    EXECUTE format('GRANT EXECUTE ON FUNCTION grants.next_entry_id() TO %I', role_name);
+                END LOOP;
+                IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_service') THEN
+                    GRANT EXECUTE ON FUNCTION grants_api.person_add(text, text, text), grants_api.person_retire(text, text)
+                        TO grants_service;
+                END IF;
+            END
+            $$;
+            REVOKE ALL ON FUNCTION grants.apply_privileges() FROM PUBLIC;
+            -- Functions the owner creates later start without PUBLIC's EXECUTE too (the migrator also re-runs
+            -- apply_privileges() whenever any definition changed, so new API functions reach their roles).
+            ALTER DEFAULT PRIVILEGES IN SCHEMA grants REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+            ALTER DEFAULT PRIVILEGES IN SCHEMA grants_api REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+            SELECT grants.apply_privileges();
+            """####),
     ]
 }

@@ -47,7 +47,14 @@ public final class GrantsService: Sendable {
     /// The migrations compiled into this library (the copy of `Schema/`).
     public static var migrations: [PGMigration] { EmbeddedSchema.migrations }
 
-    static let migrator = PGMigrator(schema: "grants", migrations: EmbeddedSchema.migrations)
+    /// The current definitions of the database's API functions, views and grants (the copy of `Schema/*/`),
+    /// re-applied by ``migrate()`` whenever their text changes.
+    public static var repeatables: [PGRepeatable] { EmbeddedSchema.repeatables }
+
+    /// The migrator for this library's schema: numbered migrations, then the repeatable definitions.
+    public static let migrator = PGMigrator(
+        schema: "grants", migrations: EmbeddedSchema.migrations, repeatables: EmbeddedSchema.repeatables,
+        afterRepeatables: "SELECT grants.apply_privileges()")
 
     /// Applies pending migrations; returns the ones applied.
     @discardableResult
@@ -101,6 +108,18 @@ public final class GrantsService: Sendable {
             return
                 "the database is not migrated to this version (\(pending.count) pending, from \(pending[0])): run `grants-admin db migrate`"
         }
+        // The API's definitions are compared by checksum, not only by version: an older definition of a
+        // function this program calls would answer for other rules.
+        let stale: [String]
+        do {
+            stale = try migrator.staleRepeatables(connection)
+        } catch let error as PGError where error.sqlState == .insufficientPrivilege {
+            return nil
+        }
+        if !stale.isEmpty {
+            return
+                "the database's API functions are not this version's (\(stale.joined(separator: ", "))): run `grants-admin db migrate`"
+        }
         return nil
     }
 
@@ -138,6 +157,7 @@ public final class GrantsService: Sendable {
     public var grants: GrantRegistry { GrantRegistry(service: self) }
     public var disbursements: Disbursements { Disbursements(service: self) }
     public var audit: AuditLog { AuditLog(service: self) }
+    public var persons: Persons { Persons(service: self) }
     public var conflicts: ConflictsOfInterest { ConflictsOfInterest(service: self) }
     public var requirements: Requirements { Requirements(service: self) }
     public var repayments: Repayments { Repayments(service: self) }

@@ -43,6 +43,9 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `person` has declared a conflict of interest (jäv) with `organisation`, the applicant or a partner, and
     /// so may not approve or reject the application, nor schedule, attest or pay its disbursements.
     case conflictOfInterest(person: String, organisation: String)
+    /// `person` is not a registered person (or was retired): only people in the register act, so another
+    /// spelling or a look-alike of a name is nobody, not somebody else.
+    case unknownPerson(String)
     /// The database could not be reached, the connection was lost, or the schema is not the one this library
     /// needs; `cause` says which and what to do.
     case unavailable(cause: String)
@@ -62,7 +65,7 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidInput, .notFound: .input
         case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted,
-            .actorMismatch, .conflictOfInterest, .heldBack, .reportPending, .claimOpen, .repaymentExceedsClaim:
+            .actorMismatch, .conflictOfInterest, .unknownPerson, .heldBack, .reportPending, .claimOpen, .repaymentExceedsClaim:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -107,6 +110,8 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflictOfInterest(let person, let organisation):
             "conflict of interest: \(person) has a declared conflict of interest (jäv) with \(organisation)"
                 + " and may not decide on or pay for its applications and grants"
+        case .unknownPerson(let person):
+            "no such person: \(person) is not a registered person who may act (register people with `person add`)"
         case .unavailable(let cause):
             "database unavailable: \(cause)"
         case .internalError(let sqlState, let message):

@@ -19,6 +19,25 @@ public struct PGMigration: Sendable, Equatable {
     }
 }
 
+/// A script re-applied whenever its text changes, after the numbered migrations (Flyway's "repeatable
+/// migration"): the current definition of functions, views and grants, so each lives in one readable file
+/// instead of being restated migration after migration. Applied in the order given; each script must be safe
+/// to run again (`CREATE OR REPLACE`, `DROP … IF EXISTS`).
+///
+/// ```swift
+/// let api = PGRepeatable(name: "api/approve", sql: "CREATE OR REPLACE FUNCTION app.approve(…) …")
+/// try PGMigrator(schema: "app", migrations: migrations, repeatables: [api]).migrate(connection)
+/// ```
+public struct PGRepeatable: Sendable, Equatable {
+    public let name: String
+    public let sql: String
+
+    public init(name: String, sql: String) {
+        self.name = name
+        self.sql = sql
+    }
+}
+
 /// What the database says about one migration.
 ///
 /// ```swift
@@ -49,12 +68,21 @@ public struct PGMigrationStatus: Sendable, Equatable {
 public struct PGMigrator: Sendable {
     public let schema: String
     public let migrations: [PGMigration]
+    /// Re-applied, in the order given, after the migrations whenever their text changed.
+    public let repeatables: [PGRepeatable]
+    /// Run after the repeatables whenever any of them ran (for example re-granting privileges on functions
+    /// a changed definition created).
+    public let afterRepeatables: String?
     /// The advisory lock key; derived from the schema name so two libraries in one database do not block each other.
     public let lockKey: Int64
 
-    public init(schema: String, migrations: [PGMigration]) {
+    public init(
+        schema: String, migrations: [PGMigration], repeatables: [PGRepeatable] = [], afterRepeatables: String? = nil
+    ) {
         self.schema = schema
+        self.afterRepeatables = afterRepeatables
         self.migrations = migrations.sorted { $0.version < $1.version }
+        self.repeatables = repeatables
         // FNV-1a over the schema name: stable across processes and releases (unlike Hasher).
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in "pg-migrator:\(schema)".utf8 {
@@ -89,7 +117,62 @@ public struct PGMigrator: Sendable {
             }
             if ran { applied.append(migration) }
         }
+        try applyRepeatables(connection)
         return applied
+    }
+
+    /// Applies every repeatable script whose text differs from the one recorded (or that was never applied),
+    /// each in its own transaction under the migration lock. True when any ran.
+    @discardableResult
+    public func applyRepeatables(_ connection: PGConnection) throws -> Bool {
+        var ranAny = false
+        for script in repeatables {
+            let ran = try connection.transaction {
+                try connection.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
+                try ensureTable(connection)
+                let current = try connection.query(
+                    """
+                    SELECT r.checksum = encode(sha256(convert_to(\(script.sql), 'UTF8')), 'hex')
+                    FROM \(identifier: schema).schema_repeatables r WHERE r.name = \(script.name)
+                    """
+                ).first?.decode(Bool.self, column: 0) ?? false
+                if current { return false }
+                try connection.execute(unsafeScript: script.sql)
+                try connection.execute(
+                    """
+                    INSERT INTO \(identifier: schema).schema_repeatables (name, checksum)
+                    VALUES (\(script.name), encode(sha256(convert_to(\(script.sql), 'UTF8')), 'hex'))
+                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(), applied_by = current_user
+                    """)
+                return true
+            }
+            ranAny = ranAny || ran
+        }
+        if ranAny, let afterRepeatables {
+            try connection.transaction {
+                try connection.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
+                try connection.execute(unsafeScript: afterRepeatables)
+            }
+        }
+        return ranAny
+    }
+
+    /// The repeatable scripts whose recorded text differs from this program's (or that never ran): what a
+    /// `migrate` would apply again.
+    public func staleRepeatables(_ connection: PGConnection) throws -> [String] {
+        guard !repeatables.isEmpty else { return [] }
+        let exists =
+            try connection.query("SELECT to_regclass(\(schema + ".schema_repeatables")) IS NOT NULL")
+            .first?.decode(Bool.self, column: 0) ?? false
+        guard exists else { return repeatables.map(\.name) }
+        let rows = try connection.query(
+            """
+            SELECT s.name FROM unnest(\(repeatables.map(\.name))::text[], \(repeatables.map(\.sql))::text[]) AS s(name, sql)
+            LEFT JOIN \(identifier: schema).schema_repeatables r ON r.name = s.name
+            WHERE r.checksum IS DISTINCT FROM encode(sha256(convert_to(s.sql, 'UTF8')), 'hex')
+            ORDER BY s.name
+            """)
+        return try rows.map { try $0.decode(String.self, column: 0) }
     }
 
     /// Each known migration's state, plus versions recorded in the database that this program does not know.
@@ -129,6 +212,15 @@ public struct PGMigrator: Sendable {
             CREATE TABLE IF NOT EXISTS \(identifier: schema).schema_migrations (
                 version    integer PRIMARY KEY,
                 name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now(),
+                applied_by text NOT NULL DEFAULT current_user
+            )
+            """)
+        try connection.execute(
+            """
+            CREATE TABLE IF NOT EXISTS \(identifier: schema).schema_repeatables (
+                name       text PRIMARY KEY,
                 checksum   text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 applied_by text NOT NULL DEFAULT current_user

@@ -47,6 +47,13 @@ struct GlobalOptions: ParsableArguments {
 
     /// The actor recorded in the audit log. A person's own database login acts as itself (the database refuses
     /// any other name), so it comes before the operating system's login name.
+    /// Who runs this program on this machine: GRANTS_ACTOR, else the login name.
+    var localUser: String {
+        if let fromEnvironment = ProcessInfo.processInfo.environment["GRANTS_ACTOR"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let login = getlogin().map({ String(cString: $0) }), !login.isEmpty { return login }
+        return ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+    }
+
     var resolvedActor: String {
         if let actor { return actor }
         if let fromEnvironment = ProcessInfo.processInfo.environment["GRANTS_ACTOR"], !fromEnvironment.isEmpty { return fromEnvironment }

@@ -74,6 +74,16 @@ enum Session {
         return configuration
     }
 
+    /// The embedded database is one person's: on first use it registers the local user (the default actor),
+    /// so the first command works before anyone has run `person add`. Others are registered by name.
+    static func registerLocalUser(_ service: GrantsService, _ options: GlobalOptions) async throws {
+        let login = options.localUser
+        guard (try? ActorName(login)) != nil, try await service.persons.find(login) == nil else { return }
+        if try await !service.persons.list().isEmpty { return }
+        try await service.persons.add(login, name: login, actor: nil)
+        Terminal.note("registered \(ActorName.key(login)) as the first person of the embedded database (grants-admin person add NAME --name TEXT adds others)")
+    }
+
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.
     /// The `db` commands (`administration`) also run on a database that is not migrated yet, or migrated by
     /// another version, and record no actor; every other command needs this version's schema (not migrated,
@@ -88,7 +98,10 @@ enum Session {
             logger.logLevel = .error
             let service = GrantsService(configuration: try grantsConfiguration(configuration, options), logger: logger)
             do {
-                if embedded != nil { try await service.migrate() }
+                if embedded != nil {
+                    try await service.migrate()
+                    try await registerLocalUser(service, options)
+                }
                 let personal: String?
                 do {
                     if !administration { try await service.checkSchema() }
