@@ -73,12 +73,12 @@ BEGIN
         FOR fn IN
             SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              WHERE n.nspname = 'grants' AND p.prorettype <> 'pg_catalog.trigger'::regtype
-               AND p.proname NOT IN ('check_round_budgets', 'refresh_statistics', 'apply_privileges', 'next_entry_id',
-                                     'acting_person')
+               AND p.proname NOT IN ('check_round_budgets', 'apply_privileges', 'acting_person')
         LOOP
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
         END LOOP;
-        EXECUTE format('GRANT EXECUTE ON FUNCTION grants.next_entry_id() TO %I', role_name);
+        -- After a large record the library refreshes the planner's statistics (ANALYZE of a sample).
+        EXECUTE format('GRANT EXECUTE ON FUNCTION grants.refresh_statistics() TO %I', role_name);
     END LOOP;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_service') THEN
         GRANT EXECUTE ON FUNCTION grants_api.person_add(text, text, text), grants_api.person_retire(text, text)

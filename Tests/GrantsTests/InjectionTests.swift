@@ -28,6 +28,8 @@ struct InjectionTests {
                     themes: ["injection"], amount: sek("1 000"), startsOn: day("2022-01-01"), endsOn: day("2022-12-31"),
                     location: ManifestLocation(base: "grants[0]", style: .path))
             ]
+            // The payloads act too: registered as people first (a login is any text without control characters).
+            for payload in [p[1], p[3]] { try await service.persons.add(payload, name: payload, actor: "anna") }
             try await service.rounds.record(manifest, actor: p[1])
             let d = try #require(try await service.disbursements.list().first)
             try await service.disbursements.attest(d.id, actor: p[3])

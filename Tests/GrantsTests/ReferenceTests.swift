@@ -107,16 +107,16 @@ struct ReferenceTests {
                 (
                     "disbursement_grant_id_fkey", "disbursement",
                     """
-                    INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                    VALUES (\(grantID), 100, 'SEK', '2022-01-31', 'anna'), (\(missing), 100, 'SEK', '2022-01-31', 'anna')
+                    INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                    VALUES (\(grantID), 100, 'SEK', '2022-01-31', 7, 'anna'), (\(missing), 100, 'SEK', '2022-01-31', 1, 'anna')
                     """
                 ),
                 (
                     "disbursement_reverses_id_fkey", "disbursement",
                     """
-                    INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by, status, reverses_id, paid_on,
+                    INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by, status, reverses_id, paid_on,
                         payment_reference)
-                    VALUES (\(grantID), -100, 'SEK', '2022-01-31', 'anna', 'reversal', \(missing), '2022-02-01', 'R-1')
+                    VALUES (\(grantID), -100, 'SEK', '2022-01-31', 1, 'anna', 'reversal', \(missing), '2022-02-01', 'R-1')
                     """
                 ),
             ]

@@ -27,6 +27,8 @@ struct RestartTests {
         let service = GrantsService(
             configuration: GrantsConfiguration(database: configuration, poolSize: 2), logger: TestGrants.quietLogger)
         try await service.migrate()
+        try await service.persons.add("anna", name: "Anna", actor: nil)
+        try await service.persons.add("bertil", name: "Bertil", actor: "anna")
         try await seedRound(service, budget: "10 000 000")
 
         /// Retries an idempotent write until the server is back (bounded).

@@ -64,8 +64,8 @@ struct RuleErrorTests {
             let database = try databaseError(
                 configuration,
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 10001, currency, '2022-02-28', 'anna' FROM grants.grant WHERE reference = 'A'
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 10001, currency, '2022-02-28', 9, 'anna' FROM grants.grant WHERE reference = 'A'
                 """)
             #expect(swift == .awardExceeded(grant: "A", excess: sek("0,01")))
             #expect(database == swift)
@@ -145,14 +145,17 @@ struct RuleErrorTests {
         }
     }
 
-    /// A grant may be inserted together with its tranches in one statement, carrying their totals (how a round is
-    /// recorded, Schema/0015); every other way of making its totals differ from its disbursements is refused.
+    /// A new grant starts with zero totals, whoever writes it; its tranches, inserted with it in one statement
+    /// (how a round is recorded) or later, add to them (Schema/rules/totals.sql). No system column is read.
     @Test func grantsInsertedWithTheirTranchesCarryTheirTotals() async throws {
         try await TestGrants.withService { service, configuration in
             try await seedRound(service)
             for reference in ["A", "B"] { try await service.applications.submit(application(reference), actor: "anna") }
             func insert(committed: Int, tranches: [Int]) -> PGQuery {
-                let values = tranches.isEmpty ? "SELECT 0 WHERE false" : "VALUES " + tranches.map { "(\($0))" }.joined(separator: ", ")
+                let values =
+                    tranches.isEmpty
+                    ? "SELECT 0, 0 WHERE false"
+                    : "VALUES " + tranches.enumerated().map { "(\($0.element), \($0.offset + 1))" }.joined(separator: ", ")
                 return """
                     WITH g AS (
                         INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
@@ -162,26 +165,27 @@ struct RuleErrorTests {
                         FROM grants.application WHERE reference = 'A'
                         RETURNING id, currency
                     ), d AS (
-                        INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                        SELECT g.id, t.amount, g.currency, '2022-01-31', 'anna' FROM g CROSS JOIN (\(unsafeRaw: values)) AS t(amount)
+                        INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                        SELECT g.id, t.amount, g.currency, '2022-01-31', t.n, 'anna'
+                        FROM g CROSS JOIN (\(unsafeRaw: values)) AS t(amount, n)
                     )
                     SELECT 1
                     """
             }
-            // Totals without their tranches, tranches without their totals, totals that are not their sum: refused.
-            for (committed, tranches) in [(50000, []), (0, [50000]), (60000, [50000, 5000])] {
+            // A new grant that claims totals of its own is refused, with or without tranches beside it.
+            for (committed, tranches) in [(50000, []), (55000, [50000, 5000]), (60000, [50000, 5000])] {
                 let refused = try databaseError(configuration, insert(committed: committed, tranches: tranches))
                 #expect(refused?.category == .rule, "\(committed) with \(tranches): \(String(describing: refused))")
                 #expect(try count(configuration, "grants.grant") == 0)
                 #expect(try count(configuration, "grants.disbursement") == 0)
             }
-            // The exact sum is accepted, and the grant's later tranches are added to it as always.
-            #expect(try databaseError(configuration, insert(committed: 55000, tranches: [50000, 5000])) == nil)
+            // From zero, the tranches written with it add up, and later tranches are added as always.
+            #expect(try databaseError(configuration, insert(committed: 0, tranches: [50000, 5000])) == nil)
             let later = try databaseError(
                 configuration,
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 20000, currency, '2022-02-28', 'anna' FROM grants.grant WHERE reference = 'A'
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 20000, currency, '2022-02-28', 3, 'anna' FROM grants.grant WHERE reference = 'A'
                 """)
             #expect(later == nil)
             let connection = try PGConnection(configuration: configuration)
@@ -195,8 +199,8 @@ struct RuleErrorTests {
                 configuration,
                 """
                 WITH u AS (UPDATE grants.grant SET status = status WHERE reference = 'B' RETURNING id, currency)
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 30000, currency, '2022-01-31', 'anna' FROM u
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 30000, currency, '2022-01-31', 1, 'anna' FROM u
                 """)
             let drift = try connection.query(
                 """
@@ -249,10 +253,10 @@ struct RuleErrorTests {
             disbursements[.reversal] = try await service.disbursements.reverse(paid, on: day("2022-03-01"), reason: "r", actor: "anna").id
             let to: [DisbursementStatus: PGQuery] = [
                 .scheduled: "status = 'scheduled', attested_by = NULL, attested_at = NULL",
-                .attested: "status = 'attested', attested_by = 'zed', attested_at = now()",
+                .attested: "status = 'attested', attested_by = 'erik', attested_at = now()",
                 .paid:
-                    "status = 'paid', attested_by = coalesce(attested_by, 'zed'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'zed'",
-                .cancelled: "status = 'cancelled', cancelled_by = 'zed', cancelled_at = now(), reason = 'r'",
+                    "status = 'paid', attested_by = coalesce(attested_by, 'erik'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'erik'",
+                .cancelled: "status = 'cancelled', cancelled_by = 'erik', cancelled_at = now(), reason = 'r'",
                 .reversal: "status = 'reversal'",
             ]
             for (from, id) in disbursements {
@@ -292,7 +296,7 @@ struct RuleErrorTests {
                 for target in GrantStatus.allCases where target != from {
                     let set: PGQuery =
                         target == .closed
-                        ? "status = 'closed', closed_on = '2024-01-01', reclaimed = 0, closed_by = 'zed'"
+                        ? "status = 'closed', closed_on = '2024-01-01', reclaimed = 0, closed_by = 'erik'"
                         : "status = 'active', closed_on = NULL, reclaimed = NULL, closed_by = NULL"
                     check(from, target, try accepts("UPDATE grants.grant SET \(set) WHERE reference = \(reference)"))
                 }

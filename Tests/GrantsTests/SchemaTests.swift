@@ -17,5 +17,19 @@ struct SchemaTests {
                 text.hasSuffix("\n") ? String(text.dropLast()) == migration.sql : text == migration.sql,
                 "\(file) differs from the compiled copy: run Scripts/embed-schema")
         }
+        // The repeatable definitions: every file under rules/, api/ and privileges/, in that order.
+        var expected: [(String, String)] = []
+        for sub in ["rules", "api", "privileges"] {
+            let dir = folder.appendingPathComponent(sub)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.filter { $0.hasSuffix(".sql") }.sorted() ?? []
+            for name in names {
+                let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+                expected.append(("\(sub)/\(name.dropLast(4))", text.hasSuffix("\n") ? String(text.dropLast()) : text))
+            }
+        }
+        #expect(expected.map(\.0) == GrantsService.repeatables.map(\.name), "run Scripts/embed-schema after changing Schema/")
+        for ((name, text), script) in zip(expected, GrantsService.repeatables) where name == script.name {
+            #expect(text == script.sql, "Schema/\(name).sql differs from the compiled copy: run Scripts/embed-schema")
+        }
     }
 }

@@ -49,7 +49,7 @@ public enum TestGrants {
     /// The people the tests act as, registered in the template: the names the tests use, the test logins,
     /// and numbered families (`caller-0` … , `anna-0` …) for tests with many concurrent actors.
     public static let people: [String] =
-        ["anna", "bertil", "cecilia", "david", "erik", "f", "test_staff", "test_staff2", "test_finance", "test_service"]
+        ["anna", "bertil", "cecilia", "david", "erik", "f", "tester", "test_staff", "test_staff2", "test_finance", "test_service"]
         + (0..<64).map { "caller-\($0)" } + (0..<64).map { "anna-\($0)" }
 
     static func registerPeople(_ connection: PGConnection) throws {

@@ -468,18 +468,17 @@ struct RoundRecorder {
             SELECT id, 'approved', awarded, \(decidedOn), ref, \(actor)
             FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[], \(rows.decisionRefs)::text[]) AS m(id, awarded, ref)
             """)
-        // The grants and their tranches in one statement, each grant carrying its tranches' total from the start
-        // (Schema/0015): the disbursement trigger then has no grant to update. Updating the 10 000 grants just
-        // inserted was the largest part of the record, every row re-checked by the grant's foreign keys.
+        // The grants and their tranches in one statement; the tranches' trigger adds them to their grants'
+        // totals (Schema/rules/totals.sql), every reference checked by its foreign key.
         // Requirements follow their grant by its application (unique), so no grant id comes back to the client.
         let inserted = try connection.query(
             """
             WITH g AS (
                 INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                    starts_on, original_ends_on, ends_on, committed_total)
+                    starts_on, original_ends_on, ends_on)
                 SELECT a.id, a.programme_id, a.round_id, a.reference, m.amount, m.amount, a.currency, a.starts_on, a.ends_on,
-                       a.ends_on, m.committed
-                FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[], \(rows.committed)::int8[]) AS m(id, amount, committed)
+                       a.ends_on
+                FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[]) AS m(id, amount)
                 JOIN grants.application a ON a.id = m.id
                 RETURNING id, application_id
             ), d AS (
@@ -546,8 +545,6 @@ struct DependentRows {
     let themePositions: PGBinding
     let amounts: PGBinding
     let decisionRefs: PGBinding
-    /// Each grant's tranches' total: what it is inserted with.
-    let committed: PGBinding
     let trancheGrant: [Int]
     let trancheAmounts: PGBinding
     let trancheDues: PGBinding
@@ -565,8 +562,6 @@ struct DependentRows {
         var themeGrant: [Int] = []
         var codes: [String] = []
         var themePositions: [Int32] = []
-        var committed: [Int64] = []
-        committed.reserveCapacity(grants.count)
         var trancheGrant: [Int] = []
         var trancheAmounts: [Int64] = []
         var trancheDues: [String] = []
@@ -586,16 +581,12 @@ struct DependentRows {
                 codes.append(code)
                 themePositions.append(Int32(position))
             }
-            var total: Int64 = 0
             for (n, tranche) in grants[i].tranches.enumerated() {
                 trancheGrant.append(i)
                 trancheAmounts.append(tranche.amount.minorUnits)
                 trancheDues.append(tranche.dueOn.iso)
                 trancheNumbers.append(Int32(n + 1))
-                // The manifest's own check (tranches add up to the amount) has run: no overflow here.
-                total += tranche.amount.minorUnits
             }
-            committed.append(total)
             for report in grants[i].reports {
                 reportGrant.append(i)
                 reportKinds.append(report.kind.rawValue)
@@ -611,7 +602,6 @@ struct DependentRows {
         self.themePositions = themePositions.pgBinding
         self.amounts = grants.map(\.amount.minorUnits).pgBinding
         self.decisionRefs = grants.map(\.decisionRef).pgBinding
-        self.committed = committed.pgBinding
         self.trancheGrant = trancheGrant
         self.trancheAmounts = trancheAmounts.pgBinding
         self.trancheDues = trancheDues.pgBinding

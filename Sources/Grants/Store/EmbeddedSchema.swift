@@ -2784,6 +2784,54 @@ enum EmbeddedSchema {
             DROP FUNCTION grants.apply_privileges_after_award();
             DROP FUNCTION grants.apply_privileges_programme_settings();
             """####),
+        PGMigration(
+            version: 20, name: "real_foreign_keys",
+            sql: ####"""
+            -- Referential integrity is PostgreSQL's own again: the eleven foreign keys that 0016 and 0018 replaced by
+            -- statement-level triggers are restored under their original names, and the triggers and their functions
+            -- are gone. A trigger can be switched off by the table's owner (ALTER TABLE … DISABLE TRIGGER USER), is lost
+            -- in ordering by a data-only restore, and is invisible to tools that read the catalog's constraints; a
+            -- foreign key is none of these. The bulk record keeps its speed from set-based statements (one INSERT per
+            -- table), not from skipping checks.
+            --
+            -- A grant's running totals no longer infer "written by this statement" from system columns (0015 compared
+            -- xmin/cmin): a new grant starts with zero totals, and the disbursement trigger adds every new tranche to
+            -- its grant (Schema/rules/totals.sql).
+
+            DROP TRIGGER application_references_exist ON grants.application;
+            DROP TRIGGER application_partner_references_exist ON grants.application_partner;
+            DROP TRIGGER application_theme_references_exist ON grants.application_theme;
+            DROP TRIGGER approval_references_exist ON grants.approval;
+            DROP TRIGGER grant_references_exist ON grants.grant;
+            DROP TRIGGER disbursement_references_exist ON grants.disbursement;
+            DROP FUNCTION grants.application_references_exist();
+            DROP FUNCTION grants.application_partner_references_exist();
+            DROP FUNCTION grants.application_theme_references_exist();
+            DROP FUNCTION grants.approval_references_exist();
+            DROP FUNCTION grants.grant_references_exist();
+            DROP FUNCTION grants.disbursement_references_exist();
+            DROP FUNCTION grants.refuse_missing_reference(text, text, text, text, text);
+
+            ALTER TABLE grants.application
+                ADD CONSTRAINT application_applicant_id_fkey FOREIGN KEY (applicant_id) REFERENCES grants.organisation (id),
+                ADD CONSTRAINT application_round_id_programme_id_fkey
+                    FOREIGN KEY (round_id, programme_id) REFERENCES grants.allocation_round (id, programme_id);
+            ALTER TABLE grants.application_partner
+                ADD CONSTRAINT application_partner_application_id_fkey FOREIGN KEY (application_id) REFERENCES grants.application (id),
+                ADD CONSTRAINT application_partner_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES grants.organisation (id);
+            ALTER TABLE grants.application_theme
+                ADD CONSTRAINT application_theme_application_id_fkey FOREIGN KEY (application_id) REFERENCES grants.application (id),
+                ADD CONSTRAINT application_theme_theme_code_fkey FOREIGN KEY (theme_code) REFERENCES grants.theme (code);
+            ALTER TABLE grants.approval
+                ADD CONSTRAINT approval_application_id_fkey FOREIGN KEY (application_id) REFERENCES grants.application (id);
+            ALTER TABLE grants.grant
+                ADD CONSTRAINT grant_application_id_fkey FOREIGN KEY (application_id) REFERENCES grants.application (id),
+                ADD CONSTRAINT grant_round_id_programme_id_fkey
+                    FOREIGN KEY (round_id, programme_id) REFERENCES grants.allocation_round (id, programme_id);
+            ALTER TABLE grants.disbursement
+                ADD CONSTRAINT disbursement_grant_id_fkey FOREIGN KEY (grant_id) REFERENCES grants.grant (id),
+                ADD CONSTRAINT disbursement_reverses_id_fkey FOREIGN KEY (reverses_id) REFERENCES grants.disbursement (id);
+            """####),
     ]
 
     static let repeatables: [PGRepeatable] = [
@@ -2837,6 +2885,96 @@ enum EmbeddedSchema {
                     PERFORM grants.refuse_unknown_person(actor, format('was retired on %s', retired::date));
                 END IF;
                 RETURN actor;
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "rules/totals",
+            sql: ####"""
+            -- Running totals (DESIGN §4): Σ awarded of a round ≤ its budget, Σ non-cancelled disbursements of a grant ≤
+            -- its award, held as totals on the parent row with a CHECK, moved in the same statement as the child rows.
+            -- The UPDATE of the parent takes its row lock, so concurrent writers queue on it and each adds to the
+            -- committed total (an increment is re-evaluated on the newest row version; a recomputed sum would not be).
+
+            -- New grants: they start active, with their original award and zero totals (their tranches, inserted after
+            -- them or with them, add to the totals); a closed round takes none; the round's awarded total moves by their
+            -- sum, checked against the budget with the round locked (grants.check_round_budgets).
+            CREATE OR REPLACE FUNCTION grants.round_totals_after_grant_insert() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                deltas jsonb;
+                closed_round text;
+            BEGIN
+                IF EXISTS (SELECT 1 FROM new_rows
+                           WHERE amount <> original_amount OR ends_on <> original_ends_on OR status <> 'active'
+                              OR committed_total <> 0 OR paid_total <> 0) THEN
+                    RAISE EXCEPTION 'a new grant starts active with its original award and no disbursements'
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', NULL,
+                                                          jsonb_build_object('from', 'none', 'to', 'active'));
+                END IF;
+                SELECT r.name INTO closed_round FROM new_rows n JOIN grants.allocation_round r ON r.id = n.round_id
+                 WHERE r.status = 'closed' LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'round % is closed: no new grants', closed_round
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'round', closed_round);
+                END IF;
+                SELECT jsonb_object_agg(round_id, total) INTO deltas
+                  FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d;
+                PERFORM grants.check_round_budgets(coalesce(deltas, '{}'));
+                UPDATE grants.allocation_round r
+                   SET awarded_total = r.awarded_total + d.total
+                  FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d
+                 WHERE r.id = d.round_id;
+                RETURN NULL;
+            END
+            $$;
+
+            -- New disbursements: to an active grant, in its currency, starting scheduled (or a reversal that negates one
+            -- paid disbursement of the same grant); each grant's totals move by the sums of its new rows, one UPDATE per
+            -- statement, and the grant's CHECK (disbursements_within_award) holds the award.
+            CREATE OR REPLACE FUNCTION grants.grant_totals_after_disbursement_insert() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                closed_grant text;
+                other_currency boolean;
+            BEGIN
+                SELECT min(g.reference) FILTER (WHERE g.status = 'closed'), coalesce(bool_or(n.currency <> g.currency), false)
+                  INTO closed_grant, other_currency
+                  FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id;
+                IF closed_grant IS NOT NULL THEN
+                    RAISE EXCEPTION 'grant % is closed', closed_grant
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
+                END IF;
+                IF other_currency THEN
+                    RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514';
+                END IF;
+                IF EXISTS (SELECT 1 FROM new_rows n
+                           WHERE n.status NOT IN ('scheduled', 'reversal')
+                              OR (n.status = 'scheduled' AND (n.attested_by IS NOT NULL OR n.paid_on IS NOT NULL))) THEN
+                    RAISE EXCEPTION 'a disbursement starts scheduled'
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'disbursement', NULL,
+                                                          jsonb_build_object('from', 'none', 'to', 'attested'));
+                END IF;
+                IF EXISTS (SELECT 1 FROM new_rows n LEFT JOIN grants.disbursement o ON o.id = n.reverses_id
+                           WHERE n.status = 'reversal'
+                             AND (o.status IS DISTINCT FROM 'paid' OR o.grant_id <> n.grant_id OR n.amount <> -o.amount)) THEN
+                    RAISE EXCEPTION 'a reversal negates one paid disbursement of the same grant'
+                        USING ERRCODE = 'GR004',
+                              DETAIL = grants.rule_detail('invalid_transition', 'disbursement',
+                                  (SELECT n.reverses_id::text FROM new_rows n WHERE n.status = 'reversal' LIMIT 1),
+                                  jsonb_build_object('from', 'unpaid', 'to', 'reversal'));
+                END IF;
+                UPDATE grants.grant g
+                   SET committed_total = g.committed_total + d.committed,
+                       paid_total = g.paid_total + d.paid
+                  FROM (SELECT grant_id,
+                               sum(grants.committed_part(status, amount))::bigint AS committed,
+                               sum(grants.paid_part(status, amount))::bigint AS paid
+                          FROM new_rows GROUP BY grant_id) AS d
+                 WHERE g.id = d.grant_id;
+                RETURN NULL;
             END
             $$;
             """####),
@@ -3002,12 +3140,12 @@ enum EmbeddedSchema {
                     FOR fn IN
                         SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                          WHERE n.nspname = 'grants' AND p.prorettype <> 'pg_catalog.trigger'::regtype
-                           AND p.proname NOT IN ('check_round_budgets', 'refresh_statistics', 'apply_privileges', 'next_entry_id',
-                                                 'acting_person')
+                           AND p.proname NOT IN ('check_round_budgets', 'apply_privileges', 'acting_person')
                     LOOP
                         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
                     END LOOP;
-                    EXECUTE format('GRANT EXECUTE ON FUNCTION grants.next_entry_id() TO %I', role_name);
+                    -- After a large record the library refreshes the planner's statistics (ANALYZE of a sample).
+                    EXECUTE format('GRANT EXECUTE ON FUNCTION grants.refresh_statistics() TO %I', role_name);
                 END LOOP;
                 IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_service') THEN
                     GRANT EXECUTE ON FUNCTION grants_api.person_add(text, text, text), grants_api.person_retire(text, text)

@@ -81,7 +81,6 @@ enum Session {
         guard (try? ActorName(login)) != nil, try await service.persons.find(login) == nil else { return }
         if try await !service.persons.list().isEmpty { return }
         try await service.persons.add(login, name: login, actor: nil)
-        Terminal.note("registered \(ActorName.key(login)) as the first person of the embedded database (grants-admin person add NAME --name TEXT adds others)")
     }
 
     /// Runs `body` with a service; errors become one line each on stderr and the contract's exit code.

@@ -1,0 +1,86 @@
+-- Running totals (DESIGN §4): Σ awarded of a round ≤ its budget, Σ non-cancelled disbursements of a grant ≤
+-- its award, held as totals on the parent row with a CHECK, moved in the same statement as the child rows.
+-- The UPDATE of the parent takes its row lock, so concurrent writers queue on it and each adds to the
+-- committed total (an increment is re-evaluated on the newest row version; a recomputed sum would not be).
+
+-- New grants: they start active, with their original award and zero totals (their tranches, inserted after
+-- them or with them, add to the totals); a closed round takes none; the round's awarded total moves by their
+-- sum, checked against the budget with the round locked (grants.check_round_budgets).
+CREATE OR REPLACE FUNCTION grants.round_totals_after_grant_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    deltas jsonb;
+    closed_round text;
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows
+               WHERE amount <> original_amount OR ends_on <> original_ends_on OR status <> 'active'
+                  OR committed_total <> 0 OR paid_total <> 0) THEN
+        RAISE EXCEPTION 'a new grant starts active with its original award and no disbursements'
+            USING ERRCODE = 'GR002',
+                  DETAIL = grants.rule_detail('invalid_transition', 'grant', NULL,
+                                              jsonb_build_object('from', 'none', 'to', 'active'));
+    END IF;
+    SELECT r.name INTO closed_round FROM new_rows n JOIN grants.allocation_round r ON r.id = n.round_id
+     WHERE r.status = 'closed' LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'round % is closed: no new grants', closed_round
+            USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'round', closed_round);
+    END IF;
+    SELECT jsonb_object_agg(round_id, total) INTO deltas
+      FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d;
+    PERFORM grants.check_round_budgets(coalesce(deltas, '{}'));
+    UPDATE grants.allocation_round r
+       SET awarded_total = r.awarded_total + d.total
+      FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d
+     WHERE r.id = d.round_id;
+    RETURN NULL;
+END
+$$;
+
+-- New disbursements: to an active grant, in its currency, starting scheduled (or a reversal that negates one
+-- paid disbursement of the same grant); each grant's totals move by the sums of its new rows, one UPDATE per
+-- statement, and the grant's CHECK (disbursements_within_award) holds the award.
+CREATE OR REPLACE FUNCTION grants.grant_totals_after_disbursement_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    closed_grant text;
+    other_currency boolean;
+BEGIN
+    SELECT min(g.reference) FILTER (WHERE g.status = 'closed'), coalesce(bool_or(n.currency <> g.currency), false)
+      INTO closed_grant, other_currency
+      FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id;
+    IF closed_grant IS NOT NULL THEN
+        RAISE EXCEPTION 'grant % is closed', closed_grant
+            USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
+    END IF;
+    IF other_currency THEN
+        RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514';
+    END IF;
+    IF EXISTS (SELECT 1 FROM new_rows n
+               WHERE n.status NOT IN ('scheduled', 'reversal')
+                  OR (n.status = 'scheduled' AND (n.attested_by IS NOT NULL OR n.paid_on IS NOT NULL))) THEN
+        RAISE EXCEPTION 'a disbursement starts scheduled'
+            USING ERRCODE = 'GR002',
+                  DETAIL = grants.rule_detail('invalid_transition', 'disbursement', NULL,
+                                              jsonb_build_object('from', 'none', 'to', 'attested'));
+    END IF;
+    IF EXISTS (SELECT 1 FROM new_rows n LEFT JOIN grants.disbursement o ON o.id = n.reverses_id
+               WHERE n.status = 'reversal'
+                 AND (o.status IS DISTINCT FROM 'paid' OR o.grant_id <> n.grant_id OR n.amount <> -o.amount)) THEN
+        RAISE EXCEPTION 'a reversal negates one paid disbursement of the same grant'
+            USING ERRCODE = 'GR004',
+                  DETAIL = grants.rule_detail('invalid_transition', 'disbursement',
+                      (SELECT n.reverses_id::text FROM new_rows n WHERE n.status = 'reversal' LIMIT 1),
+                      jsonb_build_object('from', 'unpaid', 'to', 'reversal'));
+    END IF;
+    UPDATE grants.grant g
+       SET committed_total = g.committed_total + d.committed,
+           paid_total = g.paid_total + d.paid
+      FROM (SELECT grant_id,
+                   sum(grants.committed_part(status, amount))::bigint AS committed,
+                   sum(grants.paid_part(status, amount))::bigint AS paid
+              FROM new_rows GROUP BY grant_id) AS d
+     WHERE g.id = d.grant_id;
+    RETURN NULL;
+END
+$$;
