@@ -210,18 +210,29 @@ struct RoundRecorder {
         // The round (and programme) itself.
         var roundCreated = false
         if round == nil {
-            let id = try programmeID ?? Rounds.programme(connection, name: manifest.programme, currency: currency, actor: actor)
+            let new = manifest.round
+            let roundID = try connection.query(
+                """
+                SELECT grants_api.record_round(\(manifest.programme)::text, \(currency.rawValue)::text, \(new.name)::text,
+                    \(new.budget.minorUnits)::int8, \(new.opensOn)::date, \(new.closesOn)::date, \(new.decidedOn)::date,
+                    \(actor)::text)
+                """)[0].decode(Int64.self, column: 0)
+            let id = try connection.query("SELECT programme_id FROM grants.allocation_round WHERE id = \(roundID)")[0]
+                .decode(Int64.self, column: 0)
             programmeID = id
-            round = try Rounds.insert(connection, programmeID: id, manifest.round, actor: actor)
+            round = try Rounds.find(connection, programmeID: id, name: new.name)
             roundCreated = true
         }
         guard let recordedRound = round, let programmeID else {
             throw GrantsError.internalError(sqlState: nil, message: "round missing after insert")
         }
         if !fresh.isEmpty && recordedRound.status == .closed { throw GrantsError.closed(entity: "round", key: roundName) }
-        try Themes.insert(connection, newThemes)
-        for theme in newThemes {
-            try AuditLog.record(connection, actor: actor, action: "theme.added", entity: "theme", key: theme.code)
+        if !newThemes.isEmpty {
+            try connection.execute(
+                """
+                SELECT grants_api.record_themes(\(newThemes.map(\.code))::text[], \(newThemes.map(\.nameSv))::text[],
+                    \(newThemes.map(\.nameEn))::text[], \(newThemes.map(\.dacSector))::text[], \(actor)::text)
+                """)
         }
         let awardedNow = try Money.sum(fresh.map(\.amount), currency: currency)
         try Approvals.checkBudget(recordedRound, adding: awardedNow)
@@ -231,9 +242,11 @@ struct RoundRecorder {
                 columns: applicationColumns)
         }
         if roundCreated || !fresh.isEmpty {
-            try AuditLog.record(
-                connection, actor: actor, action: "round.recorded", entity: "round", key: roundName,
-                details: ["programme": manifest.programme, "grants_added": String(fresh.count), "awarded_added": awardedNow.plain])
+            try connection.execute(
+                """
+                SELECT grants_api.record_round_event(\(recordedRound.id)::int8, \(Int32(fresh.count))::int4,
+                    \(awardedNow.minorUnits)::int8, \(actor)::text)
+                """)
         }
         guard let after = try Rounds.find(connection, programmeID: programmeID, name: roundName) else {
             throw GrantsError.internalError(sqlState: nil, message: "round vanished")
@@ -354,14 +367,10 @@ struct RoundRecorder {
             let new = missing.map { wanted[$0].organisation }
             let (rows, value) = try connection.query(
                 """
-                INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
-                SELECT name, country, org_number, municipality_code, kind FROM unnest(\(new.map(\.name))::text[], \(new.map(\.country))::text[],
-                                     \(new.map { $0.orgNumber?.value })::text[],
-                                     \(new.map(\.municipalityCode))::text[],
-                                     \(new.map(\.kind.rawValue))::text[])
-                WITH ORDINALITY AS m(name, country, org_number, municipality_code, kind, n)
+                SELECT id FROM grants_api.record_organisations(\(new.map(\.name))::text[], \(new.map(\.country))::text[],
+                    \(new.map { $0.orgNumber?.value })::text[], \(new.map(\.municipalityCode))::text[],
+                    \(new.map(\.kind.rawValue))::text[], \(actor)::text)
                 ORDER BY n
-                RETURNING id
                 """, meanwhile: meanwhile)
             guard rows.count == missing.count else {
                 throw GrantsError.internalError(sqlState: nil, message: "organisation insert returned \(rows.count) rows")
@@ -422,96 +431,33 @@ struct RoundRecorder {
         organisation.orgNumber.map { "#\($0.value)" } ?? "\(organisation.name.lowercased())|\(organisation.country)"
     }
 
-    /// Applications, partners, themes, approvals, grants, tranches and audit events: one statement each.
-    ///
-    /// Everything the later statements bind except the application ids is encoded while the server inserts the
-    /// applications, so the client's work overlaps the server's.
+    /// Applications, partners, themes, approvals, grants, tranches, requirements and audit events: one call of
+    /// `grants_api.record_grants` (Schema/api/record.sql), one set-based statement per table inside it.
     func insertGrants(
         _ grants: [ManifestGrant], programmeID: Int64, roundID: Int64, applicantIDs: [Int64], partnerIDs: [[Int64]],
         columns: ApplicationColumns
     ) throws {
         let continuesIDs = try continuedGrants(grants, applicantIDs: applicantIDs, programmeID: programmeID)
         let decidedOn = manifest.round.decidedOn ?? CalendarDate.today
-        let (applicationRows, rows) = try connection.query(
-            """
-            INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested, currency,
-                starts_on, ends_on, status, submitted_by, continues_grant_id)
-            SELECT \(programmeID), \(roundID), reference, title, applicant, phase, requested, \(currency), starts, ends, 'approved', \(actor),
-                   continues
-            FROM unnest(\(columns.references)::text[], \(columns.titles)::text[],
-                        \(applicantIDs)::int8[], \(columns.phases)::text[],
-                        \(columns.requested)::int8[], \(columns.starts)::date[], \(columns.ends)::date[],
-                        \(continuesIDs)::int8[])
-                 WITH ORDINALITY AS m(reference, title, applicant, phase, requested, starts, ends, continues, n)
-            ORDER BY n
-            RETURNING id
-            """
-        ) { DependentRows(grants, partnerIDs: partnerIDs) }
-        guard applicationRows.count == grants.count else {
-            throw GrantsError.internalError(sqlState: nil, message: "application insert returned \(applicationRows.count) rows")
-        }
-        let applicationIDs = try applicationRows.map { try $0.decode(Int64.self, column: 0) }
-        /// The application id of each row, from the index of its grant.
-        func ids(_ grantIndexes: [Int]) -> [Int64] { grantIndexes.map { applicationIDs[$0] } }
-        if !rows.partnerGrant.isEmpty {
-            try Applications.insertPartners(
-                connection, applications: ids(rows.partnerGrant), organisations: rows.partnerOrganisations,
-                positions: rows.partnerPositions)
-        }
-        if !rows.themeGrant.isEmpty {
-            try Applications.insertThemes(
-                connection, applications: ids(rows.themeGrant), codes: rows.themeCodes, positions: rows.themePositions)
-        }
-        try connection.execute(
-            """
-            INSERT INTO grants.approval (application_id, decision, awarded, decided_on, decision_ref, decided_by)
-            SELECT id, 'approved', awarded, \(decidedOn), ref, \(actor)
-            FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[], \(rows.decisionRefs)::text[]) AS m(id, awarded, ref)
-            """)
-        // The grants and their tranches in one statement; the tranches' trigger adds them to their grants'
-        // totals (Schema/rules/totals.sql), every reference checked by its foreign key.
-        // Requirements follow their grant by its application (unique), so no grant id comes back to the client.
+        let rows = DependentRows(grants, partnerIDs: partnerIDs)
+        /// 1-based positions of the grants, as the function names them.
+        func positions(_ grantIndexes: [Int]) -> [Int32] { grantIndexes.map { Int32($0 + 1) } }
         let inserted = try connection.query(
             """
-            WITH g AS (
-                INSERT INTO grants.grant (application_id, programme_id, round_id, reference, original_amount, amount, currency,
-                    starts_on, original_ends_on, ends_on)
-                SELECT a.id, a.programme_id, a.round_id, a.reference, m.amount, m.amount, a.currency, a.starts_on, a.ends_on,
-                       a.ends_on
-                FROM unnest(\(applicationIDs)::int8[], \(rows.amounts)::int8[]) AS m(id, amount)
-                JOIN grants.application a ON a.id = m.id
-                RETURNING id, application_id
-            ), d AS (
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
-                SELECT g.id, t.a, \(currency), t.d, t.n, \(actor)
-                FROM unnest(\(ids(rows.trancheGrant))::int8[], \(rows.trancheAmounts)::int8[], \(rows.trancheDues)::date[],
-                            \(rows.trancheNumbers)::int4[])
-                     AS t(application, a, d, n)
-                JOIN g ON g.application_id = t.application
-            )
-            SELECT count(*) FROM g
-            """)[0].decode(Int64.self, column: 0)
+            SELECT grants_api.record_grants(\(roundID)::int8, \(decidedOn)::date,
+                \(columns.references)::text[], \(columns.titles)::text[], \(applicantIDs)::int8[], \(columns.phases)::text[],
+                \(columns.requested)::int8[], \(rows.amounts)::int8[], \(columns.starts)::date[], \(columns.ends)::date[],
+                \(continuesIDs)::int8[], \(rows.decisionRefs)::text[],
+                \(positions(rows.partnerGrant))::int4[], \(rows.partnerOrganisations)::int8[], \(rows.partnerPositions)::int4[],
+                \(positions(rows.themeGrant))::int4[], \(rows.themeCodes)::text[], \(rows.themePositions)::int4[],
+                \(positions(rows.trancheGrant))::int4[], \(rows.trancheAmounts)::int8[], \(rows.trancheDues)::date[],
+                \(rows.trancheNumbers)::int4[],
+                \(positions(rows.reportGrant))::int4[], \(rows.reportKinds)::text[], \(rows.reportDues)::date[],
+                \(rows.reportBefore)::int4[], \(actor)::text)
+            """)[0].decode(Int32.self, column: 0)
         guard inserted == grants.count else {
-            throw GrantsError.internalError(sqlState: nil, message: "grant insert wrote \(inserted) rows")
+            throw GrantsError.internalError(sqlState: nil, message: "the round record wrote \(inserted) grants of \(grants.count)")
         }
-        if !rows.reportGrant.isEmpty {
-            try connection.execute(
-                """
-                INSERT INTO grants.reporting_requirement (grant_id, kind, due_on, before_tranche, created_by)
-                SELECT g.id, m.k, m.d, m.b, \(actor)
-                FROM unnest(\(ids(rows.reportGrant))::int8[], \(rows.reportKinds)::text[], \(rows.reportDues)::date[],
-                            \(rows.reportBefore)::int4[]) AS m(application, k, d, b)
-                JOIN grants.grant g ON g.application_id = m.application
-                """)
-        }
-        // The details object is built by the server (jsonb_build_object), the same jsonb as AuditLog.jsonObject's:
-        // serialising 10 000 small objects with Foundation cost about 0.1 s of the record.
-        try connection.execute(
-            """
-            INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
-            SELECT \(actor), 'grant.recorded', 'grant', k, jsonb_build_object('round', \(manifest.round.name)::text, 'awarded', a)
-            FROM unnest(\(columns.references)::text[], \(rows.plainAmounts)::text[]) AS m(k, a)
-            """)
     }
 }
 
