@@ -18,17 +18,17 @@ struct RoundCommand: AsyncParsableCommand {
                   grants-admin round create --programme "Kommunala partnerskap" --name 2022:1 --budget "12 000 000" --opens 2022-02-01 --closes 2022-03-15
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The programme, e.g. \"Kommunala partnerskap\".") var programme: String
-        @Option(help: "The round's name, e.g. 2021:2.") var name: String
-        @Option(help: "The budget, e.g. \"10 641 000\".") var budget: String
-        @Option(help: "ISO 4217 currency.") var currency: String = "SEK"
+        @Option(parsing: .unconditional, help: "The programme, e.g. \"Kommunala partnerskap\".") var programme: String
+        @Option(parsing: .unconditional, help: "The round's name, e.g. 2021:2.") var name: String
+        @Option(parsing: .unconditional, help: "The budget, e.g. \"10 641 000\".") var budget: String
+        @Option(parsing: .unconditional, help: "ISO 4217 currency.") var currency: String = "SEK"
         @Option(help: "When applications open (YYYY-MM-DD).") var opens: CalendarDate?
         @Option(help: "When applications close (YYYY-MM-DD).") var closes: CalendarDate?
 
         func validate() throws {
             guard Validation.isOn else { return }
             try validateAmount(budget, flag: "--budget")
-            guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
+            guard Currency(activeCode: currency) != nil else { throw ValidationError("--currency: \(Currency.problem(currency))") }
         }
 
         func run() async throws {
@@ -66,10 +66,10 @@ struct RoundCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The manifest: .yaml, .yml, .json or .csv.") var file: String
         @Flag(name: .customLong("dry-run"), help: "Check and show what would be recorded; write nothing.") var dryRun = false
-        @Option(help: "CSV only: the programme.") var programme: String?
-        @Option(help: "CSV only: the round's name.") var round: String?
-        @Option(help: "CSV only: the round's budget.") var budget: String?
-        @Option(help: "CSV only: the currency.") var currency: String = "SEK"
+        @Option(parsing: .unconditional, help: "CSV only: the programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "CSV only: the round's name.") var round: String?
+        @Option(parsing: .unconditional, help: "CSV only: the round's budget.") var budget: String?
+        @Option(parsing: .unconditional, help: "CSV only: the currency.") var currency: String = "SEK"
         @Option(name: .customLong("decided-on"), help: "CSV only: the decision date.") var decidedOn: CalendarDate?
         @Option(help: "CSV only: when applications opened.") var opens: CalendarDate?
         @Option(help: "CSV only: when applications closed.") var closes: CalendarDate?
@@ -85,7 +85,7 @@ struct RoundCommand: AsyncParsableCommand {
                 if decidedOn == nil { missing.append("--decided-on") }
                 if !missing.isEmpty { throw ValidationError("a CSV grant list needs the round from \(missing.joined(separator: ", "))") }
                 if let budget { try validateAmount(budget, flag: "--budget") }
-                guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
+                guard Currency(activeCode: currency) != nil else { throw ValidationError("--currency: \(Currency.problem(currency))") }
             } else if programme != nil || round != nil || budget != nil || decidedOn != nil {
                 throw ValidationError(
                     "--programme, --round, --budget and --decided-on are for CSV files; a YAML or JSON manifest names its round itself")
@@ -164,7 +164,7 @@ struct RoundCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List rounds.", discussion: "Example:\n  grants-admin round list --programme \"Kommunala partnerskap\"")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -187,7 +187,7 @@ struct RoundCommand: AsyncParsableCommand {
             abstract: "Show a round and its grants.", discussion: "Example:\n  grants-admin round show 2021:2")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -219,7 +219,7 @@ struct RoundCommand: AsyncParsableCommand {
             abstract: "Close a round: no more awards.", discussion: "Example:\n  grants-admin round close 2021:2")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
 
         func run() async throws {
             let closed = try await Session.run(global) {
