@@ -366,7 +366,7 @@ enum ManifestDecoder {
         let country = o.text("country", required: defaultCountry == nil, maxLength: 100) ?? defaultCountry
         var number: OrganisationNumber?
         if let text = o.text("org_number", required: false, maxLength: 20) {
-            do { number = try OrganisationNumber(text) } catch { o.log.add(o.at("org_number"), "\(error)") }
+            do { number = try OrganisationNumber(text) } catch { o.log.add(o.at("org_number"), "\(error)", line: o.line("org_number")) }
         }
         let kind = o.enumeration("kind", OrganisationKind.self) ?? .other
         let code = o.text("municipality_code", required: false, maxLength: 4)

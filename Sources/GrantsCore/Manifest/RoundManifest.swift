@@ -173,7 +173,13 @@ extension RoundManifest {
         }
         guard var text = String(validating: data, as: UTF8.self) else {
             let offset = firstInvalidUTF8(data)
-            throw .invalidInput([Problem(fileName, "not valid UTF-8 (byte \(offset))")])
+            let line = data.prefix(offset).reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+            // Excel's "CSV (semicolon/comma delimited)" is Windows-1252: å, ä, ö are single bytes UTF-8 does not allow.
+            let hint =
+                fileName.lowercased().hasSuffix(".csv")
+                ? "; in Excel, save it as \"CSV UTF-8 (comma delimited)\" (Excel's plain CSV is Windows-1252)"
+                : "; save it as UTF-8"
+            throw .invalidInput([Problem("line \(line)", "\(fileName) is not valid UTF-8 (byte \(offset))\(hint)")])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if fileName.lowercased().hasSuffix(".csv") {
