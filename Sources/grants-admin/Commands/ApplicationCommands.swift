@@ -14,8 +14,10 @@ struct ApplicationCommand: AsyncParsableCommand {
                 application's idempotency key: submitting the same application again changes nothing.
 
                 Example:
-                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 --applicant 212000-0662 \\
-                      --partner "Kisumu County" --theme citizen-dialogue --amount "600 000" --start 2022-09-01 --end 2024-08-31
+                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 \\
+                      --applicant 212000-0662 --partner "Kisumu County" \\
+                      --theme citizen-dialogue --amount "600 000" \\
+                      --start 2022-09-01 --end 2024-08-31
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The round's name.") var round: String
