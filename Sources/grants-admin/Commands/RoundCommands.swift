@@ -55,12 +55,14 @@ struct RoundCommand: AsyncParsableCommand {
                 The whole file is checked first and every problem is reported with its place (exit 65); then it is \
                 written in one transaction, all or nothing. Recording the same manifest again changes nothing (exit 0); \
                 new references are added to a recorded round; if anything recorded would change, nothing is written and \
-                the differences are listed (exit 1). Limits: 64 MiB, 100 000 grants, 1 000 characters a field.
+                the differences are listed (exit 1). Limits: 64 MiB, 100 000 grants, 1 000 characters a field. \
+                The format, its rules and how problems are reported: docs/manifest-format.md in the source tree.
 
                 Examples:
                   grants-admin round record Examples/kommunala-partnerskap-2021-2.yaml
-                  grants-admin round record Examples/kommunala-partnerskap-2020-1.csv --programme "Kommunala partnerskap" \\
-                      --round 2020:1 --budget "8 000 000" --decided-on 2020-06-10
+                  grants-admin round record Examples/kommunala-partnerskap-2020-1.csv \\
+                      --programme "Kommunala partnerskap" --round 2020:1 \\
+                      --budget "8 000 000" --decided-on 2020-06-10
                   grants-admin round record round.yaml --dry-run
                 """)
         @OptionGroup var global: GlobalOptions
@@ -102,12 +104,17 @@ struct RoundCommand: AsyncParsableCommand {
                 throw Failure.report(error, flags: flags)
             }
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
-                Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
+                Terminal.note("recording \(counted(manifest.grants.count, "grant")) of round \(manifest.round.name)…")
             }
             let summary = try await Session.run(global, flags: flags) {
                 try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
             }
-            try Output.print(summary, format: format) { Self.describe(summary) }
+            // A grant given without tranches got one of its whole amount on its start date: the summary says so.
+            let defaulted = manifest.grants.filter { grant in
+                grant.tranches == [Tranche(dueOn: grant.startsOn, amount: grant.amount)]
+                    && summary.created.contains(grant.reference)
+            }.count
+            try Output.print(summary, format: format) { Self.describe(summary, defaultTranches: defaulted) }
         }
 
         func readManifest() throws -> RoundManifest {
@@ -135,7 +142,7 @@ struct RoundCommand: AsyncParsableCommand {
             return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound)
         }
 
-        static func describe(_ summary: RecordSummary) -> String {
+        static func describe(_ summary: RecordSummary, defaultTranches: Int = 0) -> String {
             let round = summary.round
             let head: String
             if summary.dryRun {
@@ -148,13 +155,19 @@ struct RoundCommand: AsyncParsableCommand {
             var lines = [head]
             lines.append(
                 "  grants:    \(summary.created.count) new, \(summary.unchanged.count) already recorded, \(round.grants) in the round")
+            if defaultTranches > 0 {
+                lines.append(
+                    "  tranches:  \(counted(defaultTranches, "grant")) got one tranche of \(defaultTranches == 1 ? "its" : "their") whole amount"
+                        + " on \(defaultTranches == 1 ? "its" : "their") start date")
+            }
             lines.append(
                 "  awarded:   \(round.awarded.display) of the \(round.budget.display) budget (\(round.remaining.display) remaining)")
             if !summary.created.isEmpty {
-                lines.append("  this file: \(summary.awardedNow.display) in \(summary.created.count) new grants")
+                lines.append("  this file: \(summary.awardedNow.display) in \(counted(summary.created.count, "new grant"))")
             }
             if !summary.themesCreated.isEmpty || summary.organisationsCreated > 0 {
-                lines.append("  also new:  \(summary.themesCreated.count) themes, \(summary.organisationsCreated) organisations")
+                lines.append(
+                    "  also new:  \(counted(summary.themesCreated.count, "theme")), \(counted(summary.organisationsCreated, "organisation"))")
             }
             return lines.joined(separator: "\n")
         }
@@ -204,7 +217,7 @@ struct RoundCommand: AsyncParsableCommand {
                 var text = """
                     Round \(r.name) of \(r.programme) (\(r.status.rawValue))
                       budget     \(r.budget.display)
-                      awarded    \(r.awarded.display) in \(r.grants) grants
+                      awarded    \(r.awarded.display) in \(counted(r.grants, "grant"))
                       remaining  \(r.remaining.display)
                     """
                 if let decided = r.decidedOn { text += "\n  decided    \(decided)" }
@@ -239,3 +252,6 @@ func validateAmount(_ text: String, flag: String) throws {
         throw ValidationError("\(flag) \(error)")
     }
 }
+
+/// "1 grant", "3 grants": a count with its noun, singular or plural.
+func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
