@@ -117,32 +117,32 @@ struct RecordCommandTests {
         try await refuse("bad.csv", Data(csv.utf8), place: "line 2", flags: csvRoundFlags)
     }
     @Test func missingRequiredKey() async throws {
-        try await refuse("m.yaml", variant("    amount: \"950 000\"\n", ""), place: "grants[0].amount")
+        try await refuse("m.yaml", variant("    amount: \"950 000\"\n", ""), place: "line 4, grants[0] (KP-1).amount: is required")
     }
     @Test func unknownKey() async throws {
-        try await refuse("u.yaml", variant("    themes:", "    theme_s: [x]\n    themes:"), place: "grants[0].theme_s")
+        try await refuse("u.yaml", variant("    themes:", "    theme_s: [x]\n    themes:"), place: "line 7, grants[0] (KP-1).theme_s")
     }
     @Test(arguments: ["1,000", "1.000.000", "-5", "0", "1e6", "NaN", "99999999999999999999"])
     func refusedAmount(_ amount: String) async throws {
-        try await refuse("a.yaml", variant("amount: \"950 000\"", "amount: \"\(amount)\""), place: "grants[0].amount")
+        try await refuse("a.yaml", variant("amount: \"950 000\"", "amount: \"\(amount)\""), place: "line 8, grants[0] (KP-1).amount")
     }
     @Test func invalidOrganisationNumber() async throws {
-        try await refuse("o.yaml", variant("212000-0662", "212000-0663"), place: "grants[0].applicant.org_number")
+        try await refuse("o.yaml", variant("212000-0662", "212000-0663"), place: "line 5, grants[0] (KP-1).applicant.org_number")
     }
     @Test func unknownTheme() async throws {
         try await refuse("t.yaml", variant("[citizen-dialogue]", "[no-such-theme]"), place: "grants[0].themes")
     }
     @Test func periodEndsBeforeItStarts() async throws {
-        try await refuse("p.yaml", variant("end: 2023-12-31", "end: 2021-12-31"), place: "grants[0].period.end")
+        try await refuse("p.yaml", variant("end: 2023-12-31", "end: 2021-12-31"), place: "grants[0] (KP-1).period.end")
     }
     @Test func tranchesDoNotAddUp() async throws {
         try await refuse(
             "s.yaml", variant("{due: 2023-01-31, amount: \"475 000\"}", "{due: 2023-01-31, amount: \"474 000\"}"),
-            place: "grants[0].tranches")
+            place: "grants[0] (KP-1).tranches")
     }
     @Test func sameReferenceTwice() async throws {
         let twice = Self.good + "\n" + Self.good.components(separatedBy: "grants:\n")[1]
-        try await refuse("d.yaml", Data(twice.utf8), place: "grants[1].reference")
+        try await refuse("d.yaml", Data(twice.utf8), place: "grants[1] (KP-1).reference")
     }
     @Test func totalAboveBudget() async throws {
         try await refuse("b.yaml", variant("budget: \"10 641 000\"", "budget: \"900 000\""), place: "budget")

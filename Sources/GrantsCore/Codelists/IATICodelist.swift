@@ -1,3 +1,5 @@
+import Foundation
+
 /// An IATI codelist the library checks codes against: `Country` (ISO 3166-1 alpha-2 as IATI has it) and
 /// `Sector` (OECD DAC 5-digit purpose codes, vocabulary 1). The lists are the official XML files in
 /// `Codelists/iati/`, compiled into the library by `Scripts/embed-codelists`, so an installed program carries
@@ -42,6 +44,32 @@ public struct IATICodelist: Sendable {
         byCode = Dictionary(items.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The obvious fix for a code the list lacks: the code in capitals, or a country's code for its name
+    /// (`Moldova` → MD), else what a code looks like.
+    func hint(for given: String) -> String {
+        guard name == "Country" else { return "" }
+        let upper = given.uppercased()
+        if upper != given, let item = byCode[upper], !item.withdrawn { return "; write it in capitals: \(item.code)" }
+        if let item = countryNamed(given) { return "; use a two-letter code such as \(item.code) (\(item.name))" }
+        return "; use a two-letter code such as SE, KE or MD"
+    }
+
+    /// The country whose name is `text` (without regard to case, accents, or the list's "(the)" and "(the Republic
+    /// of)" additions), or else the only one whose name begins with it.
+    func countryNamed(_ text: String) -> Item? {
+        func key(_ s: String) -> String {
+            let bare = s.split(separator: "(").first.map(String.init) ?? s
+            return bare.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+                .trimmingCharacters(in: .whitespaces)
+        }
+        let wanted = key(text)
+        guard wanted.count >= 3 else { return nil }
+        let current = items.filter { !$0.withdrawn }
+        if let exact = current.first(where: { key($0.name) == wanted }) { return exact }
+        let starting = current.filter { key($0.name).hasPrefix(wanted) }
+        return starting.count == 1 ? starting[0] : nil
+    }
+
     /// ISO 3166-1 alpha-2 country codes as IATI's Country codelist has them (with IATI's own `XK` for Kosovo).
     public static let country = IATICodelist(name: "Country", describes: "an ISO 3166-1 alpha-2 country code", rows: countryRows)
 
@@ -53,8 +81,8 @@ public struct IATICodelist: Sendable {
     /// The problem with `code` as a value for new data, located at `path`: unknown to the list, or withdrawn.
     public func problem(_ code: String, at path: String) -> Problem? {
         guard let item = byCode[code] else {
-            let shown = String(code.prefix(20))
-            return Problem(path, "\"\(shown)\" is not \(describes) (IATI's \(name) codelist)")
+            let shown = String(code.prefix(40))
+            return Problem(path, "\"\(shown)\" is not \(describes) (IATI's \(name) codelist)" + hint(for: code))
         }
         guard !item.withdrawn else {
             return Problem(path, "\(item.code) (\(item.name)) is withdrawn from IATI's \(name) codelist and not valid for new data")

@@ -132,16 +132,42 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct Problem: Sendable, Equatable, Codable, CustomStringConvertible {
     public let location: String
     public let message: String
+    /// The line of the source file the problem is on (YAML and JSON manifests), when known. A CSV file's line is
+    /// part of its ``location`` already (`line 12, column amount`).
+    public var line: Int?
+    /// The reference of the grant the problem belongs to, when a manifest gave one.
+    public var reference: String?
 
-    public init(_ location: String, _ message: String) {
+    public init(_ location: String, _ message: String, line: Int? = nil, reference: String? = nil) {
         self.location = location
         self.message = message
+        self.line = line
+        self.reference = reference
     }
 
-    public var description: String { location.isEmpty ? message : "\(location): \(message)" }
+    /// `line 42, grants[5] (KP-2021-2-06).themes: unknown theme klimat`: the line first, the grant's reference
+    /// after its index.
+    public var description: String {
+        var place = location
+        if let reference, !reference.isEmpty {
+            if place.hasPrefix("grants["), let close = place.firstIndex(of: "]") {
+                place.insert(contentsOf: " (\(reference))", at: place.index(after: close))
+            } else {
+                place = place.isEmpty ? reference : "\(place) (\(reference))"
+            }
+        }
+        if let line { place = place.isEmpty ? "line \(line)" : "line \(line), \(place)" }
+        return place.isEmpty ? message : "\(place): \(message)"
+    }
 
-    /// The same problem under another path (a flag, a JSON field), for interfaces that name inputs their way.
-    public func relocated(to location: String) -> Problem { Problem(location, message) }
+    /// The same problem under another path (a flag, a JSON field), for interfaces that name inputs their way;
+    /// the line and the reference stay.
+    public func relocated(to location: String) -> Problem { Problem(location, message, line: line, reference: reference) }
+
+    /// The same problem with its line and grant reference, where it has none yet.
+    public func placed(line: Int?, reference: String?) -> Problem {
+        Problem(location, message, line: self.line ?? line, reference: self.reference ?? reference)
+    }
 }
 
 /// One thing that is recorded differently from what was given.

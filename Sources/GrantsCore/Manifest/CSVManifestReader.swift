@@ -154,8 +154,11 @@ enum CSVManifestReader {
         let currency = parameters.budget.currency
         var grants: [ManifestGrant] = []
         grants.reserveCapacity(rows.count)
+        var skipped: [SkippedGrant] = []
         for (line, fields) in rows {
             let location = ManifestLocation(base: "line \(line)", style: .csvLine)
+            // A spreadsheet saves the rows it once had as separators only (`;;;;;;;;;;`, `,,,,`): nothing to read.
+            if fields.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { continue }
             guard fields.count == header.fields.count else {
                 log.add("line \(line)", "has \(fields.count) fields; the header has \(header.fields.count)")
                 continue
@@ -168,8 +171,8 @@ enum CSVManifestReader {
                     log.add(location.field(name), "is \(value.count) characters; the limit is \(ManifestLimits.maximumFieldLength)")
                     return nil
                 }
-                if value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
-                    log.add(location.field(name), "holds a control character")
+                if let problem = Limits.controlCharacterProblem(value, at: location.field(name)) {
+                    log.add(problem.location, problem.message)
                     return nil
                 }
                 if value.isEmpty {
@@ -220,7 +223,10 @@ enum CSVManifestReader {
             if let text = cell("end") {
                 do { end = try CalendarDate(text) } catch { log.add(location.field("end"), "\(error)") }
             }
-            guard log.problems.count == before, let reference, let applicantName, let amount, let start, let end else { continue }
+            guard log.problems.count == before, let reference, let applicantName, let amount, let start, let end else {
+                skipped.append(SkippedGrant(reference: reference, amount: amount, location: location))
+                continue
+            }
             grants.append(
                 ManifestGrant(
                     reference: reference, title: title,
@@ -229,15 +235,18 @@ enum CSVManifestReader {
                         kind: applicantName.lowercased().hasPrefix("region") ? .region : .municipality),
                     partners: partners, themes: themes, phase: phase, amount: amount, startsOn: start, endsOn: end, location: location))
         }
-        guard log.problems.isEmpty else { throw .invalidInput(log.problems) }
-        var manifest = RoundManifest(
-            programme: parameters.programme,
-            round: NewRound(
-                programme: parameters.programme, name: parameters.round, budget: parameters.budget, opensOn: parameters.opensOn,
-                closesOn: parameters.closesOn, decidedOn: parameters.decidedOn),
-            grants: grants)
-        let problems = manifest.check()
-        guard problems.isEmpty else { throw .invalidInput(problems) }
-        return manifest
+        let round = NewRound(
+            programme: parameters.programme, name: parameters.round, budget: parameters.budget, opensOn: parameters.opensOn,
+            closesOn: parameters.closesOn, decidedOn: parameters.decidedOn)
+        var manifest = RoundManifest(programme: parameters.programme, round: round, grants: grants)
+        if log.problems.isEmpty {
+            let problems = manifest.check()
+            guard problems.isEmpty else { throw .invalidInput(problems) }
+            return manifest
+        }
+        // Rows that could not be read still count for references and the budget: every problem in one run.
+        throw .invalidInput(
+            log.problems + RoundManifest.roundProblems(round, themes: []).round
+                + RoundManifest.grantProblems(grants, skipped: skipped, currency: currency, budget: parameters.budget))
     }
 }

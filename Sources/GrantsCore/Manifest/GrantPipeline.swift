@@ -14,6 +14,7 @@ final class GrantPipeline: Sendable {
         var count = 0
         var grants: [ManifestGrant] = []
         var problems: [Problem] = []
+        var skipped: [SkippedGrant] = []
     }
 
     private struct State {
@@ -72,6 +73,7 @@ final class GrantPipeline: Sendable {
             result.count += batch.count
             result.grants += found.grants
             result.problems += found.problems
+            result.skipped += found.skipped
             decoded = result
         }
     }
@@ -80,7 +82,7 @@ final class GrantPipeline: Sendable {
     /// else SEK (an unknown code is reported by the decoder, which then also uses SEK).
     static func currency(of round: ManifestNode) -> Currency {
         guard case .mapping(let pairs, _) = round, let value = pairs.first(where: { $0.key == "currency" })?.value,
-            case .scalar(let code, _) = value, let currency = Currency(rawValue: code)
+            case .scalar(let code, _) = value, let currency = Currency(activeCode: code)
         else { return .sek }
         return currency
     }

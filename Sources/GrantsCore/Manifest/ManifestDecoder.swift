@@ -1,7 +1,24 @@
 /// Collects every problem while a manifest is read, so one pass reports them all.
 final class ProblemLog {
     private(set) var problems: [Problem] = []
-    func add(_ location: String, _ message: String) { problems.append(Problem(location, message)) }
+    /// Grants that did not decode, with what could be read of them, so the checks that span grants (a reference
+    /// given twice, the budget) still count them in the same run.
+    private(set) var skipped: [SkippedGrant] = []
+    func add(_ location: String, _ message: String, line: Int? = nil) { problems.append(Problem(location, message, line: line)) }
+    func skip(_ grant: SkippedGrant) { skipped.append(grant) }
+
+    /// Gives the problems from `start` on the grant's reference, and its line where they have none.
+    func place(from start: Int, line: Int?, reference: String?) {
+        guard start < problems.count else { return }
+        for i in start..<problems.count { problems[i] = problems[i].placed(line: line, reference: reference) }
+    }
+}
+
+/// What could be read of a grant that has problems of its own: enough for the checks across grants.
+struct SkippedGrant: Sendable {
+    var reference: String?
+    var amount: Money?
+    var location: ManifestLocation
 }
 
 /// Reads one mapping of a manifest: typed fields by key, every unknown key reported (a typo is never ignored).
@@ -13,7 +30,7 @@ struct MappingReader {
 
     init?(_ node: ManifestNode, path: String, log: ProblemLog) {
         guard case .mapping(let pairs, let line) = node else {
-            log.add(path, "must be a mapping (key: value), not \(node.kindName)")
+            log.add(path, "must be a mapping (key: value), not \(node.kindName)", line: node.line)
             return nil
         }
         self.path = path
@@ -30,23 +47,26 @@ struct MappingReader {
         return value
     }
 
+    /// The line of the value under `key`, else of the mapping itself (where a missing key would go).
+    func line(_ key: String) -> Int? { pairs.first(where: { $0.key == key })?.value.line ?? line }
+
     /// Reports keys outside `allowed`.
     func checkKeys(_ allowed: Set<String>) {
-        for (key, _) in pairs where !allowed.contains(key) {
-            log.add(at(key), "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        for (key, value) in pairs where !allowed.contains(key) {
+            log.add(at(key), "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))", line: value.line ?? line)
         }
     }
 
     func text(_ key: String, required: Bool = true, maxLength: Int = ManifestLimits.maximumFieldLength) -> String? {
         guard let value = node(key) else {
-            if required { log.add(at(key), "is required") }
+            if required { log.add(at(key), "is required", line: line) }
             return nil
         }
-        guard case .scalar(let text, _) = value else {
-            log.add(at(key), "must be a text, not \(value.kindName)")
+        guard case .scalar(let text, let textLine) = value else {
+            log.add(at(key), "must be a text, not \(value.kindName)", line: value.line)
             return nil
         }
-        return checkText(text, at: at(key), maxLength: maxLength)
+        return checkText(text, at: at(key), line: textLine, maxLength: maxLength)
     }
 
     func amount(_ key: String, currency: Currency, required: Bool = true) -> Money? {
@@ -54,7 +74,7 @@ struct MappingReader {
         do {
             return try Money(parsing: text, currency: currency)
         } catch {
-            log.add(at(key), "\(error)")
+            log.add(at(key), "\(error)", line: line(key))
             return nil
         }
     }
@@ -64,18 +84,18 @@ struct MappingReader {
         do {
             return try CalendarDate(text)
         } catch {
-            log.add(at(key), "\(error)")
+            log.add(at(key), "\(error)", line: line(key))
             return nil
         }
     }
 
     func list(_ key: String, required: Bool = true) -> [(node: ManifestNode, path: String)]? {
         guard let value = node(key) else {
-            if required { log.add(at(key), "is required") }
+            if required { log.add(at(key), "is required", line: line) }
             return nil
         }
         guard case .sequence(let items, _) = value else {
-            log.add(at(key), "must be a list, not \(value.kindName)")
+            log.add(at(key), "must be a list, not \(value.kindName)", line: value.line)
             return nil
         }
         return items.enumerated().map { ($0.element, "\(at(key))[\($0.offset)]") }
@@ -83,7 +103,7 @@ struct MappingReader {
 
     func mapping(_ key: String, required: Bool = true) -> MappingReader? {
         guard let value = node(key) else {
-            if required { log.add(at(key), "is required") }
+            if required { log.add(at(key), "is required", line: line) }
             return nil
         }
         return MappingReader(value, path: at(key), log: log)
@@ -92,20 +112,22 @@ struct MappingReader {
     func enumeration<E: RawRepresentable<String> & CaseIterable>(_ key: String, _ type: E.Type) -> E? {
         guard let text = text(key, required: false) else { return nil }
         guard let value = E(rawValue: text) else {
-            log.add(at(key), "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text.prefix(40))\"")
+            log.add(
+                at(key), "must be one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text.prefix(40))\"",
+                line: line(key))
             return nil
         }
         return value
     }
 
-    func checkText(_ text: String, at location: @autoclosure () -> String, maxLength: Int) -> String? {
+    func checkText(_ text: String, at location: @autoclosure () -> String, line: Int?, maxLength: Int) -> String? {
         // utf8.count bounds the character count from above, so the exact count is only taken near the limit.
         if text.utf8.count > maxLength, text.count > maxLength {
-            log.add(location(), "is \(text.count) characters; the limit is \(maxLength)")
+            log.add(location(), "is \(text.count) characters; the limit is \(maxLength)", line: line)
             return nil
         }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
-            log.add(location(), "holds a control character")
+        if let problem = Limits.controlCharacterProblem(text, at: "") {
+            log.add(location(), problem.message, line: line)
             return nil
         }
         return text
@@ -139,14 +161,16 @@ enum ManifestDecoder {
         var round: NewRound?
         var roundDecisionRef: String?
         var currency = Currency.sek
+        var roundReader: MappingReader?
         if let r = top.mapping("round") {
+            roundReader = r
             r.checkKeys(Keys.round)
             roundDecisionRef = r.text("decision_ref", required: false)
             if let code = r.text("currency", required: false) {
-                if let parsed = Currency(rawValue: code) {
+                if let parsed = Currency(activeCode: code) {
                     currency = parsed
                 } else {
-                    log.add(r.at("currency"), "must be an ISO 4217 code such as SEK")
+                    log.add(r.at("currency"), Currency.problem(code), line: r.line("currency"))
                 }
             }
             let name = r.text("name")
@@ -159,6 +183,7 @@ enum ManifestDecoder {
             }
         }
         var themes: [Theme] = []
+        var themeSources: [(path: String, line: Int?)] = []
         for (node, path) in top.list("themes", required: false) ?? [] {
             guard let t = MappingReader(node, path: path, log: log) else { continue }
             t.checkKeys(Keys.theme)
@@ -166,7 +191,10 @@ enum ManifestDecoder {
             let sv = t.text("name_sv")
             let en = t.text("name_en")
             let dac = t.text("dac_sector", required: false)
-            if let code, let sv, let en { themes.append(Theme(code: code, nameSv: sv, nameEn: en, dacSector: dac)) }
+            if let code, let sv, let en {
+                themes.append(Theme(code: code, nameSv: sv, nameEn: en, dacSector: dac))
+                themeSources.append((path, node.line))
+            }
         }
         var grants: [ManifestGrant] = []
         let grantNodes = top.list("grants") ?? []
@@ -175,46 +203,77 @@ enum ManifestDecoder {
         }
         // Each grant stands alone: decoded already while the file was parsed, or else in chunks at once, each with
         // its own log, joined in order.
-        let chunks: [(grants: [ManifestGrant], problems: [Problem])]
+        let chunks: [(grants: [ManifestGrant], problems: [Problem], skipped: [SkippedGrant])]
         if let predecoded, predecoded.currency == currency, predecoded.count == grantNodes.count {
-            chunks = [(predecoded.grants, predecoded.problems)]
+            chunks = [(predecoded.grants, predecoded.problems, predecoded.skipped)]
         } else {
             let grantCurrency = currency
             chunks = inChunks(grantNodes.count) { range in decodeGrants(grantNodes[range], currency: grantCurrency) }
         }
         grants.reserveCapacity(grantNodes.count)
         var found = log.problems
+        var skipped: [SkippedGrant] = []
         for chunk in chunks {
             for var grant in chunk.grants {
                 grant.decisionRef = grant.decisionRef ?? roundDecisionRef
                 grants.append(grant)
             }
             found += chunk.problems
+            skipped += chunk.skipped
         }
-        guard let programme, let round, found.isEmpty else { throw .invalidInput(found) }
-        var manifest = RoundManifest(programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
-        let problems = manifest.check()
-        guard problems.isEmpty else { throw .invalidInput(problems) }
-        return manifest
+        if let programme, let round, found.isEmpty {
+            var manifest = RoundManifest(
+                programme: programme, round: round, themes: themes, grants: grants, decisionRef: roundDecisionRef)
+            if manifest.check().isEmpty { return manifest }
+        }
+        // Every rule is checked on everything that could be read, grants that did not decode counting for references
+        // and the budget, so one run reports every problem, each on its line.
+        if let round {
+            let (roundProblems, themeProblems) = RoundManifest.roundProblems(round, themes: themes)
+            for problem in roundProblems {
+                let key = problem.location.hasPrefix("round.") ? String(problem.location.dropFirst(6)) : "name"
+                found.append(problem.placed(line: roundReader?.line(key) ?? top.line("programme"), reference: nil))
+            }
+            for problem in themeProblems {
+                // `themes[i]` counts the themes that decoded: put the problem at the theme's place in the file.
+                guard let close = problem.location.firstIndex(of: "]"),
+                    let index = Int(problem.location.dropFirst("themes[".count).prefix(while: { $0 != "]" })),
+                    themeSources.indices.contains(index)
+                else {
+                    found.append(problem)
+                    continue
+                }
+                let source = themeSources[index]
+                found.append(
+                    Problem(source.path + problem.location[problem.location.index(after: close)...], problem.message, line: source.line))
+            }
+        }
+        found += RoundManifest.grantProblems(
+            grants, skipped: skipped, currency: currency, budget: round?.budget, budgetLine: roundReader?.line("budget"))
+        throw .invalidInput(RoundManifest.inFileOrder(found))
     }
 
     /// Grant nodes decoded in order, each with its path: the grants that decoded, and every problem found.
     static func decodeGrants(
         _ nodes: some Collection<(node: ManifestNode, path: String)>, currency: Currency
-    ) -> (grants: [ManifestGrant], problems: [Problem]) {
+    ) -> (grants: [ManifestGrant], problems: [Problem], skipped: [SkippedGrant]) {
         let log = ProblemLog()
         var grants: [ManifestGrant] = []
         grants.reserveCapacity(nodes.count)
         for (node, path) in nodes {
             if let grant = decodeGrant(node, path: path, currency: currency, log: log) { grants.append(grant) }
         }
-        return (grants, log.problems)
+        return (grants, log.problems, log.skipped)
     }
 
     static func decodeGrant(_ node: ManifestNode, path: String, currency: Currency, log: ProblemLog) -> ManifestGrant? {
-        guard let g = MappingReader(node, path: path, log: log) else { return nil }
-        g.checkKeys(Keys.grant)
         let before = log.problems.count
+        let location = ManifestLocation(base: path, style: .path, line: node.line)
+        guard let g = MappingReader(node, path: path, log: log) else {
+            log.skip(SkippedGrant(reference: nil, amount: nil, location: location))
+            return nil
+        }
+        g.checkKeys(Keys.grant)
         let reference = g.text("reference", maxLength: 200)
         let title = g.text("title", required: false)
         let applicant = g.mapping("applicant").flatMap { organisation($0, defaultCountry: "SE") }
@@ -235,11 +294,11 @@ enum ManifestDecoder {
                 log.add(g.at("themes"), "more than \(ManifestLimits.maximumThemesPerGrant) themes")
             }
             for (item, itemPath) in items.prefix(ManifestLimits.maximumThemesPerGrant) {
-                guard case .scalar(let code, _) = item else {
-                    log.add(itemPath, "must be a theme code")
+                guard case .scalar(let code, let codeLine) = item else {
+                    log.add(itemPath, "must be a theme code", line: item.line)
                     continue
                 }
-                if let code = g.checkText(code, at: itemPath, maxLength: 64) { themes.append(code) }
+                if let code = g.checkText(code, at: itemPath, line: codeLine, maxLength: 64) { themes.append(code) }
             }
         }
         let phase = g.enumeration("phase", Phase.self) ?? .project
@@ -290,20 +349,24 @@ enum ManifestDecoder {
         }
         let continues = g.text("continues", required: false, maxLength: 200)
         let decisionRef = g.text("decision_ref", required: false)
-        guard log.problems.count == before, let reference, let applicant, let amount, let start, let end else { return nil }
+        guard log.problems.count == before, let reference, let applicant, let amount, let start, let end else {
+            log.place(from: before, line: node.line, reference: reference)
+            log.skip(SkippedGrant(reference: reference, amount: amount, location: location))
+            return nil
+        }
         return ManifestGrant(
             reference: reference, title: title, applicant: applicant, partners: partners, themes: themes, phase: phase,
             requested: requested, amount: amount, startsOn: start, endsOn: end, tranches: tranches, reports: reports,
-            continues: continues, decisionRef: decisionRef, location: ManifestLocation(base: path, style: .path))
+            continues: continues, decisionRef: decisionRef, location: location)
     }
 
     static func organisation(_ o: MappingReader, defaultCountry: String?) -> NewOrganisation? {
         o.checkKeys(Keys.organisation)
         let name = o.text("name")
-        let country = o.text("country", required: defaultCountry == nil, maxLength: 2) ?? defaultCountry
+        let country = o.text("country", required: defaultCountry == nil, maxLength: 100) ?? defaultCountry
         var number: OrganisationNumber?
         if let text = o.text("org_number", required: false, maxLength: 20) {
-            do { number = try OrganisationNumber(text) } catch { o.log.add(o.at("org_number"), "\(error)") }
+            do { number = try OrganisationNumber(text) } catch { o.log.add(o.at("org_number"), "\(error)", line: o.line("org_number")) }
         }
         let kind = o.enumeration("kind", OrganisationKind.self) ?? .other
         let code = o.text("municipality_code", required: false, maxLength: 4)

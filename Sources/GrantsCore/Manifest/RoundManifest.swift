@@ -145,10 +145,13 @@ public struct ManifestLocation: Sendable, Equatable, Hashable {
     public enum Style: Sendable, Equatable, Hashable { case path, csvLine }
     public let base: String
     public let style: Style
+    /// The line the grant starts on in a YAML or JSON file, when known (a CSV base names its line already).
+    public let line: Int?
 
-    public init(base: String, style: Style) {
+    public init(base: String, style: Style, line: Int? = nil) {
         self.base = base
         self.style = style
+        self.line = line
     }
 
     public func field(_ name: String) -> String {
@@ -170,7 +173,13 @@ extension RoundManifest {
         }
         guard var text = String(validating: data, as: UTF8.self) else {
             let offset = firstInvalidUTF8(data)
-            throw .invalidInput([Problem(fileName, "not valid UTF-8 (byte \(offset))")])
+            let line = data.prefix(offset).reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
+            // Excel's "CSV (semicolon/comma delimited)" is Windows-1252: å, ä, ö are single bytes UTF-8 does not allow.
+            let hint =
+                fileName.lowercased().hasSuffix(".csv")
+                ? "; in Excel, save it as \"CSV UTF-8 (comma delimited)\" (Excel's plain CSV is Windows-1252)"
+                : "; save it as UTF-8"
+            throw .invalidInput([Problem("line \(line)", "\(fileName) is not valid UTF-8 (byte \(offset))\(hint)")])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if fileName.lowercased().hasSuffix(".csv") {
@@ -216,55 +225,92 @@ extension RoundManifest {
 
     /// Every rule that can be checked without the database, each problem with its location.
     public func problems() -> [Problem] {
-        var problems: [Problem] = []
-        // The round's own check covers the programme's name.
-        problems += round.problems(at: "round.")
+        let (roundProblems, themeProblems) = Self.roundProblems(round, themes: themes)
+        return roundProblems + themeProblems
+            + Self.grantProblems(grants, skipped: [], currency: round.budget.currency, budget: round.budget)
+    }
+
+    /// The round's own problems (its check covers the programme's name), and the themes'.
+    static func roundProblems(_ round: NewRound, themes: [Theme]) -> (round: [Problem], themes: [Problem]) {
+        var themeProblems: [Problem] = []
         var themeCodes = Set<String>()
         for (i, theme) in themes.enumerated() {
-            problems += theme.problems(at: "themes[\(i)].")
+            themeProblems += theme.problems(at: "themes[\(i)].")
             if !themeCodes.insert(theme.code).inserted {
-                problems.append(Problem("themes[\(i)].code", "theme \(theme.code) is listed twice"))
+                themeProblems.append(Problem("themes[\(i)].code", "theme \(theme.code) is listed twice"))
             }
         }
-        if grants.count > ManifestLimits.maximumGrants {
-            problems.append(Problem("grants", "\(grants.count) grants; the limit is \(ManifestLimits.maximumGrants)"))
+        return (round.problems(at: "round."), themeProblems)
+    }
+
+    /// Each grant's own problems, and those across grants: a reference given twice, the total against the budget
+    /// (when the round's budget could be read). `skipped` are grants that did not decode: they count for both.
+    static func grantProblems(
+        _ grants: [ManifestGrant], skipped: [SkippedGrant], currency: Currency, budget: Money?, budgetLine: Int? = nil
+    ) -> [Problem] {
+        var problems: [Problem] = []
+        if grants.count + skipped.count > ManifestLimits.maximumGrants {
+            problems.append(Problem("grants", "\(grants.count + skipped.count) grants; the limit is \(ManifestLimits.maximumGrants)"))
         }
         var seen: [String: ManifestLocation] = [:]
         var total: Int64 = 0
         var overflow = false
+        func count(reference: String?, amount: Money?, at: ManifestLocation) {
+            if let reference {
+                if let first = seen[reference] {
+                    problems.append(
+                        Problem(
+                            at.field("reference"), "\(reference) appears twice (also at \(first.base))", line: at.line,
+                            reference: at.style == .path ? reference : nil))
+                } else {
+                    seen[reference] = at
+                }
+            }
+            if let amount {
+                let (sum, o) = total.addingReportingOverflow(amount.minorUnits)
+                total = sum
+                overflow = overflow || o
+            }
+        }
         // Each grant's own checks, in chunks at once for a large list; then in order with what spans grants.
-        let grants = self.grants
-        let currency = round.budget.currency
         let own = inChunks(grants.count) { range in range.map { grants[$0].problems(currency: currency) } }.joined()
         for (grant, found) in zip(grants, own) {
-            let at = grant.location
-            if let first = seen[grant.reference] {
-                problems.append(Problem(at.field("reference"), "\(grant.reference) appears twice (also at \(first.base))"))
-            } else {
-                seen[grant.reference] = at
-            }
+            count(reference: grant.reference, amount: grant.amount, at: grant.location)
             problems += found
-            let (sum, o) = total.addingReportingOverflow(grant.amount.minorUnits)
-            total = sum
-            overflow = overflow || o
         }
-        if overflow || total > round.budget.minorUnits {
+        for grant in skipped { count(reference: grant.reference, amount: grant.amount, at: grant.location) }
+        if let budget, overflow || total > budget.minorUnits {
             let over =
                 overflow
                 ? "more than can be represented"
-                : Money(minorUnits: total - round.budget.minorUnits, currency: round.budget.currency).swedish
+                : Money(minorUnits: total - budget.minorUnits, currency: budget.currency).swedish
+            let sum = overflow ? "too much" : Money(minorUnits: total, currency: budget.currency).swedish
+            let counted = skipped.isEmpty ? "" : " (counting \(skipped.count == 1 ? "a grant" : "grants") with other problems)"
             problems.append(
                 Problem(
-                    "grants",
-                    "the awards add up to \(overflow ? "too much" : Money(minorUnits: total, currency: round.budget.currency).swedish), over the budget of \(round.budget.swedish) by \(over)"
-                ))
+                    "grants", "the awards add up to \(sum), over the budget of \(budget.swedish) by \(over)\(counted)",
+                    line: budgetLine))
         }
         return problems
+    }
+
+    /// Problems in the order of the file's lines; those without a line (the budget, the limits) keep their order
+    /// after the rest.
+    static func inFileOrder(_ problems: [Problem]) -> [Problem] {
+        problems.enumerated().sorted { a, b in
+            (a.element.line ?? Int.max, a.offset) < (b.element.line ?? Int.max, b.offset)
+        }.map(\.element)
     }
 }
 
 extension ManifestGrant {
     func problems(currency: Currency) -> [Problem] {
+        let found = ownProblems(currency: currency)
+        guard !found.isEmpty, location.style == .path else { return found }
+        return found.map { $0.placed(line: location.line, reference: reference) }
+    }
+
+    private func ownProblems(currency: Currency) -> [Problem] {
         var problems: [Problem] = []
         let at = location
         // Locations are written only for a problem found: checks run with an empty location and the problem is

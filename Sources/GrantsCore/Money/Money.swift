@@ -15,6 +15,28 @@ public struct Currency: RawRepresentable, Hashable, Sendable, Codable, CustomStr
 
     public static let sek = Currency(rawValue: "SEK")!
     public var description: String { rawValue }
+
+    /// One of ISO 4217's active codes (``activeCodes``): what a new round may be in. A code read back from the
+    /// database is taken as it is, so a currency withdrawn since does not make recorded data unreadable.
+    public var isActive: Bool { Self.activeCodes.contains(rawValue) }
+
+    /// An active ISO 4217 code, or `nil`: what the door accepts (`ZZZ` and `BTC` are not currencies).
+    ///
+    /// ```swift
+    /// Currency(activeCode: "EUR")   // EUR
+    /// Currency(activeCode: "BTC")   // nil
+    /// ```
+    public init?(activeCode code: String) {
+        guard Self.activeCodes.contains(code), let currency = Currency(rawValue: code) else { return nil }
+        self = currency
+    }
+
+    /// What to say about a code that is not an active ISO 4217 code.
+    public static func problem(_ code: String) -> String {
+        let upper = code.uppercased()
+        if upper != code, activeCodes.contains(upper) { return "\"\(code.prefix(20))\" must be written in capitals: \(upper)" }
+        return "\"\(code.prefix(20))\" is not an active ISO 4217 currency code; use one such as SEK, EUR or USD"
+    }
 }
 
 /// An exact amount of money: `Int64` minor units (öre for SEK) and its currency. Arithmetic is checked:

@@ -32,6 +32,7 @@ public struct NewRound: Sendable, Equatable {
         if let problem = Limits.text(programme, at: "programme") { problems.append(problem) }
         if let problem = Limits.text(name, at: prefix + "name") { problems.append(problem) }
         if budget.minorUnits <= 0 { problems.append(Problem(prefix + "budget", "must be positive")) }
+        if !budget.currency.isActive { problems.append(Problem(prefix + "currency", Currency.problem(budget.currency.rawValue))) }
         if let opensOn, let closesOn, closesOn < opensOn {
             problems.append(Problem(prefix + "closes_on", "\(closesOn) is before opens_on \(opensOn)"))
         }

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// How to reach a PostgreSQL server: a `postgres://` URL, keyword/value pairs, or the libpq `PG*` environment.
 ///
@@ -26,7 +27,8 @@ public struct PGConfiguration: Sendable, CustomStringConvertible {
         guard let options = PQconninfoParse(url, &errorMessage) else {
             let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
             if let errorMessage { PQfreemem(errorMessage) }
-            throw PGError(kind: .configuration, message: "invalid database URL: \(message.trimmingNewlines)")
+            // libpq quotes the URL, or the part it stumbled on, in its message: a password must not come out with it.
+            throw PGError(kind: .configuration, message: "invalid database URL: \(Self.redacting(message.trimmingNewlines, url: url))")
         }
         defer { PQconninfoFree(options) }
         var pairs: [(keyword: String, value: String)] = []
@@ -39,6 +41,35 @@ public struct PGConfiguration: Sendable, CustomStringConvertible {
         }
         self.parameters = pairs
         applyDefaults()
+    }
+
+    /// `message` with every password `url` holds (the URL's `user:password@`, a `password=` parameter, each as
+    /// written and percent-decoded) replaced by `***`, for messages that quote a URL or a part of it.
+    ///
+    /// ```swift
+    /// PGConfiguration.redacting("bad URI \"postgres://al:pw@[::1\"", url: "postgres://al:pw@[::1")   // bad URI "postgres://al:***@[::1"
+    /// ```
+    public static func redacting(_ message: String, url: String) -> String {
+        var secrets: [Substring] = []
+        if let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") {
+            let userInfo = url[scheme.upperBound..<at]
+            if let colon = userInfo.firstIndex(of: ":") { secrets.append(userInfo[userInfo.index(after: colon)...]) }
+        }
+        // `password=…` in a URL's query (up to `&`) or a conninfo string (up to a space, or quoted).
+        var rest = url[...]
+        while let found = rest.range(of: "password=", options: .caseInsensitive) {
+            var value = rest[found.upperBound...]
+            if value.hasPrefix("'") { value = value.dropFirst() }
+            let end = value.firstIndex(where: { $0 == "&" || $0 == " " || $0 == "'" || $0 == "#" }) ?? value.endIndex
+            secrets.append(value[..<end])
+            rest = value[end...]
+        }
+        var redacted = message
+        let all = secrets.filter { !$0.isEmpty }.flatMap { [String($0), String($0).removingPercentEncoding ?? ""] }
+        for secret in Set(all).filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
+            redacted = redacted.replacingOccurrences(of: secret, with: "***")
+        }
+        return redacted
     }
 
     /// Everything from the libpq environment variables (`PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGSERVICE`, …).

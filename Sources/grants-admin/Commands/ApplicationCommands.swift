@@ -14,26 +14,28 @@ struct ApplicationCommand: AsyncParsableCommand {
                 application's idempotency key: submitting the same application again changes nothing.
 
                 Example:
-                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 --applicant 212000-0662 \\
-                      --partner "Kisumu County" --theme citizen-dialogue --amount "600 000" --start 2022-09-01 --end 2024-08-31
+                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 \\
+                      --applicant 212000-0662 --partner "Kisumu County" \\
+                      --theme citizen-dialogue --amount "600 000" \\
+                      --start 2022-09-01 --end 2024-08-31
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
-        @Option(help: "The application's reference, unique within the programme.") var reference: String
-        @Option(help: "The Swedish applicant (ORG).") var applicant: String
+        @Option(parsing: .unconditional, help: "The round's name.") var round: String
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The application's reference, unique within the programme.") var reference: String
+        @Option(parsing: .unconditional, help: "The Swedish applicant (ORG).") var applicant: String
         @Option(
             name: .customLong("partner"), parsing: .upToNextOption,
             help: "Partner organisations abroad (ORG): --partner A B, or --partner A --partner B.")
         var partners: [String] = []
         @Option(name: .customLong("theme"), parsing: .upToNextOption, help: "Theme codes: --theme a b, or --theme a --theme b.")
         var themes: [String] = []
-        @Option(help: "The amount applied for.") var amount: String
+        @Option(parsing: .unconditional, help: "The amount applied for.") var amount: String
         @Option(help: "The period's first day (YYYY-MM-DD).") var start: CalendarDate
         @Option(help: "The period's last day (YYYY-MM-DD).") var end: CalendarDate
         @Option(help: "inception or project.") var phase: Phase = .project
-        @Option(help: "The partnership's title.") var title: String?
-        @Option(help: "The earlier grant (same applicant) whose partnership this application continues.") var continues: String?
+        @Option(parsing: .unconditional, help: "The partnership's title.") var title: String?
+        @Option(parsing: .unconditional, help: "The earlier grant (same applicant) whose partnership this application continues.") var continues: String?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -62,8 +64,8 @@ struct ApplicationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List applications.", discussion: "Example:\n  grants-admin application list --round 2022:1 --status submitted")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this round.") var round: String?
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "submitted, approved, rejected or withdrawn.") var status: ApplicationStatus?
         @Option(help: "text or json") var format: ListFormat = .text
 
@@ -97,10 +99,10 @@ struct ApplicationCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
-        @Option(help: "The awarded amount.") var amount: String
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The awarded amount.") var amount: String
         @Option(name: .customLong("decided-on"), help: "The decision date.") var decidedOn: CalendarDate
-        @Option(name: .customLong("decision-ref"), help: "The decision's reference.") var decisionRef: String?
+        @Option(name: .customLong("decision-ref"), parsing: .unconditional, help: "The decision's reference.") var decisionRef: String?
         @Flag(name: .customLong("above-requested"), help: "Award more than the application requested, on purpose.")
         var aboveRequested = false
 
@@ -127,9 +129,9 @@ struct ApplicationCommand: AsyncParsableCommand {
                 "Example:\n  grants-admin application reject KP-2022-1-09 --decided-on 2022-05-20 --reason \"Outside the call's themes\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Option(name: .customLong("decided-on"), help: "The decision date.") var decidedOn: CalendarDate
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
 
         func run() async throws {
             let decision = try await Session.run(global) {
@@ -145,7 +147,7 @@ struct ApplicationCommand: AsyncParsableCommand {
             abstract: "Withdraw a submitted application.", discussion: "Example:\n  grants-admin application withdraw KP-2022-1-09")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
 
         func run() async throws {
             let application = try await Session.run(global) {
@@ -176,8 +178,8 @@ struct GrantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List grants.", discussion: "Example:\n  grants-admin grant list --round 2021:2")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this round.") var round: String?
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -191,7 +193,7 @@ struct GrantCommand: AsyncParsableCommand {
             abstract: "Show a grant with its amendments and disbursements.", discussion: "Example:\n  grants-admin grant show KP-2021-2-01")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -242,10 +244,10 @@ struct GrantCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
-        @Option(name: .customLong("amount-change"), help: "±AMOUNT.") var amountChange: SignedAmountArgument?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
+        @Option(name: .customLong("amount-change"), parsing: .unconditional, help: "±AMOUNT.") var amountChange: SignedAmountArgument?
         @Option(help: "The new last day of the period.") var end: CalendarDate?
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -277,8 +279,8 @@ struct GrantCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
-        @Option(help: "What the grantee spent, from its final account.") var spent: String
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "What the grantee spent, from its final account.") var spent: String
         @Option(help: "The day the account was settled.") var on: CalendarDate
 
         static func isZero(_ text: String) -> Bool {
@@ -314,9 +316,9 @@ struct GrantCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Flag(name: .customLong("write-off"), help: "Write off what is still owed of the repayment claim.") var writeOff = false
-        @Option(help: "Why the rest is not collected (with --write-off).") var reason: String?
+        @Option(parsing: .unconditional, help: "Why the rest is not collected (with --write-off).") var reason: String?
 
         func validate() throws {
             if writeOff && reason == nil { throw ValidationError("--write-off needs --reason") }

@@ -21,9 +21,9 @@ struct ConflictCommand: AsyncParsableCommand {
                   grants-admin conflict declare --person cecilia --org 212000-0662 --reason "Sits on the municipal board"
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The person, as they act (their login or actor name).") var person: String
-        @Option(help: "The organisation (ORG).") var org: String
-        @Option(help: "Why: the tie between them.") var reason: String
+        @Option(parsing: .unconditional, help: "The person, as they act (their login or actor name).") var person: String
+        @Option(parsing: .unconditional, help: "The organisation (ORG).") var org: String
+        @Option(parsing: .unconditional, help: "Why: the tie between them.") var reason: String
 
         func run() async throws {
             let conflict = try await Session.run(global) {
@@ -38,7 +38,7 @@ struct ConflictCommand: AsyncParsableCommand {
             abstract: "List declared conflicts of interest.",
             discussion: "Example:\n  grants-admin conflict list --person cecilia --format json")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this person's.") var person: String?
+        @Option(parsing: .unconditional, help: "Only this person's.") var person: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {

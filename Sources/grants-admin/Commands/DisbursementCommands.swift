@@ -42,11 +42,11 @@ struct DisbursementCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
-        @Option(help: "The amount.") var amount: String
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The amount.") var amount: String
         @Option(help: "The due date.") var due: CalendarDate
         @Option(help: "The tranche number (default: the next one; a cancelled tranche's number is free again).") var tranche: Int?
-        @Option(name: .customLong("idempotency-key"), help: "A key that makes a retried request apply once.") var idempotencyKey: String?
+        @Option(name: .customLong("idempotency-key"), parsing: .unconditional, help: "A key that makes a retried request apply once.") var idempotencyKey: String?
         @Option(help: "text or json (the disbursement, with its id, for scripts).") var format: ListFormat = .text
 
         func validate() throws {
@@ -75,8 +75,8 @@ struct DisbursementCommand: AsyncParsableCommand {
                   grants-admin disbursement list --status attested --due-before 2022-02-01
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this round.") var round: String?
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "scheduled, attested, paid, cancelled or reversal.") var status: DisbursementStatus?
         @Option(name: .customLong("due-before"), help: "Only those due before this date.") var dueBefore: CalendarDate?
         @Option(help: "text or json") var format: ListFormat = .text
@@ -128,7 +128,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(name: .customLong("paid-on"), help: "The payment date.") var paidOn: CalendarDate
-        @Option(name: .customLong("payment-ref"), help: "The bank's payment reference.") var paymentRef: String
+        @Option(name: .customLong("payment-ref"), parsing: .unconditional, help: "The bank's payment reference.") var paymentRef: String
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -145,7 +145,7 @@ struct DisbursementCommand: AsyncParsableCommand {
             discussion: "Example:\n  grants-admin disbursement cancel 18 --reason \"Project shortened\"")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -167,7 +167,7 @@ struct DisbursementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The paid disbursement's id.") var id: Int64
         @Option(help: "The reversal's date.") var on: CalendarDate
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {

@@ -10,14 +10,16 @@ struct ProgrammeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a programme's export settings (the programme is created if new).",
             discussion: """
-                Only the settings given change; the others stay as they were. Every change is audited. Codes are \\
+                Only the settings given change; the others stay as they were. Every change is audited. Codes are \
                 checked against IATI's codelists, accounts are 4 digits, and the publisher is never the funder.
 
                 Example:
-                  grants-admin programme set "Kommunala partnerskap" --iati-publisher-ref SE-ON-2021004359 \\
-                      --iati-publisher-name ICLD --iati-publisher-type 10 --funder-ref SE-0 --funder-name Sida \\
-                      --giving360-prefix 360G-icld --default-sector 15150 --flow-type 10 --finance-type 110 --aid-type C01 \\
-                      --collaboration-type 1 --accrual on --sie-liability-account 2890
+                  grants-admin programme set "Kommunala partnerskap" \\
+                      --iati-publisher-ref SE-ON-2021004359 --iati-publisher-name ICLD \\
+                      --iati-publisher-type 10 --funder-ref SE-0 --funder-name Sida \\
+                      --giving360-prefix 360G-icld --default-sector 15150 --flow-type 10 \\
+                      --finance-type 110 --aid-type C01 --collaboration-type 1 \\
+                      --accrual on --sie-liability-account 2890
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The programme's name.") var name: String

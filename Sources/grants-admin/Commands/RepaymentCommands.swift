@@ -24,10 +24,10 @@ struct RepaymentCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
-        @Option(help: "The amount received.") var amount: String
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The amount received.") var amount: String
         @Option(help: "The day it was received.") var on: CalendarDate
-        @Option(name: .customLong("payment-ref"), help: "The bank's reference of the incoming payment.") var paymentRef: String
+        @Option(name: .customLong("payment-ref"), parsing: .unconditional, help: "The bank's reference of the incoming payment.") var paymentRef: String
 
         func validate() throws { try validateAmount(amount, flag: "--amount") }
 
@@ -47,8 +47,8 @@ struct RepaymentCommand: AsyncParsableCommand {
             abstract: "List repayment claims and what has come in against them.",
             discussion: "Example:\n  grants-admin repayment list --round 2021:2 --open --format json")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this round.") var round: String?
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Flag(help: "Only claims with something still owed.") var open = false
         @Option(help: "text or json") var format: ListFormat = .text
 
@@ -88,7 +88,7 @@ struct PartnershipCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -138,11 +138,11 @@ struct ContactCommand: AsyncParsableCommand {
                   grants-admin contact add --org "Dorotea kommun" --name "Karin Lund" --email karin.lund@dorotea.se --phone "+46 940 140 00"
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The organisation (ORG).") var org: String
-        @Option(help: "The person's name.") var name: String
-        @Option(help: "E-mail address.") var email: String?
-        @Option(help: "Phone number.") var phone: String?
-        @Option(help: "Role at the organisation.") var role: String?
+        @Option(parsing: .unconditional, help: "The organisation (ORG).") var org: String
+        @Option(parsing: .unconditional, help: "The person's name.") var name: String
+        @Option(parsing: .unconditional, help: "E-mail address.") var email: String?
+        @Option(parsing: .unconditional, help: "Phone number.") var phone: String?
+        @Option(parsing: .unconditional, help: "Role at the organisation.") var role: String?
 
         func run() async throws {
             let contact = try await Session.run(global) {
@@ -158,7 +158,7 @@ struct ContactCommand: AsyncParsableCommand {
             abstract: "List contacts; erased ones show as tombstones.",
             discussion: "Example:\n  grants-admin contact list --org 212000-0662 --format json")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this organisation (ORG).") var org: String?
+        @Option(parsing: .unconditional, help: "Only this organisation (ORG).") var org: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -188,7 +188,7 @@ struct ContactCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The contact's id.") var id: Int64
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
 
         func run() async throws {
             let contact = try await Session.run(global) { try await $0.contacts.erase(id, reason: reason, actor: global.resolvedActor) }

@@ -34,8 +34,8 @@ struct ReportCommand: AsyncParsableCommand {
                   grants-admin report disbursements --programme "Kommunala partnerskap" --as-of 2022-12-31 --format iati --output iati.xml
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this programme.") var programme: String?
-        @Option(help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
         @Option(help: "From this date (inclusive); sie: the booking date.") var from: CalendarDate?
         @Option(help: "To this date (inclusive); sie: the booking date.") var to: CalendarDate?
         @Option(name: .customLong("date-field"), help: "Which date --from/--to filter: due or paid.") var dateField:
@@ -45,7 +45,7 @@ struct ReportCommand: AsyncParsableCommand {
             CalendarDate?
         @Option(help: "csv, csv-excel, xlsx, json, sie, iati or 360giving.") var format: DisbursementFormat
         @Option(
-            help: ArgumentHelp(
+            parsing: .unconditional, help: ArgumentHelp(
                 "Write here instead of standard output (- is standard output). The file is replaced only when the export is complete, keeps its mode and owner, and must be a regular file.",
                 valueName: "FILE"))
         var output: String?
@@ -99,7 +99,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text, json, announcement-sv or announcement-en.") var format: Format = .text
         @Option(name: .customLong("as-of"), help: "The round as it stood at the end of this date (YYYY-MM-DD, UTC).") var asOf:
             CalendarDate?

@@ -48,7 +48,7 @@ struct RequirementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The grant's reference.") var reference: String
-        @Option(help: "The programme, where two use the reference.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Option(help: "interim or final.") var kind: ReportKind
         @Option(help: "The due date.") var due: CalendarDate
         @Option(name: .customLong("before-tranche"), help: "The tranche (1 is the first) held back until the report is approved.")
@@ -74,8 +74,8 @@ struct RequirementCommand: AsyncParsableCommand {
                   grants-admin requirement list --round 2021:2 --overdue --as-of 2023-01-15 --format csv
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this round.") var round: String?
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this round.") var round: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "due, received, approved, returned or waived.") var status: RequirementStatus?
         @Flag(help: "Only those past due and neither approved nor waived.") var overdue = false
         @Option(name: .customLong("as-of"), help: "The day --overdue is judged on (default today).") var asOf: CalendarDate?
@@ -145,7 +145,7 @@ struct RequirementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
-        @Option(help: "What must change.") var reason: String
+        @Option(parsing: .unconditional, help: "What must change.") var reason: String
 
         func run() async throws {
             let r = try await Session.run(global) {
@@ -162,7 +162,7 @@ struct RequirementCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
-        @Option(help: "Why.") var reason: String
+        @Option(parsing: .unconditional, help: "Why.") var reason: String
 
         func run() async throws {
             let r = try await Session.run(global) { try await $0.requirements.waive(id, reason: reason, actor: global.resolvedActor) }

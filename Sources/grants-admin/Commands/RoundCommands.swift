@@ -18,17 +18,17 @@ struct RoundCommand: AsyncParsableCommand {
                   grants-admin round create --programme "Kommunala partnerskap" --name 2022:1 --budget "12 000 000" --opens 2022-02-01 --closes 2022-03-15
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The programme, e.g. \"Kommunala partnerskap\".") var programme: String
-        @Option(help: "The round's name, e.g. 2021:2.") var name: String
-        @Option(help: "The budget, e.g. \"10 641 000\".") var budget: String
-        @Option(help: "ISO 4217 currency.") var currency: String = "SEK"
+        @Option(parsing: .unconditional, help: "The programme, e.g. \"Kommunala partnerskap\".") var programme: String
+        @Option(parsing: .unconditional, help: "The round's name, e.g. 2021:2.") var name: String
+        @Option(parsing: .unconditional, help: "The budget, e.g. \"10 641 000\".") var budget: String
+        @Option(parsing: .unconditional, help: "ISO 4217 currency.") var currency: String = "SEK"
         @Option(help: "When applications open (YYYY-MM-DD).") var opens: CalendarDate?
         @Option(help: "When applications close (YYYY-MM-DD).") var closes: CalendarDate?
 
         func validate() throws {
             guard Validation.isOn else { return }
             try validateAmount(budget, flag: "--budget")
-            guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
+            guard Currency(activeCode: currency) != nil else { throw ValidationError("--currency: \(Currency.problem(currency))") }
         }
 
         func run() async throws {
@@ -55,21 +55,23 @@ struct RoundCommand: AsyncParsableCommand {
                 The whole file is checked first and every problem is reported with its place (exit 65); then it is \
                 written in one transaction, all or nothing. Recording the same manifest again changes nothing (exit 0); \
                 new references are added to a recorded round; if anything recorded would change, nothing is written and \
-                the differences are listed (exit 1). Limits: 64 MiB, 100 000 grants, 1 000 characters a field.
+                the differences are listed (exit 1). Limits: 64 MiB, 100 000 grants, 1 000 characters a field. \
+                The format, its rules and how problems are reported: docs/manifest-format.md in the source tree.
 
                 Examples:
                   grants-admin round record Examples/kommunala-partnerskap-2021-2.yaml
-                  grants-admin round record Examples/kommunala-partnerskap-2020-1.csv --programme "Kommunala partnerskap" \\
-                      --round 2020:1 --budget "8 000 000" --decided-on 2020-06-10
+                  grants-admin round record Examples/kommunala-partnerskap-2020-1.csv \\
+                      --programme "Kommunala partnerskap" --round 2020:1 \\
+                      --budget "8 000 000" --decided-on 2020-06-10
                   grants-admin round record round.yaml --dry-run
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The manifest: .yaml, .yml, .json or .csv.") var file: String
         @Flag(name: .customLong("dry-run"), help: "Check and show what would be recorded; write nothing.") var dryRun = false
-        @Option(help: "CSV only: the programme.") var programme: String?
-        @Option(help: "CSV only: the round's name.") var round: String?
-        @Option(help: "CSV only: the round's budget.") var budget: String?
-        @Option(help: "CSV only: the currency.") var currency: String = "SEK"
+        @Option(parsing: .unconditional, help: "CSV only: the programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "CSV only: the round's name.") var round: String?
+        @Option(parsing: .unconditional, help: "CSV only: the round's budget.") var budget: String?
+        @Option(parsing: .unconditional, help: "CSV only: the currency.") var currency: String = "SEK"
         @Option(name: .customLong("decided-on"), help: "CSV only: the decision date.") var decidedOn: CalendarDate?
         @Option(help: "CSV only: when applications opened.") var opens: CalendarDate?
         @Option(help: "CSV only: when applications closed.") var closes: CalendarDate?
@@ -85,7 +87,7 @@ struct RoundCommand: AsyncParsableCommand {
                 if decidedOn == nil { missing.append("--decided-on") }
                 if !missing.isEmpty { throw ValidationError("a CSV grant list needs the round from \(missing.joined(separator: ", "))") }
                 if let budget { try validateAmount(budget, flag: "--budget") }
-                guard Currency(rawValue: currency) != nil else { throw ValidationError("--currency must be an ISO 4217 code such as SEK") }
+                guard Currency(activeCode: currency) != nil else { throw ValidationError("--currency: \(Currency.problem(currency))") }
             } else if programme != nil || round != nil || budget != nil || decidedOn != nil {
                 throw ValidationError(
                     "--programme, --round, --budget and --decided-on are for CSV files; a YAML or JSON manifest names its round itself")
@@ -102,12 +104,17 @@ struct RoundCommand: AsyncParsableCommand {
                 throw Failure.report(error, flags: flags)
             }
             if Terminal.stderrIsTerminal && manifest.grants.count >= 1000 {
-                Terminal.note("recording \(manifest.grants.count) grants of round \(manifest.round.name)…")
+                Terminal.note("recording \(counted(manifest.grants.count, "grant")) of round \(manifest.round.name)…")
             }
             let summary = try await Session.run(global, flags: flags) {
                 try await $0.rounds.record(manifest, actor: global.resolvedActor, dryRun: dryRun)
             }
-            try Output.print(summary, format: format) { Self.describe(summary) }
+            // A grant given without tranches got one of its whole amount on its start date: the summary says so.
+            let defaulted = manifest.grants.filter { grant in
+                grant.tranches == [Tranche(dueOn: grant.startsOn, amount: grant.amount)]
+                    && summary.created.contains(grant.reference)
+            }.count
+            try Output.print(summary, format: format) { Self.describe(summary, defaultTranches: defaulted) }
         }
 
         func readManifest() throws -> RoundManifest {
@@ -135,7 +142,7 @@ struct RoundCommand: AsyncParsableCommand {
             return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound)
         }
 
-        static func describe(_ summary: RecordSummary) -> String {
+        static func describe(_ summary: RecordSummary, defaultTranches: Int = 0) -> String {
             let round = summary.round
             let head: String
             if summary.dryRun {
@@ -148,13 +155,19 @@ struct RoundCommand: AsyncParsableCommand {
             var lines = [head]
             lines.append(
                 "  grants:    \(summary.created.count) new, \(summary.unchanged.count) already recorded, \(round.grants) in the round")
+            if defaultTranches > 0 {
+                lines.append(
+                    "  tranches:  \(counted(defaultTranches, "grant")) got one tranche of \(defaultTranches == 1 ? "its" : "their") whole amount"
+                        + " on \(defaultTranches == 1 ? "its" : "their") start date")
+            }
             lines.append(
                 "  awarded:   \(round.awarded.display) of the \(round.budget.display) budget (\(round.remaining.display) remaining)")
             if !summary.created.isEmpty {
-                lines.append("  this file: \(summary.awardedNow.display) in \(summary.created.count) new grants")
+                lines.append("  this file: \(summary.awardedNow.display) in \(counted(summary.created.count, "new grant"))")
             }
             if !summary.themesCreated.isEmpty || summary.organisationsCreated > 0 {
-                lines.append("  also new:  \(summary.themesCreated.count) themes, \(summary.organisationsCreated) organisations")
+                lines.append(
+                    "  also new:  \(counted(summary.themesCreated.count, "theme")), \(counted(summary.organisationsCreated, "organisation"))")
             }
             return lines.joined(separator: "\n")
         }
@@ -164,7 +177,7 @@ struct RoundCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List rounds.", discussion: "Example:\n  grants-admin round list --programme \"Kommunala partnerskap\"")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -187,7 +200,7 @@ struct RoundCommand: AsyncParsableCommand {
             abstract: "Show a round and its grants.", discussion: "Example:\n  grants-admin round show 2021:2")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -204,7 +217,7 @@ struct RoundCommand: AsyncParsableCommand {
                 var text = """
                     Round \(r.name) of \(r.programme) (\(r.status.rawValue))
                       budget     \(r.budget.display)
-                      awarded    \(r.awarded.display) in \(r.grants) grants
+                      awarded    \(r.awarded.display) in \(counted(r.grants, "grant"))
                       remaining  \(r.remaining.display)
                     """
                 if let decided = r.decidedOn { text += "\n  decided    \(decided)" }
@@ -219,7 +232,7 @@ struct RoundCommand: AsyncParsableCommand {
             abstract: "Close a round: no more awards.", discussion: "Example:\n  grants-admin round close 2021:2")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
-        @Option(help: "The programme, where two share the round's name.") var programme: String?
+        @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
 
         func run() async throws {
             let closed = try await Session.run(global) {
@@ -239,3 +252,6 @@ func validateAmount(_ text: String, flag: String) throws {
         throw ValidationError("\(flag) \(error)")
     }
 }
+
+/// "1 grant", "3 grants": a count with its noun, singular or plural.
+func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -16,9 +16,9 @@ struct ThemeCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The theme's code: lower-case letters, digits and '-'.") var code: String
-        @Option(name: .customLong("name-sv"), help: "The Swedish name.") var nameSv: String
-        @Option(name: .customLong("name-en"), help: "The English name.") var nameEn: String
-        @Option(name: .customLong("dac-sector"), help: "OECD DAC purpose code, e.g. 15150.") var dacSector: String?
+        @Option(name: .customLong("name-sv"), parsing: .unconditional, help: "The Swedish name.") var nameSv: String
+        @Option(name: .customLong("name-en"), parsing: .unconditional, help: "The English name.") var nameEn: String
+        @Option(name: .customLong("dac-sector"), parsing: .unconditional, help: "OECD DAC purpose code, e.g. 15150.") var dacSector: String?
 
         func run() async throws {
             let theme = try await Session.run(global) {
@@ -61,11 +61,11 @@ struct OrgCommand: AsyncParsableCommand {
                   grants-admin org add --name "Kisumu County" --country KE --kind region
                 """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The organisation's name.") var name: String
-        @Option(help: "ISO 3166-1 country code (SE, KE, ZM, …).") var country: String
-        @Option(name: .customLong("org-number"), help: "Organisationsnummer NNNNNN-NNNN (Swedish organisations).") var orgNumber: String?
+        @Option(parsing: .unconditional, help: "The organisation's name.") var name: String
+        @Option(parsing: .unconditional, help: "ISO 3166-1 country code (SE, KE, ZM, …).") var country: String
+        @Option(name: .customLong("org-number"), parsing: .unconditional, help: "Organisationsnummer NNNNNN-NNNN (Swedish organisations).") var orgNumber: String?
         @Option(help: "municipality, region or other.") var kind: OrganisationKind = .other
-        @Option(name: .customLong("municipality-code"), help: "Kommunkod (4 digits) or länskod (2 digits).") var municipalityCode: String?
+        @Option(name: .customLong("municipality-code"), parsing: .unconditional, help: "Kommunkod (4 digits) or länskod (2 digits).") var municipalityCode: String?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -92,8 +92,8 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List organisations.", discussion: "Example:\n  grants-admin org list --country SE --search växjö")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this country.") var country: String?
-        @Option(help: "Only names containing this text (case-insensitive).") var search: String?
+        @Option(parsing: .unconditional, help: "Only this country.") var country: String?
+        @Option(parsing: .unconditional, help: "Only names containing this text (case-insensitive).") var search: String?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
@@ -118,7 +118,7 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "List audit events.", discussion: "Example:\n  grants-admin audit list --since 2021-12-01 --entity disbursement")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only events on or after this date (YYYY-MM-DD).") var since: CalendarDate?
-        @Option(help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation, conflict).")
+        @Option(parsing: .unconditional, help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation, conflict).")
         var entity: String?
         @Option(help: "text or json") var format: ListFormat = .text
 

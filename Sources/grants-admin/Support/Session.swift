@@ -24,7 +24,8 @@ enum Session {
         }
         let cluster = LocalCluster.fromEnvironment()
         let did = try cluster.ensureRunning()
-        Terminal.note("using the embedded PostgreSQL in \(cluster.folder.path)" + (did.map { " (\($0))" } ?? ""))
+        // Said once, when the cluster had to be created or started; a command on a running cluster stays quiet.
+        if let did { Terminal.note("using the embedded PostgreSQL in \(cluster.folder.path) (\(did))") }
         return (cluster.configuration, cluster)
     }
 
@@ -35,14 +36,15 @@ enum Session {
         do {
             configuration = try PGConfiguration(url: url)
         } catch let error as PGError {
-            throw UsageError(description: "\(source): \(error.message)")
+            throw UsageError(description: "\(source): \(PGConfiguration.redacting(error.message, url: url))")
         }
         func integers(_ keyword: String, _ range: ClosedRange<Int>) throws {
             guard let value = configuration[keyword] else { return }
             // libpq takes a list of ports, one per host; an empty entry means the default.
             for part in value.split(separator: ",", omittingEmptySubsequences: false) where !part.isEmpty {
                 guard let number = Int(part.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
-                    throw UsageError(description: "\(source): invalid database URL: \(keyword) \"\(value)\" is not a number in \(range)")
+                    // The value is not echoed: in a URL missing its `@host`, the "port" is the password.
+                    throw UsageError(description: "\(source): invalid database URL: \(keyword) is not a number in \(range)")
                 }
             }
         }
@@ -51,7 +53,7 @@ enum Session {
         let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
         if let mode = configuration["sslmode"], !sslModes.contains(mode) {
             throw UsageError(
-                description: "\(source): invalid database URL: sslmode \"\(mode)\" is not one of \(sslModes.joined(separator: ", "))")
+                description: "\(source): invalid database URL: sslmode is not one of \(sslModes.joined(separator: ", "))")
         }
         return configuration
     }

@@ -6,26 +6,26 @@ import Grants
 struct SettingFlags: ParsableArguments {
     enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
-    @Option(name: .customLong("iati-publisher-ref"), help: "The programme's own organisation identifier (org-id, e.g. SE-ON-2021004359).")
+    @Option(name: .customLong("iati-publisher-ref"), parsing: .unconditional, help: "The programme's own organisation identifier (org-id, e.g. SE-ON-2021004359).")
     var iatiPublisherRef: String?
-    @Option(name: .customLong("iati-publisher-name"), help: "The publishing organisation's name.") var iatiPublisherName: String?
-    @Option(name: .customLong("iati-publisher-type"), help: "IATI OrganisationType of the publisher (10, 11, 22 …).")
+    @Option(name: .customLong("iati-publisher-name"), parsing: .unconditional, help: "The publishing organisation's name.") var iatiPublisherName: String?
+    @Option(name: .customLong("iati-publisher-type"), parsing: .unconditional, help: "IATI OrganisationType of the publisher (10, 11, 22 …).")
     var iatiPublisherType: String?
-    @Option(name: .customLong("funder-ref"), help: "The funder's identifier (IATI participating-org role 1, e.g. SE-0).") var funderRef:
+    @Option(name: .customLong("funder-ref"), parsing: .unconditional, help: "The funder's identifier (IATI participating-org role 1, e.g. SE-0).") var funderRef:
         String?
-    @Option(name: .customLong("funder-name"), help: "The funder's name (e.g. Sida).") var funderName: String?
-    @Option(name: .customLong("giving360-prefix"), help: "The 360Giving prefix issued to the publisher (360G-…).") var giving360Prefix:
+    @Option(name: .customLong("funder-name"), parsing: .unconditional, help: "The funder's name (e.g. Sida).") var funderName: String?
+    @Option(name: .customLong("giving360-prefix"), parsing: .unconditional, help: "The 360Giving prefix issued to the publisher (360G-…).") var giving360Prefix:
         String?
-    @Option(name: .customLong("default-sector"), help: "DAC 5-digit sector for grants whose themes have none.") var defaultSector: String?
-    @Option(name: .customLong("flow-type"), help: "IATI default-flow-type (10 = ODA).") var flowType: String?
-    @Option(name: .customLong("finance-type"), help: "IATI default-finance-type (110 = standard grant).") var financeType: String?
-    @Option(name: .customLong("aid-type"), help: "IATI default-aid-type (C01 = project-type interventions).") var aidType: String?
-    @Option(name: .customLong("collaboration-type"), help: "IATI collaboration-type (1 = bilateral).") var collaborationType: String?
-    @Option(name: .customLong("sie-cost-account"), help: "SIE: the cost account (default 6993).") var sieCostAccount: String?
-    @Option(name: .customLong("sie-bank-account"), help: "SIE: the bank account (default 1930).") var sieBankAccount: String?
-    @Option(name: .customLong("sie-liability-account"), help: "SIE: the liability account accrued grants are booked on.")
+    @Option(name: .customLong("default-sector"), parsing: .unconditional, help: "DAC 5-digit sector for grants whose themes have none.") var defaultSector: String?
+    @Option(name: .customLong("flow-type"), parsing: .unconditional, help: "IATI default-flow-type (10 = ODA).") var flowType: String?
+    @Option(name: .customLong("finance-type"), parsing: .unconditional, help: "IATI default-finance-type (110 = standard grant).") var financeType: String?
+    @Option(name: .customLong("aid-type"), parsing: .unconditional, help: "IATI default-aid-type (C01 = project-type interventions).") var aidType: String?
+    @Option(name: .customLong("collaboration-type"), parsing: .unconditional, help: "IATI collaboration-type (1 = bilateral).") var collaborationType: String?
+    @Option(name: .customLong("sie-cost-account"), parsing: .unconditional, help: "SIE: the cost account (default 6993).") var sieCostAccount: String?
+    @Option(name: .customLong("sie-bank-account"), parsing: .unconditional, help: "SIE: the bank account (default 1930).") var sieBankAccount: String?
+    @Option(name: .customLong("sie-liability-account"), parsing: .unconditional, help: "SIE: the liability account accrued grants are booked on.")
     var sieLiabilityAccount: String?
-    @Option(name: .customLong("sie-series"), help: "SIE: the voucher series (not set: the accounting system numbers vouchers).")
+    @Option(name: .customLong("sie-series"), parsing: .unconditional, help: "SIE: the voucher series (not set: the accounting system numbers vouchers).")
     var sieSeries: String?
     @Option(help: "SIE: book decided grants against the liability account (on) or only payments (off).") var accrual: Switch?
 
