@@ -50,6 +50,9 @@ let package = Package(
             name: "GrantsCore",
             dependencies: ["CLibYAML", "CXLSXWriter"]
         ),
+        // Schema/ compiled into the library at build time (the plugin runs the tool below).
+        .executableTarget(name: "embed-schema", path: "Sources/embed-schema"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-schema"]),
         // The façade users import, and all SQL.
         .target(
             name: "Grants",
@@ -59,7 +62,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
-            ]
+            ],
+            plugins: ["EmbedSchema"]
         ),
         // Workloads for Scripts/bench that need the library itself (not part of the product).
         .executableTarget(

@@ -47,6 +47,7 @@ struct ReplicaCommandTests {
             cli.environment["GRANTS_REPLICA_URL"] = CLI.url(pair.standby)
             func run(_ arguments: [String]) throws -> CLI.Result { try cli.run(arguments) }
             try #require(try run(["db", "migrate"]).status == 0)
+            try #require(try run(["person", "add", "tester", "--name", "Tester"]).status == 0)
             try #require(try run(["round", "record", Self.manifest]).status == 0)
             var primaryOnly = cli
             primaryOnly.environment["GRANTS_REPLICA_URL"] = ""

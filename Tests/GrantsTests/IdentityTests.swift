@@ -137,7 +137,7 @@ struct IdentityTests {
             }
             #expect(asRole?.sqlState?.rawValue == "GR005")
             _ = try? raw.execute("ROLLBACK")
-            try raw.execute("UPDATE grants.disbursement SET status = 'attested', attested_by = 'Test_Staff ' WHERE id = \(id)")
+            try raw.execute("UPDATE grants.disbursement SET status = 'attested', attested_by = 'test_staff' WHERE id = \(id)")
             #expect(try await service.disbursements.get(id).status == .attested)
         }
     }

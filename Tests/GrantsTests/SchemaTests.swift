@@ -7,7 +7,7 @@ struct SchemaTests {
     @Test func compiledCopyEqualsSchemaFolder() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schema").standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files.count == GrantsService.migrations.count, "run Scripts/embed-schema after changing Schema/")
+        #expect(files.count == GrantsService.migrations.count, "the build embeds Schema/: rebuild")
         for (file, migration) in zip(files, GrantsService.migrations) {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             let base = String(file.dropLast(4))
@@ -15,7 +15,7 @@ struct SchemaTests {
             #expect(String(base.dropFirst(5)) == migration.name)
             #expect(
                 text.hasSuffix("\n") ? String(text.dropLast()) == migration.sql : text == migration.sql,
-                "\(file) differs from the compiled copy: run Scripts/embed-schema")
+                "\(file) differs from the compiled copy: rebuild")
         }
         // The repeatable definitions: every file under rules/, api/ and privileges/, in that order.
         var expected: [(String, String)] = []
@@ -27,9 +27,9 @@ struct SchemaTests {
                 expected.append(("\(sub)/\(name.dropLast(4))", text.hasSuffix("\n") ? String(text.dropLast()) : text))
             }
         }
-        #expect(expected.map(\.0) == GrantsService.repeatables.map(\.name), "run Scripts/embed-schema after changing Schema/")
+        #expect(expected.map(\.0) == GrantsService.repeatables.map(\.name), "the build embeds Schema/: rebuild")
         for ((name, text), script) in zip(expected, GrantsService.repeatables) where name == script.name {
-            #expect(text == script.sql, "Schema/\(name).sql differs from the compiled copy: run Scripts/embed-schema")
+            #expect(text == script.sql, "Schema/\(name).sql differs from the compiled copy: rebuild")
         }
     }
 }

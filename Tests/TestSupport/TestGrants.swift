@@ -53,10 +53,14 @@ public enum TestGrants {
         + (0..<64).map { "caller-\($0)" } + (0..<64).map { "anna-\($0)" }
 
     static func registerPeople(_ connection: PGConnection) throws {
+        // The README tour registers anna, bertil and cecilia under these names: the same again is a retry.
+        let names = ["anna": "Anna Lind", "bertil": "Bertil Ek", "cecilia": "Cecilia Holm"]
+        let logins = ["anna"] + people.filter { $0 != "anna" }
         try connection.execute(
             """
-            SELECT grants_api.person_add(login, initcap(login), 'anna')
-              FROM unnest(\(["anna"] + people.filter { $0 != "anna" })::text[]) WITH ORDINALITY AS p(login, n) ORDER BY n
+            SELECT grants_api.person_add(p.login, p.name, 'anna')
+              FROM unnest(\(logins)::text[], \(logins.map { names[$0] ?? $0 })::text[]) WITH ORDINALITY AS p(login, name, n)
+             ORDER BY p.n
             """)
     }
 
