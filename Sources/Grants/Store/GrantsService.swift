@@ -128,8 +128,8 @@ public final class GrantsService: Sendable {
     /// `grants_finance` reads.
     public static let roles = ["grants_owner", "grants_staff", "grants_service", "grants_finance"]
 
-    /// Creates the cluster-wide ``roles`` if missing and grants them their privileges. Needs a user allowed to
-    /// create roles.
+    /// Creates the cluster-wide ``roles`` if missing and, on a migrated database, grants them their privileges
+    /// (on one not migrated yet, the migration does). Needs a user allowed to create roles.
     public func createRoles() async throws {
         try await run("grants.service.create_roles") { connection in
             try connection.transaction {
@@ -137,7 +137,11 @@ public final class GrantsService: Sendable {
                     let exists = try connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)").count == 1
                     if !exists { try connection.execute("CREATE ROLE \(identifier: role) NOLOGIN") }
                 }
-                try connection.execute("SELECT grants.apply_privileges()")
+                // Before the first migration there is nothing to grant yet: the migration grants to the roles
+                // that exist when it runs (Schema/privileges/roles.sql).
+                let migrated = try connection.query("SELECT to_regprocedure('grants.apply_privileges()') IS NOT NULL")[0]
+                    .decode(Bool.self, column: 0)
+                if migrated { try connection.execute("SELECT grants.apply_privileges()") }
             }
         }
     }

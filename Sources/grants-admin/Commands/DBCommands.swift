@@ -117,15 +117,17 @@ struct DBCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the grants_owner, grants_staff, grants_service and grants_finance roles and grant their privileges.",
             discussion: """
-                Roles are cluster-wide, so a database administrator runs this once. Log-in users are then made \
-                members. A person's own login is granted grants_staff (or grants_finance) and acts as itself: the \
-                database refuses a write by it that names another actor. The pool login of a service that \
-                authenticates its own users is granted grants_service and states who acts:
-                  GRANT grants_staff TO anna;
-                  GRANT grants_service TO grants_api;
+                Roles are cluster-wide, so a database administrator runs this once per cluster, before or after \
+                the first migration. Log-in users are then made members. The owner runs migrations and is the \
+                only login that writes tables. A person's own login is granted grants_staff (or grants_finance) \
+                and acts as itself. The pool login of a service that authenticates its own users is granted \
+                grants_service and states which registered person acts:
+                  ALTER ROLE grants_owner LOGIN PASSWORD '…';
+                  CREATE ROLE anna LOGIN PASSWORD '…' IN ROLE grants_staff;
+                  CREATE ROLE grants_api LOGIN PASSWORD '…' IN ROLE grants_service;
 
                 Example:
-                  grants-admin db roles --database postgres://postgres@db/grants
+                  grants-admin db roles --database postgres://postgres@db/postgres
                 """)
         @OptionGroup var global: GlobalOptions
 
