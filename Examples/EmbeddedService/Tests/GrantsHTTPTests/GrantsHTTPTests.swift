@@ -220,7 +220,7 @@ struct GrantsHTTPTests {
                 #expect(blank.status == .unprocessableContent)
                 #expect(String(buffer: blank.body).contains(#""location":"body.actor""#))
                 #expect(try await service.disbursements.get(first.id + 1).status == .scheduled)
-                let notNumber = try await attest(0, as: "x", client)
+                let notNumber = try await attest(0, as: "bertil", client)
                 #expect(notNumber.status == .notFound)
                 let word = try await client.execute(uri: "/disbursements/abc/attest", method: .post, body: ByteBuffer(string: "{}"))
                 #expect(word.status == .unprocessableContent)

@@ -23,6 +23,11 @@ enum TestDatabase {
             if migrated {
                 let service = GrantsService(configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: quiet)
                 try await service.migrate()
+                // Only registered people act: the service's users in these tests.
+                try await service.persons.add("anna", name: "Anna Lind", actor: nil)
+                for login in ["bertil", "cecilia", "david"] {
+                    try await service.persons.add(login, name: login.capitalized, actor: "anna")
+                }
                 await service.close()
             }
             let result = try await body(configuration)
