@@ -162,34 +162,16 @@ public struct GrantRegistry: Sendable {
         if amountChange?.minorUnits == 0 { problems.append(Problem("amount_change", "must not be zero")) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write("grants.grants.amend") { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            if let change = amountChange {
-                guard change.currency == grant.amount.currency else {
-                    throw GrantsError.invalidInput([Problem("amount_change", "the grant is in \(grant.amount.currency)")])
-                }
-                let newAmount = try grant.amount + change
-                if change.minorUnits > 0 {
-                    let round = try Rounds.resolve(connection, name: grant.round, programme: grant.programme)
-                    try Approvals.checkBudget(round, adding: change)
-                } else if try newAmount.isLess(than: grant.committed) {
-                    throw GrantsError.awardExceeded(grant: reference, excess: try grant.committed - newAmount)
-                }
-            }
-            if let newEndsOn, newEndsOn < grant.startsOn {
-                throw GrantsError.invalidInput([Problem("ends_on", "\(newEndsOn) is before the grant starts (\(grant.startsOn))")])
-            }
-            try connection.execute(
-                """
-                INSERT INTO grants.grant_amendment (grant_id, amount_change, new_ends_on, reason, amended_by)
-                VALUES (\(grant.id), \(amountChange?.minorUnits ?? 0), \(newEndsOn), \(reason), \(actor))
-                """)
-            var details = ["reason": reason]
-            if let amountChange { details["amount_change"] = amountChange.plain }
-            if let newEndsOn { details["new_ends_on"] = newEndsOn.iso }
-            try AuditLog.record(connection, actor: actor, action: "grant.amended", entity: "grant", key: reference, details: details)
-            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+        // One statement: `grants_api.amend` (Schema/api/grants.sql) locks the round and the grant, refuses a person
+        // with a declared conflict of interest, checks the budget, the award and the period, and records the
+        // amendment with its audit event.
+        return try await service.writeOneStatement("grants.grants.amend") { connection in
+            try Self.one(
+                connection.query(
+                    """
+                    SELECT * FROM grants_api.amend(\(reference)::text, \(programme)::text, \(amountChange?.minorUnits)::int8,
+                        \(amountChange?.currency.rawValue)::text, \(newEndsOn)::date, \(reason)::text, \(actor)::text)
+                    """), reference: reference)
         }
     }
 
@@ -206,43 +188,16 @@ public struct GrantRegistry: Sendable {
     ) async throws -> Grant {
         let actor = try ActorName(actor).value
         if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write("grants.grants.close") { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
-            let pending = try Self.pendingDisbursements(connection, grantID: grant.id)
-            guard pending == 0 else {
-                // Closing needs every tranche settled: paid, or cancelled.
-                throw GrantsError.invalidTransition(
-                    entity: "grant", key: reference, from: "active with \(pending) unpaid disbursements", to: "closed")
-            }
-            if let report = try connection.query(
-                """
-                SELECT id FROM grants.reporting_requirement
-                WHERE grant_id = \(grant.id) AND kind = 'final' AND status NOT IN ('approved', 'waived') ORDER BY id LIMIT 1
-                """
-            ).first {
-                throw GrantsError.reportPending(grant: reference, requirement: try report.decode(Int64.self, column: 0))
-            }
-            var details: [String: String] = [:]
-            if let settlement = try Settlements.find(connection, grantID: grant.id, lock: true), settlement.open.minorUnits > 0 {
-                guard let writeOff else { throw GrantsError.claimOpen(grant: reference, open: settlement.open) }
-                try connection.execute(
+        // One statement: `grants_api.close` (Schema/api/grants.sql) refuses a person with a declared conflict of
+        // interest, checks the tranches, the final reports and the claim, writes off what is still owed when
+        // `writeOff` says why, and stamps who closed it with the audit event.
+        return try await service.writeOneStatement("grants.grants.close") { connection in
+            try Self.one(
+                connection.query(
                     """
-                    UPDATE grants.settlement SET written_off = \(settlement.open.minorUnits), write_off_reason = \(writeOff)
-                    WHERE grant_id = \(grant.id)
-                    """)
-                details["written_off"] = settlement.open.plain
-                details["write_off_reason"] = writeOff
-            }
-            let reclaimed = try grant.amount - grant.paid
-            details["reclaimed"] = reclaimed.plain
-            try connection.execute(
-                """
-                UPDATE grants.grant SET status = 'closed', closed_on = \(date), closed_by = \(actor), reclaimed = \(reclaimed.minorUnits)
-                WHERE id = \(grant.id)
-                """)
-            try AuditLog.record(connection, actor: actor, action: "grant.closed", entity: "grant", key: reference, details: details)
-            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+                    SELECT * FROM grants_api.close(\(reference)::text, \(programme)::text, \(date)::date, \(writeOff)::text,
+                        \(actor)::text)
+                    """), reference: reference)
         }
     }
 
@@ -289,6 +244,14 @@ public struct GrantRegistry: Sendable {
     }
 
     static func decode(_ row: PGRow) throws -> Grant { try decode(row, Columns(row)) }
+
+    /// The grant row an API function returned (`grants.grant_row`).
+    static func one(_ rows: PGResult, reference: String) throws -> Grant {
+        guard let row = rows.first else {
+            throw GrantsError.internalError(sqlState: nil, message: "the database returned no grant for \(reference)")
+        }
+        return try decode(row)
+    }
 
     static func decode(_ row: PGRow, _ columns: Columns) throws -> Grant {
         let currency = try row.decode(Currency.self, column: columns.currency)
