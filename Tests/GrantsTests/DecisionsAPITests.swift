@@ -195,6 +195,39 @@ struct DecisionsAPITests {
         }
     }
 
+    /// Partners and themes come with the application and only with it: no login, the owner's included, adds one
+    /// to an application recorded earlier (an approved grant above all).
+    @Test func partnersAndThemesAreNeverAddedLater() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await service.applications.submit(application("B"), actor: "anna")
+            try await service.approvals.approve("B", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            try await service.organisations.add(NewOrganisation(name: "Zomba City Council", country: "MW", kind: .municipality), actor: "anna")
+            try await service.themes.add(youth, actor: "anna")
+            let before = try written(configuration)
+            let refused = GrantsError.appendOnly(entity: "application", key: "B")
+            for user in ["test_staff", nil] {
+                #expect(
+                    try databaseError(
+                        configuration, user: user,
+                        """
+                        INSERT INTO grants.application_partner (application_id, organisation_id, position)
+                        SELECT a.id, o.id, 1 FROM grants.application a, grants.organisation o
+                        WHERE a.reference = 'B' AND o.name = 'Zomba City Council'
+                        """) == refused)
+                #expect(
+                    try databaseError(
+                        configuration, user: user,
+                        """
+                        INSERT INTO grants.application_theme (application_id, theme_code, position)
+                        SELECT a.id, 'youth-participation', 1 FROM grants.application a WHERE a.reference = 'B'
+                        """) == refused)
+            }
+            #expect(try written(configuration) == before)
+            #expect(try await service.grants.get("B").grant.partners.map(\.name) == ["Kisumu County"])
+        }
+    }
+
     @Test func aStaffLoginNamingAnotherActorIsRefused() async throws {
         try await TestGrants.withService { service, configuration in
             try await seedRound(service)

@@ -148,7 +148,9 @@ public struct GrantRegistry: Sendable {
     }
 
     /// Changes the award by `amountChange` (up within the round's budget; down not below what is already
-    /// scheduled or paid) and/or extends the period, with a reason.
+    /// scheduled or paid) and/or extends the period, with a reason. Not by a person with a declared conflict of
+    /// interest with the applicant or a partner (`GrantsError.conflictOfInterest(person:organisation:)`). Every
+    /// call records an amendment of its own.
     @discardableResult
     public func amend(
         _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
@@ -181,7 +183,8 @@ public struct GrantRegistry: Sendable {
     /// reason the rest is not collected, which is then recorded on the settlement as written off.
     ///
     /// `reclaimed` is the part of the award never paid out (award − paid). The round's awarded total stays as
-    /// decided: closing changes what was granted no more than repayments do.
+    /// decided: closing changes what was granted no more than repayments do. A person with a declared conflict of
+    /// interest with the applicant or a partner neither closes nor writes off.
     @discardableResult
     public func close(
         _ reference: String, programme: String? = nil, on date: CalendarDate = .today, writeOff: String? = nil, actor: String
@@ -268,9 +271,9 @@ public struct GrantRegistry: Sendable {
             closedOn: try row.decode(column: columns.closedOn))
     }
 
-    /// Which rows a write locks before it reads: `.round` (round, then grant, for changes to the award) or
-    /// `.grant` (the grant alone, for disbursements). Always in that order, so writers never deadlock.
-    enum Lock { case none, grant, round }
+    /// Which rows a read-then-write locks: `.grant` (the grant alone, for what happens to its disbursements).
+    /// Changes to the award lock the round, then the grant, inside `grants_api.amend`.
+    enum Lock { case none, grant }
 
     /// A REF argument, locked as `lock` says.
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
@@ -280,21 +283,16 @@ public struct GrantRegistry: Sendable {
             try requireOne(rows.count, entity: "grant", reference: reference)
             return try decode(rows[0])
         }
-        // Find the grant with a light statement, lock (round first when asked, then the grant), then read it whole
-        // once: the full read costs more to plan than to run.
-        // With `.grant` the lookup takes the lock itself; `.round` must lock the round before the grant.
+        // Find and lock the grant with a light statement, then read it whole once: the full read costs more to plan
+        // than to run.
         let ids = try connection.query(
             """
-            SELECT g.id, g.round_id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+            SELECT g.id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
             WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-            \(lock == .grant ? "FOR UPDATE OF g" : "" as PGQuery)
+            FOR UPDATE OF g
             """)
         try requireOne(ids.count, entity: "grant", reference: reference)
-        let (id, roundID) = try ids[0].decode((Int64, Int64).self)
-        if lock == .round {
-            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
-            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(id) FOR UPDATE")
-        }
+        let id = try ids[0].decode(Int64.self, column: 0)
         return try decode(try connection.query("\(select) WHERE g.id = \(id)")[0])
     }
 }

@@ -2792,6 +2792,9 @@ enum EmbeddedSchema {
             --
             -- * grants.approve (0014) is now grants_api.approve: SECURITY DEFINER, the actor resolved by
             --   grants.acting_person. The old function, which ran as the caller, goes.
+            -- * An application's partners and themes are given when it is submitted (grants_api.submit_application, or a
+            --   round's record), in the transaction that inserts it, and never added later: not to an approved grant, not
+            --   by the owner either. (0019 keeps the links from being changed or deleted.)
             -- * grants.application_row: an application with its round, programme and parties, the row the API's
             --   application functions return (the columns the library decodes, as grants.grant_row is for a grant).
 
@@ -2824,6 +2827,28 @@ enum EmbeddedSchema {
                   SELECT array_agg(t.theme_code ORDER BY t.position) AS codes
                     FROM grants.application_theme t WHERE t.application_id = a.id
               ) th ON true;
+
+            -- The application was inserted in this transaction exactly when its submitted_at is this transaction's now().
+            CREATE FUNCTION grants.links_with_their_application() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                late text;
+            BEGIN
+                SELECT a.reference INTO late FROM new_rows n JOIN grants.application a ON a.id = n.application_id
+                 WHERE a.submitted_at <> now() LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'application %: partners and themes are given when it is submitted, never added later', late
+                        USING ERRCODE = 'GR001', DETAIL = grants.rule_detail('append_only', 'application', late);
+                END IF;
+                RETURN NULL;
+            END
+            $$;
+            CREATE TRIGGER application_partner_with_its_application AFTER INSERT ON grants.application_partner
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.links_with_their_application();
+            CREATE TRIGGER application_theme_with_its_application AFTER INSERT ON grants.application_theme
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION grants.links_with_their_application();
 
             SELECT grants.apply_privileges();
             """####),
