@@ -65,73 +65,35 @@ public struct Applications: Sendable {
 
     /// Submits an application to an open round. The reference is its idempotency key: the same application
     /// submitted again changes nothing; another one under a used reference is refused.
+    ///
+    /// One statement: `grants_api.submit_application` (Schema/api/applications.sql) resolves the round, the
+    /// parties, the themes and the grant continued, compares with what a used reference recorded, and writes the
+    /// application with its partners and themes (the one path that links them) and the audit event.
     @discardableResult
     public func submit(_ new: NewApplication, actor: String) async throws -> Application {
         let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
-        return try await service.write("grants.applications.submit") { connection in
-            let round = try Rounds.resolve(connection, name: new.round, programme: new.programme)
-            guard round.status == .open else { throw GrantsError.closed(entity: "round", key: round.name) }
-            guard new.requested.currency == round.currency else {
-                throw GrantsError.invalidInput([Problem("requested", "the round is in \(round.currency), not \(new.requested.currency)")])
-            }
-            let applicant = try Organisations.resolve(connection, key: new.applicant, location: "applicant")
-            guard applicant.country == "SE" else {
-                throw GrantsError.invalidInput([
-                    Problem(
-                        "applicant", "the applicant is a Swedish municipality or region; \(applicant.name) is in \(applicant.country)")
-                ])
-            }
-            let partners = try new.partners.map { try Organisations.resolve(connection, key: $0, location: "partners") }
-            let known = try Themes.find(connection, codes: new.themes)
-            let unknown = new.themes.filter { known[$0] == nil }
-            guard unknown.isEmpty else {
-                throw GrantsError.invalidInput(unknown.map { Problem("themes", "unknown theme \($0); add it with 'theme add'") })
-            }
-            var continuesID: Int64?
-            if let continues = new.continues {
-                let earlier = try Self.continued(connection, continues, programme: round.programme, applicant: applicant, at: "continues")
-                continuesID = earlier
-            }
-            if let existing = try Self.find(connection, reference: new.reference, programme: round.programme) {
-                let differences = Self.differences(existing, new, round: round.name, applicant: applicant, partners: partners)
-                guard differences.isEmpty else {
-                    throw GrantsError.conflict(entity: "application", key: new.reference, differences: differences)
-                }
-                return existing
-            }
-            let programmeID = try connection.query("SELECT programme_id FROM grants.allocation_round WHERE id = \(round.id)")[0]
-                .decode(Int64.self, column: 0)
-            let id = try connection.query(
-                """
-                INSERT INTO grants.application (programme_id, round_id, reference, title, applicant_id, phase, requested,
-                    currency, starts_on, ends_on, submitted_by, continues_grant_id)
-                VALUES (\(programmeID), \(round.id), \(new.reference), \(new.title), \(applicant.id), \(new.phase.rawValue),
-                    \(new.requested.minorUnits), \(new.requested.currency), \(new.startsOn), \(new.endsOn), \(actor), \(continuesID))
-                RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            try Self.link(connection, applications: [id], partners: [partners.map(\.id)], themes: [new.themes])
-            try AuditLog.record(
-                connection, actor: actor, action: "application.submitted", entity: "application", key: new.reference,
-                details: ["round": round.name, "requested": new.requested.plain])
-            guard let created = try Self.find(connection, reference: new.reference, programme: round.programme) else {
-                throw GrantsError.internalError(sqlState: nil, message: "application vanished after insert")
-            }
-            return created
+        return try await service.writeOneStatement("grants.applications.submit") { connection in
+            try Self.one(
+                connection.query(
+                    """
+                    SELECT * FROM grants_api.submit_application(\(new.round)::text, \(new.programme)::text,
+                        \(new.reference)::text, \(new.title)::text, \(new.applicant)::text, \(new.partners)::text[],
+                        \(new.themes)::text[], \(new.phase.rawValue)::text, \(new.requested.minorUnits)::int8,
+                        \(new.requested.currency.rawValue)::text, \(new.startsOn)::date, \(new.endsOn)::date,
+                        \(new.continues)::text, \(actor)::text)
+                    """), reference: new.reference)
         }
     }
 
-    /// Withdraws a submitted application.
+    /// Withdraws a submitted application (`grants_api.withdraw`). Withdrawing it again returns it unchanged.
     @discardableResult
     public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws -> Application {
         let actor = try ActorName(actor).value
-        return try await service.write("grants.applications.withdraw") { connection in
-            let application = try Self.resolve(connection, reference: reference, programme: programme, lock: true)
-            if application.status == .withdrawn { return application }
-            try application.status.checkTransition(to: .withdrawn, entity: "application", key: reference)
-            try connection.execute("UPDATE grants.application SET status = 'withdrawn' WHERE id = \(application.id)")
-            try AuditLog.record(connection, actor: actor, action: "application.withdrawn", entity: "application", key: reference)
-            return try Self.resolve(connection, reference: reference, programme: application.programme)
+        return try await service.writeOneStatement("grants.applications.withdraw") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.withdraw(\(reference)::text, \(programme)::text, \(actor)::text)"),
+                reference: reference)
         }
     }
 
@@ -230,52 +192,6 @@ public struct Applications: Sendable {
             status: try row.enumValue(ApplicationStatus.self, column: columns.status), continues: try row.decode(column: columns.continues))
     }
 
-    /// The grant an application continues, by reference in the programme: it must be awarded to the same
-    /// applicant. Problems are placed at `location` (`continues`, `grants[3].continues`).
-    static func continued(
-        _ connection: PGConnection, _ reference: String, programme: String, applicant: Organisation, at location: String
-    ) throws -> Int64 {
-        let rows = try connection.query(
-            """
-            SELECT g.id, o.id AS applicant_id, o.name AS applicant FROM grants.grant g
-            JOIN grants.programme p ON p.id = g.programme_id JOIN grants.application a ON a.id = g.application_id
-            JOIN grants.organisation o ON o.id = a.applicant_id
-            WHERE g.reference = \(reference) AND p.name = \(programme)
-            """)
-        guard let row = rows.first else {
-            throw GrantsError.invalidInput([Problem(location, "no grant \(reference) in \(programme) to continue")])
-        }
-        guard try row.decode(Int64.self, column: "applicant_id") == applicant.id else {
-            let other = try row.decode(String.self, column: "applicant")
-            throw GrantsError.invalidInput([
-                Problem(
-                    location,
-                    "grant \(reference) was awarded to \(other), not \(applicant.name): a partnership continues with its applicant")
-            ])
-        }
-        return try row.decode(Int64.self, column: "id")
-    }
-
-    /// What a resubmission says differently from the recorded application.
-    static func differences(
-        _ recorded: Application, _ new: NewApplication, round: String, applicant: Organisation, partners: [Organisation]
-    ) -> [Difference] {
-        func names(_ organisations: [Organisation]) -> String { organisations.map(\.name).joined(separator: "|") }
-        let pairs: [(String, String, String)] = [
-            ("round", recorded.round, round),
-            ("applicant", recorded.applicant.name, applicant.name),
-            ("partners", names(recorded.partners), names(partners)),
-            ("themes", recorded.themes.joined(separator: "|"), new.themes.joined(separator: "|")),
-            ("requested", recorded.requested.swedish, new.requested.swedish),
-            ("period.start", recorded.startsOn.iso, new.startsOn.iso),
-            ("period.end", recorded.endsOn.iso, new.endsOn.iso),
-            ("phase", recorded.phase.rawValue, new.phase.rawValue),
-            ("title", recorded.title ?? "none", new.title ?? "none"),
-            ("continues", recorded.continues ?? "none", new.continues ?? "none"),
-        ]
-        return pairs.filter { $0.1 != $0.2 }.map { Difference($0.0, recorded: $0.1, given: $0.2) }
-    }
-
     static func applicant(_ row: PGRow, _ columns: ProposalColumns) throws -> Organisation {
         let number: String? = try row.decode(column: columns.applicantOrgNumber)
         let kind = try row.decode(String.self, column: columns.applicantKind)
@@ -300,82 +216,27 @@ public struct Applications: Sendable {
         }
     }
 
+    /// The application row an API function returned (`grants.application_row`).
+    static func one(_ rows: PGResult, reference: String) throws -> Application {
+        guard let row = rows.first else {
+            throw GrantsError.internalError(sqlState: nil, message: "the database returned no application for \(reference)")
+        }
+        return try decode(row)
+    }
+
     static func find(_ connection: PGConnection, reference: String, programme: String) throws -> Application? {
         try connection.query("\(select) WHERE a.reference = \(reference) AND p.name = \(programme)")
             .first.map(decode)
     }
 
     /// A REF argument; `programme` chooses where two programmes use the same reference.
-    static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Bool = false) throws -> Application {
-        guard lock else {
-            let rows = try connection.query(
-                """
-                \(select)
-                WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-                """)
-            try requireOne(rows.count, entity: "application", reference: reference)
-            return try decode(rows[0])
-        }
-        // Find and lock the application alone in one light statement, then read it whole once: the full read
-        // (organisations, partners, themes) costs more to plan than to run. An approval's award reaches the
-        // round row through the grant trigger, which takes the round's lock as late as possible.
-        let ids = try connection.query(
+    static func resolve(_ connection: PGConnection, reference: String, programme: String?) throws -> Application {
+        let rows = try connection.query(
             """
-            SELECT a.id FROM grants.application a JOIN grants.programme p ON p.id = a.programme_id
+            \(select)
             WHERE a.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-            FOR UPDATE OF a
             """)
-        try requireOne(ids.count, entity: "application", reference: reference)
-        let id = try ids[0].decode(Int64.self, column: 0)
-        return try decode(try connection.query("\(select) WHERE a.id = \(id)")[0])
-    }
-
-    /// Links partners and themes to applications in two set-based statements.
-    static func link(_ connection: PGConnection, applications: [Int64], partners: [[Int64]], themes: [[String]]) throws {
-        var partnerApps: [Int64] = []
-        var partnerOrgs: [Int64] = []
-        var partnerPositions: [Int32] = []
-        var themeApps: [Int64] = []
-        var themeCodes: [String] = []
-        var themePositions: [Int32] = []
-        for (i, application) in applications.enumerated() {
-            for (position, organisation) in partners[i].enumerated() {
-                partnerApps.append(application)
-                partnerOrgs.append(organisation)
-                partnerPositions.append(Int32(position))
-            }
-            for (position, code) in themes[i].enumerated() {
-                themeApps.append(application)
-                themeCodes.append(code)
-                themePositions.append(Int32(position))
-            }
-        }
-        if !partnerApps.isEmpty {
-            try insertPartners(connection, applications: partnerApps, organisations: partnerOrgs, positions: partnerPositions)
-        }
-        if !themeApps.isEmpty { try insertThemes(connection, applications: themeApps, codes: themeCodes, positions: themePositions) }
-    }
-
-    /// Partner links, one row per element of the arrays (`int8[]`, `int8[]`, `int4[]`), bound as arrays or as
-    /// bindings encoded ahead.
-    static func insertPartners(
-        _ connection: PGConnection, applications: some PGEncodable, organisations: some PGEncodable, positions: some PGEncodable
-    ) throws {
-        try connection.execute(
-            """
-            INSERT INTO grants.application_partner (application_id, organisation_id, position)
-            SELECT * FROM unnest(\(applications)::int8[], \(organisations)::int8[], \(positions)::int4[])
-            """)
-    }
-
-    /// Theme links, one row per element of the arrays (`int8[]`, `text[]`, `int4[]`).
-    static func insertThemes(
-        _ connection: PGConnection, applications: some PGEncodable, codes: some PGEncodable, positions: some PGEncodable
-    ) throws {
-        try connection.execute(
-            """
-            INSERT INTO grants.application_theme (application_id, theme_code, position)
-            SELECT * FROM unnest(\(applications)::int8[], \(codes)::text[], \(positions)::int4[])
-            """)
+        try requireOne(rows.count, entity: "application", reference: reference)
+        return try decode(rows[0])
     }
 }

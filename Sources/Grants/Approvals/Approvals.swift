@@ -53,18 +53,19 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(decisionRef, at: "decision_ref", required: false) { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        // One statement: `grants.approve` (Schema/0014_one_call_per_write.sql) checks what is left to check in the
-        // order this library always has (found, conflict of interest, a retry, the state change, the round open, the
-        // currency, above requested), writes, and returns the grant's row. The budget trigger locks the round last.
+        // One statement: `grants_api.approve` (Schema/api/applications.sql) resolves who acts, checks what is left to
+        // check in the order this library always has (found, conflict of interest, a retry, the state change, the
+        // round open, the currency, above requested), writes, and returns the grant's row. The budget trigger locks
+        // the round last.
         return try await service.writeOneStatement("grants.approvals.approve") { connection in
             let rows = try connection.query(
                 """
-                SELECT * FROM grants.approve(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
-                    \(amount.currency.rawValue)::text, \(amount.plain)::text, \(decidedOn)::date, \(decisionRef)::text,
-                    \(aboveRequested)::boolean, \(actor)::text)
+                SELECT * FROM grants_api.approve(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
+                    \(amount.currency.rawValue)::text, \(decidedOn)::date, \(decisionRef)::text, \(aboveRequested)::boolean,
+                    \(actor)::text)
                 """)
             guard let row = rows.first else {
-                throw GrantsError.internalError(sqlState: nil, message: "grants.approve returned no grant for \(reference)")
+                throw GrantsError.internalError(sqlState: nil, message: "grants_api.approve returned no grant for \(reference)")
             }
             return try GrantRegistry.decode(row)
         }
@@ -81,28 +82,20 @@ public struct Approvals: Sendable {
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write("grants.approvals.reject") { connection in
-            let application = try Applications.resolve(connection, reference: reference, programme: programme, lock: true)
-            try ConflictsOfInterest.check(connection, person: actor, .application(application.id))
-            if application.status == .rejected, let approval = try Self.find(connection, applicationID: application.id),
-                approval.reason == reason, approval.decidedOn == decidedOn
-            {
-                return approval
-            }
-            try application.status.checkTransition(to: .rejected, entity: "application", key: reference)
-            try connection.execute(
+        // One statement: `grants_api.reject` (Schema/api/applications.sql): found, conflict of interest, a retry,
+        // the state change; the decision and the audit event; the decision's row.
+        return try await service.writeOneStatement("grants.approvals.reject") { connection in
+            let rows = try connection.query(
                 """
-                INSERT INTO grants.approval (application_id, decision, decided_on, decided_by, reason)
-                VALUES (\(application.id), 'rejected', \(decidedOn), \(actor), \(reason))
+                SELECT a.reference, ap.decision, ap.awarded, a.currency, ap.decided_on, ap.decision_ref, ap.decided_by, ap.reason
+                FROM grants_api.reject(\(reference)::text, \(programme)::text, \(decidedOn)::date, \(reason)::text,
+                    \(actor)::text) ap
+                JOIN grants.application a ON a.id = ap.application_id
                 """)
-            try connection.execute("UPDATE grants.application SET status = 'rejected' WHERE id = \(application.id)")
-            try AuditLog.record(
-                connection, actor: actor, action: "application.rejected", entity: "application", key: reference,
-                details: ["reason": reason])
-            guard let approval = try Self.find(connection, applicationID: application.id) else {
-                throw GrantsError.internalError(sqlState: nil, message: "decision vanished after insert")
+            guard let row = rows.first else {
+                throw GrantsError.internalError(sqlState: nil, message: "grants_api.reject returned no decision for \(reference)")
             }
-            return approval
+            return try Self.decode(row)
         }
     }
 
@@ -129,14 +122,16 @@ public struct Approvals: Sendable {
             FROM grants.approval ap JOIN grants.application a ON a.id = ap.application_id
             WHERE ap.application_id = \(applicationID)
             """
-        ).first.map { row in
-            let currency = try row.decode(Currency.self, column: "currency")
-            let awarded: Int64? = try row.decode(column: "awarded")
-            return Approval(
-                reference: try row.decode(column: "reference"), decision: try row.enumValue(Approval.Decision.self, column: "decision"),
-                awarded: awarded.map { Money(minorUnits: $0, currency: currency) }, decidedOn: try row.decode(column: "decided_on"),
-                decisionRef: try row.decode(column: "decision_ref"), decidedBy: try row.decode(column: "decided_by"),
-                reason: try row.decode(column: "reason"))
-        }
+        ).first.map(decode)
+    }
+
+    static func decode(_ row: PGRow) throws -> Approval {
+        let currency = try row.decode(Currency.self, column: "currency")
+        let awarded: Int64? = try row.decode(column: "awarded")
+        return Approval(
+            reference: try row.decode(column: "reference"), decision: try row.enumValue(Approval.Decision.self, column: "decision"),
+            awarded: awarded.map { Money(minorUnits: $0, currency: currency) }, decidedOn: try row.decode(column: "decided_on"),
+            decisionRef: try row.decode(column: "decision_ref"), decidedBy: try row.decode(column: "decided_by"),
+            reason: try row.decode(column: "reason"))
     }
 }

@@ -148,7 +148,9 @@ public struct GrantRegistry: Sendable {
     }
 
     /// Changes the award by `amountChange` (up within the round's budget; down not below what is already
-    /// scheduled or paid) and/or extends the period, with a reason.
+    /// scheduled or paid) and/or extends the period, with a reason. Not by a person with a declared conflict of
+    /// interest with the applicant or a partner (`GrantsError.conflictOfInterest(person:organisation:)`). Every
+    /// call records an amendment of its own.
     @discardableResult
     public func amend(
         _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
@@ -162,34 +164,16 @@ public struct GrantRegistry: Sendable {
         if amountChange?.minorUnits == 0 { problems.append(Problem("amount_change", "must not be zero")) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write("grants.grants.amend") { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .round)
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            if let change = amountChange {
-                guard change.currency == grant.amount.currency else {
-                    throw GrantsError.invalidInput([Problem("amount_change", "the grant is in \(grant.amount.currency)")])
-                }
-                let newAmount = try grant.amount + change
-                if change.minorUnits > 0 {
-                    let round = try Rounds.resolve(connection, name: grant.round, programme: grant.programme)
-                    try Approvals.checkBudget(round, adding: change)
-                } else if try newAmount.isLess(than: grant.committed) {
-                    throw GrantsError.awardExceeded(grant: reference, excess: try grant.committed - newAmount)
-                }
-            }
-            if let newEndsOn, newEndsOn < grant.startsOn {
-                throw GrantsError.invalidInput([Problem("ends_on", "\(newEndsOn) is before the grant starts (\(grant.startsOn))")])
-            }
-            try connection.execute(
-                """
-                INSERT INTO grants.grant_amendment (grant_id, amount_change, new_ends_on, reason, amended_by)
-                VALUES (\(grant.id), \(amountChange?.minorUnits ?? 0), \(newEndsOn), \(reason), \(actor))
-                """)
-            var details = ["reason": reason]
-            if let amountChange { details["amount_change"] = amountChange.plain }
-            if let newEndsOn { details["new_ends_on"] = newEndsOn.iso }
-            try AuditLog.record(connection, actor: actor, action: "grant.amended", entity: "grant", key: reference, details: details)
-            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+        // One statement: `grants_api.amend` (Schema/api/grants.sql) locks the round and the grant, refuses a person
+        // with a declared conflict of interest, checks the budget, the award and the period, and records the
+        // amendment with its audit event.
+        return try await service.writeOneStatement("grants.grants.amend") { connection in
+            try Self.one(
+                connection.query(
+                    """
+                    SELECT * FROM grants_api.amend(\(reference)::text, \(programme)::text, \(amountChange?.minorUnits)::int8,
+                        \(amountChange?.currency.rawValue)::text, \(newEndsOn)::date, \(reason)::text, \(actor)::text)
+                    """), reference: reference)
         }
     }
 
@@ -199,50 +183,24 @@ public struct GrantRegistry: Sendable {
     /// reason the rest is not collected, which is then recorded on the settlement as written off.
     ///
     /// `reclaimed` is the part of the award never paid out (award − paid). The round's awarded total stays as
-    /// decided: closing changes what was granted no more than repayments do.
+    /// decided: closing changes what was granted no more than repayments do. A person with a declared conflict of
+    /// interest with the applicant or a partner neither closes nor writes off.
     @discardableResult
     public func close(
         _ reference: String, programme: String? = nil, on date: CalendarDate = .today, writeOff: String? = nil, actor: String
     ) async throws -> Grant {
         let actor = try ActorName(actor).value
         if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write("grants.grants.close") { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            try grant.status.checkTransition(to: .closed, entity: "grant", key: reference)
-            let pending = try Self.pendingDisbursements(connection, grantID: grant.id)
-            guard pending == 0 else {
-                // Closing needs every tranche settled: paid, or cancelled.
-                throw GrantsError.invalidTransition(
-                    entity: "grant", key: reference, from: "active with \(pending) unpaid disbursements", to: "closed")
-            }
-            if let report = try connection.query(
-                """
-                SELECT id FROM grants.reporting_requirement
-                WHERE grant_id = \(grant.id) AND kind = 'final' AND status NOT IN ('approved', 'waived') ORDER BY id LIMIT 1
-                """
-            ).first {
-                throw GrantsError.reportPending(grant: reference, requirement: try report.decode(Int64.self, column: 0))
-            }
-            var details: [String: String] = [:]
-            if let settlement = try Settlements.find(connection, grantID: grant.id, lock: true), settlement.open.minorUnits > 0 {
-                guard let writeOff else { throw GrantsError.claimOpen(grant: reference, open: settlement.open) }
-                try connection.execute(
+        // One statement: `grants_api.close` (Schema/api/grants.sql) refuses a person with a declared conflict of
+        // interest, checks the tranches, the final reports and the claim, writes off what is still owed when
+        // `writeOff` says why, and stamps who closed it with the audit event.
+        return try await service.writeOneStatement("grants.grants.close") { connection in
+            try Self.one(
+                connection.query(
                     """
-                    UPDATE grants.settlement SET written_off = \(settlement.open.minorUnits), write_off_reason = \(writeOff)
-                    WHERE grant_id = \(grant.id)
-                    """)
-                details["written_off"] = settlement.open.plain
-                details["write_off_reason"] = writeOff
-            }
-            let reclaimed = try grant.amount - grant.paid
-            details["reclaimed"] = reclaimed.plain
-            try connection.execute(
-                """
-                UPDATE grants.grant SET status = 'closed', closed_on = \(date), closed_by = \(actor), reclaimed = \(reclaimed.minorUnits)
-                WHERE id = \(grant.id)
-                """)
-            try AuditLog.record(connection, actor: actor, action: "grant.closed", entity: "grant", key: reference, details: details)
-            return try Self.resolve(connection, reference: reference, programme: grant.programme)
+                    SELECT * FROM grants_api.close(\(reference)::text, \(programme)::text, \(date)::date, \(writeOff)::text,
+                        \(actor)::text)
+                    """), reference: reference)
         }
     }
 
@@ -290,6 +248,14 @@ public struct GrantRegistry: Sendable {
 
     static func decode(_ row: PGRow) throws -> Grant { try decode(row, Columns(row)) }
 
+    /// The grant row an API function returned (`grants.grant_row`).
+    static func one(_ rows: PGResult, reference: String) throws -> Grant {
+        guard let row = rows.first else {
+            throw GrantsError.internalError(sqlState: nil, message: "the database returned no grant for \(reference)")
+        }
+        return try decode(row)
+    }
+
     static func decode(_ row: PGRow, _ columns: Columns) throws -> Grant {
         let currency = try row.decode(Currency.self, column: columns.currency)
         func money(_ column: Int) throws -> Money { Money(minorUnits: try row.decode(column: column), currency: currency) }
@@ -305,9 +271,9 @@ public struct GrantRegistry: Sendable {
             closedOn: try row.decode(column: columns.closedOn))
     }
 
-    /// Which rows a write locks before it reads: `.round` (round, then grant, for changes to the award) or
-    /// `.grant` (the grant alone, for disbursements). Always in that order, so writers never deadlock.
-    enum Lock { case none, grant, round }
+    /// Which rows a read-then-write locks: `.grant` (the grant alone, for what happens to its disbursements).
+    /// Changes to the award lock the round, then the grant, inside `grants_api.amend`.
+    enum Lock { case none, grant }
 
     /// A REF argument, locked as `lock` says.
     static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
@@ -317,21 +283,16 @@ public struct GrantRegistry: Sendable {
             try requireOne(rows.count, entity: "grant", reference: reference)
             return try decode(rows[0])
         }
-        // Find the grant with a light statement, lock (round first when asked, then the grant), then read it whole
-        // once: the full read costs more to plan than to run.
-        // With `.grant` the lookup takes the lock itself; `.round` must lock the round before the grant.
+        // Find and lock the grant with a light statement, then read it whole once: the full read costs more to plan
+        // than to run.
         let ids = try connection.query(
             """
-            SELECT g.id, g.round_id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+            SELECT g.id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
             WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-            \(lock == .grant ? "FOR UPDATE OF g" : "" as PGQuery)
+            FOR UPDATE OF g
             """)
         try requireOne(ids.count, entity: "grant", reference: reference)
-        let (id, roundID) = try ids[0].decode((Int64, Int64).self)
-        if lock == .round {
-            try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(roundID) FOR UPDATE")
-            try connection.execute("SELECT 1 FROM grants.grant WHERE id = \(id) FOR UPDATE")
-        }
+        let id = try ids[0].decode(Int64.self, column: 0)
         return try decode(try connection.query("\(select) WHERE g.id = \(id)")[0])
     }
 }

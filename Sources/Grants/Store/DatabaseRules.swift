@@ -63,10 +63,8 @@ enum DatabaseRules {
         .claimOpen: { .claimOpen(grant: $0.key, open: $0.excess) },
         .notFound: { .notFound(entity: $0.entity, key: $0.key) },
         .unknownPerson: { .unknownPerson($0.key) },
-        .invalidInput: { .invalidInput([$0.problem]) },
-        .conflict: {
-            .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)])
-        },
+        .invalidInput: { .invalidInput($0.problems) },
+        .conflict: { .conflict(entity: $0.entity, key: $0.key, differences: $0.differences) },
     ]
 
     /// What the database said, in the library's terms.
@@ -138,6 +136,9 @@ struct RuleDetail {
     /// An award above the amount requested: both amounts, in the currency.
     let awarded: Money?
     let requested: Money?
+    /// Several problems or differences at once (DETAIL keys `problems`, `differences`), each like the one above.
+    let moreProblems: [Problem]
+    let moreDifferences: [Difference]
 
     init(_ error: PGError) {
         let fields =
@@ -177,6 +178,19 @@ struct RuleDetail {
         excess = money("excess")
         awarded = money("awarded")
         requested = money("requested")
+        let lists = (fields["problems"] as? [[String: Any]] ?? [], fields["differences"] as? [[String: Any]] ?? [])
+        moreProblems = lists.0.prefix(100).map { Problem($0["location"] as? String ?? "", $0["message"] as? String ?? "") }
+        moreDifferences = lists.1.prefix(100).map {
+            Difference($0["field"] as? String ?? "", recorded: $0["recorded"] as? String ?? "", given: $0["given"] as? String ?? "")
+        }
+    }
+
+    /// Every problem refused input names.
+    var problems: [Problem] { moreProblems.isEmpty ? [problem] : moreProblems }
+
+    /// Every difference from what is recorded.
+    var differences: [Difference] {
+        moreDifferences.isEmpty ? [Difference(field, recorded: recorded, given: given)] : moreDifferences
     }
 
     /// The problem refused input names, said as the library's own check says it.
