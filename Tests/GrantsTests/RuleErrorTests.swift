@@ -64,8 +64,8 @@ struct RuleErrorTests {
             let database = try databaseError(
                 configuration,
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 10001, currency, '2022-02-28', 'anna' FROM grants.grant WHERE reference = 'A'
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 10001, currency, '2022-02-28', 2, 'anna' FROM grants.grant WHERE reference = 'A'
                 """)
             #expect(swift == .awardExceeded(grant: "A", excess: sek("0,01")))
             #expect(database == swift)
@@ -162,8 +162,9 @@ struct RuleErrorTests {
                         FROM grants.application WHERE reference = 'A'
                         RETURNING id, currency
                     ), d AS (
-                        INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                        SELECT g.id, t.amount, g.currency, '2022-01-31', 'anna' FROM g CROSS JOIN (\(unsafeRaw: values)) AS t(amount)
+                        INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                        SELECT g.id, t.amount, g.currency, '2022-01-31', (row_number() OVER ())::int, 'anna'
+                        FROM g CROSS JOIN (\(unsafeRaw: values)) AS t(amount)
                     )
                     SELECT 1
                     """
@@ -180,8 +181,8 @@ struct RuleErrorTests {
             let later = try databaseError(
                 configuration,
                 """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 20000, currency, '2022-02-28', 'anna' FROM grants.grant WHERE reference = 'A'
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 20000, currency, '2022-02-28', 3, 'anna' FROM grants.grant WHERE reference = 'A'
                 """)
             #expect(later == nil)
             let connection = try PGConnection(configuration: configuration)
@@ -195,8 +196,8 @@ struct RuleErrorTests {
                 configuration,
                 """
                 WITH u AS (UPDATE grants.grant SET status = status WHERE reference = 'B' RETURNING id, currency)
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, scheduled_by)
-                SELECT id, 30000, currency, '2022-01-31', 'anna' FROM u
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                SELECT id, 30000, currency, '2022-01-31', 1, 'anna' FROM u
                 """)
             let drift = try connection.query(
                 """
@@ -249,10 +250,10 @@ struct RuleErrorTests {
             disbursements[.reversal] = try await service.disbursements.reverse(paid, on: day("2022-03-01"), reason: "r", actor: "anna").id
             let to: [DisbursementStatus: PGQuery] = [
                 .scheduled: "status = 'scheduled', attested_by = NULL, attested_at = NULL",
-                .attested: "status = 'attested', attested_by = 'zed', attested_at = now()",
+                .attested: "status = 'attested', attested_by = 'erik', attested_at = now()",
                 .paid:
-                    "status = 'paid', attested_by = coalesce(attested_by, 'zed'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'zed'",
-                .cancelled: "status = 'cancelled', cancelled_by = 'zed', cancelled_at = now(), reason = 'r'",
+                    "status = 'paid', attested_by = coalesce(attested_by, 'erik'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'erik'",
+                .cancelled: "status = 'cancelled', cancelled_by = 'erik', cancelled_at = now(), reason = 'r'",
                 .reversal: "status = 'reversal'",
             ]
             for (from, id) in disbursements {
@@ -292,7 +293,7 @@ struct RuleErrorTests {
                 for target in GrantStatus.allCases where target != from {
                     let set: PGQuery =
                         target == .closed
-                        ? "status = 'closed', closed_on = '2024-01-01', reclaimed = 0, closed_by = 'zed'"
+                        ? "status = 'closed', closed_on = '2024-01-01', reclaimed = 0, closed_by = 'erik'"
                         : "status = 'active', closed_on = NULL, reclaimed = NULL, closed_by = NULL"
                     check(from, target, try accepts("UPDATE grants.grant SET \(set) WHERE reference = \(reference)"))
                 }

@@ -2784,9 +2784,91 @@ enum EmbeddedSchema {
             DROP FUNCTION grants.apply_privileges_after_award();
             DROP FUNCTION grants.apply_privileges_programme_settings();
             """####),
+        PGMigration(
+            version: 21, name: "money_after_the_award",
+            sql: ####"""
+            -- The money after the award goes through grants_api (Schema/api/disbursements.sql, requirements.sql,
+            -- settlements.sql), and its rules hold for every writer (Schema/rules/holds.sql, settlement.sql):
+            --
+            -- * grants.schedule (0014) is now grants_api.schedule: SECURITY DEFINER, the actor resolved by
+            --   grants.acting_person. The old function runs as its caller and trusts the actor it is given: it goes.
+            -- * A settlement and a payment can no longer pass each other. Settling locks the grant FOR UPDATE (0011's
+            --   settlement_insert_guard); a new disbursement (AFTER INSERT) and an attestation or payment (BEFORE UPDATE)
+            --   now lock their grant first and look for the settlement in a later statement, which under READ COMMITTED
+            --   sees a settlement committed while it waited. Before, an attestation or payment was not checked at all, and a
+            --   new tranche was checked before its grant was locked.
+            -- * A repayment's id is always taken from grants.next_entry_id() by the database: one given by the writer is
+            --   refused, so a later disbursement can never be issued an id a repayment already holds.
+            --
+            -- The hold (0011's tranche_hold_guard) now holds every tranche numbered N or later: only its function changes
+            -- (Schema/rules/holds.sql). Its trigger fires on the updates that attest or pay. A disbursement cannot be
+            -- inserted attested or paid (grant_totals_after_disbursement_insert refuses any new row that is not
+            -- 'scheduled' or a 'reversal'), so there is no insert path for the hold to watch.
+            --
+            -- New trigger functions are created here with a body that refuses: their definition is the file named, which
+            -- the migrator applies right after the migrations, so each rule has its text in one place.
+
+            DROP FUNCTION grants.schedule(text, text, bigint, text, text, date, int, text, text, text);
+
+            CREATE FUNCTION grants.disbursement_change_after_settlement() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'grants.disbursement_change_after_settlement is defined by Schema/rules/settlement.sql'
+                    USING ERRCODE = 'XX000';
+            END
+            $$;
+            -- Named to fire after disbursement_update_guard, so an invalid state change is said first.
+            CREATE TRIGGER settled_grant_refuses_attest_or_pay BEFORE UPDATE ON grants.disbursement
+                FOR EACH ROW WHEN (NEW.status IN ('attested', 'paid') AND NEW.status IS DISTINCT FROM OLD.status)
+                EXECUTE FUNCTION grants.disbursement_change_after_settlement();
+
+            CREATE FUNCTION grants.repayment_takes_its_id() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'grants.repayment_takes_its_id is defined by Schema/rules/settlement.sql' USING ERRCODE = 'XX000';
+            END
+            $$;
+            -- The trigger assigns the id; a default would take a second number from the sequence for nothing.
+            ALTER TABLE grants.repayment ALTER COLUMN id DROP DEFAULT;
+            CREATE TRIGGER repayment_takes_its_id BEFORE INSERT ON grants.repayment
+                FOR EACH ROW EXECUTE FUNCTION grants.repayment_takes_its_id();
+            """####),
     ]
 
     static let repeatables: [PGRepeatable] = [
+        PGRepeatable(
+            name: "rules/holds",
+            sql: ####"""
+            -- A tranche held back by its report (DESIGN §10). The current definition: re-applied when it changes.
+            --
+            -- A requirement with before_tranche = N that is neither approved nor waived holds every tranche numbered N or
+            -- later of its grant: cancelling tranche N and scheduling the money as N + 1 does not release it, nor does paying
+            -- a later tranche first. The trigger (0011) fires on every update that attests or pays, for every writer; a
+            -- disbursement is never inserted attested or paid. The requirement named is the lowest-numbered hold (then the
+            -- first added).
+            --
+            -- SQLSTATE GR110 (DETAIL: rule held_back, entity grant, key its reference; tranche, requirement, disbursement).
+
+            CREATE OR REPLACE FUNCTION grants.tranche_hold_guard() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                held record;
+            BEGIN
+                SELECT q.id, g.reference INTO held
+                  FROM grants.reporting_requirement q JOIN grants.grant g ON g.id = q.grant_id
+                 WHERE q.grant_id = NEW.grant_id AND q.before_tranche <= NEW.tranche AND q.status NOT IN ('approved', 'waived')
+                 ORDER BY q.before_tranche, q.id LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'tranche % of grant % is held back until requirement % is approved or waived',
+                                    NEW.tranche, held.reference, held.id
+                        USING ERRCODE = 'GR110',
+                              DETAIL = grants.rule_detail('held_back', 'grant', held.reference,
+                                  jsonb_build_object('tranche', NEW.tranche, 'requirement', held.id, 'disbursement', NEW.id));
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+            """####),
         PGRepeatable(
             name: "rules/identity",
             sql: ####"""
@@ -2837,6 +2919,524 @@ enum EmbeddedSchema {
                     PERFORM grants.refuse_unknown_person(actor, format('was retired on %s', retired::date));
                 END IF;
                 RETURN actor;
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "rules/settlement",
+            sql: ####"""
+            -- Settlement and the money after it (DESIGN §10). The current definitions: re-applied when they change.
+            --
+            -- Once a grant is settled no tranche is scheduled, attested or paid on it, nor reversed: the settlement's paid
+            -- figure is the grant's paid total for good. Also for a write racing the settlement, by one lock protocol:
+            --   * settling locks the grant row FOR UPDATE (settlement_insert_guard, for every writer of a settlement);
+            --   * a new disbursement (AFTER INSERT, per statement) and an attestation or payment (BEFORE UPDATE, per row)
+            --     lock their grant row first, then look for the settlement in a later statement. Under READ COMMITTED
+            --     that statement has a new snapshot: a settlement committed while the lock was awaited is seen. Settling
+            --     after them waits for their commit, then counts them as unpaid (and refuses) or includes their payment.
+            -- The disbursement side takes FOR KEY SHARE: it conflicts with the settlement's FOR UPDATE and with nothing
+            -- else, so concurrent payers of one grant never wait on each other for it, and their own update of the grant's
+            -- totals (FOR NO KEY UPDATE) never has to upgrade a lock another payer also holds (FOR SHARE would deadlock
+            -- there).
+            --
+            -- A repayment's id is issued by grants.next_entry_id() here, never given by the writer: repayments and
+            -- disbursements share one id space (the exports' disbursement_id), and an id chosen ahead of the sequence
+            -- would later be issued to a disbursement too.
+            --
+            -- SQLSTATEs: GR002 (rule invalid_transition, entity grant, from settled | active with N unpaid disbursements),
+            -- GR003 closed; 23505 for a repayment given an id.
+
+            CREATE OR REPLACE FUNCTION grants.settlement_insert_guard() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                g grants.grant;
+                pending bigint;
+            BEGIN
+                -- The grant's lock keeps its paid total still until this transaction ends, and makes every disbursement
+                -- written on it meanwhile wait for this settlement and see it.
+                SELECT * INTO g FROM grants.grant WHERE id = NEW.grant_id FOR UPDATE;
+                IF g.status = 'closed' THEN
+                    RAISE EXCEPTION 'grant % is closed', g.reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', g.reference);
+                END IF;
+                -- A later statement than the lock: disbursements committed while it was awaited are counted.
+                SELECT count(*) INTO pending FROM grants.disbursement WHERE grant_id = g.id AND status IN ('scheduled', 'attested');
+                IF pending > 0 THEN
+                    RAISE EXCEPTION 'grant % has % unpaid disbursements: pay or cancel them before settling', g.reference, pending
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', g.reference,
+                                  jsonb_build_object('from', format('active with %s unpaid disbursements', pending), 'to', 'settled'));
+                END IF;
+                NEW.currency := g.currency;
+                NEW.paid := g.paid_total;
+                NEW.claimed := greatest(g.paid_total - NEW.spent, 0);
+                NEW.repaid_total := 0;
+                NEW.written_off := 0;
+                NEW.write_off_reason := NULL;
+                RETURN NEW;
+            END
+            $$;
+
+            -- New disbursements (tranches and reversals) on a settled grant.
+            CREATE OR REPLACE FUNCTION grants.disbursement_after_settlement() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                settled record;
+            BEGIN
+                -- Lock first, in id order as every writer does; probed by key from an array, so a round's record of
+                -- thousands of grants stays linear.
+                PERFORM 1 FROM grants.grant g WHERE g.id = ANY (ARRAY(SELECT DISTINCT grant_id FROM new_rows))
+                 ORDER BY g.id FOR KEY SHARE;
+                SELECT g.reference, n.status INTO settled
+                  FROM new_rows n JOIN grants.settlement s ON s.grant_id = n.grant_id JOIN grants.grant g ON g.id = n.grant_id
+                 LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'grant % is settled: no more disbursements', settled.reference
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', settled.reference,
+                                                          jsonb_build_object('from', 'settled', 'to', settled.status));
+                END IF;
+                RETURN NULL;
+            END
+            $$;
+
+            -- Attesting or paying a tranche of a settled grant (trigger settled_grant_refuses_attest_or_pay, 0021).
+            CREATE OR REPLACE FUNCTION grants.disbursement_change_after_settlement() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                settled_grant text;
+            BEGIN
+                PERFORM 1 FROM grants.grant WHERE id = NEW.grant_id FOR KEY SHARE;
+                SELECT g.reference INTO settled_grant
+                  FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id WHERE s.grant_id = NEW.grant_id;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'grant % is settled: disbursement % cannot be %', settled_grant, NEW.id, NEW.status
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', settled_grant,
+                                                          jsonb_build_object('from', 'settled', 'to', NEW.status, 'disbursement', NEW.id));
+                END IF;
+                RETURN NEW;
+            END
+            $$;
+
+            -- A repayment's id: issued here, never given.
+            CREATE OR REPLACE FUNCTION grants.repayment_takes_its_id() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            BEGIN
+                IF NEW.id IS NOT NULL THEN
+                    RAISE EXCEPTION 'a repayment''s id is taken from grants.next_entry_id(), never given' USING ERRCODE = '23505',
+                        TABLE = 'repayment', SCHEMA = 'grants',
+                        DETAIL = grants.rule_detail('id_given', 'repayment', NEW.id::text);
+                END IF;
+                NEW.id := grants.next_entry_id();
+                RETURN NEW;
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "api/disbursements",
+            sql: ####"""
+            -- Disbursements' API (DESIGN §4, §10): schedule, attest, pay, cancel, reverse. Each resolves who acts with
+            -- grants.acting_person, locks the grant and then the disbursement (the fixed order: round, grant,
+            -- disbursement), refuses a person with a declared conflict of interest with the applicant or a partner,
+            -- checks the rules in the order the library always has, writes, audits, and returns the disbursement's row
+            -- (grants.disbursement_row). The same request again is a retry: it returns the row and writes nothing.
+            -- The triggers (four-eyes, award, hold, settlement, state machine) stay the last word for every writer.
+            --
+            -- SQLSTATEs as DatabaseRules.swift maps them: GR002 invalid transition, GR003 closed, GR006 conflict of
+            -- interest, GR007 not found, GR008 invalid input, GR009 conflict with what is recorded (DETAIL also lists every
+            -- difference under "differences"), GR010 unknown person, GR110 held back, 23514 four_eyes |
+            -- disbursements_within_award.
+
+            -- A refusal listing every field in which a request differs from what is recorded (GR009). DETAIL keeps the
+            -- first difference's field, recorded and given at the top level, as grants.rule_detail('conflict', …) has them.
+            CREATE OR REPLACE FUNCTION grants.refuse_differences(entity text, key text, differences jsonb) RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% %: differs from what is recorded (%)', entity, key,
+                        (SELECT string_agg(d ->> 'field', ', ') FROM jsonb_array_elements(differences) d)
+                    USING ERRCODE = 'GR009',
+                          DETAIL = grants.rule_detail('conflict', entity, key,
+                              jsonb_build_object('field', differences -> 0 ->> 'field', 'recorded', differences -> 0 ->> 'recorded',
+                                                 'given', differences -> 0 ->> 'given', 'differences', differences));
+            END
+            $$;
+
+            -- Free text the library checks at the door (Limits.text): required, not only white space, at most 1000 characters.
+            CREATE OR REPLACE FUNCTION grants.check_text(entity text, key text, location text, value text) RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF value IS NULL THEN
+                    PERFORM grants.refuse_input(entity, key, location, 'is required');
+                ELSIF length(value) > 1000 THEN
+                    PERFORM grants.refuse_input(entity, key, location, 'must be at most 1000 characters');
+                ELSIF value ~ '^[[:space:]]*$' THEN
+                    PERFORM grants.refuse_input(entity, key, location, 'must not be empty');
+                END IF;
+            END
+            $$;
+
+            -- A date the library refuses when it is after today (CalendarDate.notInTheFuture).
+            CREATE OR REPLACE FUNCTION grants.check_not_in_the_future(entity text, key text, location text, value date) RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF value IS NULL THEN
+                    PERFORM grants.refuse_input(entity, key, location, 'is required');
+                ELSIF value > current_date THEN
+                    PERFORM grants.refuse_input(entity, key, location,
+                        format('%s is in the future (today is %s)', to_char(value, 'YYYY-MM-DD'), to_char(current_date, 'YYYY-MM-DD')));
+                END IF;
+            END
+            $$;
+
+            -- The disbursement `p_id`, locked after its grant; GR007 when there is none.
+            CREATE OR REPLACE FUNCTION grants.locked_disbursement(p_id bigint) RETURNS grants.disbursement
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                d grants.disbursement;
+            BEGIN
+                PERFORM 1 FROM grants.grant g WHERE g.id = (SELECT x.grant_id FROM grants.disbursement x WHERE x.id = p_id) FOR UPDATE;
+                SELECT * INTO d FROM grants.disbursement x WHERE x.id = p_id FOR UPDATE;
+                IF NOT FOUND THEN
+                    PERFORM grants.refuse_not_found('disbursement', coalesce(p_id::text, ''));
+                END IF;
+                RETURN d;
+            END
+            $$;
+
+            -- Refuses `actor` for anything about the grant `p_grant_id` when they declared a conflict with its applicant
+            -- or a partner (GR006).
+            CREATE OR REPLACE FUNCTION grants.refuse_conflicted(actor text, p_grant_id bigint) RETURNS void
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                conflict record;
+            BEGIN
+                SELECT c.person, c.organisation INTO conflict
+                  FROM grants.grant g CROSS JOIN LATERAL grants.declared_conflict(actor, g.application_id) c
+                 WHERE g.id = p_grant_id;
+                IF FOUND THEN
+                    PERFORM grants.refuse_conflict(conflict.person, conflict.organisation);
+                END IF;
+            END
+            $$;
+
+            -- Refuses a step of a disbursement's state machine that it does not allow (GR002), as DisbursementStatus does.
+            CREATE OR REPLACE FUNCTION grants.check_disbursement_transition(d grants.disbursement, target text) RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NOT ((d.status = 'scheduled' AND target IN ('attested', 'cancelled'))
+                     OR (d.status = 'attested' AND target IN ('paid', 'cancelled'))) THEN
+                    RAISE EXCEPTION 'disbursement % cannot go from % to %', d.id, d.status, target
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'disbursement', d.id::text,
+                                                          jsonb_build_object('from', d.status, 'to', target));
+                END IF;
+            END
+            $$;
+
+            -- The requirement that holds tranche `d` back, said before the trigger would (GR110).
+            CREATE OR REPLACE FUNCTION grants.refuse_held(d grants.disbursement) RETURNS void
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                held record;
+            BEGIN
+                SELECT q.id, g.reference INTO held
+                  FROM grants.reporting_requirement q JOIN grants.grant g ON g.id = q.grant_id
+                 WHERE q.grant_id = d.grant_id AND q.before_tranche <= d.tranche AND q.status NOT IN ('approved', 'waived')
+                 ORDER BY q.before_tranche, q.id LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'tranche % of grant % is held back until requirement % is approved or waived',
+                                    d.tranche, held.reference, held.id
+                        USING ERRCODE = 'GR110',
+                              DETAIL = grants.rule_detail('held_back', 'grant', held.reference,
+                                  jsonb_build_object('tranche', d.tranche, 'requirement', held.id, 'disbursement', d.id));
+                END IF;
+            END
+            $$;
+
+            -- Refuses a step on a settled grant (GR002, from settled), said before the triggers would.
+            CREATE OR REPLACE FUNCTION grants.refuse_settled(p_grant_id bigint, target text) RETURNS void
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                ref text;
+            BEGIN
+                SELECT g.reference INTO ref FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id WHERE s.grant_id = p_grant_id;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'grant % is settled: no more disbursements', ref
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', ref,
+                                                          jsonb_build_object('from', 'settled', 'to', target));
+                END IF;
+            END
+            $$;
+
+            -- Schedules a tranche of an active grant. With an idempotency key, the same request again returns the
+            -- disbursement it made (p_request is the library's canonical text of the request). Tranches are numbered 1,
+            -- 2, … per grant: p_tranche defaults to one past the highest number not cancelled.
+            CREATE OR REPLACE FUNCTION grants_api.schedule(
+                p_reference text, p_programme text, p_amount bigint, p_currency text, p_amount_text text, p_due_on date,
+                p_tranche int, p_idempotency_key text, p_request text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.disbursement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                matches int := 0;
+                earlier record;
+                gr record;
+                holder bigint;
+                tranche_number int;
+                disbursement_id bigint;
+            BEGIN
+                IF p_amount IS NULL OR p_amount <= 0 THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'amount', 'must be positive');
+                END IF;
+                IF p_tranche IS NOT NULL AND p_tranche < 1 THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'tranche', 'a tranche number is 1 or more');
+                END IF;
+                IF p_due_on IS NULL THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'due_on', 'is required');
+                END IF;
+                IF p_idempotency_key IS NOT NULL THEN
+                    SELECT k.operation, k.request, k.result INTO earlier FROM grants.idempotency_key k WHERE k.key = p_idempotency_key;
+                    IF FOUND THEN
+                        IF earlier.operation <> 'disbursement.schedule' OR earlier.request IS DISTINCT FROM p_request THEN
+                            RAISE EXCEPTION 'idempotency key % was used for another request', p_idempotency_key
+                                USING ERRCODE = 'GR009',
+                                      DETAIL = grants.rule_detail('conflict', 'idempotency key', p_idempotency_key,
+                                          jsonb_build_object('field', 'request', 'recorded', earlier.operation || ' ' || earlier.request,
+                                                             'given', 'disbursement.schedule ' || coalesce(p_request, '')));
+                        END IF;
+                        RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = earlier.result::bigint;
+                        RETURN;
+                    END IF;
+                END IF;
+
+                -- Only the grant is locked: scheduling never moves the round's totals.
+                FOR gr IN
+                    SELECT g.id, g.status, g.application_id, g.currency, g.starts_on, g.ends_on, g.amount, g.committed_total
+                      FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+                     WHERE g.reference = p_reference AND (p_programme IS NULL OR p.name = p_programme)
+                       FOR UPDATE OF g
+                LOOP
+                    matches := matches + 1;
+                END LOOP;
+                IF matches = 0 THEN PERFORM grants.refuse_not_found('grant', coalesce(p_reference, '')); END IF;
+                IF matches > 1 THEN PERFORM grants.refuse_ambiguous('grant', p_reference); END IF;
+
+                IF gr.status <> 'active' THEN
+                    RAISE EXCEPTION 'grant % is closed', p_reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', p_reference);
+                END IF;
+                PERFORM grants.refuse_conflicted(actor, gr.id);
+                IF p_currency IS DISTINCT FROM gr.currency THEN
+                    PERFORM grants.refuse_input('grant', p_reference, 'amount', format('the grant is in %s', gr.currency));
+                END IF;
+                IF p_due_on < gr.starts_on OR p_due_on > gr.ends_on THEN
+                    PERFORM grants.refuse_input('grant', p_reference, 'due_on',
+                        format('%s is outside the grant''s period %s to %s', to_char(p_due_on, 'YYYY-MM-DD'),
+                               to_char(gr.starts_on, 'YYYY-MM-DD'), to_char(gr.ends_on, 'YYYY-MM-DD')));
+                END IF;
+                -- A later statement than the grant's lock: a settlement committed while it was awaited is seen.
+                IF EXISTS (SELECT 1 FROM grants.settlement s WHERE s.grant_id = gr.id) THEN
+                    RAISE EXCEPTION 'grant % is settled: no new tranches', p_reference
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', p_reference,
+                                                          jsonb_build_object('from', 'settled', 'to', 'scheduled'));
+                END IF;
+
+                -- Tranches are numbered 1, 2, … per grant; a cancelled one gives its number back.
+                IF p_tranche IS NULL THEN
+                    SELECT coalesce(max(d.tranche), 0) + 1 INTO tranche_number FROM grants.disbursement d
+                     WHERE d.grant_id = gr.id AND d.status <> 'cancelled';
+                ELSE
+                    SELECT d.id INTO holder FROM grants.disbursement d
+                     WHERE d.grant_id = gr.id AND d.tranche = p_tranche AND d.status NOT IN ('cancelled', 'reversal')
+                     ORDER BY d.id LIMIT 1;
+                    IF FOUND THEN
+                        RAISE EXCEPTION 'grant %: tranche % is disbursement %', p_reference, p_tranche, holder
+                            USING ERRCODE = 'GR009',
+                                  DETAIL = grants.rule_detail('conflict', 'grant', p_reference,
+                                      jsonb_build_object('field', 'tranche', 'recorded', format('tranche %s is disbursement %s', p_tranche, holder),
+                                                         'given', format('tranche %s', p_tranche)));
+                    END IF;
+                    tranche_number := p_tranche;
+                END IF;
+
+                -- Said here with the grant's reference; the grant's own trigger holds the rule for every writer.
+                IF gr.committed_total::numeric + p_amount > gr.amount THEN
+                    RAISE EXCEPTION 'grant %: disbursements would exceed the award', p_reference
+                        USING ERRCODE = '23514', CONSTRAINT = 'disbursements_within_award', TABLE = 'grant', SCHEMA = 'grants',
+                              DETAIL = grants.rule_detail('award_exceeded', 'grant', p_reference,
+                                  jsonb_build_object('excess', least(gr.committed_total::numeric + p_amount - gr.amount, 9223372036854775807),
+                                                     'currency', gr.currency));
+                END IF;
+
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, scheduled_by)
+                VALUES (gr.id, p_amount, p_currency, p_due_on, tranche_number, actor)
+                RETURNING id INTO disbursement_id;
+                IF p_idempotency_key IS NOT NULL THEN
+                    -- A concurrent request with the same key fails here on the primary key; the library runs it again, and
+                    -- the lookup above then finds this one's result.
+                    INSERT INTO grants.idempotency_key (key, operation, request, result, actor)
+                    VALUES (p_idempotency_key, 'disbursement.schedule', coalesce(p_request, ''), disbursement_id::text, actor);
+                END IF;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'disbursement.scheduled', 'disbursement', disbursement_id::text,
+                        jsonb_build_object('grant', p_reference, 'amount', coalesce(p_amount_text, p_amount::text),
+                                           'due_on', to_char(p_due_on, 'YYYY-MM-DD'), 'tranche', tranche_number::text));
+                RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = disbursement_id;
+            END
+            $$;
+
+            -- Attests a scheduled disbursement: not by whoever scheduled it (four-eyes), not while its tranche is held back,
+            -- not on a settled grant. Attesting again as the same person is a retry.
+            CREATE OR REPLACE FUNCTION grants_api.attest(p_id bigint, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.disbursement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                d grants.disbursement := grants.locked_disbursement(p_id);
+            BEGIN
+                PERFORM grants.refuse_conflicted(actor, d.grant_id);
+                IF d.status = 'attested' AND grants.actor_name(d.attested_by) = actor THEN
+                    RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+                    RETURN;
+                END IF;
+                PERFORM grants.check_disbursement_transition(d, 'attested');
+                IF grants.actor_name(d.scheduled_by) = actor THEN
+                    RAISE EXCEPTION 'four-eyes: % scheduled disbursement % and cannot also attest it', actor, d.id
+                        USING ERRCODE = '23514', CONSTRAINT = 'four_eyes', TABLE = 'disbursement', SCHEMA = 'grants',
+                              DETAIL = grants.rule_detail('four_eyes', 'disbursement', d.id::text, jsonb_build_object('actor', actor));
+                END IF;
+                PERFORM grants.refuse_held(d);
+                PERFORM grants.refuse_settled(d.grant_id, 'attested');
+                UPDATE grants.disbursement SET status = 'attested', attested_by = actor, attested_at = now() WHERE id = d.id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'disbursement.attested', 'disbursement', d.id::text, '{}');
+                RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+            END
+            $$;
+
+            -- Records the payment of an attested disbursement, dated neither before the grant's decision nor in the future.
+            -- The same payment again (date and payment reference) is a retry.
+            CREATE OR REPLACE FUNCTION grants_api.pay(p_id bigint, p_paid_on date, p_payment_reference text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.disbursement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                d grants.disbursement;
+                decided date;
+            BEGIN
+                PERFORM grants.check_text('disbursement', coalesce(p_id::text, ''), 'payment_reference', p_payment_reference);
+                PERFORM grants.check_not_in_the_future('disbursement', coalesce(p_id::text, ''), 'paid_on', p_paid_on);
+                d := grants.locked_disbursement(p_id);
+                PERFORM grants.refuse_conflicted(actor, d.grant_id);
+                IF d.status = 'paid' AND d.paid_on = p_paid_on AND d.payment_reference = p_payment_reference THEN
+                    RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+                    RETURN;
+                END IF;
+                PERFORM grants.check_disbursement_transition(d, 'paid');
+                SELECT ap.decided_on INTO decided
+                  FROM grants.grant g JOIN grants.approval ap ON ap.application_id = g.application_id WHERE g.id = d.grant_id;
+                IF p_paid_on < decided THEN
+                    PERFORM grants.refuse_input('disbursement', d.id::text, 'paid_on',
+                        format('%s is before the grant was decided on %s', to_char(p_paid_on, 'YYYY-MM-DD'), to_char(decided, 'YYYY-MM-DD')));
+                END IF;
+                PERFORM grants.refuse_held(d);
+                PERFORM grants.refuse_settled(d.grant_id, 'paid');
+                UPDATE grants.disbursement SET status = 'paid', paid_on = p_paid_on, payment_reference = p_payment_reference, paid_by = actor
+                 WHERE id = d.id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'disbursement.paid', 'disbursement', d.id::text,
+                        jsonb_build_object('paid_on', to_char(p_paid_on, 'YYYY-MM-DD'), 'payment_reference', p_payment_reference));
+                RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+            END
+            $$;
+
+            -- Cancels a disbursement not yet paid, with the reason; its amount is free to schedule again. The same
+            -- cancellation again is a retry.
+            CREATE OR REPLACE FUNCTION grants_api.cancel(p_id bigint, p_reason text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.disbursement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                d grants.disbursement;
+            BEGIN
+                PERFORM grants.check_text('disbursement', coalesce(p_id::text, ''), 'reason', p_reason);
+                d := grants.locked_disbursement(p_id);
+                PERFORM grants.refuse_conflicted(actor, d.grant_id);
+                IF d.status = 'cancelled' AND d.reason = p_reason THEN
+                    RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+                    RETURN;
+                END IF;
+                PERFORM grants.check_disbursement_transition(d, 'cancelled');
+                UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = actor, cancelled_at = now(), reason = p_reason
+                 WHERE id = d.id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'disbursement.cancelled', 'disbursement', d.id::text, jsonb_build_object('reason', p_reason));
+                RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
+            END
+            $$;
+
+            -- Corrects a paid disbursement with a reversal entry (its negative, pointing at it), dated neither before the
+            -- payment nor in the future; returns the reversal. The same reversal again is a retry; another date or reason
+            -- is a conflict listing the differences.
+            CREATE OR REPLACE FUNCTION grants_api.reverse(p_id bigint, p_on date, p_reason text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.disbursement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                original grants.disbursement;
+                existing grants.disbursement;
+                differences jsonb := '[]';
+                gr record;
+                reversal_id bigint;
+            BEGIN
+                PERFORM grants.check_not_in_the_future('disbursement', coalesce(p_id::text, ''), 'reversed_on', p_on);
+                PERFORM grants.check_text('disbursement', coalesce(p_id::text, ''), 'reason', p_reason);
+                original := grants.locked_disbursement(p_id);
+                PERFORM grants.refuse_conflicted(actor, original.grant_id);
+                SELECT * INTO existing FROM grants.disbursement x WHERE x.reverses_id = original.id;
+                IF FOUND THEN
+                    IF existing.paid_on IS DISTINCT FROM p_on THEN
+                        differences := differences || jsonb_build_object('field', 'reversed_on',
+                            'recorded', coalesce(to_char(existing.paid_on, 'YYYY-MM-DD'), 'none'), 'given', to_char(p_on, 'YYYY-MM-DD'));
+                    END IF;
+                    IF existing.reason IS DISTINCT FROM p_reason THEN
+                        differences := differences || jsonb_build_object('field', 'reason',
+                            'recorded', coalesce(existing.reason, 'none'), 'given', p_reason);
+                    END IF;
+                    IF jsonb_array_length(differences) > 0 THEN
+                        PERFORM grants.refuse_differences('reversal of disbursement', original.id::text, differences);
+                    END IF;
+                    RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = existing.id;
+                    RETURN;
+                END IF;
+                IF original.status <> 'paid' THEN
+                    RAISE EXCEPTION 'disbursement % cannot go from % to reversed', original.id, original.status
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'disbursement', original.id::text,
+                                                          jsonb_build_object('from', original.status, 'to', 'reversed'));
+                END IF;
+                IF p_on < original.paid_on THEN
+                    PERFORM grants.refuse_input('disbursement', original.id::text, 'reversed_on',
+                        format('%s is before the payment on %s', to_char(p_on, 'YYYY-MM-DD'), to_char(original.paid_on, 'YYYY-MM-DD')));
+                END IF;
+                SELECT g.reference, g.status INTO gr FROM grants.grant g WHERE g.id = original.grant_id;
+                IF gr.status <> 'active' THEN
+                    RAISE EXCEPTION 'grant % is closed', gr.reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', gr.reference);
+                END IF;
+                PERFORM grants.refuse_settled(original.grant_id, 'reversal');
+                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, status, reverses_id, scheduled_by,
+                                                 paid_on, payment_reference, paid_by, reason)
+                VALUES (original.grant_id, -original.amount, original.currency, p_on, original.tranche, 'reversal', original.id, actor,
+                        p_on, original.payment_reference, actor, p_reason)
+                RETURNING id INTO reversal_id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'disbursement.reversed', 'disbursement', original.id::text,
+                        jsonb_build_object('reversal', reversal_id::text, 'reason', p_reason, 'on', to_char(p_on, 'YYYY-MM-DD')));
+                RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = reversal_id;
             END
             $$;
             """####),
@@ -2921,6 +3521,388 @@ enum EmbeddedSchema {
                 RETURN QUERY UPDATE grants.person SET retired_at = now(), retired_by = actor WHERE id = existing.id RETURNING *;
                 INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
                 VALUES (actor, 'person.retired', 'person', existing.login, '{}');
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "api/requirements",
+            sql: ####"""
+            -- Reporting requirements' API (DESIGN §10): add, receive, approve, return, waive. Each resolves who acts with
+            -- grants.acting_person, locks the grant and then the requirement (the order attesting takes, so an approval and
+            -- an attestation of the tranche it holds queue), checks, writes, audits, and returns the requirement's row
+            -- (grants.requirement_row). The same step again is a retry. The requirement's triggers (0011) keep the state
+            -- machine for every writer; a requirement holds its tranche and every later one (Schema/rules/holds.sql).
+
+            -- A requirement with its grant's reference, round and programme: the columns the library decodes.
+            CREATE OR REPLACE VIEW grants.requirement_row WITH (security_invoker = true) AS
+            SELECT q.id, g.reference, p.name AS programme, r.name AS round, q.kind, q.due_on, q.before_tranche, q.status,
+                   q.received_on, q.approved_on, q.reason, q.grant_id
+              FROM grants.reporting_requirement q
+              JOIN grants.grant g ON g.id = q.grant_id
+              JOIN grants.allocation_round r ON r.id = g.round_id
+              JOIN grants.programme p ON p.id = g.programme_id;
+
+            -- Adds a requirement to an active grant. Its grant, kind and due date are its natural key: the same one again
+            -- is a retry; the same key with another before_tranche is a conflict (GR009).
+            CREATE OR REPLACE FUNCTION grants_api.requirement_add(
+                p_reference text, p_programme text, p_kind text, p_due_on date, p_before_tranche int, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                matches int := 0;
+                gr record;
+                existing grants.reporting_requirement;
+                new_id bigint;
+            BEGIN
+                IF p_kind IS NULL OR p_kind NOT IN ('interim', 'final') THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'kind', 'is interim or final');
+                END IF;
+                IF p_due_on IS NULL THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'due_on', 'is required');
+                END IF;
+                IF p_before_tranche IS NOT NULL AND p_before_tranche < 1 THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'before_tranche', 'a tranche number is 1 or more');
+                END IF;
+                FOR gr IN
+                    SELECT g.id, g.status FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+                     WHERE g.reference = p_reference AND (p_programme IS NULL OR p.name = p_programme)
+                       FOR UPDATE OF g
+                LOOP
+                    matches := matches + 1;
+                END LOOP;
+                IF matches = 0 THEN PERFORM grants.refuse_not_found('grant', coalesce(p_reference, '')); END IF;
+                IF matches > 1 THEN PERFORM grants.refuse_ambiguous('grant', p_reference); END IF;
+                SELECT * INTO existing FROM grants.reporting_requirement q
+                 WHERE q.grant_id = gr.id AND q.kind = p_kind AND q.due_on = p_due_on;
+                IF FOUND THEN
+                    IF existing.before_tranche IS DISTINCT FROM p_before_tranche THEN
+                        PERFORM grants.refuse_differences('requirement', existing.id::text,
+                            jsonb_build_array(jsonb_build_object('field', 'before_tranche',
+                                'recorded', coalesce(existing.before_tranche::text, 'none'), 'given', coalesce(p_before_tranche::text, 'none'))));
+                    END IF;
+                    RETURN QUERY SELECT * FROM grants.requirement_row v WHERE v.id = existing.id;
+                    RETURN;
+                END IF;
+                IF gr.status <> 'active' THEN
+                    RAISE EXCEPTION 'grant % is closed', p_reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', p_reference);
+                END IF;
+                INSERT INTO grants.reporting_requirement (grant_id, kind, due_on, before_tranche, created_by)
+                VALUES (gr.id, p_kind, p_due_on, p_before_tranche, actor)
+                RETURNING id INTO new_id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'requirement.added', 'requirement', new_id::text,
+                        jsonb_strip_nulls(jsonb_build_object('grant', p_reference, 'kind', p_kind, 'due_on', to_char(p_due_on, 'YYYY-MM-DD'),
+                                                             'before_tranche', p_before_tranche::text)));
+                RETURN QUERY SELECT * FROM grants.requirement_row v WHERE v.id = new_id;
+            END
+            $$;
+
+            -- One step of a requirement: lock the grant, then the requirement; a retry of the step already made returns
+            -- it; else the state machine, the step's own check, the update and its audit event.
+            CREATE OR REPLACE FUNCTION grants.requirement_step(
+                p_id bigint, p_target text, p_on date, p_reason text, actor text)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                q grants.reporting_requirement;
+                ref text;
+                details jsonb;
+                retry boolean;
+            BEGIN
+                PERFORM 1 FROM grants.grant g
+                 WHERE g.id = (SELECT x.grant_id FROM grants.reporting_requirement x WHERE x.id = p_id) FOR UPDATE;
+                SELECT * INTO q FROM grants.reporting_requirement x WHERE x.id = p_id FOR UPDATE;
+                IF NOT FOUND THEN
+                    PERFORM grants.refuse_not_found('requirement', coalesce(p_id::text, ''));
+                END IF;
+                retry := q.status = p_target
+                         AND ((p_target = 'received' AND q.received_on = p_on) OR (p_target = 'approved' AND q.approved_on = p_on)
+                              OR (p_target IN ('returned', 'waived') AND q.reason = p_reason));
+                IF retry THEN
+                    RETURN QUERY SELECT * FROM grants.requirement_row v WHERE v.id = q.id;
+                    RETURN;
+                END IF;
+                IF NOT ((q.status = 'due' AND p_target IN ('received', 'waived'))
+                     OR (q.status = 'received' AND p_target IN ('approved', 'returned', 'waived'))
+                     OR (q.status = 'returned' AND p_target IN ('received', 'waived'))) THEN
+                    RAISE EXCEPTION 'requirement % cannot go from % to %', q.id, q.status, p_target
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'requirement', q.id::text,
+                                                          jsonb_build_object('from', q.status, 'to', p_target));
+                END IF;
+                SELECT g.reference INTO ref FROM grants.grant g WHERE g.id = q.grant_id;
+                CASE p_target
+                WHEN 'received' THEN
+                    UPDATE grants.reporting_requirement
+                       SET status = 'received', received_on = p_on, reason = NULL, changed_by = actor, changed_at = now()
+                     WHERE id = q.id;
+                    details := jsonb_build_object('received_on', to_char(p_on, 'YYYY-MM-DD'));
+                WHEN 'approved' THEN
+                    IF q.received_on IS NOT NULL AND p_on < q.received_on THEN
+                        PERFORM grants.refuse_input('requirement', q.id::text, 'approved_on',
+                            format('%s is before the report was received (%s)', to_char(p_on, 'YYYY-MM-DD'),
+                                   to_char(q.received_on, 'YYYY-MM-DD')));
+                    END IF;
+                    UPDATE grants.reporting_requirement
+                       SET status = 'approved', approved_on = p_on, changed_by = actor, changed_at = now()
+                     WHERE id = q.id;
+                    details := jsonb_build_object('approved_on', to_char(p_on, 'YYYY-MM-DD'));
+                ELSE
+                    UPDATE grants.reporting_requirement
+                       SET status = p_target, reason = p_reason, changed_by = actor, changed_at = now()
+                     WHERE id = q.id;
+                    details := jsonb_build_object('reason', p_reason);
+                END CASE;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'requirement.' || p_target, 'requirement', q.id::text, details || jsonb_build_object('grant', ref));
+                RETURN QUERY SELECT * FROM grants.requirement_row v WHERE v.id = q.id;
+            END
+            $$;
+
+            -- The report arrived (from due, or again after it was returned).
+            CREATE OR REPLACE FUNCTION grants_api.requirement_receive(p_id bigint, p_on date, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+            BEGIN
+                PERFORM grants.check_not_in_the_future('requirement', coalesce(p_id::text, ''), 'received_on', p_on);
+                RETURN QUERY SELECT * FROM grants.requirement_step(p_id, 'received', p_on, NULL, actor);
+            END
+            $$;
+
+            -- A received report is approved: the tranches it held back are released.
+            CREATE OR REPLACE FUNCTION grants_api.requirement_approve(p_id bigint, p_on date, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+            BEGIN
+                PERFORM grants.check_not_in_the_future('requirement', coalesce(p_id::text, ''), 'approved_on', p_on);
+                RETURN QUERY SELECT * FROM grants.requirement_step(p_id, 'approved', p_on, NULL, actor);
+            END
+            $$;
+
+            -- A received report goes back to the grantee for changes, with the reason.
+            CREATE OR REPLACE FUNCTION grants_api.requirement_return(p_id bigint, p_reason text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+            BEGIN
+                PERFORM grants.check_text('requirement', coalesce(p_id::text, ''), 'reason', p_reason);
+                RETURN QUERY SELECT * FROM grants.requirement_step(p_id, 'returned', NULL, p_reason, actor);
+            END
+            $$;
+
+            -- The requirement is waived, with the reason: met for good, the tranches it held back released.
+            CREATE OR REPLACE FUNCTION grants_api.requirement_waive(p_id bigint, p_reason text, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.requirement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+            BEGIN
+                PERFORM grants.check_text('requirement', coalesce(p_id::text, ''), 'reason', p_reason);
+                RETURN QUERY SELECT * FROM grants.requirement_step(p_id, 'waived', NULL, p_reason, actor);
+            END
+            $$;
+            """####),
+        PGRepeatable(
+            name: "api/settlements",
+            sql: ####"""
+            -- Settlements' and repayments' API (DESIGN §10): settle a grant, receive a repayment against its claim. Each
+            -- resolves who acts with grants.acting_person, locks the grant (FOR UPDATE: a settlement and a disbursement
+            -- racing it queue, Schema/rules/settlement.sql), refuses a person with a declared conflict of interest where
+            -- the act is about money of the grant (settling), checks, writes, audits and returns the row. The same request
+            -- again is a retry; another one under the same key is a conflict listing the differences (GR009).
+
+            -- `10 641 000 kr`, `1 000,50 kr`, `−5 USD`: Money.swedish (no-break spaces; U+2212 for a minus).
+            CREATE OR REPLACE FUNCTION grants.swedish_amount(minor bigint, currency text) RETURNS text
+            LANGUAGE sql IMMUTABLE AS $$
+                SELECT CASE WHEN minor < 0 THEN '−' ELSE '' END
+                       || regexp_replace(div(abs(minor::numeric), 100)::text, '(\d)(?=(\d{3})+$)', E'\\1\u00A0', 'g')
+                       || CASE WHEN mod(abs(minor::numeric), 100) = 0 THEN ''
+                               ELSE ',' || lpad(mod(abs(minor::numeric), 100)::text, 2, '0') END
+                       || E'\u00A0' || CASE WHEN currency = 'SEK' THEN 'kr' ELSE currency END
+            $$;
+
+            -- `1234.50`: Money.plain.
+            CREATE OR REPLACE FUNCTION grants.plain_amount(minor bigint) RETURNS text
+            LANGUAGE sql IMMUTABLE AS $$
+                SELECT CASE WHEN minor < 0 THEN '-' ELSE '' END || div(abs(minor::numeric), 100)::text || '.'
+                       || lpad(mod(abs(minor::numeric), 100)::text, 2, '0')
+            $$;
+
+            -- A settlement with its grant's reference: the columns the library decodes.
+            CREATE OR REPLACE VIEW grants.settlement_row WITH (security_invoker = true) AS
+            SELECT g.reference, s.currency, s.spent, s.paid, s.claimed, s.repaid_total, s.written_off, s.write_off_reason,
+                   s.settled_on, s.settled_by, s.grant_id
+              FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id;
+
+            -- A repayment with its grant's reference, round and programme.
+            CREATE OR REPLACE VIEW grants.repayment_row WITH (security_invoker = true) AS
+            SELECT x.id, x.grant_id, g.reference, p.name AS programme, r.name AS round, x.amount, x.currency, x.received_on,
+                   x.payment_reference, x.received_by
+              FROM grants.repayment x
+              JOIN grants.grant g ON g.id = x.grant_id
+              JOIN grants.allocation_round r ON r.id = g.round_id
+              JOIN grants.programme p ON p.id = g.programme_id;
+
+            -- The grant `p_reference` (of `p_programme` when given), locked FOR UPDATE; GR007 / GR008 when there is none or
+            -- several.
+            CREATE OR REPLACE FUNCTION grants.locked_grant(p_reference text, p_programme text) RETURNS grants.grant
+            LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                found_grant grants.grant;
+                matches int := 0;
+            BEGIN
+                FOR found_grant IN
+                    SELECT g.* FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
+                     WHERE g.reference = p_reference AND (p_programme IS NULL OR p.name = p_programme)
+                       FOR UPDATE OF g
+                LOOP
+                    matches := matches + 1;
+                END LOOP;
+                IF matches = 0 THEN PERFORM grants.refuse_not_found('grant', coalesce(p_reference, '')); END IF;
+                IF matches > 1 THEN PERFORM grants.refuse_ambiguous('grant', p_reference); END IF;
+                RETURN found_grant;
+            END
+            $$;
+
+            -- Records the final account of a grant once: what was spent, on a date not in the future. The claim (paid −
+            -- spent, when positive) is computed by the database from the grant's paid total. Disbursements still scheduled
+            -- or attested must be paid or cancelled first.
+            CREATE OR REPLACE FUNCTION grants_api.settle(
+                p_reference text, p_programme text, p_spent bigint, p_currency text, p_on date, p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.settlement_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                g grants.grant;
+                recorded grants.settlement;
+                differences jsonb := '[]';
+                pending bigint;
+                s grants.settlement;
+            BEGIN
+                IF p_spent IS NULL OR p_spent < 0 THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'spent', 'must not be negative');
+                END IF;
+                PERFORM grants.check_not_in_the_future('grant', coalesce(p_reference, ''), 'settled_on', p_on);
+                g := grants.locked_grant(p_reference, p_programme);
+                PERFORM grants.refuse_conflicted(actor, g.id);
+                SELECT * INTO recorded FROM grants.settlement x WHERE x.grant_id = g.id;
+                IF FOUND THEN
+                    IF recorded.spent <> p_spent OR recorded.currency IS DISTINCT FROM p_currency THEN
+                        differences := differences || jsonb_build_object('field', 'spent',
+                            'recorded', grants.swedish_amount(recorded.spent, recorded.currency),
+                            'given', grants.swedish_amount(p_spent, coalesce(p_currency, recorded.currency)));
+                    END IF;
+                    IF recorded.settled_on <> p_on THEN
+                        differences := differences || jsonb_build_object('field', 'settled_on',
+                            'recorded', to_char(recorded.settled_on, 'YYYY-MM-DD'), 'given', to_char(p_on, 'YYYY-MM-DD'));
+                    END IF;
+                    IF jsonb_array_length(differences) > 0 THEN
+                        PERFORM grants.refuse_differences('settlement', p_reference, differences);
+                    END IF;
+                    RETURN QUERY SELECT * FROM grants.settlement_row v WHERE v.grant_id = g.id;
+                    RETURN;
+                END IF;
+                IF g.status <> 'active' THEN
+                    RAISE EXCEPTION 'grant % is closed', p_reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', p_reference);
+                END IF;
+                IF p_currency IS DISTINCT FROM g.currency THEN
+                    PERFORM grants.refuse_input('grant', p_reference, 'spent', format('the grant is in %s', g.currency));
+                END IF;
+                SELECT count(*) INTO pending FROM grants.disbursement d WHERE d.grant_id = g.id AND d.status IN ('scheduled', 'attested');
+                IF pending > 0 THEN
+                    RAISE EXCEPTION 'grant % has % unpaid disbursements: pay or cancel them before settling', p_reference, pending
+                        USING ERRCODE = 'GR002',
+                              DETAIL = grants.rule_detail('invalid_transition', 'grant', p_reference,
+                                  jsonb_build_object('from', format('active with %s unpaid disbursements', pending), 'to', 'settled'));
+                END IF;
+                -- The insert trigger takes the paid total and the claim from the grant (settlement_insert_guard).
+                INSERT INTO grants.settlement (grant_id, currency, spent, paid, claimed, settled_on, settled_by)
+                VALUES (g.id, g.currency, p_spent, 0, 0, p_on, actor)
+                RETURNING * INTO s;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'grant.settled', 'grant', p_reference,
+                        jsonb_build_object('spent', grants.plain_amount(s.spent), 'paid', grants.plain_amount(s.paid),
+                                           'claimed', grants.plain_amount(s.claimed), 'settled_on', to_char(p_on, 'YYYY-MM-DD')));
+                RETURN QUERY SELECT * FROM grants.settlement_row v WHERE v.grant_id = g.id;
+            END
+            $$;
+
+            -- Books money received against a settled grant's claim. Σ received never passes the claim less what was
+            -- written off (23514 repaid_within_claim, with the excess). The bank's payment reference is the natural key:
+            -- the same repayment again is a retry; another amount or date under it is a conflict. The id is issued by
+            -- grants.next_entry_id() (the repayment trigger): no caller chooses it.
+            CREATE OR REPLACE FUNCTION grants_api.receive_repayment(
+                p_reference text, p_programme text, p_amount bigint, p_currency text, p_on date, p_payment_reference text,
+                p_actor text DEFAULT NULL)
+            RETURNS SETOF grants.repayment_row
+            LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            DECLARE
+                actor text := grants.acting_person(p_actor);
+                g grants.grant;
+                s grants.settlement;
+                recorded grants.repayment;
+                differences jsonb := '[]';
+                after numeric;
+                new_id bigint;
+            BEGIN
+                IF p_amount IS NULL OR p_amount <= 0 THEN
+                    PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'amount', 'must be positive');
+                END IF;
+                PERFORM grants.check_not_in_the_future('grant', coalesce(p_reference, ''), 'received_on', p_on);
+                PERFORM grants.check_text('grant', coalesce(p_reference, ''), 'payment_reference', p_payment_reference);
+                g := grants.locked_grant(p_reference, p_programme);
+                SELECT * INTO s FROM grants.settlement x WHERE x.grant_id = g.id FOR UPDATE;
+                IF NOT FOUND THEN
+                    PERFORM grants.refuse_not_found('repayment claim (settle the grant first)', p_reference);
+                END IF;
+                SELECT * INTO recorded FROM grants.repayment x WHERE x.grant_id = g.id AND x.payment_reference = p_payment_reference;
+                IF FOUND THEN
+                    IF recorded.amount <> p_amount OR recorded.currency IS DISTINCT FROM p_currency THEN
+                        differences := differences || jsonb_build_object('field', 'amount',
+                            'recorded', grants.swedish_amount(recorded.amount, recorded.currency),
+                            'given', grants.swedish_amount(p_amount, coalesce(p_currency, recorded.currency)));
+                    END IF;
+                    IF recorded.received_on <> p_on THEN
+                        differences := differences || jsonb_build_object('field', 'received_on',
+                            'recorded', to_char(recorded.received_on, 'YYYY-MM-DD'), 'given', to_char(p_on, 'YYYY-MM-DD'));
+                    END IF;
+                    IF jsonb_array_length(differences) > 0 THEN
+                        PERFORM grants.refuse_differences('repayment', p_payment_reference, differences);
+                    END IF;
+                    RETURN QUERY SELECT * FROM grants.repayment_row v WHERE v.id = recorded.id;
+                    RETURN;
+                END IF;
+                IF g.status <> 'active' THEN
+                    RAISE EXCEPTION 'grant % is closed', p_reference
+                        USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', p_reference);
+                END IF;
+                IF p_currency IS DISTINCT FROM s.currency THEN
+                    PERFORM grants.refuse_input('grant', p_reference, 'amount', format('the grant is in %s', s.currency));
+                END IF;
+                after := s.repaid_total::numeric + p_amount;
+                IF after > s.claimed - s.written_off THEN
+                    RAISE EXCEPTION 'grant %: repayments would exceed the claim', p_reference
+                        USING ERRCODE = '23514', CONSTRAINT = 'repaid_within_claim', TABLE = 'settlement', SCHEMA = 'grants',
+                              DETAIL = grants.rule_detail('repayment_exceeds_claim', 'grant', p_reference,
+                                  jsonb_build_object('excess', least(after - (s.claimed - s.written_off), 9223372036854775807),
+                                                     'currency', s.currency));
+                END IF;
+                INSERT INTO grants.repayment (grant_id, amount, currency, received_on, payment_reference, received_by)
+                VALUES (g.id, p_amount, p_currency, p_on, p_payment_reference, actor)
+                RETURNING id INTO new_id;
+                INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                VALUES (actor, 'repayment.received', 'grant', p_reference,
+                        jsonb_build_object('repayment', new_id::text, 'amount', grants.plain_amount(p_amount),
+                                           'received_on', to_char(p_on, 'YYYY-MM-DD'), 'payment_reference', p_payment_reference));
+                RETURN QUERY SELECT * FROM grants.repayment_row v WHERE v.id = new_id;
             END
             $$;
             """####),
