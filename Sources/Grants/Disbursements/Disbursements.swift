@@ -174,7 +174,7 @@ public struct Disbursements: Sendable {
     // MARK: SQL
 
     /// A disbursement with its grant's reference, round and programme (`d`): the view `grants.disbursement_row`
-    /// (Schema/0014_one_call_per_write.sql), which `grants.schedule` also returns.
+    /// (Schema/0014_one_call_per_write.sql), which the API's disbursement functions return.
     static let select: PGQuery = "SELECT d.* FROM grants.disbursement_row d"
 
     static func decode(_ row: PGRow) throws -> Disbursement {
