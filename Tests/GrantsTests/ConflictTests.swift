@@ -66,9 +66,12 @@ struct ConflictTests {
             await expectRefused("david", vaxjo) {
                 try await service.disbursements.reverse(tranche.id, on: day("2022-03-01"), reason: "wrong account", actor: "david")
             }
-            // Someone without a conflict is unaffected; cancelling is not one of the five steps.
+            // Cancelling is refused too (DESIGN §4); someone without a conflict is unaffected.
             let second = try await service.disbursements.schedule("C-1", amount: sek("100"), dueOn: day("2022-06-30"), actor: "anna")
-            try await service.disbursements.cancel(second.id, reason: "not needed", actor: "cecilia")
+            await expectRefused("cecilia", kisumu) {
+                try await service.disbursements.cancel(second.id, reason: "not needed", actor: "cecilia")
+            }
+            try await service.disbursements.cancel(second.id, reason: "not needed", actor: "bertil")
         }
     }
 

@@ -74,66 +74,37 @@ public struct Disbursements: Sendable {
         }
         let request =
             "\(reference)|\(programme ?? "")|\(amount.minorUnits)|\(amount.currency)|\(dueOn)" + (tranche.map { "|\($0)" } ?? "")
-        // One statement: `grants.schedule` (Schema/0014_one_call_per_write.sql) answers a known idempotency key,
+        // One statement: `grants_api.schedule` (Schema/api/disbursements.sql) answers a known idempotency key,
         // locks the grant, checks what is left to check (active, conflict of interest, currency, period, not
-        // settled, the tranche number, the award) in the order this library always has, writes, and returns the
-        // disbursement's row. A concurrent request with the same key fails on the key's primary key and runs again.
+        // settled, the tranche number, the award), writes, and returns the disbursement's row. A concurrent
+        // request with the same key fails on the key's primary key and runs again.
         return try await service.writeOneStatement("grants.disbursements.schedule") { connection in
-            let rows = try connection.query(
-                """
-                SELECT * FROM grants.schedule(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
-                    \(amount.currency.rawValue)::text, \(amount.plain)::text, \(dueOn)::date, \(tranche.map(Int32.init))::int4,
-                    \(idempotencyKey)::text, \(request)::text, \(actor)::text)
-                """)
-            guard let row = rows.first else {
-                throw GrantsError.internalError(sqlState: nil, message: "grants.schedule returned no disbursement for \(reference)")
-            }
-            return try Self.decode(row)
-        }
-    }
-
-    /// The requirement that holds this disbursement's tranche back, if any: the check ahead of the database's.
-    static func checkHold(_ connection: PGConnection, _ disbursement: Disbursement) throws {
-        guard let tranche = disbursement.tranche else { return }
-        if let row = try connection.query(
-            """
-            SELECT q.id FROM grants.reporting_requirement q
-            WHERE q.grant_id = (SELECT grant_id FROM grants.disbursement WHERE id = \(disbursement.id))
-              AND q.before_tranche = \(Int32(tranche)) AND q.status NOT IN ('approved', 'waived')
-            ORDER BY q.id LIMIT 1
-            """
-        ).first {
-            throw GrantsError.heldBack(
-                tranche: tranche, grant: disbursement.grantReference, requirement: try row.decode(Int64.self, column: 0))
+            try Self.one(
+                connection.query(
+                    """
+                    SELECT * FROM grants_api.schedule(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
+                        \(amount.currency.rawValue)::text, \(amount.plain)::text, \(dueOn)::date, \(tranche.map(Int32.init))::int4,
+                        \(idempotencyKey)::text, \(request)::text, \(actor)::text)
+                    """), "grants_api.schedule")
         }
     }
 
     /// Attests a scheduled disbursement. The attester must not be who scheduled it (four-eyes, comparing
-    /// normalised names: `Anna` and `anna ` are one person), nor have a declared conflict of interest.
+    /// normalised names: `Anna` and `anna ` are one person), nor have a declared conflict of interest. A tranche
+    /// is held back while a requirement before it or an earlier tranche is neither approved nor waived, and
+    /// nothing is attested on a settled grant.
     @discardableResult
     public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
-        return try await service.write("grants.disbursements.attest") { connection in
-            let disbursement = try Self.resolve(connection, id: id, lock: true)
-            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
-            if disbursement.status == .attested && disbursement.attestedBy.map(ActorName.key) == actor { return disbursement }
-            try disbursement.status.checkTransition(to: .attested, entity: "disbursement", key: String(id))
-            // Names recorded before they were normalised are compared in their normalised form too.
-            guard ActorName.key(disbursement.scheduledBy) != actor else {
-                throw GrantsError.fourEyes(disbursement: String(id), actor: actor)
-            }
-            try Self.checkHold(connection, disbursement)
-            try connection.execute(
-                "UPDATE grants.disbursement SET status = 'attested', attested_by = \(actor), attested_at = now() WHERE id = \(id)")
-            try AuditLog.record(connection, actor: actor, action: "disbursement.attested", entity: "disbursement", key: String(id))
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.disbursements.attest") { connection in
+            try Self.one(connection.query("SELECT * FROM grants_api.attest(\(id)::int8, \(actor)::text)"), "grants_api.attest")
         }
     }
 
     /// Records the payment of an attested disbursement, on a date neither before the grant's decision nor in
     /// the future, by someone without a declared conflict of interest with the applicant or a partner. Paying
     /// again with the same date and payment reference is a retry and changes nothing; anything else on a paid
-    /// disbursement is refused.
+    /// disbursement is refused, as is a payment of a held-back tranche or on a settled grant.
     @discardableResult
     public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
@@ -141,49 +112,24 @@ public struct Disbursements: Sendable {
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         if let problem = paidOn.notInTheFuture(at: "paid_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write("grants.disbursements.pay") { connection in
-            let disbursement = try Self.resolve(connection, id: id, lock: true)
-            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
-            if disbursement.status == .paid && disbursement.paidOn == paidOn && disbursement.paymentReference == paymentReference {
-                return disbursement
-            }
-            try disbursement.status.checkTransition(to: .paid, entity: "disbursement", key: String(id))
-            let decidedOn = try Self.decidedOn(connection, id: id)
-            guard paidOn >= decidedOn else {
-                throw GrantsError.invalidInput([Problem("paid_on", "\(paidOn) is before the grant was decided on \(decidedOn)")])
-            }
-            try Self.checkHold(connection, disbursement)
-            try connection.execute(
-                """
-                UPDATE grants.disbursement SET status = 'paid', paid_on = \(paidOn), payment_reference = \(paymentReference),
-                    paid_by = \(actor)
-                WHERE id = \(id)
-                """)
-            try AuditLog.record(
-                connection, actor: actor, action: "disbursement.paid", entity: "disbursement", key: String(id),
-                details: ["paid_on": paidOn.iso, "payment_reference": paymentReference])
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.disbursements.pay") { connection in
+            try Self.one(
+                connection.query(
+                    "SELECT * FROM grants_api.pay(\(id)::int8, \(paidOn)::date, \(paymentReference)::text, \(actor)::text)"),
+                "grants_api.pay")
         }
     }
 
-    /// Cancels a disbursement that is not yet paid; its amount is free to schedule again.
+    /// Cancels a disbursement that is not yet paid; its amount is free to schedule again. A person with a
+    /// declared conflict of interest is refused.
     @discardableResult
     public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write("grants.disbursements.cancel") { connection in
-            let disbursement = try Self.resolve(connection, id: id, lock: true)
-            if disbursement.status == .cancelled && disbursement.reason == reason { return disbursement }
-            try disbursement.status.checkTransition(to: .cancelled, entity: "disbursement", key: String(id))
-            try connection.execute(
-                """
-                UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = \(actor), cancelled_at = now(), reason = \(reason)
-                WHERE id = \(id)
-                """)
-            try AuditLog.record(
-                connection, actor: actor, action: "disbursement.cancelled", entity: "disbursement", key: String(id),
-                details: ["reason": reason])
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.disbursements.cancel") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.cancel(\(id)::int8, \(reason)::text, \(actor)::text)"),
+                "grants_api.cancel")
         }
     }
 
@@ -198,46 +144,10 @@ public struct Disbursements: Sendable {
         if let problem = date.notInTheFuture(at: "reversed_on") { problems.append(problem) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write("grants.disbursements.reverse") { connection in
-            let original = try Self.resolve(connection, id: id, lock: true)
-            try ConflictsOfInterest.check(connection, person: actor, .disbursement(id))
-            if let existing = try connection.query("SELECT id FROM grants.disbursement WHERE reverses_id = \(id)").first {
-                let reversal = try Self.resolve(connection, id: try existing.decode(Int64.self, column: 0))
-                var differences: [Difference] = []
-                if reversal.paidOn != date {
-                    differences.append(Difference("reversed_on", recorded: reversal.paidOn?.iso ?? "none", given: date.iso))
-                }
-                if reversal.reason != reason {
-                    differences.append(Difference("reason", recorded: reversal.reason ?? "none", given: reason))
-                }
-                guard differences.isEmpty else {
-                    throw GrantsError.conflict(entity: "reversal of disbursement", key: String(id), differences: differences)
-                }
-                return reversal
-            }
-            guard original.status == .paid else {
-                throw GrantsError.invalidTransition(entity: "disbursement", key: String(id), from: original.status.rawValue, to: "reversed")
-            }
-            if let paidOn = original.paidOn, date < paidOn {
-                throw GrantsError.invalidInput([Problem("reversed_on", "\(date) is before the payment on \(paidOn)")])
-            }
-            let grant = try GrantRegistry.resolve(connection, reference: original.grantReference, programme: original.programme)
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: grant.reference) }
-            if try Settlements.find(connection, grantID: grant.id) != nil {
-                throw GrantsError.invalidTransition(entity: "grant", key: grant.reference, from: "settled", to: "reversal")
-            }
-            let reversalID = try connection.query(
-                """
-                INSERT INTO grants.disbursement (grant_id, amount, currency, due_on, tranche, status, reverses_id, scheduled_by,
-                    paid_on, payment_reference, paid_by, reason)
-                SELECT grant_id, -amount, currency, \(date), tranche, 'reversal', id, \(actor), \(date), payment_reference, \(actor), \(reason)
-                FROM grants.disbursement WHERE id = \(id)
-                RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            try AuditLog.record(
-                connection, actor: actor, action: "disbursement.reversed", entity: "disbursement", key: String(id),
-                details: ["reversal": String(reversalID), "reason": reason, "on": date.iso])
-            return try Self.resolve(connection, id: reversalID)
+        return try await service.writeOneStatement("grants.disbursements.reverse") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.reverse(\(id)::int8, \(date)::date, \(reason)::text, \(actor)::text)"),
+                "grants_api.reverse")
         }
     }
 
@@ -264,7 +174,7 @@ public struct Disbursements: Sendable {
     // MARK: SQL
 
     /// A disbursement with its grant's reference, round and programme (`d`): the view `grants.disbursement_row`
-    /// (Schema/0014_one_call_per_write.sql), which `grants.schedule` also returns.
+    /// (Schema/0014_one_call_per_write.sql), which the API's disbursement functions return.
     static let select: PGQuery = "SELECT d.* FROM grants.disbursement_row d"
 
     static func decode(_ row: PGRow) throws -> Disbursement {
@@ -279,33 +189,16 @@ public struct Disbursements: Sendable {
             paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"))
     }
 
-    /// The decision date of the grant a disbursement belongs to.
-    static func decidedOn(_ connection: PGConnection, id: Int64) throws -> CalendarDate {
-        guard
-            let row = try connection.query(
-                """
-                SELECT ap.decided_on FROM grants.disbursement d
-                JOIN grants.grant g ON g.id = d.grant_id
-                JOIN grants.approval ap ON ap.application_id = g.application_id
-                WHERE d.id = \(id)
-                """
-            ).first
-        else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
-        return try row.decode(column: 0)
+    /// The one row a write function of the API returned.
+    static func one(_ rows: PGResult, _ function: String) throws -> Disbursement {
+        guard let row = rows.first else {
+            throw GrantsError.internalError(sqlState: nil, message: "\(function) returned no disbursement")
+        }
+        return try decode(row)
     }
 
-    /// An ID argument. With `lock`, the grant and then the disbursement are locked, in that order (the
-    /// fixed order of every write: round, grant, disbursement; disbursements never move the round's totals).
-    static func resolve(_ connection: PGConnection, id: Int64, lock: Bool = false) throws -> Disbursement {
-        if lock {
-            let locked = try connection.query(
-                """
-                SELECT d.id FROM grants.grant g JOIN grants.disbursement d ON d.grant_id = g.id
-                WHERE g.id = (SELECT grant_id FROM grants.disbursement WHERE id = \(id)) AND d.id = \(id)
-                FOR UPDATE OF g, d
-                """)
-            guard !locked.isEmpty else { throw GrantsError.notFound(entity: "disbursement", key: String(id)) }
-        }
+    /// An ID argument.
+    static func resolve(_ connection: PGConnection, id: Int64) throws -> Disbursement {
         guard let row = try connection.query("\(select) WHERE d.id = \(id)").first else {
             throw GrantsError.notFound(entity: "disbursement", key: String(id))
         }

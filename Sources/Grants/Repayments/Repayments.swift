@@ -62,49 +62,17 @@ public struct Repayments: Sendable {
         if let problem = date.notInTheFuture(at: "received_on") { problems.append(problem) }
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
-            let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            guard let settlement = try Settlements.find(connection, grantID: grant.id, lock: true) else {
-                throw GrantsError.notFound(entity: "repayment claim (settle the grant first)", key: reference)
-            }
-            if let row = try connection.query(
-                "\(Self.select) WHERE x.grant_id = \(grant.id) AND x.payment_reference = \(paymentReference)"
-            ).first {
-                let recorded = try Self.decode(row)
-                var differences: [Difference] = []
-                if recorded.amount != amount {
-                    differences.append(Difference("amount", recorded: recorded.amount.swedish, given: amount.swedish))
-                }
-                if recorded.receivedOn != date {
-                    differences.append(Difference("received_on", recorded: recorded.receivedOn.iso, given: date.iso))
-                }
-                guard differences.isEmpty else {
-                    throw GrantsError.conflict(entity: "repayment", key: paymentReference, differences: differences)
-                }
-                return recorded
-            }
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            guard amount.currency == settlement.claimed.currency else {
-                throw GrantsError.invalidInput([Problem("amount", "the grant is in \(settlement.claimed.currency)")])
-            }
-            let (after, overflow) = settlement.repaid.minorUnits.addingReportingOverflow(amount.minorUnits)
-            let limit = settlement.claimed.minorUnits - settlement.writtenOff.minorUnits
-            if overflow || after > limit {
-                throw GrantsError.repaymentExceedsClaim(
-                    grant: reference, excess: Money(minorUnits: overflow ? .max : after - limit, currency: amount.currency))
-            }
-            let id = try connection.query(
-                """
-                INSERT INTO grants.repayment (grant_id, amount, currency, received_on, payment_reference, received_by)
-                VALUES (\(grant.id), \(amount.minorUnits), \(amount.currency), \(date), \(paymentReference), \(actor))
-                RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            try AuditLog.record(
-                connection, actor: actor, action: "repayment.received", entity: "grant", key: reference,
-                details: ["repayment": String(id), "amount": amount.plain, "received_on": date.iso, "payment_reference": paymentReference])
-            guard let row = try connection.query("\(Self.select) WHERE x.id = \(id)").first else {
-                throw GrantsError.internalError(sqlState: nil, message: "repayment vanished after insert")
-            }
+        // One statement: `grants_api.receive_repayment` (Schema/api/settlements.sql) locks the grant and its
+        // settlement, answers a retry, checks the claim, and books the repayment under an id the database issues.
+        return try await service.writeOneStatement("grants.repayments.receive") { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT * FROM grants_api.receive_repayment(\(reference)::text, \(programme)::text, \(amount.minorUnits)::int8,
+                        \(amount.currency.rawValue)::text, \(date)::date, \(paymentReference)::text, \(actor)::text)
+                    """
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.receive_repayment returned no repayment") }
             return try Self.decode(row)
         }
     }
@@ -146,14 +114,9 @@ public struct Repayments: Sendable {
 
     // MARK: SQL
 
-    static let select: PGQuery = """
-        SELECT x.id, x.grant_id, g.reference, p.name AS programme, r.name AS round, x.amount, x.currency, x.received_on,
-               x.payment_reference, x.received_by
-        FROM grants.repayment x
-        JOIN grants.grant g ON g.id = x.grant_id
-        JOIN grants.allocation_round r ON r.id = g.round_id
-        JOIN grants.programme p ON p.id = g.programme_id
-        """
+    /// A repayment with its grant's reference, round and programme: the view `grants.repayment_row`
+    /// (Schema/api/settlements.sql), which `grants_api.receive_repayment` also returns.
+    static let select: PGQuery = "SELECT x.* FROM grants.repayment_row x"
 
     static func decode(_ row: PGRow) throws -> RepaymentEntry {
         RepaymentEntry(

@@ -27,6 +27,8 @@ public struct Settlement: Sendable, Encodable, Equatable {
 
 /// The SQL of settlements, shared by grants, repayments and disbursements.
 enum Settlements {
+    /// The columns of the view `grants.settlement_row` (Schema/api/settlements.sql), which `grants_api.settle`
+    /// returns; from the table itself here, so that `find(lock:)` locks the settlement row alone.
     static let select: PGQuery = """
         SELECT g.reference, s.currency, s.spent, s.paid, s.claimed, s.repaid_total, s.written_off, s.write_off_reason,
                s.settled_on, s.settled_by
@@ -52,7 +54,8 @@ extension GrantRegistry {
     /// claim of the difference opens (the database computes it from the grant's paid total). The same settle
     /// again returns the settlement (a retry); another one is a `GrantsError.conflict` listing the differences.
     /// Disbursements still scheduled or attested must be paid or cancelled first; after it, the grant takes no
-    /// new disbursement or reversal.
+    /// new disbursement, attestation, payment or reversal, also from a write racing the settlement. A person with
+    /// a declared conflict of interest with the applicant or a partner is refused.
     @discardableResult
     public func settle(
         _ reference: String, programme: String? = nil, spent: Money, on date: CalendarDate, actor: String
@@ -62,44 +65,19 @@ extension GrantRegistry {
         if spent.minorUnits < 0 { problems.append(Problem("spent", "must not be negative")) }
         if let problem = date.notInTheFuture(at: "settled_on") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
-            let grant = try Self.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            if let recorded = try Settlements.find(connection, grantID: grant.id) {
-                var differences: [Difference] = []
-                if recorded.spent != spent {
-                    differences.append(Difference("spent", recorded: recorded.spent.swedish, given: spent.swedish))
-                }
-                if recorded.settledOn != date {
-                    differences.append(Difference("settled_on", recorded: recorded.settledOn.iso, given: date.iso))
-                }
-                guard differences.isEmpty else {
-                    throw GrantsError.conflict(entity: "settlement", key: reference, differences: differences)
-                }
-                return recorded
-            }
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            guard spent.currency == grant.amount.currency else {
-                throw GrantsError.invalidInput([Problem("spent", "the grant is in \(grant.amount.currency)")])
-            }
-            let pending = try Self.pendingDisbursements(connection, grantID: grant.id)
-            guard pending == 0 else {
-                throw GrantsError.invalidTransition(
-                    entity: "grant", key: reference, from: "active with \(pending) unpaid disbursements", to: "settled")
-            }
-            try connection.execute(
-                """
-                INSERT INTO grants.settlement (grant_id, currency, spent, paid, claimed, settled_on, settled_by)
-                VALUES (\(grant.id), \(grant.amount.currency), \(spent.minorUnits), 0, 0, \(date), \(actor))
-                """)
-            guard let settlement = try Settlements.find(connection, grantID: grant.id) else {
-                throw GrantsError.internalError(sqlState: nil, message: "settlement vanished after insert")
-            }
-            try AuditLog.record(
-                connection, actor: actor, action: "grant.settled", entity: "grant", key: reference,
-                details: [
-                    "spent": spent.plain, "paid": settlement.paid.plain, "claimed": settlement.claimed.plain, "settled_on": date.iso,
-                ])
-            return settlement
+        // One statement: `grants_api.settle` (Schema/api/settlements.sql) locks the grant (a disbursement racing
+        // the settlement waits for it and then sees it), refuses a person with a conflict of interest, answers a
+        // retry, checks, records and audits.
+        return try await service.writeOneStatement("grants.settlement.settle") { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT * FROM grants_api.settle(\(reference)::text, \(programme)::text, \(spent.minorUnits)::int8,
+                        \(spent.currency.rawValue)::text, \(date)::date, \(actor)::text)
+                    """
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.settle returned no settlement") }
+            return try Settlements.decode(row)
         }
     }
 

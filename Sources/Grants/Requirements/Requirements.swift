@@ -1,7 +1,7 @@
 import PGClient
 
-/// A report a grantee owes: interim or final, with a due date. With `beforeTranche`, that tranche of the grant
-/// cannot be attested or paid until the report is approved or waived.
+/// A report a grantee owes: interim or final, with a due date. With `beforeTranche`, that tranche of the grant and
+/// every later one cannot be attested or paid until the report is approved or waived.
 ///
 /// ```swift
 /// let overdue = try await service.requirements.list(RequirementFilter(overdueAsOf: .today))
@@ -74,34 +74,13 @@ public struct Requirements: Sendable {
         if let beforeTranche, beforeTranche < 1 || beforeTranche > Int(Int32.max) {
             throw GrantsError.invalidInput([Problem("before_tranche", "a tranche number is 1 or more")])
         }
-        return try await service.write { connection in
-            let grant = try GrantRegistry.resolve(connection, reference: reference, programme: programme, lock: .grant)
-            if let row = try connection.query(
-                "SELECT id FROM grants.reporting_requirement WHERE grant_id = \(grant.id) AND kind = \(kind.rawValue) AND due_on = \(dueOn)"
-            ).first {
-                let existing = try Self.resolve(connection, id: try row.decode(Int64.self, column: 0))
-                guard existing.beforeTranche == beforeTranche else {
-                    throw GrantsError.conflict(
-                        entity: "requirement", key: String(existing.id),
-                        differences: [
-                            Difference(
-                                "before_tranche", recorded: existing.beforeTranche.map(String.init) ?? "none",
-                                given: beforeTranche.map(String.init) ?? "none")
-                        ])
-                }
-                return existing
-            }
-            guard grant.status == .active else { throw GrantsError.closed(entity: "grant", key: reference) }
-            let id = try connection.query(
-                """
-                INSERT INTO grants.reporting_requirement (grant_id, kind, due_on, before_tranche, created_by)
-                VALUES (\(grant.id), \(kind.rawValue), \(dueOn), \(beforeTranche.map(Int32.init)), \(actor)) RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            var details = ["grant": reference, "kind": kind.rawValue, "due_on": dueOn.iso]
-            if let beforeTranche { details["before_tranche"] = String(beforeTranche) }
-            try AuditLog.record(
-                connection, actor: actor, action: "requirement.added", entity: "requirement", key: String(id), details: details)
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.requirements.add") { connection in
+            try Self.one(
+                connection.query(
+                    """
+                    SELECT * FROM grants_api.requirement_add(\(reference)::text, \(programme)::text, \(kind.rawValue)::text,
+                        \(dueOn)::date, \(beforeTranche.map(Int32.init))::int4, \(actor)::text)
+                    """), "grants_api.requirement_add")
         }
     }
 
@@ -110,35 +89,22 @@ public struct Requirements: Sendable {
     public func receive(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = date.notInTheFuture(at: "received_on") { throw GrantsError.invalidInput([problem]) }
-        return try await change(id, to: .received, actor: actor, details: ["received_on": date.iso]) { current in
-            current.status == .received && current.receivedOn == date
-        } update: { connection in
-            try connection.execute(
-                """
-                UPDATE grants.reporting_requirement
-                SET status = 'received', received_on = \(date), reason = NULL, changed_by = \(actor), changed_at = now()
-                WHERE id = \(id)
-                """)
+        return try await service.writeOneStatement("grants.requirements.receive") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.requirement_receive(\(id)::int8, \(date)::date, \(actor)::text)"),
+                "grants_api.requirement_receive")
         }
     }
 
-    /// Approves a received report; a tranche it held back is released.
+    /// Approves a received report; the tranches it held back are released.
     @discardableResult
     public func approve(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = date.notInTheFuture(at: "approved_on") { throw GrantsError.invalidInput([problem]) }
-        return try await change(id, to: .approved, actor: actor, details: ["approved_on": date.iso]) { current in
-            current.status == .approved && current.approvedOn == date
-        } update: { connection in
-            if let received = try Self.resolve(connection, id: id).receivedOn, date < received {
-                throw GrantsError.invalidInput([Problem("approved_on", "\(date) is before the report was received (\(received))")])
-            }
-            try connection.execute(
-                """
-                UPDATE grants.reporting_requirement
-                SET status = 'approved', approved_on = \(date), changed_by = \(actor), changed_at = now()
-                WHERE id = \(id)
-                """)
+        return try await service.writeOneStatement("grants.requirements.approve") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.requirement_approve(\(id)::int8, \(date)::date, \(actor)::text)"),
+                "grants_api.requirement_approve")
         }
     }
 
@@ -147,32 +113,22 @@ public struct Requirements: Sendable {
     public func returnForChanges(_ id: Int64, reason: String, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await change(id, to: .returned, actor: actor, details: ["reason": reason]) { current in
-            current.status == .returned && current.reason == reason
-        } update: { connection in
-            try connection.execute(
-                """
-                UPDATE grants.reporting_requirement
-                SET status = 'returned', reason = \(reason), changed_by = \(actor), changed_at = now()
-                WHERE id = \(id)
-                """)
+        return try await service.writeOneStatement("grants.requirements.returnForChanges") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.requirement_return(\(id)::int8, \(reason)::text, \(actor)::text)"),
+                "grants_api.requirement_return")
         }
     }
 
-    /// Waives the requirement, with the reason: it is met for good, and a tranche it held back is released.
+    /// Waives the requirement, with the reason: it is met for good, and the tranches it held back are released.
     @discardableResult
     public func waive(_ id: Int64, reason: String, actor: String) async throws -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await change(id, to: .waived, actor: actor, details: ["reason": reason]) { current in
-            current.status == .waived && current.reason == reason
-        } update: { connection in
-            try connection.execute(
-                """
-                UPDATE grants.reporting_requirement
-                SET status = 'waived', reason = \(reason), changed_by = \(actor), changed_at = now()
-                WHERE id = \(id)
-                """)
+        return try await service.writeOneStatement("grants.requirements.waive") { connection in
+            try Self.one(
+                connection.query("SELECT * FROM grants_api.requirement_waive(\(id)::int8, \(reason)::text, \(actor)::text)"),
+                "grants_api.requirement_waive")
         }
     }
 
@@ -181,9 +137,9 @@ public struct Requirements: Sendable {
             try connection.query(
                 """
                 \(Self.select)
-                WHERE (\(filter.programme)::text IS NULL OR p.name = \(filter.programme))
-                  AND (\(filter.round)::text IS NULL OR r.name = \(filter.round))
-                  AND (\(filter.grant)::text IS NULL OR g.reference = \(filter.grant))
+                WHERE (\(filter.programme)::text IS NULL OR q.programme = \(filter.programme))
+                  AND (\(filter.round)::text IS NULL OR q.round = \(filter.round))
+                  AND (\(filter.grant)::text IS NULL OR q.reference = \(filter.grant))
                   AND (\(filter.status?.rawValue)::text IS NULL OR q.status = \(filter.status?.rawValue))
                   AND (\(filter.overdueAsOf)::date IS NULL
                        OR (q.due_on < \(filter.overdueAsOf) AND q.status NOT IN ('approved', 'waived')))
@@ -197,36 +153,11 @@ public struct Requirements: Sendable {
         try await service.read { try Self.resolve($0, id: id) }
     }
 
-    /// One state change: lock the grant, then the requirement; a retry of the change already made returns it.
-    private func change(
-        _ id: Int64, to target: RequirementStatus, actor: String, details: [String: String],
-        isRetry: @escaping @Sendable (ReportingRequirement) -> Bool,
-        update: @escaping @Sendable (PGConnection) throws -> Void
-    ) async throws -> ReportingRequirement {
-        try await service.write { connection in
-            let current = try Self.resolve(connection, id: id, lock: true)
-            if isRetry(current) { return current }
-            try current.status.checkTransition(to: target, entity: "requirement", key: String(id))
-            try update(connection)
-            var details = details
-            details["grant"] = current.grantReference
-            try AuditLog.record(
-                connection, actor: actor, action: "requirement.\(target.rawValue)", entity: "requirement", key: String(id),
-                details: details)
-            return try Self.resolve(connection, id: id)
-        }
-    }
-
     // MARK: SQL
 
-    static let select: PGQuery = """
-        SELECT q.id, g.reference, p.name AS programme, r.name AS round, q.kind, q.due_on, q.before_tranche, q.status,
-               q.received_on, q.approved_on, q.reason
-        FROM grants.reporting_requirement q
-        JOIN grants.grant g ON g.id = q.grant_id
-        JOIN grants.allocation_round r ON r.id = g.round_id
-        JOIN grants.programme p ON p.id = g.programme_id
-        """
+    /// A requirement with its grant's reference, round and programme: the view `grants.requirement_row`
+    /// (Schema/api/requirements.sql), which the API's requirement functions return.
+    static let select: PGQuery = "SELECT q.* FROM grants.requirement_row q"
 
     static func decode(_ row: PGRow) throws -> ReportingRequirement {
         let beforeTranche: Int32? = try row.decode(column: "before_tranche")
@@ -239,18 +170,16 @@ public struct Requirements: Sendable {
             reason: try row.decode(column: "reason"))
     }
 
-    /// An ID argument. With `lock`, the grant and then the requirement are locked, in that order (the order
-    /// attesting takes: grant, then disbursement), so an approval and an attest of the tranche it holds queue.
-    static func resolve(_ connection: PGConnection, id: Int64, lock: Bool = false) throws -> ReportingRequirement {
-        if lock {
-            let locked = try connection.query(
-                """
-                SELECT q.id FROM grants.grant g JOIN grants.reporting_requirement q ON q.grant_id = g.id
-                WHERE g.id = (SELECT grant_id FROM grants.reporting_requirement WHERE id = \(id)) AND q.id = \(id)
-                FOR UPDATE OF g, q
-                """)
-            guard !locked.isEmpty else { throw GrantsError.notFound(entity: "requirement", key: String(id)) }
+    /// The one row a write function of the API returned.
+    static func one(_ rows: PGResult, _ function: String) throws -> ReportingRequirement {
+        guard let row = rows.first else {
+            throw GrantsError.internalError(sqlState: nil, message: "\(function) returned no requirement")
         }
+        return try decode(row)
+    }
+
+    /// An ID argument.
+    static func resolve(_ connection: PGConnection, id: Int64) throws -> ReportingRequirement {
         guard let row = try connection.query("\(select) WHERE q.id = \(id)").first else {
             throw GrantsError.notFound(entity: "requirement", key: String(id))
         }

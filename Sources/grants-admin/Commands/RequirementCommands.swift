@@ -7,8 +7,9 @@ struct RequirementCommand: AsyncParsableCommand {
         commandName: "requirement", abstract: "Reporting requirements: the reports grantees owe, and the tranches they hold back.",
         discussion: """
             A requirement moves due → received → approved, or received → returned → received again; waived ends it. \
-            While a requirement with --before-tranche N is neither approved nor waived, tranche N of its grant cannot \
-            be attested or paid (exit 1, naming the requirement).
+            While a requirement with --before-tranche N is neither approved nor waived, tranche N of its grant and \
+            every later tranche cannot be attested or paid, whatever is cancelled or renumbered (exit 1, naming the \
+            requirement).
 
             Example:
               grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
@@ -39,7 +40,7 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "Add a report the grantee owes.",
             discussion: """
                 The grant, kind and due date are the requirement's key: adding the same one again changes nothing. With \
-                --before-tranche N, tranche N is held back until the report is approved or waived.
+                --before-tranche N, tranche N and every later tranche are held back until the report is approved or waived.
 
                 Example:
                   grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
@@ -125,7 +126,7 @@ struct RequirementCommand: AsyncParsableCommand {
 
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Approve a received report; the tranche it held back is released.",
+            abstract: "Approve a received report; the tranches it held back are released.",
             discussion: "Example:\n  grants-admin requirement approve 3 --on 2024-04-05")
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
@@ -157,7 +158,7 @@ struct RequirementCommand: AsyncParsableCommand {
 
     struct Waive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Waive a requirement; the tranche it held back is released.",
+            abstract: "Waive a requirement; the tranches it held back are released.",
             discussion: "Example:\n  grants-admin requirement waive 3 --reason \"Reported at the partnership conference\"")
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
