@@ -212,7 +212,7 @@ struct BoundaryTests {
             }
             #expect(afterwards == .unknownPerson("ulla"))
             // The same registration again is a retry; another name for a login is a conflict.
-            try await service.persons.add("bertil", name: "Bertil", actor: "anna")
+            try await service.persons.add("bertil", name: "Bertil Ek", actor: "anna")
             let renamed = await #expect(throws: GrantsError.self) {
                 try await service.persons.add("bertil", name: "Bertil Someone Else", actor: "anna")
             }

@@ -185,7 +185,17 @@ struct ManifestFileTests {
         #expect(fromYAML.grants[0].requested == sek("1 000 000"))
         #expect(fromYAML.grants[0].applicant.orgNumber?.value == "212000-0662")
         let fromJSON = try RoundManifest.parse(Data(json.utf8), fileName: "r.json")
-        #expect(fromJSON == fromYAML)
+        // The same manifest, from other lines of other files.
+        func withoutLines(_ manifest: RoundManifest) -> RoundManifest {
+            var manifest = manifest
+            manifest.grants = manifest.grants.map { grant in
+                var grant = grant
+                grant.location = ManifestLocation(base: grant.location.base, style: grant.location.style)
+                return grant
+            }
+            return manifest
+        }
+        #expect(withoutLines(fromJSON) == withoutLines(fromYAML))
     }
 
     func problems(_ text: String, file: String = "r.yaml") -> [Problem] {
