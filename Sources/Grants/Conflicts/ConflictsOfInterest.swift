@@ -45,35 +45,15 @@ public struct ConflictsOfInterest: Sendable {
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         let person = try named.get().value
-        return try await service.write { connection in
-            let target = try Organisations.resolve(connection, key: organisation, location: "organisation")
-            // A concurrent declaration of the same pair makes this insert wait for it and then insert nothing.
-            let inserted = try connection.query(
-                """
-                INSERT INTO grants.conflict_of_interest (person, organisation_id, reason, declared_by)
-                VALUES (\(person), \(target.id), \(reason), \(actor))
-                ON CONFLICT (person, organisation_id) DO NOTHING
-                RETURNING id
-                """)
-            guard let row = inserted.first else {
-                guard let recorded = try Self.find(connection, "c.person = \(person) AND c.organisation_id = \(target.id)").first else {
-                    throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished")
-                }
-                guard recorded.reason == reason else {
-                    throw GrantsError.conflict(
-                        entity: "conflict of interest", key: "\(person), \(target.name)",
-                        differences: [Difference("reason", recorded: recorded.reason, given: reason)])
-                }
-                return recorded
-            }
-            let id = try row.decode(Int64.self, column: 0)
-            try AuditLog.record(
-                connection, actor: actor, action: "conflict.declared", entity: "conflict", key: String(id),
-                details: ["person": person, "organisation": target.name, "reason": reason])
-            guard let created = try Self.find(connection, "c.id = \(id)").first else {
-                throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished after insert")
-            }
-            return created
+        return try await service.writeOneStatement("grants.conflicts.declare") { connection in
+            guard
+                let row = try Self.find(
+                    connection,
+                    from: "grants_api.declare_conflict(\(person)::text, \(organisation)::text, \(reason)::text, \(actor)::text)",
+                    "true"
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.declare_conflict returned no row") }
+            return row
         }
     }
 
@@ -87,12 +67,14 @@ public struct ConflictsOfInterest: Sendable {
 
     // MARK: SQL
 
-    static func find(_ connection: PGConnection, _ condition: PGQuery) throws -> [ConflictOfInterest] {
+    static func find(
+        _ connection: PGConnection, from rows: PGQuery = "grants.conflict_of_interest", _ condition: PGQuery
+    ) throws -> [ConflictOfInterest] {
         try connection.query(
             """
             SELECT c.id AS conflict_id, c.person, c.reason, c.declared_by, c.declared_at,
                    o.id, o.name, o.country, o.org_number, o.municipality_code, o.kind
-            FROM grants.conflict_of_interest c JOIN grants.organisation o ON o.id = c.organisation_id
+            FROM \(rows) c JOIN grants.organisation o ON o.id = c.organisation_id
             WHERE \(condition)
             ORDER BY c.person, o.name, c.id
             """

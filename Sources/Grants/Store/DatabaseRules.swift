@@ -65,7 +65,9 @@ enum DatabaseRules {
         .unknownPerson: { .unknownPerson($0.key) },
         .invalidInput: { .invalidInput([$0.problem]) },
         .conflict: {
-            .conflict(entity: $0.entity, key: $0.key, differences: [Difference($0.field, recorded: $0.recorded, given: $0.given)])
+            .conflict(
+                entity: $0.entity, key: $0.key,
+                differences: $0.differences.isEmpty ? [Difference($0.field, recorded: $0.recorded, given: $0.given)] : $0.differences)
         },
     ]
 
@@ -135,6 +137,8 @@ struct RuleDetail {
     let field: String
     let recorded: String
     let given: String
+    /// Every difference, where the function listed several (`grants.refuse_differences`).
+    let differences: [Difference]
     /// An award above the amount requested: both amounts, in the currency.
     let awarded: Money?
     let requested: Money?
@@ -169,6 +173,9 @@ struct RuleDetail {
         field = text("field") ?? ""
         recorded = text("recorded") ?? ""
         given = text("given") ?? ""
+        differences = ((fields["differences"] as? [[String: Any]]) ?? []).map {
+            Difference($0["field"] as? String ?? "", recorded: $0["recorded"] as? String ?? "", given: $0["given"] as? String ?? "")
+        }
         let currency = text("currency").flatMap(Currency.init(rawValue:))
         func money(_ name: String) -> Money? {
             guard let minor = (fields[name] as? NSNumber)?.int64Value, let currency else { return nil }
