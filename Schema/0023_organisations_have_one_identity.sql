@@ -35,10 +35,10 @@ BEGIN
     IF strpos(v, '|') > 0 THEN
         PERFORM grants.refuse_input('organisation', left(v, 80), 'name', 'cannot hold ''|'': exports join several names with it');
     END IF;
-    IF v ~ '[\u0400-\u052F\u1C80-\u1C8F\u2DE0-\u2DFF\uA640-\uA69F]' THEN scripts := scripts || 'Cyrillic'; END IF;
-    IF v ~ '[\u0370-\u03FF\u1F00-\u1FFF]' THEN scripts := scripts || 'Greek'; END IF;
+    IF v ~ '[\u0400-\u052F\u1C80-\u1C8F\u2DE0-\u2DFF\uA640-\uA69F]' THEN scripts := scripts || 'Cyrillic'::text; END IF;
+    IF v ~ '[\u0370-\u03FF\u1F00-\u1FFF]' THEN scripts := scripts || 'Greek'::text; END IF;
     IF v ~ '[A-Za-z\u00AA\u00BA\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02AF\u1D00-\u1D25\u1E00-\u1EFF\u2C60-\u2C7F\uA720-\uA7FF\uAB30-\uAB5A]' THEN
-        scripts := scripts || 'Latin';
+        scripts := scripts || 'Latin'::text;
     END IF;
     IF cardinality(scripts) > 1 THEN
         PERFORM grants.refuse_input('organisation', left(v, 80), 'name',

@@ -149,8 +149,10 @@ $$;
 CREATE OR REPLACE FUNCTION grants_api.create_round(p_programme text, p_name text, p_budget bigint, p_currency text,
                                                    p_opens_on date, p_closes_on date, p_decided_on date,
                                                    p_actor text DEFAULT NULL)
-RETURNS SETOF grants.allocation_round
+RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+               closes_on date, decided_on date, status text, grant_count bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 DECLARE
     actor text := grants.acting_person(p_actor);
     v_programme bigint;
@@ -181,7 +183,7 @@ BEGIN
         VALUES (actor, 'round.created', 'round', p_name,
                 jsonb_build_object('programme', p_programme,
                                    'budget', (p_budget / 100)::text || '.' || lpad((abs(p_budget) % 100)::text, 2, '0')));
-        RETURN NEXT recorded;
+        RETURN QUERY SELECT * FROM grants.round_row(recorded.id);
         RETURN;
     END IF;
     SELECT * INTO recorded FROM grants.allocation_round r WHERE r.programme_id = v_programme AND r.name = p_name;
@@ -202,14 +204,16 @@ BEGIN
                                                          'given', p_decided_on::text);
     END IF;
     PERFORM grants.refuse_differences('round', p_name, differences);
-    RETURN NEXT recorded;  -- a retry
+    RETURN QUERY SELECT * FROM grants.round_row(recorded.id);  -- a retry
 END
 $$;
 
 -- Closes a round: no more awards. Closing a closed round is an invalid state change (GR002).
 CREATE OR REPLACE FUNCTION grants_api.close_round(p_name text, p_programme text, p_actor text DEFAULT NULL)
-RETURNS SETOF grants.allocation_round
+RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+               closes_on date, decided_on date, status text, grant_count bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 DECLARE
     actor text := grants.acting_person(p_actor);
     recorded grants.allocation_round;
@@ -237,7 +241,7 @@ BEGIN
     UPDATE grants.allocation_round SET status = 'closed', closed_at = now() WHERE id = recorded.id RETURNING * INTO recorded;
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
     VALUES (actor, 'round.closed', 'round', recorded.name, '{}');
-    RETURN NEXT recorded;
+    RETURN QUERY SELECT * FROM grants.round_row(recorded.id);
 END
 $$;
 
@@ -247,8 +251,12 @@ $$;
 -- setting what is already set changes nothing and records nothing. Returns the settings row (the stored one,
 -- or one of nulls while none are stored).
 CREATE OR REPLACE FUNCTION grants_api.set_programme_settings(p_programme text, p_settings jsonb, p_actor text DEFAULT NULL)
-RETURNS SETOF grants.programme_settings
+RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_account text, sie_liability_account text,
+               sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
+               funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
+               aid_type text, collaboration_type text, updated_by text, updated_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 DECLARE
     actor text := grants.acting_person(p_actor);
     v_programme bigint;
@@ -311,7 +319,7 @@ BEGIN
             CASE merged.accrual WHEN true THEN 'on' WHEN false THEN 'off' ELSE '(not set)' END));
     END IF;
     IF details = '{}' THEN
-        RETURN NEXT stored;  -- nothing changes
+        RETURN QUERY SELECT * FROM grants.programme_row(v_programme);  -- nothing changes
         RETURN;
     END IF;
     INSERT INTO grants.programme_settings AS s (programme_id, sie_cost_account, sie_bank_account, sie_liability_account,
@@ -330,10 +338,10 @@ BEGIN
         giving360_prefix = EXCLUDED.giving360_prefix, default_sector = EXCLUDED.default_sector,
         flow_type = EXCLUDED.flow_type, finance_type = EXCLUDED.finance_type, aid_type = EXCLUDED.aid_type,
         collaboration_type = EXCLUDED.collaboration_type, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
-    RETURNING * INTO merged;
+    ;
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
     VALUES (actor, 'programme.settings_changed', 'programme', p_programme, details);
-    RETURN NEXT merged;
+    RETURN QUERY SELECT * FROM grants.programme_row(v_programme);
 END
 $$;
 

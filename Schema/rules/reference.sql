@@ -39,16 +39,16 @@ CREATE OR REPLACE FUNCTION grants.resolve_organisation(p_key text, p_location te
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     number text := grants.org_number_form(p_key);
-    found grants.organisation;
+    v_org grants.organisation;
     key text;
     n int;
 BEGIN
     IF number IS NOT NULL AND grants.org_number_valid(number) THEN
-        SELECT * INTO found FROM grants.organisation o WHERE o.org_number = number;
+        SELECT * INTO v_org FROM grants.organisation o WHERE o.org_number = number;
         IF NOT FOUND THEN
             PERFORM grants.refuse_not_found('organisation', p_key);
         END IF;
-        RETURN found;
+        RETURN v_org;
     END IF;
     BEGIN
         key := lower(grants.organisation_name(p_key));
@@ -62,7 +62,33 @@ BEGIN
         PERFORM grants.refuse_input('organisation', p_key, p_location,
             format('"%s" names %s organisations; use the organisationsnummer', p_key, n));
     END IF;
-    SELECT * INTO found FROM grants.organisation o WHERE lower(o.name) = key;
-    RETURN found;
+    SELECT * INTO v_org FROM grants.organisation o WHERE lower(o.name) = key;
+    RETURN v_org;
 END
+$$;
+
+-- A round as the API returns it: with its programme's name and its number of grants. (A SQL function: called
+-- from a grants_api function's RETURN QUERY it sees what that function wrote.)
+CREATE OR REPLACE FUNCTION grants.round_row(p_id bigint)
+RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+               closes_on date, decided_on date, status text, grant_count bigint)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT r.id, p.name, r.name, r.currency, r.budget, r.awarded_total, r.opens_on, r.closes_on, r.decided_on, r.status,
+           (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id)
+      FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
+     WHERE r.id = p_id
+$$;
+
+-- A programme with its settings (nulls while none are stored), as grants_api.set_programme_settings returns it.
+CREATE OR REPLACE FUNCTION grants.programme_row(p_id bigint)
+RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_account text, sie_liability_account text,
+               sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
+               funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
+               aid_type text, collaboration_type text, updated_by text, updated_at timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p.name, p.currency, s.sie_cost_account, s.sie_bank_account, s.sie_liability_account, s.sie_series, s.accrual,
+           s.iati_publisher_ref, s.iati_publisher_name, s.iati_publisher_type, s.funder_ref, s.funder_name, s.giving360_prefix,
+           s.default_sector, s.flow_type, s.finance_type, s.aid_type, s.collaboration_type, s.updated_by, s.updated_at
+      FROM grants.programme p LEFT JOIN grants.programme_settings s ON s.programme_id = p.id
+     WHERE p.id = p_id
 $$;

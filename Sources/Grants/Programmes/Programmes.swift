@@ -48,12 +48,8 @@ public struct Programmes: Sendable {
             guard
                 let row = try connection.query(
                     """
-                    SELECT p.name, p.currency, s.sie_cost_account, s.sie_bank_account, s.sie_liability_account, s.sie_series,
-                           s.accrual, s.iati_publisher_ref, s.iati_publisher_name, s.iati_publisher_type, s.funder_ref, s.funder_name,
-                           s.giving360_prefix, s.default_sector, s.flow_type, s.finance_type, s.aid_type, s.collaboration_type,
-                           s.updated_by, s.updated_at
-                    FROM grants_api.set_programme_settings(\(name)::text, \(json)::jsonb, \(actor)::text) s
-                    JOIN grants.programme p ON p.id = s.programme_id
+                    SELECT programme AS name, *
+                    FROM grants_api.set_programme_settings(\(name)::text, \(json)::jsonb, \(actor)::text)
                     """
                 ).first
             else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.set_programme_settings returned no row") }

@@ -83,12 +83,11 @@ public struct Rounds: Sendable {
         FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
         """
 
-    /// `select` over the rows a `grants_api` function returns (`SETOF grants.allocation_round`).
+    /// The rows a `grants_api` round function returns (`grants.round_row`), as `decode` reads them.
     static func select(from function: PGQuery) -> PGQuery {
         """
-        SELECT r.id, p.name AS programme, r.name, r.currency, r.budget, r.awarded_total, r.opens_on, r.closes_on,
-               r.decided_on, r.status, (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id) AS grants
-        FROM \(function) r JOIN grants.programme p ON p.id = r.programme_id
+        SELECT id, programme, name, currency, budget, awarded_total, opens_on, closes_on, decided_on, status, grant_count AS grants
+        FROM \(function)
         """
     }
 

@@ -2824,10 +2824,10 @@ enum EmbeddedSchema {
                 IF strpos(v, '|') > 0 THEN
                     PERFORM grants.refuse_input('organisation', left(v, 80), 'name', 'cannot hold ''|'': exports join several names with it');
                 END IF;
-                IF v ~ '[\u0400-\u052F\u1C80-\u1C8F\u2DE0-\u2DFF\uA640-\uA69F]' THEN scripts := scripts || 'Cyrillic'; END IF;
-                IF v ~ '[\u0370-\u03FF\u1F00-\u1FFF]' THEN scripts := scripts || 'Greek'; END IF;
+                IF v ~ '[\u0400-\u052F\u1C80-\u1C8F\u2DE0-\u2DFF\uA640-\uA69F]' THEN scripts := scripts || 'Cyrillic'::text; END IF;
+                IF v ~ '[\u0370-\u03FF\u1F00-\u1FFF]' THEN scripts := scripts || 'Greek'::text; END IF;
                 IF v ~ '[A-Za-z\u00AA\u00BA\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02AF\u1D00-\u1D25\u1E00-\u1EFF\u2C60-\u2C7F\uA720-\uA7FF\uAB30-\uAB5A]' THEN
-                    scripts := scripts || 'Latin';
+                    scripts := scripts || 'Latin'::text;
                 END IF;
                 IF cardinality(scripts) > 1 THEN
                     PERFORM grants.refuse_input('organisation', left(v, 80), 'name',
@@ -2975,16 +2975,16 @@ enum EmbeddedSchema {
             LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
             DECLARE
                 number text := grants.org_number_form(p_key);
-                found grants.organisation;
+                v_org grants.organisation;
                 key text;
                 n int;
             BEGIN
                 IF number IS NOT NULL AND grants.org_number_valid(number) THEN
-                    SELECT * INTO found FROM grants.organisation o WHERE o.org_number = number;
+                    SELECT * INTO v_org FROM grants.organisation o WHERE o.org_number = number;
                     IF NOT FOUND THEN
                         PERFORM grants.refuse_not_found('organisation', p_key);
                     END IF;
-                    RETURN found;
+                    RETURN v_org;
                 END IF;
                 BEGIN
                     key := lower(grants.organisation_name(p_key));
@@ -2998,9 +2998,35 @@ enum EmbeddedSchema {
                     PERFORM grants.refuse_input('organisation', p_key, p_location,
                         format('"%s" names %s organisations; use the organisationsnummer', p_key, n));
                 END IF;
-                SELECT * INTO found FROM grants.organisation o WHERE lower(o.name) = key;
-                RETURN found;
+                SELECT * INTO v_org FROM grants.organisation o WHERE lower(o.name) = key;
+                RETURN v_org;
             END
+            $$;
+
+            -- A round as the API returns it: with its programme's name and its number of grants. (A SQL function: called
+            -- from a grants_api function's RETURN QUERY it sees what that function wrote.)
+            CREATE OR REPLACE FUNCTION grants.round_row(p_id bigint)
+            RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+                           closes_on date, decided_on date, status text, grant_count bigint)
+            LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+                SELECT r.id, p.name, r.name, r.currency, r.budget, r.awarded_total, r.opens_on, r.closes_on, r.decided_on, r.status,
+                       (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id)
+                  FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
+                 WHERE r.id = p_id
+            $$;
+
+            -- A programme with its settings (nulls while none are stored), as grants_api.set_programme_settings returns it.
+            CREATE OR REPLACE FUNCTION grants.programme_row(p_id bigint)
+            RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_account text, sie_liability_account text,
+                           sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
+                           funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
+                           aid_type text, collaboration_type text, updated_by text, updated_at timestamptz)
+            LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+                SELECT p.name, p.currency, s.sie_cost_account, s.sie_bank_account, s.sie_liability_account, s.sie_series, s.accrual,
+                       s.iati_publisher_ref, s.iati_publisher_name, s.iati_publisher_type, s.funder_ref, s.funder_name, s.giving360_prefix,
+                       s.default_sector, s.flow_type, s.finance_type, s.aid_type, s.collaboration_type, s.updated_by, s.updated_at
+                  FROM grants.programme p LEFT JOIN grants.programme_settings s ON s.programme_id = p.id
+                 WHERE p.id = p_id
             $$;
             """####),
         PGRepeatable(
@@ -3241,8 +3267,10 @@ enum EmbeddedSchema {
             CREATE OR REPLACE FUNCTION grants_api.create_round(p_programme text, p_name text, p_budget bigint, p_currency text,
                                                                p_opens_on date, p_closes_on date, p_decided_on date,
                                                                p_actor text DEFAULT NULL)
-            RETURNS SETOF grants.allocation_round
+            RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+                           closes_on date, decided_on date, status text, grant_count bigint)
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            #variable_conflict use_column
             DECLARE
                 actor text := grants.acting_person(p_actor);
                 v_programme bigint;
@@ -3273,7 +3301,7 @@ enum EmbeddedSchema {
                     VALUES (actor, 'round.created', 'round', p_name,
                             jsonb_build_object('programme', p_programme,
                                                'budget', (p_budget / 100)::text || '.' || lpad((abs(p_budget) % 100)::text, 2, '0')));
-                    RETURN NEXT recorded;
+                    RETURN QUERY SELECT * FROM grants.round_row(recorded.id);
                     RETURN;
                 END IF;
                 SELECT * INTO recorded FROM grants.allocation_round r WHERE r.programme_id = v_programme AND r.name = p_name;
@@ -3294,14 +3322,16 @@ enum EmbeddedSchema {
                                                                      'given', p_decided_on::text);
                 END IF;
                 PERFORM grants.refuse_differences('round', p_name, differences);
-                RETURN NEXT recorded;  -- a retry
+                RETURN QUERY SELECT * FROM grants.round_row(recorded.id);  -- a retry
             END
             $$;
 
             -- Closes a round: no more awards. Closing a closed round is an invalid state change (GR002).
             CREATE OR REPLACE FUNCTION grants_api.close_round(p_name text, p_programme text, p_actor text DEFAULT NULL)
-            RETURNS SETOF grants.allocation_round
+            RETURNS TABLE (id bigint, programme text, name text, currency text, budget bigint, awarded_total bigint, opens_on date,
+                           closes_on date, decided_on date, status text, grant_count bigint)
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            #variable_conflict use_column
             DECLARE
                 actor text := grants.acting_person(p_actor);
                 recorded grants.allocation_round;
@@ -3329,7 +3359,7 @@ enum EmbeddedSchema {
                 UPDATE grants.allocation_round SET status = 'closed', closed_at = now() WHERE id = recorded.id RETURNING * INTO recorded;
                 INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
                 VALUES (actor, 'round.closed', 'round', recorded.name, '{}');
-                RETURN NEXT recorded;
+                RETURN QUERY SELECT * FROM grants.round_row(recorded.id);
             END
             $$;
 
@@ -3339,8 +3369,12 @@ enum EmbeddedSchema {
             -- setting what is already set changes nothing and records nothing. Returns the settings row (the stored one,
             -- or one of nulls while none are stored).
             CREATE OR REPLACE FUNCTION grants_api.set_programme_settings(p_programme text, p_settings jsonb, p_actor text DEFAULT NULL)
-            RETURNS SETOF grants.programme_settings
+            RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_account text, sie_liability_account text,
+                           sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
+                           funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
+                           aid_type text, collaboration_type text, updated_by text, updated_at timestamptz)
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+            #variable_conflict use_column
             DECLARE
                 actor text := grants.acting_person(p_actor);
                 v_programme bigint;
@@ -3403,7 +3437,7 @@ enum EmbeddedSchema {
                         CASE merged.accrual WHEN true THEN 'on' WHEN false THEN 'off' ELSE '(not set)' END));
                 END IF;
                 IF details = '{}' THEN
-                    RETURN NEXT stored;  -- nothing changes
+                    RETURN QUERY SELECT * FROM grants.programme_row(v_programme);  -- nothing changes
                     RETURN;
                 END IF;
                 INSERT INTO grants.programme_settings AS s (programme_id, sie_cost_account, sie_bank_account, sie_liability_account,
@@ -3422,10 +3456,10 @@ enum EmbeddedSchema {
                     giving360_prefix = EXCLUDED.giving360_prefix, default_sector = EXCLUDED.default_sector,
                     flow_type = EXCLUDED.flow_type, finance_type = EXCLUDED.finance_type, aid_type = EXCLUDED.aid_type,
                     collaboration_type = EXCLUDED.collaboration_type, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
-                RETURNING * INTO merged;
+                ;
                 INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
                 VALUES (actor, 'programme.settings_changed', 'programme', p_programme, details);
-                RETURN NEXT merged;
+                RETURN QUERY SELECT * FROM grants.programme_row(v_programme);
             END
             $$;
 
