@@ -72,5 +72,5 @@ public struct NewOrganisation: Sendable, Equatable, Hashable {
     public var normalisedName: String { (try? OrganisationName(name).value) ?? name }
 
     /// The key two organisations of a country are one by: the normalised name lower-cased.
-    public var nameKey: String { normalisedName.lowercased() }
+    public var nameKey: String { OrganisationName.lower(normalisedName) }
 }

@@ -25,13 +25,26 @@ public struct OrganisationName: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The form two names are compared by: the normalised name lower-cased (SQL: `lower(grants.organisation_name(x))`).
-    public var key: String { value.lowercased() }
+    /// The form two names are compared by: the normalised name lower-cased as PostgreSQL's `lower()` does, one
+    /// character for one (SQL: `lower(grants.organisation_name(x))`; `İstanbul` is `istanbul`, where Swift's
+    /// `lowercased()` would give `i̇stanbul`).
+    public var key: String { Self.lower(value) }
+
+    /// Unicode's one-for-one lower case of each character (the first of its full mapping), as `lower()` gives it.
+    public static func lower(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            out.append(scalar.properties.lowercaseMapping.unicodeScalars.first ?? scalar)
+        }
+        return String(out)
+    }
 
     public var description: String { value }
 
     public struct Refusal: Error, Equatable {
         public let message: String
+
+        public init(message: String) { self.message = message }
     }
 
     /// The normalised name, or why it is refused (the message `grants.organisation_name` raises).
