@@ -10,19 +10,8 @@
 -- difference under "differences"), GR010 unknown person, GR110 held back, 23514 four_eyes |
 -- disbursements_within_award.
 
--- A refusal listing every field in which a request differs from what is recorded (GR009). DETAIL keeps the
--- first difference's field, recorded and given at the top level, as grants.rule_detail('conflict', …) has them.
-CREATE OR REPLACE FUNCTION grants.refuse_differences(entity text, key text, differences jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% %: differs from what is recorded (%)', entity, key,
-            (SELECT string_agg(d ->> 'field', ', ') FROM jsonb_array_elements(differences) d)
-        USING ERRCODE = 'GR009',
-              DETAIL = grants.rule_detail('conflict', entity, key,
-                  jsonb_build_object('field', differences -> 0 ->> 'field', 'recorded', differences -> 0 ->> 'recorded',
-                                     'given', differences -> 0 ->> 'given', 'differences', differences));
-END
-$$;
+-- (A conflict listing its differences: grants.refuse_differences, Schema/rules/reference.sql.)
+
 
 -- Free text the library checks at the door (Limits.text): required, not only white space, at most 1000 characters.
 CREATE OR REPLACE FUNCTION grants.check_text(entity text, key text, location text, value text) RETURNS void

@@ -209,8 +209,9 @@ END
 $$;
 
 -- Organisations a manifest names that are not recorded yet (the library matched the others by
--- organisationsnummer, else by name and country); returns each new organisation's id with its 1-based
--- position in the arrays.
+-- organisationsnummer, else by normalised name and country); each name is stored in its one normalised form
+-- (grants.organisation_name refuses look-alikes); returns each new organisation's id with its 1-based position
+-- in the arrays.
 CREATE OR REPLACE FUNCTION grants_api.record_organisations(
     p_names text[], p_countries text[], p_org_numbers text[], p_municipality_codes text[], p_kinds text[], p_actor text)
 RETURNS TABLE (n bigint, id bigint)
@@ -224,9 +225,9 @@ BEGIN
             WITH ORDINALITY AS m(name, country, org_number, municipality_code, kind, n)
     ), i AS (
         INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
-        SELECT m.name, m.country, m.org_number, m.municipality_code, m.kind FROM m ORDER BY m.n
+        SELECT grants.organisation_name(m.name), m.country, m.org_number, m.municipality_code, m.kind FROM m ORDER BY m.n
         RETURNING organisation.id, organisation.name, organisation.country
     )
-    SELECT m.n, i.id FROM i JOIN m ON m.name = i.name AND m.country = i.country ORDER BY m.n;
+    SELECT m.n, i.id FROM i JOIN m ON grants.organisation_name(m.name) = i.name AND m.country = i.country ORDER BY m.n;
 END
 $$;

@@ -9,8 +9,9 @@
 --   grants_finance  reads; calls nothing that writes or locks
 --
 -- Functions in grants are internal: PUBLIC's default EXECUTE is revoked from every one of them, so no login
--- but the owner can call one that writes, locks or refreshes (check_round_budgets, refresh_statistics,
--- next_entry_id, …). The functions a reader needs (names, rules, shares of an amount) are granted by name.
+-- but the owner can call one that writes or locks (check_round_budgets, next_entry_id, …). The functions a
+-- reader needs (names, rules, shares of an amount) are granted by name; writers may also refresh the planner's
+-- statistics after a large record (refresh_statistics).
 
 CREATE OR REPLACE FUNCTION grants.apply_privileges() RETURNS void
 LANGUAGE plpgsql AS $$
@@ -33,7 +34,8 @@ BEGIN
         -- What reading needs: pure functions over names and amounts.
         EXECUTE format('GRANT EXECUTE ON FUNCTION grants.actor_name(text), grants.login_actor(), '
                        'grants.paid_part(text, bigint), grants.committed_part(text, bigint), '
-                       'grants.rule_detail(text, text, text, jsonb) TO %I', role_name);
+                       'grants.rule_detail(text, text, text, jsonb), '
+                       'grants.recorded_paid_at(text, timestamptz, timestamptz) TO %I', role_name);
     END LOOP;
     FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
@@ -45,39 +47,8 @@ BEGIN
         LOOP
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
         END LOOP;
-        -- TRANSITION: writes that do not go through grants_api yet. Each operation moved to grants_api takes
-        -- its table privileges out of this list; when it is empty, no login but the owner writes a table.
-        EXECUTE format(
-            'GRANT INSERT ON grants.programme, grants.allocation_round, grants.organisation, grants.theme, '
-            'grants.application, grants.application_partner, grants.application_theme, grants.approval, '
-            'grants.grant, grants.grant_amendment, grants.disbursement, grants.idempotency_key, '
-            'grants.audit_event, grants.conflict_of_interest, grants.reporting_requirement, grants.settlement, '
-            'grants.repayment, grants.contact, grants.programme_settings TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (status, decided_on, closed_at) ON grants.allocation_round TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (status) ON grants.application TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (status, reclaimed, closed_on, closed_by) ON grants.grant TO %I', role_name);
-        EXECUTE format(
-            'GRANT UPDATE (status, attested_by, attested_at, paid_on, payment_reference, paid_by, cancelled_by, '
-            'cancelled_at, reason) ON grants.disbursement TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (status, received_on, approved_on, reason, changed_by, changed_at) '
-                       'ON grants.reporting_requirement TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (written_off, write_off_reason) ON grants.settlement TO %I', role_name);
-        EXECUTE format('GRANT UPDATE (name, email, phone, erased_at, erased_by, erasure_reason) ON grants.contact TO %I',
-                       role_name);
-        EXECUTE format(
-            'GRANT UPDATE (sie_cost_account, sie_bank_account, sie_liability_account, sie_series, accrual, '
-            'iati_publisher_ref, iati_publisher_name, iati_publisher_type, funder_ref, funder_name, giving360_prefix, '
-            'default_sector, flow_type, finance_type, aid_type, collaboration_type, updated_by, updated_at) '
-            'ON grants.programme_settings TO %I', role_name);
-        -- The rule functions that the triggers behind those direct writes call as the writer.
-        FOR fn IN
-            SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = 'grants' AND p.prorettype <> 'pg_catalog.trigger'::regtype
-               AND p.proname NOT IN ('check_round_budgets', 'apply_privileges', 'acting_person')
-        LOOP
-            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
-        END LOOP;
-        -- After a large record the library refreshes the planner's statistics (ANALYZE of a sample).
+        -- After a large record the library refreshes the planner's statistics (ANALYZE of a sample of each
+        -- grants table, SECURITY DEFINER): a writer's housekeeping, not finance's.
         EXECUTE format('GRANT EXECUTE ON FUNCTION grants.refresh_statistics() TO %I', role_name);
     END LOOP;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_service') THEN

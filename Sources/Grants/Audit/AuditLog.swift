@@ -47,23 +47,4 @@ public struct AuditLog: Sendable {
             }
         }
     }
-
-    /// Appends one event in the caller's transaction.
-    static func record(
-        _ connection: PGConnection, actor: String, action: String, entity: String, key: String,
-        details: [String: String] = [:]
-    ) throws {
-        try connection.execute(
-            """
-            INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
-            VALUES (\(actor), \(action), \(entity), \(key), \(jsonObject(details))::jsonb)
-            """)
-    }
-
-    static func jsonObject(_ details: [String: String]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]),
-            let text = String(data: data, encoding: .utf8)
-        else { return "{}" }
-        return text
-    }
 }

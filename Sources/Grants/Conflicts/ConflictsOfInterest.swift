@@ -45,35 +45,15 @@ public struct ConflictsOfInterest: Sendable {
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         let person = try named.get().value
-        return try await service.write { connection in
-            let target = try Organisations.resolve(connection, key: organisation, location: "organisation")
-            // A concurrent declaration of the same pair makes this insert wait for it and then insert nothing.
-            let inserted = try connection.query(
-                """
-                INSERT INTO grants.conflict_of_interest (person, organisation_id, reason, declared_by)
-                VALUES (\(person), \(target.id), \(reason), \(actor))
-                ON CONFLICT (person, organisation_id) DO NOTHING
-                RETURNING id
-                """)
-            guard let row = inserted.first else {
-                guard let recorded = try Self.find(connection, "c.person = \(person) AND c.organisation_id = \(target.id)").first else {
-                    throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished")
-                }
-                guard recorded.reason == reason else {
-                    throw GrantsError.conflict(
-                        entity: "conflict of interest", key: "\(person), \(target.name)",
-                        differences: [Difference("reason", recorded: recorded.reason, given: reason)])
-                }
-                return recorded
-            }
-            let id = try row.decode(Int64.self, column: 0)
-            try AuditLog.record(
-                connection, actor: actor, action: "conflict.declared", entity: "conflict", key: String(id),
-                details: ["person": person, "organisation": target.name, "reason": reason])
-            guard let created = try Self.find(connection, "c.id = \(id)").first else {
-                throw GrantsError.internalError(sqlState: nil, message: "conflict of interest vanished after insert")
-            }
-            return created
+        return try await service.writeOneStatement("grants.conflicts.declare") { connection in
+            guard
+                let row = try Self.find(
+                    connection,
+                    from: "grants_api.declare_conflict(\(person)::text, \(organisation)::text, \(reason)::text, \(actor)::text)",
+                    "true"
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.declare_conflict returned no row") }
+            return row
         }
     }
 
@@ -87,12 +67,14 @@ public struct ConflictsOfInterest: Sendable {
 
     // MARK: SQL
 
-    static func find(_ connection: PGConnection, _ condition: PGQuery) throws -> [ConflictOfInterest] {
+    static func find(
+        _ connection: PGConnection, from rows: PGQuery = "grants.conflict_of_interest", _ condition: PGQuery
+    ) throws -> [ConflictOfInterest] {
         try connection.query(
             """
             SELECT c.id AS conflict_id, c.person, c.reason, c.declared_by, c.declared_at,
                    o.id, o.name, o.country, o.org_number, o.municipality_code, o.kind
-            FROM grants.conflict_of_interest c JOIN grants.organisation o ON o.id = c.organisation_id
+            FROM \(rows) c JOIN grants.organisation o ON o.id = c.organisation_id
             WHERE \(condition)
             ORDER BY c.person, o.name, c.id
             """
@@ -103,32 +85,5 @@ public struct ConflictsOfInterest: Sendable {
                 reason: try row.decode(column: "reason"), declaredBy: try row.decode(column: "declared_by"),
                 declaredAt: try row.decode(column: "declared_at"))
         }
-    }
-
-    /// What a decision or payment is about: the application whose applicant and partners count.
-    enum Subject {
-        case application(Int64)
-        case grant(Int64)
-        case disbursement(Int64)
-
-        var applicationID: PGQuery {
-            switch self {
-            case .application(let id): "\(id)::int8"
-            case .grant(let id): "(SELECT application_id FROM grants.grant WHERE id = \(id))"
-            case .disbursement(let id):
-                "(SELECT g.application_id FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id WHERE d.id = \(id))"
-            }
-        }
-    }
-
-    /// Refuses `person` for `subject` when they have declared a conflict with its applicant or a partner: the
-    /// check ahead of the write, through the same SQL function the database's triggers use.
-    static func check(_ connection: PGConnection, person: String, _ subject: Subject) throws {
-        guard
-            let row = try connection.query(
-                "SELECT person, organisation FROM grants.conflict_for(\(person), \(subject.applicationID))"
-            ).first
-        else { return }
-        throw GrantsError.conflictOfInterest(person: try row.decode(column: "person"), organisation: try row.decode(column: "organisation"))
     }
 }

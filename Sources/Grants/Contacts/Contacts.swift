@@ -41,28 +41,14 @@ public struct Contacts: Sendable {
     public func add(_ new: NewContact, actor: String) async throws -> Contact {
         let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
-        return try await service.write { connection in
-            let organisation = try Organisations.resolve(connection, key: new.organisation, location: "organisation")
-            if let row = try connection.query(
-                """
-                \(Self.select)
-                WHERE c.organisation_id = \(organisation.id) AND c.name = \(new.name) AND c.email IS NOT DISTINCT FROM \(new.email)
-                  AND c.phone IS NOT DISTINCT FROM \(new.phone) AND c.role IS NOT DISTINCT FROM \(new.role)
-                ORDER BY c.id LIMIT 1
-                """
-            ).first {
-                return try Self.decode(row)
-            }
-            let id = try connection.query(
-                """
-                INSERT INTO grants.contact (organisation_id, name, email, phone, role, added_by)
-                VALUES (\(organisation.id), \(new.name), \(new.email), \(new.phone), \(new.role), \(actor)) RETURNING id
-                """)[0].decode(Int64.self, column: 0)
-            // By id only: the audit log is append-only, so personal data in it could never be erased.
-            try AuditLog.record(
-                connection, actor: actor, action: "contact.added", entity: "contact", key: String(id),
-                details: ["organisation": String(organisation.id)])
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.contacts.add") { connection in
+            try Self.one(
+                connection.query(
+                    Self.select(
+                        from: """
+                            grants_api.add_contact(\(new.organisation)::text, \(new.name)::text, \(new.email)::text,
+                                \(new.phone)::text, \(new.role)::text, \(actor)::text)
+                            """)))
         }
     }
 
@@ -85,21 +71,9 @@ public struct Contacts: Sendable {
     public func erase(_ id: Int64, reason: String, actor: String) async throws -> Contact {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
-        return try await service.write { connection in
-            guard !(try connection.query("SELECT 1 FROM grants.contact WHERE id = \(id) FOR UPDATE")).isEmpty else {
-                throw GrantsError.notFound(entity: "contact", key: String(id))
-            }
-            let contact = try Self.resolve(connection, id: id)
-            if contact.erased { return contact }
-            try connection.execute(
-                """
-                UPDATE grants.contact SET name = NULL, email = NULL, phone = NULL, erased_at = now(), erased_by = \(actor),
-                    erasure_reason = \(reason)
-                WHERE id = \(id)
-                """)
-            try AuditLog.record(
-                connection, actor: actor, action: "contact.erased", entity: "contact", key: String(id), details: ["reason": reason])
-            return try Self.resolve(connection, id: id)
+        return try await service.writeOneStatement("grants.contacts.erase") { connection in
+            try Self.one(
+                connection.query(Self.select(from: "grants_api.erase_contact(\(id)::int8, \(reason)::text, \(actor)::text)")))
         }
     }
 
@@ -110,6 +84,20 @@ public struct Contacts: Sendable {
                c.erasure_reason
         FROM grants.contact c JOIN grants.organisation o ON o.id = c.organisation_id
         """
+
+    /// `select` over the rows a `grants_api` function returns (`SETOF grants.contact`).
+    static func select(from function: PGQuery) -> PGQuery {
+        """
+        SELECT c.id, o.name AS organisation, c.organisation_id, c.name, c.email, c.phone, c.role, c.added_by, c.erased_at,
+               c.erasure_reason
+        FROM \(function) c JOIN grants.organisation o ON o.id = c.organisation_id
+        """
+    }
+
+    static func one(_ rows: PGResult) throws -> Contact {
+        guard let row = rows.first else { throw GrantsError.internalError(sqlState: nil, message: "the contact function returned no row") }
+        return try decode(row)
+    }
 
     static func decode(_ row: PGRow) throws -> Contact {
         Contact(

@@ -10,26 +10,24 @@ import PGClient
 public struct Organisations: Sendable {
     let service: GrantsService
 
-    /// Records an organisation, or returns the one already recorded under its organisationsnummer (or name
-    /// and country). A recorded organisation with another name under the same number is a conflict.
+    /// Records an organisation, or returns the one already recorded under its organisationsnummer (or its
+    /// normalised name and country: ``OrganisationName``, so `Kisumu  County ` is Kisumu County and a look-alike
+    /// is refused). A recorded organisation with another name under the same number is a conflict.
     @discardableResult
     public func add(_ new: NewOrganisation, actor: String) async throws -> Organisation {
         let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.addOnce(
-            "grants.organisations.add",
-            entity: "organisation", key: new.orgNumber?.value ?? new.name, find: { try Self.match($0, new) },
-            differences: { existing in
-                guard existing.name.lowercased() != new.name.lowercased() || existing.country != new.country else { return [] }
-                return [Difference("name", recorded: "\(existing.name) (\(existing.country))", given: "\(new.name) (\(new.country))")]
-            }
-        ) { connection in
-            let created = try Self.insert(connection, new)
-            try AuditLog.record(
-                connection, actor: actor, action: "organisation.added", entity: "organisation", key: String(created.id),
-                details: ["name": new.name, "country": new.country])
-            return created
+        return try await service.writeOneStatement("grants.organisations.add") { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT \(Self.columns) FROM grants_api.add_organisation(\(new.normalisedName)::text, \(new.country)::text,
+                        \(new.orgNumber?.value)::text, \(new.municipalityCode)::text, \(new.kind.rawValue)::text, \(actor)::text)
+                    """
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.add_organisation returned no row") }
+            return try Self.decode(row)
         }
     }
 
@@ -63,32 +61,8 @@ public struct Organisations: Sendable {
             kind: try row.enumValue(OrganisationKind.self, column: "kind"))
     }
 
-    /// By organisationsnummer if given, else by name and country without regard to case.
-    static func match(_ connection: PGConnection, _ new: NewOrganisation) throws -> Organisation? {
-        if let number = new.orgNumber {
-            if let found = try connection.query(
-                "SELECT \(columns) FROM grants.organisation WHERE org_number = \(number.value)"
-            ).first {
-                return try decode(found)
-            }
-        }
-        return try connection.query(
-            "SELECT \(columns) FROM grants.organisation WHERE lower(name) = lower(\(new.name)) AND country = \(new.country)"
-        ).first.map(decode)
-    }
-
-    static func insert(_ connection: PGConnection, _ new: NewOrganisation) throws -> Organisation {
-        let row = try connection.query(
-            """
-            INSERT INTO grants.organisation (name, country, org_number, municipality_code, kind)
-            VALUES (\(new.name), \(new.country), \(new.orgNumber?.value), \(new.municipalityCode), \(new.kind.rawValue))
-            RETURNING \(columns)
-            """)
-        guard let first = row.first else { throw GrantsError.internalError(sqlState: nil, message: "INSERT returned no row") }
-        return try decode(first)
-    }
-
-    /// An ORG argument: an organisationsnummer, or an exact name (case-insensitive) that names one organisation.
+    /// An ORG argument: an organisationsnummer, or a name (compared normalised and case-folded, as
+    /// `grants.resolve_organisation` does) that names one organisation.
     static func resolve(_ connection: PGConnection, key: String, location: String) throws -> Organisation {
         if let number = try? OrganisationNumber(key) {
             if let row = try connection.query(
@@ -98,8 +72,9 @@ public struct Organisations: Sendable {
             }
             throw GrantsError.notFound(entity: "organisation", key: key)
         }
+        guard let name = try? OrganisationName(key) else { throw GrantsError.notFound(entity: "organisation", key: key) }
         let rows = try connection.query(
-            "SELECT \(columns) FROM grants.organisation WHERE lower(name) = lower(\(key)) ORDER BY id")
+            "SELECT \(columns) FROM grants.organisation WHERE lower(name) = \(name.key) ORDER BY id")
         switch rows.count {
         case 0: throw GrantsError.notFound(entity: "organisation", key: key)
         case 1: return try decode(rows[0])

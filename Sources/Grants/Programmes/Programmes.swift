@@ -39,45 +39,21 @@ public struct Programmes: Sendable {
         var problems = settings.problems()
         if let problem = Limits.text(name, at: "programme") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.write { connection in
-            let id = try Self.id(connection, name: name, create: true, actor: actor)
-            let stored = try Self.settings(connection, programmeID: id, lock: true)
-            let merged = stored.overridden(by: settings)
-            // Checked again as a whole: the publisher and the funder may have come in separate calls.
-            let combined = merged.problems()
-            guard combined.isEmpty else { throw GrantsError.invalidInput(combined) }
-            if merged != stored {
-                try connection.execute(
+        // The fields given, as grants_api.set_programme_settings takes them (a key left out stays as it was).
+        var given: [String: Any] = [:]
+        for field in ProgrammeSettings.fields { if let value = settings[keyPath: field.path] { given[field.name] = value } }
+        if let accrual = settings.accrual { given["accrual"] = accrual }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: given, options: [.sortedKeys]), as: UTF8.self)
+        return try await service.writeOneStatement("grants.programmes.set") { connection in
+            guard
+                let row = try connection.query(
                     """
-                    INSERT INTO grants.programme_settings (programme_id, sie_cost_account, sie_bank_account, sie_liability_account,
-                        sie_series, accrual, iati_publisher_ref, iati_publisher_name, iati_publisher_type, funder_ref, funder_name,
-                        giving360_prefix, default_sector, flow_type, finance_type, aid_type, collaboration_type, updated_by)
-                    VALUES (\(id), \(merged.sieCostAccount), \(merged.sieBankAccount), \(merged.sieLiabilityAccount), \(merged.sieSeries),
-                        \(merged.accrual), \(merged.iatiPublisherRef), \(merged.iatiPublisherName), \(merged.iatiPublisherType),
-                        \(merged.funderRef), \(merged.funderName), \(merged.giving360Prefix), \(merged.defaultSector), \(merged.flowType),
-                        \(merged.financeType), \(merged.aidType), \(merged.collaborationType), \(actor))
-                    ON CONFLICT (programme_id) DO UPDATE SET
-                        sie_cost_account = EXCLUDED.sie_cost_account, sie_bank_account = EXCLUDED.sie_bank_account,
-                        sie_liability_account = EXCLUDED.sie_liability_account, sie_series = EXCLUDED.sie_series,
-                        accrual = EXCLUDED.accrual, iati_publisher_ref = EXCLUDED.iati_publisher_ref,
-                        iati_publisher_name = EXCLUDED.iati_publisher_name, iati_publisher_type = EXCLUDED.iati_publisher_type,
-                        funder_ref = EXCLUDED.funder_ref, funder_name = EXCLUDED.funder_name,
-                        giving360_prefix = EXCLUDED.giving360_prefix, default_sector = EXCLUDED.default_sector,
-                        flow_type = EXCLUDED.flow_type, finance_type = EXCLUDED.finance_type, aid_type = EXCLUDED.aid_type,
-                        collaboration_type = EXCLUDED.collaboration_type, updated_by = EXCLUDED.updated_by, updated_at = now()
-                    """)
-                var details: [String: String] = [:]
-                for field in ProgrammeSettings.fields where stored[keyPath: field.path] != merged[keyPath: field.path] {
-                    details[field.name] = "\(stored[keyPath: field.path] ?? "(not set)") → \(merged[keyPath: field.path] ?? "(not set)")"
-                }
-                if stored.accrual != merged.accrual {
-                    details["accrual"] =
-                        "\(stored.accrual.map { $0 ? "on" : "off" } ?? "(not set)") → \(merged.accrual.map { $0 ? "on" : "off" } ?? "(not set)")"
-                }
-                try AuditLog.record(
-                    connection, actor: actor, action: "programme.settings_changed", entity: "programme", key: name, details: details)
-            }
-            return try Self.programme(connection, id: id)
+                    SELECT programme AS name, *
+                    FROM grants_api.set_programme_settings(\(name)::text, \(json)::jsonb, \(actor)::text)
+                    """
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.set_programme_settings returned no row") }
+            return try Self.decode(row)
         }
     }
 
@@ -99,8 +75,7 @@ public struct Programmes: Sendable {
 
     static func id(_ connection: PGConnection, name: String, create: Bool, actor: String) throws -> Int64 {
         if let row = try connection.query("SELECT id FROM grants.programme WHERE name = \(name)").first { return try row.decode(column: 0) }
-        guard create else { throw GrantsError.notFound(entity: "programme", key: name) }
-        return try Rounds.programme(connection, name: name, currency: .sek, actor: actor)
+        throw GrantsError.notFound(entity: "programme", key: name)
     }
 
     /// The stored settings of a programme (all nil when none are stored).

@@ -270,10 +270,10 @@ struct RoundRecorder {
         if let number = grant.applicant.orgNumber {
             add("applicant.org_number", recorded.applicant.orgNumber?.value ?? "none", number.value)
         } else {
-            add("applicant.name", recorded.applicant.name.lowercased(), grant.applicant.name.lowercased())
+            add("applicant.name", OrganisationName.lower(recorded.applicant.name), grant.applicant.nameKey)
         }
-        func key(_ o: Organisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
-        func key(_ o: NewOrganisation) -> String { "\(o.name.lowercased()) (\(o.country))" }
+        func key(_ o: Organisation) -> String { "\(OrganisationName.lower(o.name)) (\(o.country))" }
+        func key(_ o: NewOrganisation) -> String { "\(o.nameKey) (\(o.country))" }
         add(
             "partners", recorded.partners.map(key).sorted().joined(separator: ", "),
             grant.partners.map(key).sorted().joined(separator: ", "))
@@ -316,7 +316,7 @@ struct RoundRecorder {
         func want(_ key: String, _ organisation: NewOrganisation) -> Int {
             if let known = positions[key] { return known }
             positions[key] = wanted.count
-            wanted.append((organisation, organisation.name.lowercased()))
+            wanted.append((organisation, organisation.nameKey))
             return wanted.count - 1
         }
         var applicantAt: [Int] = []
@@ -340,7 +340,8 @@ struct RoundRecorder {
         for row in try connection.query(
             """
             SELECT o.id, lower(o.name) AS name, o.country, o.org_number FROM grants.organisation o
-            JOIN unnest(\(names)::text[], \(countries)::text[]) AS w(name, country) ON lower(o.name) = w.name AND o.country = w.country
+            JOIN unnest(\(names)::text[], \(countries)::text[]) AS w(name, country)
+              ON lower(o.name) = w.name AND o.country = w.country AND NOT o.legacy_name
             """)
         {
             byName["\(try row.decode(String.self, column: "name"))|\(try row.decode(String.self, column: "country"))"] =
@@ -428,7 +429,7 @@ struct RoundRecorder {
     }
 
     static func key(_ organisation: NewOrganisation) -> String {
-        organisation.orgNumber.map { "#\($0.value)" } ?? "\(organisation.name.lowercased())|\(organisation.country)"
+        organisation.orgNumber.map { "#\($0.value)" } ?? "\(organisation.nameKey)|\(organisation.country)"
     }
 
     /// Applications, partners, themes, approvals, grants, tranches, requirements and audit events: one call of

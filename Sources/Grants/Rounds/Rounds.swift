@@ -39,17 +39,12 @@ public struct Rounds: Sendable {
         let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.addOnce(
-            "grants.rounds.create",
-            entity: "round", key: new.name,
-            find: { connection in
-                let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
-                return try Self.find(connection, programmeID: programmeID, name: new.name)
-            },
-            differences: { Self.differences($0, new, prefix: "") }
-        ) { connection in
-            let programmeID = try Self.programme(connection, name: new.programme, currency: new.budget.currency, actor: actor)
-            return try Self.insert(connection, programmeID: programmeID, new, actor: actor)
+        let function: PGQuery = """
+            grants_api.create_round(\(new.programme)::text, \(new.name)::text, \(new.budget.minorUnits)::int8,
+                \(new.budget.currency)::text, \(new.opensOn)::date, \(new.closesOn)::date, \(new.decidedOn)::date, \(actor)::text)
+            """
+        return try await service.writeOneStatement("grants.rounds.create") { connection in
+            try Self.one(connection.query(Self.select(from: function)))
         }
     }
 
@@ -75,13 +70,8 @@ public struct Rounds: Sendable {
     @discardableResult
     public func close(_ name: String, programme: String? = nil, actor: String) async throws -> AllocationRound {
         let actor = try ActorName(actor).value
-        return try await service.write("grants.rounds.close") { connection in
-            let round = try Self.resolve(connection, name: name, programme: programme, lock: true)
-            try round.status.checkTransition(to: .closed, entity: "round", key: name)
-            try connection.execute(
-                "UPDATE grants.allocation_round SET status = 'closed', closed_at = now() WHERE id = \(round.id)")
-            try AuditLog.record(connection, actor: actor, action: "round.closed", entity: "round", key: round.name)
-            return try Self.resolve(connection, name: name, programme: programme)
+        return try await service.writeOneStatement("grants.rounds.close") { connection in
+            try Self.one(connection.query(Self.select(from: "grants_api.close_round(\(name)::text, \(programme)::text, \(actor)::text)")))
         }
     }
 
@@ -92,6 +82,19 @@ public struct Rounds: Sendable {
                r.decided_on, r.status, (SELECT count(*) FROM grants.grant g WHERE g.round_id = r.id) AS grants
         FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id
         """
+
+    /// The rows a `grants_api` round function returns (`grants.round_row`), as `decode` reads them.
+    static func select(from function: PGQuery) -> PGQuery {
+        """
+        SELECT id, programme, name, currency, budget, awarded_total, opens_on, closes_on, decided_on, status, grant_count AS grants
+        FROM \(function)
+        """
+    }
+
+    static func one(_ rows: PGResult) throws -> AllocationRound {
+        guard let row = rows.first else { throw GrantsError.internalError(sqlState: nil, message: "the round function returned no row") }
+        return try decode(row)
+    }
 
     static func decode(_ row: PGRow) throws -> AllocationRound {
         let currency = try row.decode(Currency.self, column: "currency")
@@ -105,30 +108,6 @@ public struct Rounds: Sendable {
             grants: try row.decode(column: "grants"))
     }
 
-    /// The programme's id, creating the programme (with this currency) when it is new.
-    static func programme(_ connection: PGConnection, name: String, currency: Currency, actor: String) throws -> Int64 {
-        if let row = try connection.query("SELECT id, currency FROM grants.programme WHERE name = \(name)").first {
-            let recorded = try row.decode(Currency.self, column: "currency")
-            guard recorded == currency else {
-                throw GrantsError.conflict(
-                    entity: "programme", key: name,
-                    differences: [Difference("currency", recorded: recorded.rawValue, given: currency.rawValue)])
-            }
-            return try row.decode(column: "id")
-        }
-        let inserted = try connection.query(
-            """
-            INSERT INTO grants.programme (name, currency) VALUES (\(name), \(currency))
-            ON CONFLICT (name) DO NOTHING RETURNING id
-            """)
-        if let row = inserted.first {
-            try AuditLog.record(connection, actor: actor, action: "programme.created", entity: "programme", key: name)
-            return try row.decode(column: "id")
-        }
-        // Another transaction created it between our read and insert.
-        return try programme(connection, name: name, currency: currency, actor: actor)
-    }
-
     static func find(_ connection: PGConnection, programmeID: Int64, name: String, lock: Bool = false) throws -> AllocationRound? {
         if lock {
             try connection.execute(
@@ -136,22 +115,6 @@ public struct Rounds: Sendable {
         }
         return try connection.query("\(select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
             .first.map(decode)
-    }
-
-    static func insert(_ connection: PGConnection, programmeID: Int64, _ new: NewRound, actor: String) throws -> AllocationRound {
-        try connection.execute(
-            """
-            INSERT INTO grants.allocation_round (programme_id, name, budget, currency, opens_on, closes_on, decided_on)
-            VALUES (\(programmeID), \(new.name), \(new.budget.minorUnits), \(new.budget.currency), \(new.opensOn),
-                    \(new.closesOn), \(new.decidedOn))
-            """)
-        try AuditLog.record(
-            connection, actor: actor, action: "round.created", entity: "round", key: new.name,
-            details: ["programme": new.programme, "budget": new.budget.plain])
-        guard let round = try find(connection, programmeID: programmeID, name: new.name) else {
-            throw GrantsError.internalError(sqlState: nil, message: "round \(new.name) vanished after insert")
-        }
-        return round
     }
 
     static func differences(_ recorded: AllocationRound, _ new: NewRound, prefix: String) -> [Difference] {

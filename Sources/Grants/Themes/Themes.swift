@@ -14,14 +14,16 @@ public struct Themes: Sendable {
         let actor = try ActorName(actor).value
         let problems = theme.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return try await service.addOnce(
-            "grants.themes.add",
-            entity: "theme", key: theme.code, find: { try Self.find($0, code: theme.code) },
-            differences: { theme.differences(from: $0, at: "") }
-        ) { connection in
-            try Self.insert(connection, [theme])
-            try AuditLog.record(connection, actor: actor, action: "theme.added", entity: "theme", key: theme.code)
-            return theme
+        return try await service.writeOneStatement("grants.themes.add") { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    SELECT code, name_sv, name_en, dac_sector FROM grants_api.add_theme(\(theme.code)::text, \(theme.nameSv)::text,
+                        \(theme.nameEn)::text, \(theme.dacSector)::text, \(actor)::text)
+                    """
+                ).first
+            else { throw GrantsError.internalError(sqlState: nil, message: "grants_api.add_theme returned no row") }
+            return try Self.decode(row)
         }
     }
 
@@ -45,16 +47,6 @@ public struct Themes: Sendable {
             found[theme.code] = theme
         }
         return found
-    }
-
-    static func insert(_ connection: PGConnection, _ themes: [Theme]) throws {
-        guard !themes.isEmpty else { return }
-        try connection.execute(
-            """
-            INSERT INTO grants.theme (code, name_sv, name_en, dac_sector)
-            SELECT * FROM unnest(\(themes.map(\.code))::text[], \(themes.map(\.nameSv))::text[],
-                                 \(themes.map(\.nameEn))::text[], \(themes.map(\.dacSector))::text[])
-            """)
     }
 
     static func decode(_ row: PGRow) throws -> Theme {

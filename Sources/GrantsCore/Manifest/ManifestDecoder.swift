@@ -370,7 +370,15 @@ enum ManifestDecoder {
         }
         let kind = o.enumeration("kind", OrganisationKind.self) ?? .other
         let code = o.text("municipality_code", required: false, maxLength: 4)
-        guard let name, let country else { return nil }
-        return NewOrganisation(name: name, country: country, orgNumber: number, municipalityCode: code, kind: kind)
+        guard let given = name, let country else { return nil }
+        // One identity (DESIGN §4): matched and stored by the normalised name; a look-alike is refused here.
+        let normalisedName: String
+        switch OrganisationName.normalise(given) {
+        case .success(let normalised): normalisedName = normalised
+        case .failure(let refusal):
+            o.log.add(o.at("name"), refusal.message)
+            return nil
+        }
+        return NewOrganisation(name: normalisedName, country: country, orgNumber: number, municipalityCode: code, kind: kind)
     }
 }

@@ -56,11 +56,8 @@ public struct NewOrganisation: Sendable, Equatable, Hashable {
 
     public func problems(at prefix: String) -> [Problem] {
         var problems: [Problem] = []
-        if let problem = Limits.text(name, at: prefix + "name") {
-            problems.append(problem)
-        } else if let problem = Limits.joinable(name, at: prefix + "name") {
-            problems.append(problem)
-        }
+        // One identity (DESIGN §4): the name must normalise (OrganisationName, as grants.organisation_name).
+        if case .failure(let refusal) = OrganisationName.normalise(name) { problems.append(Problem(prefix + "name", refusal.message)) }
         if let problem = IATICodelist.country.problem(country, at: prefix + "country") { problems.append(problem) }
         if orgNumber != nil && country != "SE" {
             problems.append(Problem(prefix + "org_number", "an organisationsnummer belongs to a Swedish organisation (country SE)"))
@@ -70,4 +67,10 @@ public struct NewOrganisation: Sendable, Equatable, Hashable {
         }
         return problems
     }
+
+    /// The name in its one form (``OrganisationName``); the name as given when it is refused (see ``problems(at:)``).
+    public var normalisedName: String { (try? OrganisationName(name).value) ?? name }
+
+    /// The key two organisations of a country are one by: the normalised name lower-cased.
+    public var nameKey: String { OrganisationName.lower(normalisedName) }
 }
