@@ -4,7 +4,7 @@ import PGClient
 import TestSupport
 import Testing
 
-/// Approve and schedule are one call each of a database function (`grants.approve`, `grants.schedule`) that
+/// Approve and schedule are one call each of a database function (`grants_api.approve`, `grants_api.schedule`) that
 /// checks, writes and returns the row: what they return must be what every read of the same row says, and
 /// what they refuse must be refused with the same errors as before, with nothing written.
 @Suite("One-call writes")

@@ -207,7 +207,7 @@ public struct GrantRegistry: Sendable {
     // MARK: SQL
 
     /// A grant with its application, decision, round, programme and parties (`g`): the view `grants.grant_row`
-    /// (Schema/0014_one_call_per_write.sql), which `grants.approve` also returns.
+    /// (Schema/0014_one_call_per_write.sql), which `grants_api.approve`, `amend` and `close` return.
     static let select: PGQuery = "SELECT g.* FROM grants.grant_row g"
 
     /// A grant (`g`) with its application (`a`), decision (`ap`), round (`r`), programme (`p`) and parties, for
@@ -271,29 +271,12 @@ public struct GrantRegistry: Sendable {
             closedOn: try row.decode(column: columns.closedOn))
     }
 
-    /// Which rows a read-then-write locks: `.grant` (the grant alone, for what happens to its disbursements).
-    /// Changes to the award lock the round, then the grant, inside `grants_api.amend`.
-    enum Lock { case none, grant }
-
-    /// A REF argument, locked as `lock` says.
-    static func resolve(_ connection: PGConnection, reference: String, programme: String?, lock: Lock = .none) throws -> Grant {
-        guard lock != .none else {
-            let rows = try connection.query(
-                "\(select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR g.programme = \(programme))")
-            try requireOne(rows.count, entity: "grant", reference: reference)
-            return try decode(rows[0])
-        }
-        // Find and lock the grant with a light statement, then read it whole once: the full read costs more to plan
-        // than to run.
-        let ids = try connection.query(
-            """
-            SELECT g.id FROM grants.grant g JOIN grants.programme p ON p.id = g.programme_id
-            WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR p.name = \(programme))
-            FOR UPDATE OF g
-            """)
-        try requireOne(ids.count, entity: "grant", reference: reference)
-        let id = try ids[0].decode(Int64.self, column: 0)
-        return try decode(try connection.query("\(select) WHERE g.id = \(id)")[0])
+    /// A REF argument. (Writes find and lock their rows inside the database's API functions.)
+    static func resolve(_ connection: PGConnection, reference: String, programme: String?) throws -> Grant {
+        let rows = try connection.query(
+            "\(select) WHERE g.reference = \(reference) AND (\(programme)::text IS NULL OR g.programme = \(programme))")
+        try requireOne(rows.count, entity: "grant", reference: reference)
+        return try decode(rows[0])
     }
 }
 

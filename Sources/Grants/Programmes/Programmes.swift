@@ -79,8 +79,7 @@ public struct Programmes: Sendable {
     }
 
     /// The stored settings of a programme (all nil when none are stored).
-    static func settings(_ connection: PGConnection, programmeID: Int64, lock: Bool = false) throws -> ProgrammeSettings {
-        if lock { try connection.execute("SELECT 1 FROM grants.programme WHERE id = \(programmeID) FOR UPDATE") }
+    static func settings(_ connection: PGConnection, programmeID: Int64) throws -> ProgrammeSettings {
         return try connection.query("\(select) WHERE p.id = \(programmeID)").first.map { try decode($0).settings } ?? ProgrammeSettings()
     }
 

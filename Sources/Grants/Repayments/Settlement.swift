@@ -43,9 +43,9 @@ enum Settlements {
             settledBy: try row.decode(column: "settled_by"))
     }
 
-    /// The grant's settlement, if it is settled; with `lock`, its row is locked (after the grant's, by the caller).
-    static func find(_ connection: PGConnection, grantID: Int64, lock: Bool = false) throws -> Settlement? {
-        try connection.query("\(select) WHERE s.grant_id = \(grantID) \(lock ? "FOR UPDATE OF s" : "" as PGQuery)").first.map(decode)
+    /// The grant's settlement, if it is settled.
+    static func find(_ connection: PGConnection, grantID: Int64) throws -> Settlement? {
+        try connection.query("\(select) WHERE s.grant_id = \(grantID)").first.map(decode)
     }
 }
 

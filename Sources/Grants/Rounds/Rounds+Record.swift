@@ -103,7 +103,7 @@ struct RoundRecorder {
                 differences.append(Difference("round.currency", recorded: recorded.rawValue, given: currency.rawValue))
             }
         }
-        var round = try programmeID.flatMap { try Rounds.find(connection, programmeID: $0, name: roundName, lock: true) }
+        var round = try programmeID.flatMap { try Rounds.find(connection, programmeID: $0, name: roundName) }
         if let round { differences += Rounds.differences(round, manifest.round, prefix: "round.") }
 
         // Themes: the manifest's own, and every code a grant uses.

@@ -108,12 +108,8 @@ public struct Rounds: Sendable {
             grants: try row.decode(column: "grants"))
     }
 
-    static func find(_ connection: PGConnection, programmeID: Int64, name: String, lock: Bool = false) throws -> AllocationRound? {
-        if lock {
-            try connection.execute(
-                "SELECT 1 FROM grants.allocation_round WHERE programme_id = \(programmeID) AND name = \(name) FOR UPDATE")
-        }
-        return try connection.query("\(select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
+    static func find(_ connection: PGConnection, programmeID: Int64, name: String) throws -> AllocationRound? {
+        try connection.query("\(select) WHERE r.programme_id = \(programmeID) AND r.name = \(name)")
             .first.map(decode)
     }
 
@@ -133,7 +129,7 @@ public struct Rounds: Sendable {
     }
 
     /// A ROUND argument: by name, with `programme` choosing where two programmes share it.
-    static func resolve(_ connection: PGConnection, name: String, programme: String?, lock: Bool = false) throws -> AllocationRound {
+    static func resolve(_ connection: PGConnection, name: String, programme: String?) throws -> AllocationRound {
         let rows = try connection.query(
             """
             \(select)
@@ -144,9 +140,7 @@ public struct Rounds: Sendable {
         case 0:
             throw GrantsError.notFound(entity: "round", key: programme.map { "\(name) in \($0)" } ?? name)
         case 1:
-            let round = try decode(rows[0])
-            if lock { try connection.execute("SELECT 1 FROM grants.allocation_round WHERE id = \(round.id) FOR UPDATE") }
-            return lock ? try decode(try connection.query("\(select) WHERE r.id = \(round.id)")[0]) : round
+            return try decode(rows[0])
         default:
             let programmes = try rows.map { try $0.decode(String.self, column: "programme") }
             throw GrantsError.invalidInput([

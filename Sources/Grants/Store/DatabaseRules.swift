@@ -1,7 +1,7 @@
 import Foundation
 import PGClient
 
-/// The library's own SQLSTATEs (`Schema/0008_rules_in_one_place.sql`, `Schema/0009_identity_and_conflicts.sql`).
+/// The library's own SQLSTATEs, raised by the rule functions (`Schema/rules/`) and the API (`Schema/api/`).
 extension SQLState {
     /// Recorded money and decisions never change.
     static let appendOnly = SQLState(rawValue: "GR001")

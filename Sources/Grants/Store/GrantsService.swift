@@ -187,8 +187,8 @@ public final class GrantsService: Sendable {
         }
     }
 
-    /// A write that is one statement, a call of one of the database's write functions (`grants.approve`,
-    /// `grants.schedule`), sent outside a transaction block: the server commits it before it answers, so the
+    /// A write that is one statement, a call of one of the database's API functions (`grants_api.approve`,
+    /// `grants_api.schedule`, …), sent outside a transaction block: the server commits it before it answers, so the
     /// locks it takes (a round's row) are not held across a round trip to this process. The function's own
     /// statements have plans the session keeps, so nothing is planned per call. Retried like `write`.
     func writeOneStatement<T: Sendable>(

@@ -84,7 +84,7 @@ extension PGPool {
     ///
     /// ```swift
     /// let id = try await pool.autocommit { connection in
-    ///     try connection.query("SELECT grants.approve(…)")[0].decode(Int64.self, column: 0)
+    ///     try connection.query("SELECT grants_api.approve(…)")[0].decode(Int64.self, column: 0)
     /// }
     /// ```
     public func autocommit<T: Sendable>(
