@@ -26,6 +26,16 @@ BEGIN
     IF v_login ~ '[\x00-\x1F\x7F-\x9F\u00AD\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]' THEN
         PERFORM grants.refuse_input('person', v_login, 'login', 'must not contain control, invisible or bidirectional characters');
     END IF;
+    -- Mixed scripts (Latin with a Cyrillic or Greek look-alike) and compatibility forms (fullwidth letters,
+    -- ligatures) are refused by the same rule that keeps organisations' names apart (grants.organisation_name).
+    BEGIN
+        IF lower(grants.organisation_name(v_login)) IS DISTINCT FROM v_login THEN
+            PERFORM grants.refuse_input('person', v_login, 'login', 'compatibility form');
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'GR008' THEN
+        PERFORM grants.refuse_input('person', v_login, 'login',
+            'must be written in one script, without look-alike letters, compatibility forms or invisible characters');
+    END;
     IF length(v_login) > 200 THEN
         PERFORM grants.refuse_input('person', left(v_login, 40), 'login', 'must be at most 200 characters');
     END IF;

@@ -224,8 +224,13 @@ struct BoundaryTests {
             }
             #expect(refused?.sqlState == .insufficientPrivilege)
             #expect(try owner.query("SELECT count(*) FROM grants.person WHERE login = 'mallory'")[0].decode(Int64.self, column: 0) == 0)
+            // The same look-alike through the API by raw SQL, as the owner (a service login): refused too.
+            let cyrillic = #expect(throws: PGError.self) {
+                try owner.execute("SELECT * FROM grants_api.person_add('\u{0430}nna', 'Not Anna', 'anna')")
+            }
+            #expect(cyrillic?.sqlState?.rawValue == "GR008")
             // Logins that would pass for someone else are refused at the register's door.
-            for lookalike in ["an\u{200B}na", "anna\u{202E}", "an\nna"] {
+            for lookalike in ["an\u{200B}na", "anna\u{202E}", "an\nna", "\u{0430}nna", "\u{FF41}nna"] {
                 let error = await #expect(throws: GrantsError.self) {
                     try await service.persons.add(lookalike, name: "Look-alike", actor: "anna")
                 }
