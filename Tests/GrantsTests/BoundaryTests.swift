@@ -1,5 +1,5 @@
 import Foundation
-import Grants
+@testable import Grants
 import PGClient
 import TestSupport
 import Testing
@@ -175,6 +175,32 @@ struct BoundaryTests {
                 let error = #expect(throws: PGError.self, "\(attempt.sql)") { try owner.execute(attempt) }
                 #expect(error?.sqlState == .foreignKeyViolation, "\(attempt.sql): \(String(describing: error))")
                 try owner.execute("ALTER TABLE grants.\(identifier: table) ENABLE TRIGGER USER")
+            }
+        }
+    }
+
+    /// What used to end as an internal error (exit 70) is the caller's: an amendment past what an amount can
+    /// hold is bad input, a key recorded already is a conflict.
+    @Test func overflowAndDuplicateKeysAreNotInternalErrors() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service, budget: "100 000")
+            try await service.applications.submit(application("O-1"), actor: "anna")
+            try await service.approvals.approve("O-1", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            let owner = try PGConnection(configuration: configuration)
+            func translated(_ query: PGQuery) -> GrantsError? {
+                do {
+                    try owner.execute(query)
+                    return nil
+                } catch {
+                    return DatabaseRules.translate(error) as? GrantsError
+                }
+            }
+            let overflow = translated("SELECT * FROM grants_api.amend('O-1', NULL, 9223372036854775807, 'SEK', NULL, 'more', 'anna')")
+            #expect(overflow?.category == .input, "\(String(describing: overflow))")
+            let duplicate = translated("INSERT INTO grants.person (login, name) VALUES ('anna', 'Another Anna')")
+            guard case .conflict = duplicate else {
+                Issue.record("a duplicate key: \(String(describing: duplicate))")
+                return
             }
         }
     }

@@ -6,13 +6,14 @@ import TestSupport
 import Testing
 
 /// A populated database survives pg_dump and pg_restore, whole and as schema then data with triggers disabled
-/// (the data-only path the README documents): every export gives the same bytes afterwards, and the references
-/// are still PostgreSQL's own foreign keys.
+/// (the data-only path the README documents): every export format, the round report, the grant list, the
+/// schema's status and the person register give the same bytes afterwards, and the references are still
+/// PostgreSQL's own foreign keys.
 @Suite("pg_dump and pg_restore")
 struct DumpRestoreTests {
     func exports(_ service: GrantsService) async throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        for format in [DisbursementFormat.csv, .json, .sie] {
+        for format in [DisbursementFormat.csv, .csvExcel, .json, .xlsx, .sie, .iati, .giving360] {
             let bytes = Mutex<[UInt8]>([])
             try await service.reports.disbursements(
                 ReportFilter(), format: format, options: ExportOptions(generatedAt: Date(timeIntervalSince1970: 1_700_000_000)),
@@ -22,6 +23,8 @@ struct DumpRestoreTests {
         let report = try await service.reports.round("2021:2")
         result["round"] = Array(String(describing: report).utf8)
         result["grants"] = Array(try await service.grants.list().map { "\($0.reference) \($0.amount.plain) \($0.status)" }.joined(separator: "\n").utf8)
+        result["schema"] = Array(try await service.migrationStatus().map { "\($0.version) \($0.name) \($0.state)" }.joined(separator: "\n").utf8)
+        result["people"] = Array(try await service.persons.list().map { "\($0.login) \($0.name)" }.joined(separator: "\n").utf8)
         return result
     }
 
@@ -47,6 +50,12 @@ struct DumpRestoreTests {
             try await service.rounds.record(manifest, actor: "anna")
             var settings = ProgrammeSettings()
             settings.iatiPublisherName = "ICLD"
+            settings.iatiPublisherRef = "SE-ON-2120000142"
+            settings.iatiPublisherType = "10"
+            settings.funderRef = "SE-0"
+            settings.funderName = "Sida"
+            settings.giving360Prefix = "360G-test"
+            settings.defaultSector = "15150"
             try await service.programmes.set("Kommunala partnerskap", settings: settings, actor: "anna")
             let first = try #require(try await service.disbursements.list().first)
             try await service.disbursements.attest(first.id, actor: "bertil")

@@ -11,7 +11,7 @@ public struct Organisations: Sendable {
     let service: GrantsService
 
     /// Records an organisation, or returns the one already recorded under its organisationsnummer (or its
-    /// normalised name and country: ``OrganisationName``, so `Kisumu  County ` is Kisumu County and a look-alike
+    /// normalised name and country: `OrganisationName`, so `Kisumu  County ` is Kisumu County and a look-alike
     /// is refused). A recorded organisation with another name under the same number is a conflict.
     @discardableResult
     public func add(_ new: NewOrganisation, actor: String) async throws -> Organisation {

@@ -9,7 +9,7 @@ import PGClient
 /// ```
 public struct Person: Sendable, Encodable, Equatable {
     public let id: Int64
-    /// The name the person acts as: their database login where they have one, in ``ActorName``'s form.
+    /// The name the person acts as: their database login where they have one, in `ActorName`'s form.
     public let login: String
     /// The person's full name, as shown to people.
     public let name: String
@@ -30,7 +30,7 @@ public struct Persons: Sendable {
     let service: GrantsService
 
     /// Registers `login` as a person who may act. The same login and name again is a retry; another name for a
-    /// registered login is a ``GrantsError/conflict(entity:key:differences:)``. `actor` is who registers
+    /// registered login is a `GrantsError.conflict(entity:key:differences:)`. `actor` is who registers
     /// them (ignored for the first person of an empty register, whom the login itself registers).
     @discardableResult
     public func add(_ login: String, name: String, actor: String?) async throws -> Person {
@@ -53,7 +53,7 @@ public struct Persons: Sendable {
         }
     }
 
-    /// The person registered under `login` (in ``ActorName``'s form), retired or not; nil when there is none.
+    /// The person registered under `login` (in `ActorName`'s form), retired or not; nil when there is none.
     public func find(_ login: String) async throws -> Person? {
         let login = ActorName.key(login)
         return try await service.read("grants.persons.find") { connection in

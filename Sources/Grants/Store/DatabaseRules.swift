@@ -88,6 +88,14 @@ enum DatabaseRules {
         switch state {
         case .insufficientPrivilege:
             return GrantsError.notPermitted(pg.message)
+        case .numericValueOutOfRange:
+            // An amount the database cannot hold (an amendment past bigint): bad input, not a fault.
+            return GrantsError.invalidInput([Problem("amount", "is out of range: \(pg.message)")])
+        case .uniqueViolation:
+            // Something recorded already has this key (a racing writer that the API's own lookup did not see).
+            return GrantsError.conflict(
+                entity: pg.table ?? "row", key: Self.keyValue(pg.detail, suffix: ") already exists") ?? "",
+                differences: [Difference(pg.constraint ?? "key", recorded: "recorded already", given: "the same key again")])
         case .undefinedTable, .invalidSchemaName:
             // Only the library's own tables are named by its statements.
             return GrantsError.unavailable(cause: "the database is not migrated: run `grants-admin db migrate` (\(pg.message))")
@@ -102,10 +110,11 @@ enum DatabaseRules {
 }
 
 extension DatabaseRules {
-    /// The value of a key violation's DETAIL, `Key (column)=(value) is not present in table …`.
-    static func keyValue(_ detail: String?) -> String? {
+    /// The value of a key violation's DETAIL, `Key (column)=(value) is not present in table …` (or, with
+    /// `suffix`, `… already exists`).
+    static func keyValue(_ detail: String?, suffix: String = ") is not present") -> String? {
         guard let detail, let start = detail.range(of: ")=("),
-            let end = detail.range(of: ") is not present", range: start.upperBound..<detail.endIndex)
+            let end = detail.range(of: suffix, range: start.upperBound..<detail.endIndex)
         else { return nil }
         return String(detail[start.upperBound..<end.lowerBound])
     }

@@ -16,7 +16,7 @@ public struct Currency: RawRepresentable, Hashable, Sendable, Codable, CustomStr
     public static let sek = Currency(rawValue: "SEK")!
     public var description: String { rawValue }
 
-    /// One of ISO 4217's active codes (``activeCodes``): what a new round may be in. A code read back from the
+    /// One of ISO 4217's active codes (the list in `Currency+ISO4217.swift`): what a new round may be in. A code read back from the
     /// database is taken as it is, so a currency withdrawn since does not make recorded data unreadable.
     public var isActive: Bool { Self.activeCodes.contains(rawValue) }
 
