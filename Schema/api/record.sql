@@ -1,5 +1,6 @@
 -- Recording a decided round from its manifest (`round record`): the library reads what is recorded, lists
--- every difference and problem, and then writes through these functions, in one transaction under the
+-- every difference and problem, and then writes through these functions (and grants_api.create_round for a new
+-- round), in one transaction under the
 -- round's advisory lock. Each is set-based (one INSERT per table, however many grants) and checks what it
 -- writes itself, so a staff login calling them by hand is held to the same rules: the actor is a registered
 -- person (grants.acting_person), a programme keeps its currency, themes and organisations are added once,
@@ -7,68 +8,20 @@
 -- period; the table rules (budget with the round locked, conflicts of interest, closed rounds, foreign keys,
 -- award) hold behind them.
 
--- The programme (created with its currency when new) and the round (created when new); returns the round's
--- id. An existing round is returned as it is: the library has compared it with the manifest.
-CREATE OR REPLACE FUNCTION grants_api.record_round(
-    p_programme text, p_currency text, p_name text, p_budget bigint, p_opens_on date, p_closes_on date,
-    p_decided_on date, p_actor text)
-RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    actor text := grants.acting_person(p_actor);
-    programme record;
-    round_id bigint;
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('grants.round' || chr(31) || p_programme || chr(31) || p_name, 0));
-    SELECT id, currency INTO programme FROM grants.programme WHERE name = p_programme;
-    IF NOT FOUND THEN
-        INSERT INTO grants.programme (name, currency) VALUES (p_programme, p_currency)
-        ON CONFLICT (name) DO NOTHING;
-        SELECT id, currency INTO programme FROM grants.programme WHERE name = p_programme;
-        INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key)
-        VALUES (actor, 'programme.created', 'programme', p_programme);
-    END IF;
-    IF programme.currency <> p_currency THEN
-        RAISE EXCEPTION 'programme % is in %, not %', p_programme, programme.currency, p_currency
-            USING ERRCODE = 'GR009',
-                  DETAIL = grants.rule_detail('conflict', 'programme', p_programme,
-                      jsonb_build_object('field', 'currency', 'recorded', programme.currency, 'given', p_currency));
-    END IF;
-    SELECT id INTO round_id FROM grants.allocation_round WHERE programme_id = programme.id AND name = p_name;
-    IF FOUND THEN
-        RETURN round_id;
-    END IF;
-    IF p_decided_on > current_date THEN
-        PERFORM grants.refuse_input('round', p_name, 'round.decided_on', format('%s is in the future', p_decided_on));
-    END IF;
-    INSERT INTO grants.allocation_round (programme_id, name, budget, currency, opens_on, closes_on, decided_on)
-    VALUES (programme.id, p_name, p_budget, p_currency, p_opens_on, p_closes_on, p_decided_on)
-    RETURNING id INTO round_id;
-    INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
-    VALUES (actor, 'round.created', 'round', p_name,
-            jsonb_build_object('programme', p_programme, 'budget', grants.plain_amount(p_budget)));
-    RETURN round_id;
-END
-$$;
-
 -- Themes a manifest declares that are not recorded yet (the library has compared the recorded ones).
 CREATE OR REPLACE FUNCTION grants_api.record_themes(
     p_codes text[], p_names_sv text[], p_names_en text[], p_dac_sectors text[], p_actor text)
 RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    actor text := grants.acting_person(p_actor);
-    added int;
+    added int := 0;
+    t record;
 BEGIN
-    WITH t AS (
-        INSERT INTO grants.theme (code, name_sv, name_en, dac_sector)
-        SELECT * FROM unnest(p_codes, p_names_sv, p_names_en, p_dac_sectors)
-        RETURNING code
-    ), a AS (
-        INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key)
-        SELECT actor, 'theme.added', 'theme', code FROM t
-    )
-    SELECT count(*) INTO added FROM t;
+    -- A manifest declares a handful of themes: each goes through grants_api.add_theme, the one home of its rules.
+    FOR t IN SELECT * FROM unnest(p_codes, p_names_sv, p_names_en, p_dac_sectors) AS t(code, name_sv, name_en, dac_sector) LOOP
+        PERFORM grants_api.add_theme(t.code, t.name_sv, t.name_en, t.dac_sector, p_actor);
+        added := added + 1;
+    END LOOP;
     RETURN added;
 END
 $$;

@@ -57,4 +57,32 @@ struct MigratorTests {
             #expect(try connection.query("SELECT count(*) FROM demo.schema_migrations").first?.decode(Int64.self, column: 0) == 3)
         }
     }
+
+    /// Repeatable scripts run after the migrations, again only when their text changed, and the run after them
+    /// follows any that ran; what is stale is told without running anything.
+    @Test func repeatablesRunWhenTheirTextChanges() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            func migrator(_ body: String) -> PGMigrator {
+                PGMigrator(
+                    schema: "demo", migrations: migrations,
+                    repeatables: [PGRepeatable(name: "api/answer", sql: "CREATE OR REPLACE FUNCTION demo.answer() RETURNS int LANGUAGE sql AS $$ SELECT \(body) $$;")],
+                    afterRepeatables: "INSERT INTO demo.item SELECT max(id) + 1 FROM demo.item")
+            }
+            func answer() throws -> Int32? { try connection.query("SELECT demo.answer()").first?.decode(Int32.self, column: 0) }
+            func items() throws -> Int64? { try connection.query("SELECT count(*) FROM demo.item").first?.decode(Int64.self, column: 0) }
+            let first = migrator("41")
+            #expect(try first.staleRepeatables(connection) == ["api/answer"])
+            try first.migrate(connection)
+            #expect(try answer() == 41 && items() == 2)
+            #expect(try first.staleRepeatables(connection).isEmpty)
+            try first.migrate(connection)
+            #expect(try items() == 2, "nothing changed: neither the script nor the run after it ran again")
+            let second = migrator("42")
+            #expect(try second.staleRepeatables(connection) == ["api/answer"])
+            try second.migrate(connection)
+            #expect(try answer() == 42 && items() == 3)
+            #expect(try second.staleRepeatables(connection).isEmpty)
+        }
+    }
 }

@@ -213,9 +213,9 @@ struct RoundRecorder {
             let new = manifest.round
             let roundID = try connection.query(
                 """
-                SELECT grants_api.record_round(\(manifest.programme)::text, \(currency.rawValue)::text, \(new.name)::text,
-                    \(new.budget.minorUnits)::int8, \(new.opensOn)::date, \(new.closesOn)::date, \(new.decidedOn)::date,
-                    \(actor)::text)
+                SELECT id FROM grants_api.create_round(\(manifest.programme)::text, \(new.name)::text,
+                    \(new.budget.minorUnits)::int8, \(currency.rawValue)::text, \(new.opensOn)::date, \(new.closesOn)::date,
+                    \(new.decidedOn)::date, \(actor)::text)
                 """)[0].decode(Int64.self, column: 0)
             let id = try connection.query("SELECT programme_id FROM grants.allocation_round WHERE id = \(roundID)")[0]
                 .decode(Int64.self, column: 0)
@@ -500,7 +500,6 @@ struct DependentRows {
     let reportKinds: PGBinding
     let reportDues: PGBinding
     let reportBefore: PGBinding
-    let plainAmounts: PGBinding
 
     init(_ grants: [ManifestGrant], partnerIDs: [[Int64]]) {
         var partnerGrant: [Int] = []
@@ -557,6 +556,5 @@ struct DependentRows {
         self.reportKinds = reportKinds.pgBinding
         self.reportDues = reportDues.pgBinding
         self.reportBefore = reportBefore.pgBinding
-        self.plainAmounts = grants.map(\.amount.plain).pgBinding
     }
 }

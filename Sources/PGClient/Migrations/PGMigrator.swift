@@ -31,10 +31,19 @@ public struct PGMigration: Sendable, Equatable {
 public struct PGRepeatable: Sendable, Equatable {
     public let name: String
     public let sql: String
+    /// FNV-1a (64 bits) of the text, computed here: whether a script changed is decided without sending its
+    /// text to the server (the server still records its SHA-256 when it applies it).
+    public let fingerprint: String
 
     public init(name: String, sql: String) {
         self.name = name
         self.sql = sql
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in sql.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        fingerprint = String(hash, radix: 16)
     }
 }
 
@@ -125,24 +134,26 @@ public struct PGMigrator: Sendable {
     /// each in its own transaction under the migration lock. True when any ran.
     @discardableResult
     public func applyRepeatables(_ connection: PGConnection) throws -> Bool {
+        // One light read decides which scripts to look at; each of those is checked again under the lock.
+        let recorded = try recordedFingerprints(connection)
         var ranAny = false
-        for script in repeatables {
+        for script in repeatables where recorded[script.name] != script.fingerprint {
             let ran = try connection.transaction {
                 try connection.execute("SELECT pg_advisory_xact_lock(\(lockKey))")
                 try ensureTable(connection)
                 let current = try connection.query(
                     """
-                    SELECT r.checksum = encode(sha256(convert_to(\(script.sql), 'UTF8')), 'hex')
-                    FROM \(identifier: schema).schema_repeatables r WHERE r.name = \(script.name)
+                    SELECT fingerprint FROM \(identifier: schema).schema_repeatables WHERE name = \(script.name)
                     """
-                ).first?.decode(Bool.self, column: 0) ?? false
-                if current { return false }
+                ).first?.decode(String?.self, column: 0)
+                if current == script.fingerprint { return false }
                 try connection.execute(unsafeScript: script.sql)
                 try connection.execute(
                     """
-                    INSERT INTO \(identifier: schema).schema_repeatables (name, checksum)
-                    VALUES (\(script.name), encode(sha256(convert_to(\(script.sql), 'UTF8')), 'hex'))
-                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(), applied_by = current_user
+                    INSERT INTO \(identifier: schema).schema_repeatables (name, checksum, fingerprint)
+                    VALUES (\(script.name), encode(sha256(convert_to(\(script.sql), 'UTF8')), 'hex'), \(script.fingerprint))
+                    ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, fingerprint = excluded.fingerprint,
+                        applied_at = now(), applied_by = current_user
                     """)
                 return true
             }
@@ -158,21 +169,25 @@ public struct PGMigrator: Sendable {
     }
 
     /// The repeatable scripts whose recorded text differs from this program's (or that never ran): what a
-    /// `migrate` would apply again.
+    /// `migrate` would apply again. One small read; no script's text is sent.
     public func staleRepeatables(_ connection: PGConnection) throws -> [String] {
-        guard !repeatables.isEmpty else { return [] }
+        let recorded = try recordedFingerprints(connection)
+        return repeatables.filter { recorded[$0.name] != $0.fingerprint }.map(\.name)
+    }
+
+    /// Each applied repeatable's fingerprint, by name (empty before the first migration).
+    private func recordedFingerprints(_ connection: PGConnection) throws -> [String: String] {
+        guard !repeatables.isEmpty else { return [:] }
         let exists =
             try connection.query("SELECT to_regclass(\(schema + ".schema_repeatables")) IS NOT NULL")
             .first?.decode(Bool.self, column: 0) ?? false
-        guard exists else { return repeatables.map(\.name) }
-        let rows = try connection.query(
-            """
-            SELECT s.name FROM unnest(\(repeatables.map(\.name))::text[], \(repeatables.map(\.sql))::text[]) AS s(name, sql)
-            LEFT JOIN \(identifier: schema).schema_repeatables r ON r.name = s.name
-            WHERE r.checksum IS DISTINCT FROM encode(sha256(convert_to(s.sql, 'UTF8')), 'hex')
-            ORDER BY s.name
-            """)
-        return try rows.map { try $0.decode(String.self, column: 0) }
+        guard exists else { return [:] }
+        var result: [String: String] = [:]
+        for row in try connection.query("SELECT name, fingerprint FROM \(identifier: schema).schema_repeatables") {
+            let fingerprint: String? = try row.decode(column: 1)
+            result[try row.decode(String.self, column: 0)] = fingerprint
+        }
+        return result
     }
 
     /// Each known migration's state, plus versions recorded in the database that this program does not know.
@@ -226,6 +241,8 @@ public struct PGMigrator: Sendable {
                 applied_by text NOT NULL DEFAULT current_user
             )
             """)
+        try connection.execute(
+            "ALTER TABLE \(identifier: schema).schema_repeatables ADD COLUMN IF NOT EXISTS fingerprint text")
     }
 
     private func recordedChecksums(_ connection: PGConnection) throws -> [Int: (name: String, checksum: String)] {
