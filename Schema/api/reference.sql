@@ -254,7 +254,8 @@ CREATE OR REPLACE FUNCTION grants_api.set_programme_settings(p_programme text, p
 RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_account text, sie_liability_account text,
                sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
                funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
-               aid_type text, collaboration_type text, updated_by text, updated_at timestamptz)
+               aid_type text, collaboration_type text, sie_receivable_account text, funder_activity_id text,
+               funder_type text, updated_by text, updated_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -265,7 +266,8 @@ DECLARE
     field text;
     fields constant text[] := ARRAY['sie_cost_account', 'sie_bank_account', 'sie_liability_account', 'sie_series',
         'iati_publisher_ref', 'iati_publisher_name', 'iati_publisher_type', 'funder_ref', 'funder_name', 'giving360_prefix',
-        'default_sector', 'flow_type', 'finance_type', 'aid_type', 'collaboration_type'];
+        'default_sector', 'flow_type', 'finance_type', 'aid_type', 'collaboration_type', 'sie_receivable_account',
+        'funder_activity_id', 'funder_type'];
     old_json jsonb;
     new_json jsonb;
     details jsonb := '{}';
@@ -324,11 +326,13 @@ BEGIN
     END IF;
     INSERT INTO grants.programme_settings AS s (programme_id, sie_cost_account, sie_bank_account, sie_liability_account,
         sie_series, accrual, iati_publisher_ref, iati_publisher_name, iati_publisher_type, funder_ref, funder_name,
-        giving360_prefix, default_sector, flow_type, finance_type, aid_type, collaboration_type, updated_by, updated_at)
+        giving360_prefix, default_sector, flow_type, finance_type, aid_type, collaboration_type, sie_receivable_account,
+        funder_activity_id, funder_type, updated_by, updated_at)
     VALUES (v_programme, merged.sie_cost_account, merged.sie_bank_account, merged.sie_liability_account, merged.sie_series,
         merged.accrual, merged.iati_publisher_ref, merged.iati_publisher_name, merged.iati_publisher_type, merged.funder_ref,
         merged.funder_name, merged.giving360_prefix, merged.default_sector, merged.flow_type, merged.finance_type,
-        merged.aid_type, merged.collaboration_type, actor, now())
+        merged.aid_type, merged.collaboration_type, merged.sie_receivable_account, merged.funder_activity_id,
+        merged.funder_type, actor, now())
     ON CONFLICT (programme_id) DO UPDATE SET
         sie_cost_account = EXCLUDED.sie_cost_account, sie_bank_account = EXCLUDED.sie_bank_account,
         sie_liability_account = EXCLUDED.sie_liability_account, sie_series = EXCLUDED.sie_series,
@@ -337,7 +341,8 @@ BEGIN
         funder_ref = EXCLUDED.funder_ref, funder_name = EXCLUDED.funder_name,
         giving360_prefix = EXCLUDED.giving360_prefix, default_sector = EXCLUDED.default_sector,
         flow_type = EXCLUDED.flow_type, finance_type = EXCLUDED.finance_type, aid_type = EXCLUDED.aid_type,
-        collaboration_type = EXCLUDED.collaboration_type, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+        collaboration_type = EXCLUDED.collaboration_type, sie_receivable_account = EXCLUDED.sie_receivable_account,
+        funder_activity_id = EXCLUDED.funder_activity_id, funder_type = EXCLUDED.funder_type, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
     ;
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
     VALUES (actor, 'programme.settings_changed', 'programme', p_programme, details);

@@ -45,6 +45,14 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
     public var financeType: String?
     public var aidType: String?
     public var collaborationType: String?
+    /// SIE: the receivable a settlement's claim is booked on until it is repaid or written off (default BAS 1689
+    /// *Övriga kortfristiga fordringar*).
+    public var sieReceivableAccount: String?
+    /// The funder's own IATI activity identifier the programme's money comes from (`participating-org
+    /// role="1"/@activity-id`), so the money can be traced upwards.
+    public var funderActivityID: String?
+    /// IATI OrganisationType of the funder (`participating-org role="1"/@type`; 10 government …).
+    public var funderType: String?
 
     public init() {}
 
@@ -57,6 +65,8 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
             ("iati_publisher_type", \.iatiPublisherType), ("funder_ref", \.funderRef), ("funder_name", \.funderName),
             ("giving360_prefix", \.giving360Prefix), ("default_sector", \.defaultSector), ("flow_type", \.flowType),
             ("finance_type", \.financeType), ("aid_type", \.aidType), ("collaboration_type", \.collaborationType),
+            ("sie_receivable_account", \.sieReceivableAccount), ("funder_activity_id", \.funderActivityID),
+            ("funder_type", \.funderType),
         ]
     }
 
@@ -82,6 +92,7 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         check("sie_cost_account", sieCostAccount, account, "an account number (4 digits)")
         check("sie_bank_account", sieBankAccount, account, "an account number (4 digits)")
         check("sie_liability_account", sieLiabilityAccount, account, "an account number (4 digits)")
+        check("sie_receivable_account", sieReceivableAccount, account, "an account number (4 digits)")
         check("sie_series", sieSeries, { $0.wholeMatch(of: /[A-Za-z0-9]{1,10}/) != nil }, "a voucher series (1 to 10 letters or digits)")
         let orgID = { (value: String) in value.count <= 100 && value.wholeMatch(of: /[A-Z]{2}-([A-Za-z0-9._-]*[A-Za-z0-9])?/) != nil }
         check("iati_publisher_ref", iatiPublisherRef, orgID, "an organisation identifier (org-id such as SE-ON-2021004359)")
@@ -90,6 +101,11 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         check("iati_publisher_name", iatiPublisherName, name, "a name (1 to 1000 characters)")
         check("funder_name", funderName, name, "a name (1 to 1000 characters)")
         check("iati_publisher_type", iatiPublisherType, IATICodes.organisationType.contains, "an IATI OrganisationType code")
+        check("funder_type", funderType, IATICodes.organisationType.contains, "an IATI OrganisationType code")
+        check(
+            "funder_activity_id", funderActivityID,
+            { $0.count <= 200 && $0.wholeMatch(of: /[A-Z]{2}-[A-Za-z0-9._:-]*[A-Za-z0-9]/) != nil },
+            "an IATI activity identifier (the funder's org-id, '-', its own id: letters, digits, . _ : -)")
         check(
             "giving360_prefix", giving360Prefix, { $0.wholeMatch(of: /360G-[A-Za-z0-9][A-Za-z0-9_-]{0,49}/) != nil },
             "a 360Giving prefix (360G-…)")
@@ -121,6 +137,9 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         case financeType = "finance_type"
         case aidType = "aid_type"
         case collaborationType = "collaboration_type"
+        case sieReceivableAccount = "sie_receivable_account"
+        case funderActivityID = "funder_activity_id"
+        case funderType = "funder_type"
     }
 }
 
@@ -129,6 +148,8 @@ extension ProgrammeSettings {
     package var costAccount: String { sieCostAccount ?? "6993" }
     /// SIE bank account: the setting, else BAS 1930.
     package var bankAccount: String { sieBankAccount ?? "1930" }
+    /// SIE receivable account for settlement claims: the setting, else BAS 1689.
+    package var receivableAccount: String { sieReceivableAccount ?? "1689" }
     package var accrues: Bool { accrual ?? false }
 
     /// What an export in `format` needs, checked before anything is written: every missing setting at once.

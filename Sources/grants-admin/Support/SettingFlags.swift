@@ -14,6 +14,12 @@ struct SettingFlags: ParsableArguments {
     @Option(name: .customLong("funder-ref"), parsing: .unconditional, help: "The funder's identifier (IATI participating-org role 1, e.g. SE-0).") var funderRef:
         String?
     @Option(name: .customLong("funder-name"), parsing: .unconditional, help: "The funder's name (e.g. Sida).") var funderName: String?
+    @Option(name: .customLong("funder-type"), parsing: .unconditional, help: "IATI OrganisationType of the funder (10 = government).")
+    var funderType: String?
+    @Option(
+        name: .customLong("funder-activity-id"), parsing: .unconditional,
+        help: "The funder's own IATI activity the programme's money comes from (participating-org/@activity-id).")
+    var funderActivityID: String?
     @Option(name: .customLong("giving360-prefix"), parsing: .unconditional, help: "The 360Giving prefix issued to the publisher (360G-…).") var giving360Prefix:
         String?
     @Option(name: .customLong("default-sector"), parsing: .unconditional, help: "DAC 5-digit sector for grants whose themes have none.") var defaultSector: String?
@@ -25,6 +31,10 @@ struct SettingFlags: ParsableArguments {
     @Option(name: .customLong("sie-bank-account"), parsing: .unconditional, help: "SIE: the bank account (default 1930).") var sieBankAccount: String?
     @Option(name: .customLong("sie-liability-account"), parsing: .unconditional, help: "SIE: the liability account accrued grants are booked on.")
     var sieLiabilityAccount: String?
+    @Option(
+        name: .customLong("sie-receivable-account"), parsing: .unconditional,
+        help: "SIE: the receivable a settlement's claim is booked on (default 1689).")
+    var sieReceivableAccount: String?
     @Option(name: .customLong("sie-series"), parsing: .unconditional, help: "SIE: the voucher series (not set: the accounting system numbers vouchers).")
     var sieSeries: String?
     @Option(help: "SIE: book decided grants against the liability account (on) or only payments (off).") var accrual: Switch?
@@ -36,6 +46,8 @@ struct SettingFlags: ParsableArguments {
         settings.iatiPublisherType = iatiPublisherType
         settings.funderRef = funderRef
         settings.funderName = funderName
+        settings.funderType = funderType
+        settings.funderActivityID = funderActivityID
         settings.giving360Prefix = giving360Prefix
         settings.defaultSector = defaultSector
         settings.flowType = flowType
@@ -45,6 +57,7 @@ struct SettingFlags: ParsableArguments {
         settings.sieCostAccount = sieCostAccount
         settings.sieBankAccount = sieBankAccount
         settings.sieLiabilityAccount = sieLiabilityAccount
+        settings.sieReceivableAccount = sieReceivableAccount
         settings.sieSeries = sieSeries
         settings.accrual = accrual.map { $0 == .on }
         return settings
@@ -58,6 +71,8 @@ struct SettingFlags: ParsableArguments {
         "finance_type": "--finance-type", "aid_type": "--aid-type", "collaboration_type": "--collaboration-type",
         "sie_cost_account": "--sie-cost-account", "sie_bank_account": "--sie-bank-account",
         "sie_liability_account": "--sie-liability-account", "sie_series": "--sie-series", "accrual": "--accrual",
+        "sie_receivable_account": "--sie-receivable-account", "funder_type": "--funder-type",
+        "funder_activity_id": "--funder-activity-id",
         "from": "--from", "to": "--to", "status": "--status",
     ]
 }

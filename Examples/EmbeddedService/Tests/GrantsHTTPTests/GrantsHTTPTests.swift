@@ -300,7 +300,7 @@ struct GrantsHTTPTests {
             let service = GrantsService(
                 configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: TestDatabase.quiet)
             let group = ServiceGroup(
-                services: [GrantsPoolService(service: service, logger: TestDatabase.quiet)], logger: TestDatabase.quiet)
+                services: [service], logger: TestDatabase.quiet)
             await #expect {
                 try await group.run()
             } throws: { error in
