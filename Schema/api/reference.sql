@@ -304,6 +304,21 @@ BEGIN
         new_json := new_json || jsonb_build_object('accrual', p_settings->'accrual');
     END IF;
     merged := jsonb_populate_record(stored, new_json);
+    -- An SE-ON- identifier carries an organisationsnummer, and an organisation type is one of IATI's codes: checked
+    -- for the values this call sets (one stored before these checks stays until it is changed).
+    FOREACH field IN ARRAY ARRAY['iati_publisher_ref', 'funder_ref'] LOOP
+        IF p_settings ? field AND NOT grants.org_id_number_valid(p_settings->>field) THEN
+            PERFORM grants.refuse_input('programme', p_programme, field,
+                format('"%s" is not an organisation identifier: SE-ON- must be followed by a valid organisationsnummer '
+                       '(10 digits, digits 3-4 at least 20, Luhn check digit)', left(p_settings->>field, 40)));
+        END IF;
+    END LOOP;
+    FOREACH field IN ARRAY ARRAY['iati_publisher_type', 'funder_type'] LOOP
+        IF p_settings ? field AND p_settings->>field IS NOT NULL AND NOT grants.iati_organisation_type(p_settings->>field) THEN
+            PERFORM grants.refuse_input('programme', p_programme, field,
+                format('"%s" is not an IATI OrganisationType code', left(p_settings->>field, 40)));
+        END IF;
+    END LOOP;
     -- Checked as a whole: the publisher and the funder may come in separate calls.
     IF merged.iati_publisher_ref IS NOT NULL AND merged.iati_publisher_ref = merged.funder_ref THEN
         PERFORM grants.refuse_input('programme', p_programme, 'iati_publisher_ref',
