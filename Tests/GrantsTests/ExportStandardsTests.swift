@@ -36,21 +36,21 @@ struct ExportStandardsTests {
             #expect(try await service.programmes.list().isEmpty, "nothing written")
             // Set in two calls: the second keeps what the first set.
             var first = ProgrammeSettings()
-            first.iatiPublisherRef = "SE-ON-2120000142"
+            first.iatiPublisherRef = "SE-ON-4020000008"
             first.accrual = true
             first.sieLiabilityAccount = "2890"
             try await service.programmes.set("Kommunala partnerskap", settings: first, actor: "anna")
             var second = ProgrammeSettings()
             second.giving360Prefix = "360G-icld"
             let programme = try await service.programmes.set("Kommunala partnerskap", settings: second, actor: "bertil")
-            #expect(programme.settings.iatiPublisherRef == "SE-ON-2120000142")
+            #expect(programme.settings.iatiPublisherRef == "SE-ON-4020000008")
             #expect(programme.settings.giving360Prefix == "360G-icld")
             #expect(programme.settings.accrual == true)
             #expect(programme.settingsUpdatedBy == "bertil")
             #expect(try await service.programmes.show("Kommunala partnerskap") == programme)
             // The funder cannot become the publisher's identifier afterwards either.
             var funder = ProgrammeSettings()
-            funder.funderRef = "SE-ON-2120000142"
+            funder.funderRef = "SE-ON-4020000008"
             await #expect(throws: GrantsError.self) {
                 try await service.programmes.set("Kommunala partnerskap", settings: funder, actor: "anna")
             }
@@ -96,7 +96,7 @@ struct ExportStandardsTests {
             // The run's overrides stand in for settings the programme does not have.
             let iati = try await export(
                 service, .iati, options: ExportOptions(overrides: publishingSettings, generatedAt: fixedOptions.generatedAt))
-            #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-2120000142-KP-1</iati-identifier>"))
+            #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-4020000008-KP-1</iati-identifier>"))
             // Open data describes whole grants.
             await #expect(throws: GrantsError.self) { _ = try await export(service, .iati, filter: ReportFilter(from: day("2022-01-01"))) }
             // Two programmes with different settings are never published under one of them.
@@ -121,7 +121,7 @@ struct ExportStandardsTests {
             // Region Gotland has no organisationsnummer here: an id from its country and name, never a database key.
             #expect(text.contains("\"id\": \"360G-icld-ORG-SE-REGION-GOTLAND\""), "\(text.prefix(2000))")
             #expect(text.contains("\"id\": \"SE-ON-2120000662\""))
-            #expect(text.contains("\"fundingOrganization\": [{\"id\": \"SE-ON-2120000142\", \"name\": \"ICLD\"}]"))
+            #expect(text.contains("\"fundingOrganization\": [{\"id\": \"SE-ON-4020000008\", \"name\": \"ICLD\"}]"))
             let package = Standards.file("360giving/360-giving-package-schema.json")
             let grant = Standards.file("360giving/360-giving-schema.json")
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("360-\(UUID().uuidString).json")
@@ -360,16 +360,16 @@ struct ExportStandardsTests {
             let xml = try await export(service, .iati)
             let iati = String(decoding: xml, as: UTF8.self)
             let activities = iati.components(separatedBy: "<iati-activity ").dropFirst()
-            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-2120000142-L-1</iati-identifier>") })
+            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-4020000008-L-1</iati-identifier>") })
             // The earlier phase, under the identifier the same publisher gave it, after the transactions.
             #expect(
                 continuing.contains(
-                    "    </transaction>\n    <related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>\n  </iati-activity>"))
+                    "    </transaction>\n    <related-activity ref=\"SE-ON-4020000008-E-1\" type=\"3\"/>\n  </iati-activity>"))
             #expect(iati.components(separatedBy: "<related-activity ").count == 2, "only L-1 continues a grant")
-            #expect(iati.contains("<iati-identifier>SE-ON-2120000142-E-1</iati-identifier>"), "the linked activity is published too")
+            #expect(iati.contains("<iati-identifier>SE-ON-4020000008-E-1</iati-identifier>"), "the linked activity is published too")
             // A round of its own links to the earlier phase all the same: identifiers never change.
             let round = String(decoding: try await export(service, .iati, filter: ReportFilter(round: "2021:2")), as: UTF8.self)
-            #expect(round.contains("<related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>"))
+            #expect(round.contains("<related-activity ref=\"SE-ON-4020000008-E-1\" type=\"3\"/>"))
             try Standards.checkIATICodes(iati)
             let schema = Standards.file("iati-2.03/iati-activities-schema.xsd")
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("iati-\(UUID().uuidString).xml")

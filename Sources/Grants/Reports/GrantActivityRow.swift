@@ -14,9 +14,13 @@ extension GrantActivityRow {
                    coalesce(pa.names, '{}'), coalesce(pa.countries, '{}'), coalesce(pa.kinds, '{}'),
                    coalesce(th.codes, '{}'), coalesce(tt.names_en, '{}'), coalesce(tt.names_sv, '{}'), coalesce(tt.sectors, '{}'),
                    coalesce(tx.kinds, '{}'), coalesce(tx.ids, '{}'), coalesce(tx.dates, '{}'), coalesce(tx.amounts, '{}'),
-                   lu.at AS last_updated, cg.reference AS continues
+                   lu.at AS last_updated, cg.reference AS continues,
+                   g.original_ends_on, CASE WHEN g.status = 'closed' AND g.closed_at < \(cut) THEN g.closed_on END AS closed_on,
+                   coalesce(st.claimed, 0)::int8 AS claimed,
+                   CASE WHEN g.status = 'closed' AND g.closed_at < \(cut) THEN coalesce(st.written_off, 0) ELSE 0 END::int8 AS written_off
             \(GrantRegistry.from)
             LEFT JOIN grants.grant cg ON cg.id = a.continues_grant_id
+            LEFT JOIN grants.settlement st ON st.grant_id = g.id AND st.recorded_at < \(cut)
             LEFT JOIN LATERAL (
                 SELECT array_agg(t.name_en ORDER BY at.position) AS names_en, array_agg(t.name_sv ORDER BY at.position) AS names_sv,
                        array_agg(t.dac_sector ORDER BY at.position) AS sectors
@@ -82,7 +86,7 @@ extension GrantActivityRow {
             }
             transactions.append(GrantTransaction(kind: kind, id: ids[i], date: dates[i], amount: amounts[i]))
         }
-        return GrantActivityRow(
+        var grant = GrantActivityRow(
             reference: try row.decode(column: 0), title: try row.decode(column: 1), programme: try row.decode(column: 2),
             round: try row.decode(column: 3), closed: try row.decode(column: 4), amount: try money(5), originalAmount: try money(6),
             requested: try money(7), startsOn: try row.decode(column: 9), endsOn: try row.decode(column: 10),
@@ -93,6 +97,11 @@ extension GrantActivityRow {
             themeCodes: try row.decode(column: 19), themeNamesEn: try row.decode(column: 20), themeNamesSv: try row.decode(column: 21),
             dacSectors: try row.decode(column: 22), transactions: transactions, lastUpdated: try row.decode(column: 27),
             continues: continued.map { [$0] } ?? [])
+        grant.originalEndsOn = try row.decode(column: 29)
+        grant.closedOn = try row.decode(column: 30)
+        grant.claimed = try row.decode(column: 31)
+        grant.writtenOff = try row.decode(column: 32)
+        return grant
     }
 }
 

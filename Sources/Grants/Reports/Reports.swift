@@ -63,10 +63,12 @@ public struct Reports: Sendable {
                     }, to: output)
             case .iati:
                 let export = try Self.settings(connection, filter, format: format, options: options)
-                stats = try IATIWriter(export: export).write(grants: Self.activities(connection, filter), to: output)
+                stats = try IATIWriter(export: export).write(
+                    grants: Self.activities(connection, filter), scope: Self.scope(filter), to: output)
             case .giving360:
                 let export = try Self.settings(connection, filter, format: format, options: options)
-                stats = try Giving360Writer(export: export).write(grants: Self.activities(connection, filter), to: output)
+                stats = try Giving360Writer(export: export).write(
+                    grants: Self.activities(connection, filter), scope: Self.scope(filter), to: output)
             }
             // The last partial chunk leaves from the export's own thread (a sink may block there).
             try output.flush()
@@ -114,6 +116,17 @@ public struct Reports: Sendable {
         let problems = settings.problems() + settings.missing(for: format, programme: name)
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return ExportSettings(programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt)
+    }
+
+    /// What a filter selects, in words, for "nothing to export": `round 2030:1 of programme Kommunala partnerskap as of
+    /// 2021-12-31`, or `any programme`.
+    static func scope(_ filter: ReportFilter) -> String {
+        var words: [String] = []
+        if let round = filter.round { words.append("round \(round)") }
+        if let programme = filter.programme { words.append((words.isEmpty ? "programme " : "of programme ") + programme) }
+        if words.isEmpty { words.append("any programme") }
+        if let asOf = filter.asOf { words.append("as of \(asOf.iso)") }
+        return words.joined(separator: " ")
     }
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.

@@ -85,3 +85,15 @@ public struct ExportStats: Sendable, Equatable {
 /// let feed: RowFeed<DisbursementRow> = { each in for row in rows { try each(row) }; return rows.count }
 /// ```
 public typealias RowFeed<Row> = (_ each: (Row) throws -> Void) throws -> Int
+
+extension GrantsError {
+    /// An export whose format cannot be empty (IATI, 360Giving) found nothing to write: invalid input (exit 65),
+    /// naming what the filter selected, before anything is written.
+    ///
+    /// ```swift
+    /// GrantsError.nothingToExport(format: .iati, scope: "round 2030:1", why: "an IATI file holds at least one activity")
+    /// ```
+    package static func nothingToExport(format: DisbursementFormat, scope: String, why: String) -> GrantsError {
+        .invalidInput([Problem("filter", "nothing to export: no grants in \(scope), and \(why)")])
+    }
+}
