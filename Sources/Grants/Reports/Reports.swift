@@ -18,8 +18,12 @@ public struct Reports: Sendable {
     /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or every
     /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
-    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. With
-    /// `filter.asOf` every format shows the state at the end of that day (see `ReportFilter.asOf`).
+    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. `sie` books every
+    /// event of its period, so `status` is refused for it too, and so is a programme whose currency is not SEK.
+    /// `from`/`to` select by business date in every format (see ``ReportFilter``); with `filter.asOf` and
+    /// `filter.knownAt` every format reads the books at the same cut. With `filter.knownAt`, that moment is the
+    /// generation time written into the file (SIE `#GEN`, IATI, 360Giving, xlsx), so the export gives the same
+    /// bytes however much is recorded later; without it, `options.generatedAt`.
     /// A filter naming a programme or round that is not recorded is `GrantsError.invalidInput`, thrown
     /// before the first byte.
     /// With a replica configured, the export reads from it once it has caught up with the primary (see
@@ -41,6 +45,17 @@ public struct Reports: Sendable {
             }
             guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         }
+        if format == .sie, filter.status != nil {
+            throw GrantsError.invalidInput([
+                Problem(
+                    "status",
+                    "the sie export books every event of its period (payments, reversals, repayments, and with accrual the rest): it takes no status"
+                )
+            ])
+        }
+        var run = options
+        if let knownAt = filter.knownAt { run.generatedAt = knownAt }
+        let options = run
         return try await service.export("grants.reports.disbursements") { connection in
             try Filters.check(connection, programme: filter.programme, round: filter.round)
             let stats: ExportStats
@@ -52,6 +67,15 @@ public struct Reports: Sendable {
                     rows: Self.feed(connection, DisbursementRow.query(filter)), to: output)
             case .sie:
                 let export = try Self.settings(connection, filter, format: format, options: options)
+                if let currency = try connection.query(LedgerEntry.foreignCurrency(filter)).first.flatMap({
+                    try $0.decode(String?.self, column: 0)
+                }) {
+                    throw GrantsError.invalidInput([
+                        Problem(
+                            "currency",
+                            "SIE books in SEK: grants in \(currency) need a rate per business date, which this export does not take")
+                    ])
+                }
                 let accrual = export.settings.accrues
                 let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
                     (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
