@@ -62,6 +62,10 @@ struct TimeInTheBooksCommandTests {
             }
             let due = try cli.run(period + ["--date-field", "due", "--format", "csv"])
             #expect(due.status == 64 && due.stderr.contains("--date-field is withdrawn"), "\(due.stderr)")
+            let rates = folder.appendingPathComponent("rates.csv")
+            try Data("date,rate\n2022-02-01,ten\n".utf8).write(to: rates)
+            let badRate = try cli.run(period + ["--format", "sie", "--rate", rates.path])
+            #expect(badRate.status == 65 && badRate.stderr.contains("--rate \(rates.path): line 2"), "\(badRate.stderr)")
             let status = try cli.run(period + ["--status", "paid", "--format", "sie"])
             #expect(status.status == 65 && status.stderr.contains("status"), "\(status.stderr)")
         }

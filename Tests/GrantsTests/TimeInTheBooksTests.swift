@@ -218,9 +218,9 @@ struct TimeInTheBooksTests {
 }
 
 extension TimeInTheBooksTests {
-    /// SIE is in SEK and books every event of its period: a programme in euros, and a status filter, are refused
-    /// before anything is written.
-    @Test func sieRefusesAnotherCurrencyAndAStatus() async throws {
+    /// SIE is in SEK and books every event of its period: a programme in euros without rates, a date without a
+    /// rate, and a status filter, are refused before anything is written; with rates each voucher is converted.
+    @Test func sieConvertsAnotherCurrencyByItsRatesAndRefusesAStatus() async throws {
         try await TestGrants.withService { service, _ in
             let euro = try #require(Currency(rawValue: "EUR"))
             var manifest = sampleManifest(count: 1).renamed(programme: "Euro partnerships")
@@ -236,8 +236,30 @@ extension TimeInTheBooksTests {
                 _ = try await export(service, .sie, filter: ReportFilter(programme: "Euro partnerships"))
                 Issue.record("SIE in euros was written")
             } catch GrantsError.invalidInput(let problems) {
-                #expect(problems.map(\.location) == ["currency"] && problems.first?.message.contains("EUR") == true, "\(problems)")
+                #expect(problems.map(\.location) == ["rate"] && problems.first?.message.contains("EUR") == true, "\(problems)")
             }
+            // With rates: each voucher in kronor at its date's rate; a date without one is named.
+            let tranche = try #require(try await service.disbursements.list().first)
+            try await service.disbursements.attest(tranche.id, actor: "bertil")
+            try await service.disbursements.pay(tranche.id, paidOn: day("2022-02-01"), paymentReference: "EUR-1", actor: "bertil")
+            var options = fixedOptions
+            options.rates = try ExchangeRates(csv: "date,sek_per_eur\n2022-01-31,11.25\n")
+            let programme = ReportFilter(programme: "Euro partnerships")
+            do {
+                _ = try await export(service, .sie, filter: programme, options: options)
+                Issue.record("SIE without a rate for the payment's date was written")
+            } catch GrantsError.invalidInput(let problems) {
+                #expect(problems.map(\.location) == ["rate"] && problems.first?.message.contains("2022-02-01") == true, "\(problems)")
+            }
+            options.rates = try ExchangeRates(csv: "2022-02-01;11,5432\n")
+            let sie = try SIEReader(try await export(service, .sie, filter: programme, options: options))
+            #expect(sie.vouchers.count == 1 && sie.vouchers.first?.lines.map(\.amount) == [288_580_000, -288_580_000], "\(sie.text)")
+            #expect(sie.text.contains("ref EUR-1 (250000.00 EUR)"))
+            let rates = ExchangeRates(microKronorPerUnit: [day("2022-02-01"): 10_543_200])
+            #expect(rates.kronor(Money(minorUnits: 1, currency: euro), on: day("2022-02-01"))?.minorUnits == 11)
+            #expect(rates.kronor(Money(minorUnits: -1, currency: euro), on: day("2022-02-01"))?.minorUnits == -11)
+            #expect(rates.kronor(Money(minorUnits: 1, currency: euro), on: day("2022-02-02")) == nil)
+            #expect(throws: GrantsError.self) { try ExchangeRates(csv: "2022-02-01,-1\n") }
             do {
                 _ = try await export(service, .sie, filter: ReportFilter(programme: "Euro partnerships", status: .paid))
                 Issue.record("SIE took a status")

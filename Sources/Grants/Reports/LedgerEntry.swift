@@ -70,9 +70,14 @@ extension LedgerEntry {
         "\(entries(filter, accrual: accrual)) SELECT DISTINCT reference, title FROM booked ORDER BY reference"
     }
 
-    /// The first currency other than SEK among the grants the filter covers (SIE books in SEK only).
-    static func foreignCurrency(_ filter: ReportFilter) -> PGQuery {
-        "WITH \(scope(filter)) SELECT min(currency) FROM scope WHERE currency <> 'SEK'"
+    /// The currencies other than SEK among the grants the filter covers (SIE books in SEK).
+    static func foreignCurrencies(_ filter: ReportFilter) -> PGQuery {
+        "WITH \(scope(filter)) SELECT DISTINCT currency FROM scope WHERE currency <> 'SEK' ORDER BY currency"
+    }
+
+    /// The dates of the vouchers in another currency than SEK, in order: each needs a rate.
+    static func foreignDates(_ filter: ReportFilter, accrual: Bool) -> PGQuery {
+        "\(entries(filter, accrual: accrual)) SELECT DISTINCT on_date FROM booked WHERE currency <> 'SEK' AND amount <> 0 ORDER BY on_date"
     }
 
     static func decode(_ row: PGRow) throws -> LedgerEntry {

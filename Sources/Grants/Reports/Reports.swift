@@ -67,16 +67,8 @@ public struct Reports: Sendable {
                     rows: Self.feed(connection, DisbursementRow.query(filter)), to: output)
             case .sie:
                 let export = try Self.settings(connection, filter, format: format, options: options)
-                if let currency = try connection.query(LedgerEntry.foreignCurrency(filter)).first.flatMap({
-                    try $0.decode(String?.self, column: 0)
-                }) {
-                    throw GrantsError.invalidInput([
-                        Problem(
-                            "currency",
-                            "SIE books in SEK: grants in \(currency) need a rate per business date, which this export does not take")
-                    ])
-                }
                 let accrual = export.settings.accrues
+                try Self.checkRates(connection, filter, accrual: accrual, rates: options.rates)
                 let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
                     (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
                 }
@@ -137,7 +129,33 @@ public struct Reports: Sendable {
         let settings = stored.overridden(by: options.overrides)
         let problems = settings.problems() + settings.missing(for: format, programme: name)
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return ExportSettings(programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt)
+        return ExportSettings(
+            programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt, rates: options.rates)
+    }
+
+    /// SIE books in SEK: grants in one other currency need a rate for every date a voucher of theirs falls on;
+    /// refused before anything is written, naming the currency or the first date without a rate.
+    static func checkRates(_ connection: PGConnection, _ filter: ReportFilter, accrual: Bool, rates: ExchangeRates?) throws {
+        let currencies: [String] = try connection.query(LedgerEntry.foreignCurrencies(filter)).map { try $0.decode(column: 0) }
+        guard let currency = currencies.first else { return }
+        guard currencies.count == 1 else {
+            throw GrantsError.invalidInput([
+                Problem(
+                    "rate",
+                    "SIE books in SEK: grants in \(currencies.joined(separator: " and ")) need one export each, with their own rates")
+            ])
+        }
+        guard let rates else {
+            throw GrantsError.invalidInput([
+                Problem("rate", "SIE books in SEK: grants in \(currency) need a rate per business date (kronor per \(currency))")
+            ])
+        }
+        let dates: [CalendarDate] = try connection.query(LedgerEntry.foreignDates(filter, accrual: accrual)).map {
+            try $0.decode(column: 0)
+        }
+        if let missing = rates.firstMissing(dates) {
+            throw GrantsError.invalidInput([Problem("rate", "no rate for \(currency) on \(missing), the date of a voucher")])
+        }
     }
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.

@@ -109,7 +109,8 @@ package struct SIEWriter {
     }
 
     /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `entries` come in date order,
-    /// all in SEK (the caller refuses other currencies before anything is written).
+    /// in SEK or converted with `export.rates` (the caller refuses a currency, or a date, without a rate before
+    /// anything is written).
     package func write(
         objects: [(reference: String, title: String)], entries: RowFeed<LedgerEntry>, to output: ReportOutput
     ) throws -> ExportStats {
@@ -161,12 +162,20 @@ package struct SIEWriter {
             try record("#OBJEKT", [.bare(String(dimension)), .text(object.reference), .text(object.title)])
         }
         var vouchers = 0
-        _ = try entries { entry in
+        _ = try entries { original in
+            // Another currency is converted once per voucher at its date's rate, so the voucher still balances.
+            var entry = original
+            if original.amount.currency != .sek {
+                guard let kronor = export.rates?.kronor(original.amount, on: original.date) else {
+                    throw GrantsError.internalError(
+                        sqlState: nil, message: "SIE voucher for \(original.grantReference) on \(original.date) has no rate")
+                }
+                entry = LedgerEntry(
+                    kind: original.kind, date: original.date, grantReference: original.grantReference, recipient: original.recipient,
+                    amount: kronor, paymentReference: original.paymentReference)
+            }
             let lines = try lines(for: entry)
             guard !lines.isEmpty, entry.amount.minorUnits != 0 else { return }
-            guard entry.amount.currency == .sek else {
-                throw GrantsError.internalError(sqlState: nil, message: "SIE voucher for \(entry.grantReference) is not in SEK")
-            }
             let sum = try lines.reduce(Money(minorUnits: 0, currency: entry.amount.currency)) { try $0 + $1.amount }
             guard sum.minorUnits == 0 else {
                 throw GrantsError.internalError(sqlState: nil, message: "SIE voucher for \(entry.grantReference) does not balance")
@@ -182,7 +191,9 @@ package struct SIEWriter {
                 case .writeOff: "Avskriven fordran"
                 case .reclaim: "Avslut, ej utbetalt"
                 }
-            let reference = entry.paymentReference.map { ", ref \($0)" } ?? ""
+            let reference =
+                (entry.paymentReference.map { ", ref \($0)" } ?? "")
+                + (original.amount.currency == .sek ? "" : " (\(original.amount.plain) \(original.amount.currency))")
             try record(
                 "#VER",
                 [

@@ -60,6 +60,11 @@ struct ReportCommand: AsyncParsableCommand {
                 valueName: "FILE"))
         var output: String?
         @Option(help: "SIE: the object dimension for the grant reference.") var dimension: Int = 6
+        @Option(
+            name: .customLong("rate"), parsing: .unconditional,
+            help: ArgumentHelp(
+                "SIE for a programme not in SEK: kronor per unit by business date, a CSV of DATE,RATE lines.", valueName: "FILE"))
+        var rate: String?
         @OptionGroup(title: "Settings for this run (over the programme's)") var settings: SettingFlags
 
         func validate() throws {
@@ -75,6 +80,7 @@ struct ReportCommand: AsyncParsableCommand {
         func run() async throws {
             var options = ExportOptions(overrides: settings.settings)
             options.dimension = dimension
+            if let rate { options.rates = try ReportCommand.rates(rate) }
             let filter = ReportFilter(
                 programme: programme, round: round, from: from, to: to, status: status, asOf: asOf, knownAt: knownAt?.date)
             let options2 = options
@@ -95,6 +101,22 @@ struct ReportCommand: AsyncParsableCommand {
                 sink.discard()
                 throw error
             }
+        }
+    }
+
+    /// The rates of `--rate FILE`; a file that cannot be read or a bad line is input (65), named by the flag.
+    static func rates(_ path: String) throws -> ExchangeRates {
+        func refuse(_ problems: [Problem]) -> ExitCode {
+            Failure.report(GrantsError.invalidInput(problems.map { Problem("--rate \(path): \($0.location)", $0.message) }))
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw refuse([Problem("file", "cannot be read as UTF-8 text")])
+        }
+        do {
+            return try ExchangeRates(csv: text)
+        } catch {
+            guard case .invalidInput(let problems) = error else { throw Failure.report(error) }
+            throw refuse(problems)
         }
     }
 
