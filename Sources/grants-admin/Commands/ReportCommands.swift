@@ -35,6 +35,10 @@ struct ReportCommand: AsyncParsableCommand {
                 the same command with --known-at gives the same bytes however much is recorded later, and writes \
                 that moment as its generation time. Otherwise SOURCE_DATE_EPOCH fixes the generation time.
 
+                sie is in SEK: for a programme in another currency, --rate FILE gives kronor per unit for each \
+                business date (CSV lines DATE,RATE); each voucher is converted at its date's rate. sie books every \
+                event of its period and takes no --status.
+
                 Examples:
                   grants-admin report disbursements --round 2021:2 --format xlsx --output utbetalningar.xlsx
                   grants-admin report disbursements --programme "Kommunala partnerskap" --from 2022-01-01 --to 2022-12-31 --format sie --output bidrag-2022.si
