@@ -20,7 +20,7 @@ public struct Reports: Sendable {
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
     /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. `sie` books every
     /// event of its period, so `status` is refused for it too, and so is a programme whose currency is not SEK.
-    /// `from`/`to` select by business date in every format (see ``ReportFilter``); with `filter.asOf` and
+    /// `from`/`to` select by business date in every format (see `ReportFilter`); with `filter.asOf` and
     /// `filter.knownAt` every format reads the books at the same cut. With `filter.knownAt`, that moment is the
     /// generation time written into the file (SIE `#GEN`, IATI, 360Giving, xlsx), so the export gives the same
     /// bytes however much is recorded later; without it, `options.generatedAt`.
