@@ -186,10 +186,10 @@ struct ClosingExportTests {
             #expect(activity.contains("<activity-date type=\"2\" iso-date=\"2022-01-01\"/>"))
             #expect(activity.contains("<activity-date type=\"4\" iso-date=\"2022-06-30\"/>"))
             // The original budgets stay; revised ones carry the final commitment, valued on the day of the last change.
-            let revised = try activity.matches(
+            let revised = activity.matches(
                 of: try Regex("<budget type=\"2\" status=\"2\">[^$]*?<value [^>]*>([0-9.]+)</value>"))
             #expect(try revised.map { try AmountParser.signed(String($0.output[1].substring ?? "")) }.reduce(0, +) == 22_000_000)
-            let original = try activity.matches(of: try Regex("<budget type=\"1\" status=\"2\">[^$]*?<value [^>]*>([0-9.]+)</value>"))
+            let original = activity.matches(of: try Regex("<budget type=\"1\" status=\"2\">[^$]*?<value [^>]*>([0-9.]+)</value>"))
             #expect(try original.map { try AmountParser.signed(String($0.output[1].substring ?? "")) }.reduce(0, +) == 50_000_000)
             #expect(
                 activity.contains(

@@ -282,7 +282,7 @@ struct ExportStandardsTests {
         }
     }
 
-    @Test func asOfLeavesOutARepaymentRecordedAfterTheCut() async throws {
+    @Test func knownAtLeavesOutARepaymentRecordedAfterItAndAsOfTakesItByItsDate() async throws {
         try await TestGrants.withService { service, configuration in
             let manifest = sampleManifest(count: 2)
             try await service.rounds.record(manifest, actor: "anna")
@@ -314,31 +314,44 @@ struct ExportStandardsTests {
                     UPDATE grants.repayment SET recorded_at = '2022-02-15 11:00Z';
                     RESET session_replication_role;
                     """)
-            let asOf = ReportFilter(asOf: day("2022-02-28"))
+            let knownAt = try #require(ISO8601DateFormatter().date(from: "2022-02-28T23:59:59Z"))
+            let asOf = ReportFilter(asOf: day("2022-02-28"), knownAt: knownAt)
             var before: [DisbursementFormat: Data] = [:]
             for format in DisbursementFormat.allCases { before[format] = try await export(service, format, filter: asOf) }
-            let roundBefore = try await service.reports.round("2021:2", asOf: day("2022-02-28"))
-            // Later, 20 000 more, received on 2022-02-20 (before the cut) but recorded after it: not in the report.
+            let roundBefore = try await service.reports.round("2021:2", asOf: day("2022-02-28"), knownAt: knownAt)
+            // Later, 20 000 more, received on 2022-02-20 (before the cut) but recorded after it: not in the report
+            // as it was known then.
             try await service.repayments.receive(
                 "KP-1", amount: sek("20 000"), on: day("2022-02-20"), paymentReference: "BG 2", actor: "bertil")
             for format in DisbursementFormat.allCases {
                 let after = try await export(service, format, filter: asOf)
                 #expect(after == before[format], "\(format) changed with a later repayment")
             }
-            #expect(try await service.reports.round("2021:2", asOf: day("2022-02-28")) == roundBefore)
+            #expect(try await service.reports.round("2021:2", asOf: day("2022-02-28"), knownAt: knownAt) == roundBefore)
             #expect(roundBefore.disbursed == sek("220 000") && roundBefore.repaid == sek("30 000"))
+            // The books at the end of that business date take it: it is dated 2022-02-20, whenever it was recorded.
+            let books = try await service.reports.round("2021:2", asOf: day("2022-02-28"))
+            #expect(books.repaid == sek("50 000") && books.claimedOpen == Money.zero(.sek))
+            let dated = String(decoding: try await export(service, .csv, filter: ReportFilter(asOf: day("2022-02-28"))), as: UTF8.self)
+            #expect(dated.contains(",2022-02-20,2022-02-20,repayment,-20000.00,SEK,BG 2\r\n"))
             #expect(roundBefore.claimedOpen == sek("20 000"))
             let then = String(decoding: before[.csv] ?? Data(), as: UTF8.self)
             #expect(then.contains(",2022-02-12,2022-02-12,repayment,-30000.00,SEK,BG 1\r\n"), "\(then)")
             #expect(!then.contains("BG 2"))
             let now = String(decoding: try await export(service, .csv), as: UTF8.self)
             #expect(now.contains(",2022-02-20,2022-02-20,repayment,-20000.00,SEK,BG 2\r\n"))
-            // SIE as of then: the repayment is booked, bank against cost, on its own day.
+            // SIE as of then: the claim (50 000) is a receivable against cost on the settlement's day; the repayment
+            // clears it against the bank on its own day.
             let sie = try SIEReader(before[.sie] ?? Data())
             for voucher in sie.vouchers { #expect(voucher.sum == 0, "balanced") }
             let repaid = sie.vouchers.filter { $0.lines.first?.account == "1930" }
             #expect(repaid.count == 1 && repaid.first?.lines.map(\.amount) == [3_000_000, -3_000_000])
-            #expect(repaid.first?.lines.last?.account == "6993" && repaid.first?.lines.last?.objects == ["6", "KP-1"])
+            #expect(repaid.first?.lines.last?.account == "1689" && repaid.first?.lines.last?.objects == ["6", "KP-1"])
+            let claim = sie.vouchers.filter { $0.lines.first?.account == "1689" }
+            #expect(claim.count == 1 && claim.first?.lines.map(\.amount) == [5_000_000, -5_000_000])
+            #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("20220210") })
+            #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("Återbetalning KP-1 Kommun 1, ref BG 1") })
+            #expect(sie.value("#GEN") == ["20220228"], "the known-at moment is the generation time")
             #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("20220212") })
             // IATI and 360Giving as of then: a negative disbursement of 30 000; KP-1 last changed when it was recorded.
             let iati = String(decoding: before[.iati] ?? Data(), as: UTF8.self)

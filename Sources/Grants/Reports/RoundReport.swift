@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 
 /// The summary of one round: budget, awarded, disbursed, and how the awards spread over themes and countries.
@@ -75,22 +76,27 @@ public struct RoundReport: Sendable, Encodable, Equatable {
 }
 
 extension Reports {
-    /// The summary of a round, read from one snapshot. With `asOf`, the round as it stood at the end of that
-    /// day (UTC): grants decided, amendments, payments, reversals and the round's closing recorded later are
-    /// left out.
-    public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil) async throws -> RoundReport {
+    /// The summary of a round, read from one snapshot. With `asOf`, the round as it stood in the books at the
+    /// end of that business date: grants decided, amendments, payments, reversals, repayments, settlements and
+    /// closings dated later are left out, whenever they were recorded (the round's own closing, which has no
+    /// business date, counts from the day it was recorded). With `knownAt`, only what was recorded by then.
+    public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil, knownAt: Date? = nil) async throws
+        -> RoundReport
+    {
         try await service.listing("grants.reports.round") { connection in
             let round = try Rounds.resolve(connection, name: name, programme: programme)
             let currency = round.currency
-            let cut = ReportFilter(asOf: asOf).cut
+            let books = ReportFilter(asOf: asOf, knownAt: knownAt)
+            let amended = books.holds("grants.business_date(m.amended_on, m.amended_at)", recorded: "m.amended_at")
             func money(_ value: Int64) -> Money { Money(minorUnits: value, currency: currency) }
-            // The awards as they stood at the cut: the decision plus the amendments recorded by then.
+            // The awards as they stood in the books: the decision plus the amendments by then.
             let awards: PGQuery = """
                 WITH aw AS (
                     SELECT g.id, g.application_id, g.original_amount,
                            g.original_amount + coalesce((SELECT sum(m.amount_change) FROM grants.grant_amendment m
-                                                         WHERE m.grant_id = g.id AND m.amended_at < \(cut)), 0)::int8 AS amount
-                    FROM grants.grant g WHERE g.round_id = \(round.id) AND g.created_at < \(cut)
+                                                         WHERE m.grant_id = g.id AND \(amended)), 0)::int8 AS amount
+                    FROM grants.grant g JOIN grants.approval ap ON ap.application_id = g.application_id
+                    WHERE g.round_id = \(round.id) AND \(books.grantHolds)
                 )
                 """
             let totals = try connection.query(
@@ -98,8 +104,10 @@ extension Reports {
                 \(awards)
                 SELECT (SELECT count(*) FROM aw)::int8, (SELECT coalesce(sum(amount), 0) FROM aw)::int8,
                        (SELECT coalesce(sum(d.amount), 0) FROM grants.disbursement d JOIN aw ON aw.id = d.grant_id
-                         WHERE d.status IN ('paid', 'reversal') AND grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at) < \(cut))::int8,
-                       (SELECT r.closed_at < \(cut) FROM grants.allocation_round r WHERE r.id = \(round.id)),
+                         WHERE d.status IN ('paid', 'reversal')
+                           AND \(books.holds("d.paid_on", recorded: "grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at)")))::int8,
+                       (SELECT \(books.holds("grants.business_date(NULL, r.closed_at)", recorded: "r.closed_at"))
+                          FROM grants.allocation_round r WHERE r.id = \(round.id)),
                        (SELECT coalesce(sum(original_amount), 0) FROM aw)::int8,
                        (SELECT count(*) FROM aw WHERE amount <> original_amount)::int8
                 """)[0]
@@ -109,16 +117,16 @@ extension Reports {
             let closed: Bool? = try totals.decode(column: 3)
             let decided = money(try totals.decode(column: 4))
             let amendedGrants: Int64 = try totals.decode(column: 5)
-            // Money back, as recorded by the cut: repayments received, and the claims of settlements less what
-            // closing wrote off (a write-off happens at closing).
+            // Money back, in the books: repayments received, and the claims of settlements less what closing
+            // wrote off (a write-off happens at closing).
             let claims = try connection.query(
                 """
                 \(awards)
                 SELECT coalesce((SELECT sum(p.amount) FROM grants.repayment p JOIN aw ON aw.id = p.grant_id
-                                  WHERE p.recorded_at < \(cut)), 0)::int8,
-                       coalesce((SELECT sum(s.claimed - CASE WHEN g.closed_at < \(cut) THEN s.written_off ELSE 0 END)
+                                  WHERE \(books.holds("p.received_on", recorded: "p.recorded_at"))), 0)::int8,
+                       coalesce((SELECT sum(s.claimed - CASE WHEN \(books.closingHolds) THEN s.written_off ELSE 0 END)
                                    FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id JOIN aw ON aw.id = g.id
-                                  WHERE s.recorded_at < \(cut)), 0)::int8
+                                  WHERE \(books.holds("s.settled_on", recorded: "s.recorded_at"))), 0)::int8
                 """)[0]
             let repaid = money(try claims.decode(column: 0))
             let claimedOpen = money(try claims.decode(Int64.self, column: 1) - claims.decode(Int64.self, column: 0))
