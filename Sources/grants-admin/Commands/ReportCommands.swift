@@ -71,9 +71,14 @@ struct ReportCommand: AsyncParsableCommand {
             } catch {
                 throw Failure.report(error)
             }
+            // A second SIGINT or SIGTERM ends the process at once: the temporary file goes with it.
+            let cleanup = Interruption.onForcedExit { sink.discard() }
+            defer { Interruption.forget(cleanup) }
             do {
                 try await Session.run(global) { service in
                     try await service.reports.disbursements(filter, format: format, options: options2, to: sink)
+                    // Interrupted after the last row: the file is not put in place.
+                    try Task.checkCancellation()
                     try sink.commit()
                 }
             } catch {
