@@ -123,7 +123,7 @@ struct ReportCommand: AsyncParsableCommand {
             var text = """
                 Round \(r.round) of \(r.programme) (\(r.status.rawValue)\(r.decidedOn.map { ", decided \($0)" } ?? ""))
                   budget     \(r.budget.display)
-                  awarded    \(r.awarded.display) in \(r.grants) grants
+                  awarded    \(r.awarded.display) in \(counted(r.grants, "grant"))
                   disbursed  \(r.disbursed.display) (net of reversals and repayments)
                   repaid     \(r.repaid.display); claims open \(r.claimedOpen.display)
                   remaining  \(r.remaining.display)
