@@ -86,6 +86,8 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         var problems: [Problem] = []
         func check(_ name: String, _ value: String?, _ valid: (String) -> Bool, _ what: String) {
             guard let value, !valid(value) else { return }
+            // A control character is named, never echoed: an escape sequence would reach the terminal.
+            if let control = Limits.controlCharacterProblem(value, at: name) { return problems.append(control) }
             problems.append(Problem(name, "\"\(value.prefix(40))\" is not \(what)"))
         }
         let account = { (value: String) in value.wholeMatch(of: /[0-9]{4}/) != nil }

@@ -96,9 +96,14 @@ struct ReportCommand: AsyncParsableCommand {
             } catch {
                 throw Failure.report(error)
             }
+            // A second SIGINT or SIGTERM ends the process at once: the temporary file goes with it.
+            let cleanup = Interruption.onForcedExit { sink.discard() }
+            defer { Interruption.forget(cleanup) }
             do {
                 try await Session.run(global) { service in
                     try await service.reports.disbursements(filter, format: format, options: options2, to: sink)
+                    // Interrupted after the last row: the file is not put in place.
+                    try Task.checkCancellation()
                     try sink.commit()
                 }
             } catch {
@@ -169,7 +174,7 @@ struct ReportCommand: AsyncParsableCommand {
             var text = """
                 Round \(r.round) of \(r.programme) (\(r.status.rawValue)\(r.decidedOn.map { ", decided \($0)" } ?? ""))
                   budget     \(r.budget.display)
-                  awarded    \(r.awarded.display) in \(r.grants) grants
+                  awarded    \(r.awarded.display) in \(counted(r.grants, "grant"))
                   disbursed  \(r.disbursed.display) (net of reversals and repayments)
                   repaid     \(r.repaid.display); claims open \(r.claimedOpen.display)
                   remaining  \(r.remaining.display)

@@ -35,8 +35,10 @@ enum Failure {
         }
     }
 
-    /// Prints the error and turns it into the exit code.
+    /// Prints the error and turns it into the exit code. After SIGINT or SIGTERM the error is whatever the
+    /// cancellation caused: it is not printed, and the interruption's own line and code are given instead.
     static func report(_ error: any Error, flags: FlagNames = .standard) -> ExitCode {
+        if let signal = Interruption.signal { return ExitCode(Interruption.exitCode(signal)) }
         for line in lines(for: error, flags: flags) { Terminal.error(line) }
         return ExitCode(exitCode(for: error))
     }
