@@ -206,3 +206,29 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       FROM grants.payment_batch b JOIN grants.programme p ON p.id = b.programme_id
      WHERE b.id = p_id
 $$;
+
+-- A claim's OCR reference: the grant's id, a length digit (the reference's length mod 10) and a Luhn check digit
+-- (OCRReference.make(base:lengthDigit:) in GrantsCore). Set as the settlement is inserted, when it opens a
+-- claim, whatever the writer gave; never changed afterwards.
+CREATE OR REPLACE FUNCTION grants.claim_ocr_reference(p_grant bigint) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT b.base || grants.luhn_check_digit(b.base)
+      FROM (SELECT p_grant::text || ((length(p_grant::text) + 2) % 10)::text AS base) b
+$$;
+
+CREATE OR REPLACE FUNCTION grants.settlement_ocr_reference() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.ocr_reference IS DISTINCT FROM OLD.ocr_reference THEN
+            RAISE EXCEPTION 'the OCR reference of a claim never changes'
+                USING ERRCODE = 'GR001',
+                      DETAIL = grants.rule_detail('append_only', 'settlement',
+                                                  (SELECT g.reference FROM grants.grant g WHERE g.id = OLD.grant_id));
+        END IF;
+        RETURN NEW;
+    END IF;
+    NEW.ocr_reference := CASE WHEN NEW.claimed > 0 THEN grants.claim_ocr_reference(NEW.grant_id) END;
+    RETURN NEW;
+END
+$$;

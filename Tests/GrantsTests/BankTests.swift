@@ -273,3 +273,23 @@ struct BankTests {
         #expect(result.status == 0, "\(result.output)")
     }
 }
+
+extension BankTests {
+    /// A settlement that opens a claim carries an OCR reference the grantee quotes: the grant's id, a length digit
+    /// and a Luhn check digit, shown wherever the claim is, and fixed for every writer.
+    @Test func claimsCarryAnOCRReference() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            let tranche = try await attestedGrant(service, "A")[0]
+            try await service.disbursements.pay(tranche.id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
+            let settlement = try await service.grants.settle("A", spent: sek("600"), on: day("2024-01-15"), actor: "anna")
+            let ocr = try #require(settlement.ocrReference)
+            #expect(try OCRReference(ocr, requireLengthDigit: true).digits == ocr)
+            let grantID = try PGConnection(configuration: configuration).query("SELECT id FROM grants.grant WHERE reference = 'A'")[0]
+                .decode(Int64.self, column: 0)
+            #expect(ocr == OCRReference.make(base: String(grantID), lengthDigit: true)?.digits)
+            #expect(try await service.repayments.claims().map(\.settlement.ocrReference) == [ocr])
+            #expect(try sqlState(configuration, "UPDATE grants.settlement SET ocr_reference = '18'") == "GR001")
+        }
+    }
+}
