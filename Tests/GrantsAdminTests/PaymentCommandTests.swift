@@ -61,3 +61,35 @@ struct PaymentCommandTests {
         }
     }
 }
+
+extension PaymentCommandTests {
+    /// The README's "Paying through the bank", run as written after its tour on a fresh database.
+    @Test func theReadmeBankExampleRunsAsWritten() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let tour = try #require(TourTests.tour(readme))
+        let section = try #require(readme.range(of: "## Paying through the bank"))
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```sh\n"))
+        let close = try #require(rest[open.upperBound...].range(of: "\n```"))
+        let script = (tour + "\n" + rest[open.upperBound..<close.lowerBound]).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("alias ga=") ? "ga() { \"$GRANTS_ADMIN\" \"$@\"; }" : String($0) }.joined(separator: "\n")
+        try await TestGrants.withService { service, configuration in
+            let cli = CLI(configuration: configuration)
+            let folder = try temporaryFolder("grants-bank")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try FileManager.default.createSymbolicLink(
+                at: folder.appendingPathComponent("Examples"), withDestinationURL: root.appendingPathComponent("Examples"))
+            let result = try cli.shell("set -euo pipefail\n\(script)\necho \"tranche=$tranche\"", in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("refused (exit 1): whoever sets an account does not verify it"), "\(result.stdout)")
+            let batch = try await service.paymentBatches.get(1)
+            #expect(batch.status == "withdrawn" && batch.items.map(\.grantReference) == ["KP-2023-1-02"])
+            let schema = root.appendingPathComponent("Tests/GrantsTests/Fixtures/standards/iso20022/pain.001.001.03.xsd")
+            let valid = try runTool([
+                "xmllint", "--nonet", "--noout", "--schema", schema.path, folder.appendingPathComponent("betalningar.xml").path,
+            ])
+            #expect(valid.status == 0, "\(valid.output)")
+        }
+    }
+}
