@@ -322,3 +322,141 @@ BEGIN
     RETURN QUERY SELECT * FROM grants.payment_batch_row(b.id);
 END
 $$;
+
+-- Imports one message of the bank, as the library read it (p_items: a JSON array; see BankMessages.swift):
+--   pain.002: {"end_to_end_id", "status", "reason"}: RJCT takes the tranche out of its batch (the item is
+--             rejected with the bank's reason code; the tranche stays attested, free for the next batch);
+--             any other status changes nothing.
+--   camt.054: {"credit", "status", "amount", "currency", "booked_on", "bank_reference", "end_to_end_id",
+--             "creditor_reference"}: a booked debit whose EndToEndId names a tranche in a live batch, with the
+--             same amount and currency, pays it through grants_api.pay (the booking date as paid_on, the bank's
+--             reference as payment_reference) and marks the item booked; a booked credit whose structured
+--             reference is a claim's OCR reference is received as a repayment through grants_api.receive_repayment.
+-- Whatever does not match is reported, never guessed; a rule that refuses one item (a conflict of interest, a
+-- date) is reported for that item and the rest still apply. Returns one row per item: what happened. The same
+-- message again (kind and MsgId) returns what it did the first time and writes nothing; the same MsgId with
+-- other items is GR009.
+CREATE OR REPLACE FUNCTION grants_api.import_bank_message(p_kind text, p_message_id text, p_items jsonb, p_actor text DEFAULT NULL)
+RETURNS TABLE (item int, outcome text, detail text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    actor text := grants.acting_person(p_actor);
+    fingerprint text := md5(coalesce(p_items::text, ''));
+    recorded grants.bank_message;
+    results jsonb := '[]';
+    x jsonb;
+    n int := 0;
+    it record;
+    claim record;
+    what text;
+    why text;
+BEGIN
+    IF p_kind IS NULL OR p_kind NOT IN ('pain.002', 'camt.054') THEN
+        PERFORM grants.refuse_input('bank message', coalesce(p_message_id, ''), 'kind', 'is pain.002 or camt.054');
+    END IF;
+    IF p_message_id IS NULL OR length(p_message_id) NOT BETWEEN 1 AND 35 THEN
+        PERFORM grants.refuse_input('bank message', coalesce(p_message_id, ''), 'message_id', 'must be 1 to 35 characters');
+    END IF;
+    IF p_items IS NULL OR jsonb_typeof(p_items) <> 'array' OR jsonb_array_length(p_items) > 100000 THEN
+        PERFORM grants.refuse_input('bank message', p_message_id, 'items', 'must be an array of at most 100 000 items');
+    END IF;
+    -- One import of a message at a time.
+    PERFORM pg_advisory_xact_lock(hashtext('grants.bank_message'), hashtext(p_kind || ' ' || p_message_id));
+    SELECT * INTO recorded FROM grants.bank_message m WHERE m.kind = p_kind AND m.message_id = p_message_id;
+    IF FOUND THEN
+        IF recorded.fingerprint <> fingerprint THEN
+            PERFORM grants.refuse_differences('bank message', p_message_id,
+                jsonb_build_array(jsonb_build_object('field', 'items', 'recorded', 'the message imported on '
+                    || to_char(recorded.imported_at, 'YYYY-MM-DD'), 'given', 'other items under the same MsgId')));
+        END IF;
+        RETURN QUERY SELECT (r->>'item')::int, 'already imported: ' || (r->>'outcome'), r->>'detail'
+                       FROM jsonb_array_elements(recorded.outcomes) r;
+        RETURN;
+    END IF;
+    FOR x IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+        n := n + 1;
+        what := NULL;
+        why := NULL;
+        IF p_kind = 'pain.002' THEN
+            IF x->>'status' IS DISTINCT FROM 'RJCT' THEN
+                what := 'unchanged';
+                why := format('%s: status %s', x->>'end_to_end_id', coalesce(x->>'status', '?'));
+            ELSE
+                SELECT i.batch_id, i.disbursement_id INTO it FROM grants.payment_batch_item i
+                 WHERE i.end_to_end_id = x->>'end_to_end_id' AND i.status = 'sent' FOR UPDATE;
+                IF NOT FOUND THEN
+                    what := 'mismatch';
+                    why := format('%s: no payment in a live batch has this EndToEndId', x->>'end_to_end_id');
+                ELSE
+                    UPDATE grants.payment_batch_item i SET status = 'rejected', status_reason = coalesce(x->>'reason', 'RJCT')
+                     WHERE i.batch_id = it.batch_id AND i.disbursement_id = it.disbursement_id;
+                    INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+                    VALUES (actor, 'disbursement.rejected_by_bank', 'disbursement', it.disbursement_id::text,
+                            jsonb_build_object('batch', it.batch_id::text, 'reason', x->>'reason', 'message', p_message_id));
+                    what := 'rejected';
+                    why := format('disbursement %s (batch %s): %s; back to attested', it.disbursement_id, it.batch_id,
+                                  coalesce(x->>'reason', 'no reason code'));
+                END IF;
+            END IF;
+        ELSIF x->>'status' IS DISTINCT FROM 'BOOK' THEN
+            what := 'unchanged';
+            why := format('entry not booked (%s)', coalesce(x->>'status', '?'));
+        ELSIF NOT (x->>'credit')::boolean THEN
+            SELECT i.batch_id, i.disbursement_id, i.amount, i.currency INTO it FROM grants.payment_batch_item i
+             WHERE i.end_to_end_id = x->>'end_to_end_id' AND i.status = 'sent' FOR UPDATE;
+            IF x->>'end_to_end_id' IS NULL OR NOT FOUND THEN
+                what := 'mismatch';
+                why := format('debit %s %s: %s', x->>'amount', x->>'currency',
+                    CASE WHEN x->>'end_to_end_id' IS NULL THEN 'no EndToEndId'
+                         ELSE x->>'end_to_end_id' || ' names no payment in a live batch' END);
+            ELSIF it.amount <> (x->>'amount')::bigint OR it.currency <> x->>'currency' THEN
+                what := 'mismatch';
+                why := format('%s: the bank booked %s %s, the batch sent %s %s', x->>'end_to_end_id', x->>'amount',
+                              x->>'currency', it.amount, it.currency);
+            ELSE
+                BEGIN
+                    PERFORM grants_api.pay(it.disbursement_id, (x->>'booked_on')::date,
+                                           coalesce(x->>'bank_reference', p_message_id), p_actor);
+                    UPDATE grants.payment_batch_item i SET status = 'booked'
+                     WHERE i.batch_id = it.batch_id AND i.disbursement_id = it.disbursement_id;
+                    what := 'paid';
+                    why := format('disbursement %s paid on %s (%s)', it.disbursement_id, x->>'booked_on',
+                                  coalesce(x->>'bank_reference', p_message_id));
+                EXCEPTION WHEN SQLSTATE 'GR002' OR SQLSTATE 'GR006' OR SQLSTATE 'GR008' OR SQLSTATE 'GR110' THEN
+                    what := 'refused';
+                    why := format('disbursement %s: %s', it.disbursement_id, SQLERRM);
+                END;
+            END IF;
+        ELSE
+            SELECT g.reference, p.name AS programme INTO claim
+              FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id JOIN grants.programme p ON p.id = g.programme_id
+             WHERE s.ocr_reference = x->>'creditor_reference';
+            IF x->>'creditor_reference' IS NULL OR NOT FOUND THEN
+                what := 'unmatched credit';
+                why := format('credit %s %s%s matched no claim', x->>'amount', x->>'currency',
+                              coalesce(' with reference ' || (x->>'creditor_reference'), ''));
+            ELSE
+                BEGIN
+                    PERFORM grants_api.receive_repayment(claim.reference, claim.programme, (x->>'amount')::bigint,
+                        x->>'currency', (x->>'booked_on')::date, coalesce(x->>'bank_reference', p_message_id), p_actor);
+                    what := 'repayment';
+                    why := format('%s %s against the claim of %s (OCR %s)', x->>'amount', x->>'currency', claim.reference,
+                                  x->>'creditor_reference');
+                EXCEPTION WHEN SQLSTATE 'GR002' OR SQLSTATE 'GR006' OR SQLSTATE 'GR007' OR SQLSTATE 'GR008'
+                               OR SQLSTATE 'GR009' OR SQLSTATE '23514' THEN
+                    what := 'refused';
+                    why := format('repayment to %s: %s', claim.reference, SQLERRM);
+                END;
+            END IF;
+        END IF;
+        results := results || jsonb_build_object('item', n, 'outcome', what, 'detail', why);
+    END LOOP;
+    INSERT INTO grants.bank_message (kind, message_id, fingerprint, outcomes, imported_by)
+    VALUES (p_kind, p_message_id, fingerprint, results, actor);
+    INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
+    VALUES (actor, 'bank_message.imported', 'bank_message', p_kind || ' ' || p_message_id,
+            jsonb_build_object('items', n::text));
+    RETURN QUERY SELECT (r->>'item')::int, r->>'outcome', r->>'detail' FROM jsonb_array_elements(results) r;
+END
+$$;

@@ -293,3 +293,96 @@ extension BankTests {
         }
     }
 }
+
+extension BankTests {
+    static func pain002(originalMessageID: String, rejected endToEndID: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
+          <CstmrPmtStsRpt>
+            <GrpHdr><MsgId>STS-0001</MsgId><CreDtTm>2026-01-02T08:00:00</CreDtTm></GrpHdr>
+            <OrgnlGrpInfAndSts><OrgnlMsgId>\(originalMessageID)</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId><GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>
+            <OrgnlPmtInfAndSts>
+              <OrgnlPmtInfId>\(originalMessageID)-1</OrgnlPmtInfId>
+              <TxInfAndSts><OrgnlEndToEndId>\(endToEndID)</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC01</Cd></Rsn></StsRsnInf></TxInfAndSts>
+            </OrgnlPmtInfAndSts>
+          </CstmrPmtStsRpt>
+        </Document>
+        """
+    }
+
+    static func camt054(booked: String, endToEndID: String, amount: String, creditOCR: String, credit: String) -> String {
+        func entry(_ amount: String, _ indicator: String, _ reference: String, _ details: String) -> String {
+            """
+                  <Ntry><Amt Ccy="SEK">\(amount)</Amt><CdtDbtInd>\(indicator)</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>\(booked)</Dt></BookgDt>
+                    <AcctSvcrRef>\(reference)</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls>\(details)</TxDtls></NtryDtls></Ntry>
+            """
+        }
+        return """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+              <BkToCstmrDbtCdtNtfctn>
+                <GrpHdr><MsgId>NTF-0001</MsgId><CreDtTm>2026-01-03T06:00:00</CreDtTm></GrpHdr>
+                <Ntfctn><Id>NTF-0001-1</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>
+            \(entry(amount, "DBIT", "BANKREF-1", "<Refs><EndToEndId>\(endToEndID)</EndToEndId></Refs>"))
+            \(entry("1.00", "DBIT", "BANKREF-2", "<Refs><EndToEndId>GRANTS-D999999</EndToEndId></Refs>"))
+            \(entry(credit, "CRDT", "BANKREF-3", "<RmtInf><Strd><CdtrRefInf><Ref>\(creditOCR)</Ref></CdtrRefInf></Strd></RmtInf>"))
+                </Ntfctn>
+              </BkToCstmrDbtCdtNtfctn>
+            </Document>
+            """
+    }
+
+    /// The bank's answers, written from the standard (and valid against its schemas): a rejection takes the
+    /// tranche out of its batch with the reason code; a booked debit pays its tranche by EndToEndId and amount;
+    /// a debit naming nothing is reported; a credit quoting a claim's OCR reference is a repayment; the same
+    /// file twice changes nothing; a foreign or broken file is refused whole.
+    @Test func theBanksAnswersAreImported() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await payingProgramme(service)
+            try await service.payeeAccounts.set("Växjö kommun", to: Self.bankgiro, reason: "Letter", actor: "anna")
+            try await service.payeeAccounts.verify("Växjö kommun", actor: "bertil")
+            let tranches = try await attestedGrant(service, "A", tranches: 2)
+            let claimed = try await attestedGrant(service, "B")[0]
+            try await service.disbursements.pay(claimed.id, paidOn: day("2022-02-01"), paymentReference: "P-B", actor: "bertil")
+            let ocr = try #require(
+                try await service.grants.settle("B", spent: sek("600"), on: day("2024-01-15"), actor: "anna").ocrReference)
+            let batch = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+
+            let status = Array(Self.pain002(originalMessageID: batch.messageID, rejected: "GRANTS-D\(tranches[1].id)").utf8)
+            try Self.validate(status, schema: "iso20022/pain.002.001.03.xsd")
+            let rejected = try await service.bankMessages.import(status, actor: "cecilia")
+            #expect(rejected.map(\.outcome) == ["rejected"] && rejected[0].detail.contains("AC01"), "\(rejected)")
+            #expect(try await service.paymentBatches.get(batch.id).items.map(\.status) == ["sent", "rejected"])
+            #expect(try await service.disbursements.get(tranches[1].id).status == .attested)
+
+            let today = CalendarDate.today.iso
+            let notification = Array(
+                Self.camt054(booked: today, endToEndID: "GRANTS-D\(tranches[0].id)", amount: "500.00", creditOCR: ocr, credit: "400.00")
+                    .utf8)
+            try Self.validate(notification, schema: "iso20022/camt.054.001.02.xsd")
+            let events = try count(configuration, "grants.audit_event")
+            let imported = try await service.bankMessages.import(notification, actor: "cecilia")
+            #expect(imported.map(\.outcome) == ["paid", "mismatch", "repayment"], "\(imported)")
+            let paid = try await service.disbursements.get(tranches[0].id)
+            #expect(paid.status == .paid && paid.paidOn == CalendarDate.today && paid.paymentReference == "BANKREF-1")
+            #expect(try await service.repayments.claims().first?.settlement.repaid == sek("400"))
+            // Again: nothing changes.
+            let after = try count(configuration, "grants.audit_event")
+            #expect(after > events)
+            let again = try await service.bankMessages.import(notification, actor: "cecilia")
+            #expect(again.allSatisfy { $0.outcome.hasPrefix("already imported") }, "\(again)")
+            #expect(try count(configuration, "grants.audit_event") == after)
+            // A booked batch is not withdrawn.
+            let refused = await libraryError { _ = try await service.paymentBatches.withdraw(batch.id, reason: "late", actor: "cecilia") }
+            #expect(refused?.category == .rule, "\(String(describing: refused))")
+
+            for broken in ["<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"/>", "<Document", "not xml", ""] {
+                let error = await libraryError { _ = try await service.bankMessages.import(Array(broken.utf8), actor: "cecilia") }
+                #expect(error?.category == .input, "\(broken): \(String(describing: error))")
+            }
+            #expect(try count(configuration, "grants.audit_event") == after)
+        }
+    }
+}

@@ -170,6 +170,7 @@ public final class GrantsService: Sendable {
     public var programmes: Programmes { Programmes(service: self) }
     public var payeeAccounts: PayeeAccounts { PayeeAccounts(service: self) }
     public var paymentBatches: PaymentBatches { PaymentBatches(service: self) }
+    public var bankMessages: BankMessages { BankMessages(service: self) }
 
     // MARK: Running work
     // Each takes the span's name (`grants.<module>.<call>`); without one it is made from the calling function and

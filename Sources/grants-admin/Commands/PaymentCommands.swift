@@ -5,7 +5,7 @@ import Grants
 /// `payment`: payment batches for the bank (DESIGN §11).
 struct PaymentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payment", abstract: "Payments through the bank: ISO 20022 payment files.", subcommands: [Batch.self])
+        commandName: "payment", abstract: "Payments through the bank: ISO 20022 payment files.", subcommands: [Batch.self, Import.self])
 
     struct Batch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -164,6 +164,36 @@ struct PaymentCommand: AsyncParsableCommand {
                     try await $0.paymentBatches.withdraw(id, reason: reason, actor: global.resolvedActor)
                 }
                 try Output.print(batch, format: format) { Batch.describe(batch) }
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read the bank's answer: a pain.002 status report or a camt.054 notification.",
+            discussion: """
+                Recognised by the document's namespace. A rejected payment leaves its batch (the tranche stays \
+                attested, with the bank's reason code); a booked debit whose EndToEndId and amount match pays its \
+                tranche (booking date, bank reference); a booked credit quoting a claim's OCR reference is a \
+                repayment. Mismatches are listed, never guessed. The same file again changes nothing. A file that is \
+                not well-formed or not of these kinds is refused whole (exit 65).
+
+                Example:
+                  grants-admin payment import camt054-2024-02-02.xml --actor cecilia
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The file (XML).") var file: String
+        @Option(help: "text or json") var format: ListFormat = .text
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure.report(GrantsError.invalidInput([Problem("file", "\(file) cannot be read")]))
+            }
+            let outcomes = try await Session.run(global) {
+                try await $0.bankMessages.import(Array(data), actor: global.resolvedActor)
+            }
+            try Output.print(outcomes, format: format) {
+                Output.table(["item", "outcome", "detail"], outcomes.map { [String($0.item), $0.outcome, $0.detail] }, right: [0])
             }
         }
     }
