@@ -259,7 +259,8 @@ RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_ac
                sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
                funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
                aid_type text, collaboration_type text, sie_receivable_account text, funder_activity_id text,
-               funder_type text, updated_by text, updated_at timestamptz)
+               funder_type text, debtor_name text, debtor_iban text, debtor_bic text, debtor_bankgiro text,
+               updated_by text, updated_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -271,7 +272,7 @@ DECLARE
     fields constant text[] := ARRAY['sie_cost_account', 'sie_bank_account', 'sie_liability_account', 'sie_series',
         'iati_publisher_ref', 'iati_publisher_name', 'iati_publisher_type', 'funder_ref', 'funder_name', 'giving360_prefix',
         'default_sector', 'flow_type', 'finance_type', 'aid_type', 'collaboration_type', 'sie_receivable_account',
-        'funder_activity_id', 'funder_type'];
+        'funder_activity_id', 'funder_type', 'debtor_name', 'debtor_iban', 'debtor_bic', 'debtor_bankgiro'];
     old_json jsonb;
     new_json jsonb;
     details jsonb := '{}';
@@ -326,6 +327,29 @@ BEGIN
                 format('"%s" is not an IATI OrganisationType code', left(p_settings->>field, 40)));
         END IF;
     END LOOP;
+    -- The programme's own account (Schema/rules/bank.sql's checks), stored as payment files carry it.
+    merged.debtor_iban := nullif(upper(translate(merged.debtor_iban, E' \u00a0', '')), '');
+    merged.debtor_bic := nullif(upper(translate(merged.debtor_bic, ' ', '')), '');
+    merged.debtor_bankgiro := nullif(translate(merged.debtor_bankgiro, E' -\u00a0', ''), '');
+    new_json := new_json || jsonb_build_object('debtor_iban', merged.debtor_iban, 'debtor_bic', merged.debtor_bic,
+                                               'debtor_bankgiro', merged.debtor_bankgiro);
+    IF merged.debtor_iban IS NOT NULL AND NOT grants.iban_valid(merged.debtor_iban) THEN
+        PERFORM grants.refuse_input('programme', p_programme, 'debtor_iban', 'is not an IBAN (ISO 13616: the country''s length, check digits mod 97)');
+    END IF;
+    IF merged.debtor_bic IS NOT NULL AND NOT grants.bic_valid(merged.debtor_bic) THEN
+        PERFORM grants.refuse_input('programme', p_programme, 'debtor_bic', 'is not a BIC (ISO 9362: 8 or 11 letters and digits)');
+    END IF;
+    IF merged.debtor_bankgiro IS NOT NULL AND NOT grants.bankgiro_valid(merged.debtor_bankgiro) THEN
+        PERFORM grants.refuse_input('programme', p_programme, 'debtor_bankgiro',
+            'is not a Bankgiro number (7 or 8 digits, the last a Luhn check digit)');
+    END IF;
+    IF merged.debtor_iban IS NOT NULL AND merged.debtor_bankgiro IS NOT NULL THEN
+        PERFORM grants.refuse_input('programme', p_programme, 'debtor_bankgiro',
+            'the programme pays from one account: an IBAN or a Bankgiro number, not both (unset the other)');
+    END IF;
+    IF merged.debtor_name IS NOT NULL AND (length(merged.debtor_name) > 70 OR btrim(merged.debtor_name) = '') THEN
+        PERFORM grants.refuse_input('programme', p_programme, 'debtor_name', 'must be 1 to 70 characters (ISO 20022 Max70Text)');
+    END IF;
     -- Checked as a whole: the publisher and the funder may come in separate calls.
     IF merged.iati_publisher_ref IS NOT NULL AND merged.iati_publisher_ref = merged.funder_ref THEN
         PERFORM grants.refuse_input('programme', p_programme, 'iati_publisher_ref',
@@ -349,12 +373,12 @@ BEGIN
     INSERT INTO grants.programme_settings AS s (programme_id, sie_cost_account, sie_bank_account, sie_liability_account,
         sie_series, accrual, iati_publisher_ref, iati_publisher_name, iati_publisher_type, funder_ref, funder_name,
         giving360_prefix, default_sector, flow_type, finance_type, aid_type, collaboration_type, sie_receivable_account,
-        funder_activity_id, funder_type, updated_by, updated_at)
+        funder_activity_id, funder_type, debtor_name, debtor_iban, debtor_bic, debtor_bankgiro, updated_by, updated_at)
     VALUES (v_programme, merged.sie_cost_account, merged.sie_bank_account, merged.sie_liability_account, merged.sie_series,
         merged.accrual, merged.iati_publisher_ref, merged.iati_publisher_name, merged.iati_publisher_type, merged.funder_ref,
         merged.funder_name, merged.giving360_prefix, merged.default_sector, merged.flow_type, merged.finance_type,
         merged.aid_type, merged.collaboration_type, merged.sie_receivable_account, merged.funder_activity_id,
-        merged.funder_type, actor, now())
+        merged.funder_type, merged.debtor_name, merged.debtor_iban, merged.debtor_bic, merged.debtor_bankgiro, actor, now())
     ON CONFLICT (programme_id) DO UPDATE SET
         sie_cost_account = EXCLUDED.sie_cost_account, sie_bank_account = EXCLUDED.sie_bank_account,
         sie_liability_account = EXCLUDED.sie_liability_account, sie_series = EXCLUDED.sie_series,
@@ -364,7 +388,9 @@ BEGIN
         giving360_prefix = EXCLUDED.giving360_prefix, default_sector = EXCLUDED.default_sector,
         flow_type = EXCLUDED.flow_type, finance_type = EXCLUDED.finance_type, aid_type = EXCLUDED.aid_type,
         collaboration_type = EXCLUDED.collaboration_type, sie_receivable_account = EXCLUDED.sie_receivable_account,
-        funder_activity_id = EXCLUDED.funder_activity_id, funder_type = EXCLUDED.funder_type, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
+        funder_activity_id = EXCLUDED.funder_activity_id, funder_type = EXCLUDED.funder_type,
+        debtor_name = EXCLUDED.debtor_name, debtor_iban = EXCLUDED.debtor_iban, debtor_bic = EXCLUDED.debtor_bic,
+        debtor_bankgiro = EXCLUDED.debtor_bankgiro, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at
     ;
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
     VALUES (actor, 'programme.settings_changed', 'programme', p_programme, details);

@@ -9,7 +9,7 @@
 -- A settlement with its grant's reference: the columns the library decodes.
 CREATE OR REPLACE VIEW grants.settlement_row WITH (security_invoker = true) AS
 SELECT g.reference, s.currency, s.spent, s.paid, s.claimed, s.repaid_total, s.written_off, s.write_off_reason,
-       s.settled_on, s.settled_by, s.grant_id
+       s.settled_on, s.settled_by, s.grant_id, s.ocr_reference
   FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id;
 
 -- A repayment with its grant's reference, round and programme.

@@ -70,8 +70,10 @@ BEGIN
         RAISE EXCEPTION 'disbursement % is %: it is never updated; reverse it instead', OLD.id, OLD.status
             USING ERRCODE = 'GR001', DETAIL = grants.rule_detail('append_only', 'disbursement', OLD.id::text);
     END IF;
+    -- attested → scheduled: the attestation withdrawn (its payee's account changed, Schema/rules/bank.sql).
     IF NOT ((OLD.status = 'scheduled' AND NEW.status IN ('attested', 'cancelled'))
-         OR (OLD.status = 'attested' AND NEW.status IN ('paid', 'cancelled'))) THEN
+         OR (OLD.status = 'attested' AND NEW.status IN ('paid', 'cancelled'))
+         OR (OLD.status = 'attested' AND NEW.status = 'scheduled' AND NEW.attested_by IS NULL AND NEW.attested_at IS NULL)) THEN
         RAISE EXCEPTION 'disbursement % cannot go from % to %', OLD.id, OLD.status, NEW.status
             USING ERRCODE = 'GR002',
                   DETAIL = grants.rule_detail('invalid_transition', 'disbursement', OLD.id::text,

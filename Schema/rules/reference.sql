@@ -85,12 +85,14 @@ RETURNS TABLE (programme text, currency text, sie_cost_account text, sie_bank_ac
                sie_series text, accrual boolean, iati_publisher_ref text, iati_publisher_name text, iati_publisher_type text,
                funder_ref text, funder_name text, giving360_prefix text, default_sector text, flow_type text, finance_type text,
                aid_type text, collaboration_type text, sie_receivable_account text, funder_activity_id text,
-               funder_type text, updated_by text, updated_at timestamptz)
+               funder_type text, debtor_name text, debtor_iban text, debtor_bic text, debtor_bankgiro text,
+               updated_by text, updated_at timestamptz)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT p.name, p.currency, s.sie_cost_account, s.sie_bank_account, s.sie_liability_account, s.sie_series, s.accrual,
            s.iati_publisher_ref, s.iati_publisher_name, s.iati_publisher_type, s.funder_ref, s.funder_name, s.giving360_prefix,
            s.default_sector, s.flow_type, s.finance_type, s.aid_type, s.collaboration_type, s.sie_receivable_account,
-           s.funder_activity_id, s.funder_type, s.updated_by, s.updated_at
+           s.funder_activity_id, s.funder_type, s.debtor_name, s.debtor_iban, s.debtor_bic, s.debtor_bankgiro,
+           s.updated_by, s.updated_at
       FROM grants.programme p LEFT JOIN grants.programme_settings s ON s.programme_id = p.id
      WHERE p.id = p_id
 $$;

@@ -94,7 +94,8 @@ public struct Programmes: Sendable {
         SELECT p.name, p.currency, s.sie_cost_account, s.sie_bank_account, s.sie_liability_account, s.sie_series, s.accrual,
                s.iati_publisher_ref, s.iati_publisher_name, s.iati_publisher_type, s.funder_ref, s.funder_name, s.giving360_prefix,
                s.default_sector, s.flow_type, s.finance_type, s.aid_type, s.collaboration_type, s.sie_receivable_account,
-               s.funder_activity_id, s.funder_type, s.updated_by, s.updated_at
+               s.funder_activity_id, s.funder_type, s.debtor_name, s.debtor_iban, s.debtor_bic, s.debtor_bankgiro,
+               s.updated_by, s.updated_at
         FROM grants.programme p LEFT JOIN grants.programme_settings s ON s.programme_id = p.id
         """
 

@@ -85,7 +85,7 @@ public struct Repayments: Sendable {
                 """
                 SELECT g.id, p.name AS programme, r.name AS round, o.name AS recipient, g.status, s.grant_id,
                        g.reference, s.currency, s.spent, s.paid, s.claimed, s.repaid_total, s.written_off, s.write_off_reason,
-                       s.settled_on, s.settled_by
+                       s.settled_on, s.settled_by, s.ocr_reference
                 FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id
                 JOIN grants.application a ON a.id = g.application_id JOIN grants.organisation o ON o.id = a.applicant_id
                 JOIN grants.allocation_round r ON r.id = g.round_id JOIN grants.programme p ON p.id = g.programme_id

@@ -20,6 +20,8 @@ public struct Settlement: Sendable, Encodable, Equatable {
     public let writeOffReason: String?
     public let settledOn: CalendarDate
     public let settledBy: String
+    /// The OCR reference the grantee quotes when paying the claim back (Luhn-checked); nil when nothing is claimed.
+    public let ocrReference: String?
 
     /// What is still owed: claimed − repaid − written off.
     public var open: Money { Money(minorUnits: claimed.minorUnits - repaid.minorUnits - writtenOff.minorUnits, currency: claimed.currency) }
@@ -31,7 +33,7 @@ enum Settlements {
     /// returns; from the table itself here, so that `find(lock:)` locks the settlement row alone.
     static let select: PGQuery = """
         SELECT g.reference, s.currency, s.spent, s.paid, s.claimed, s.repaid_total, s.written_off, s.write_off_reason,
-               s.settled_on, s.settled_by
+               s.settled_on, s.settled_by, s.ocr_reference
         FROM grants.settlement s JOIN grants.grant g ON g.id = s.grant_id
         """
 
@@ -40,7 +42,7 @@ enum Settlements {
             grantReference: try row.decode(column: "reference"), spent: try row.money("spent"), paid: try row.money("paid"),
             claimed: try row.money("claimed"), repaid: try row.money("repaid_total"), writtenOff: try row.money("written_off"),
             writeOffReason: try row.decode(column: "write_off_reason"), settledOn: try row.decode(column: "settled_on"),
-            settledBy: try row.decode(column: "settled_by"))
+            settledBy: try row.decode(column: "settled_by"), ocrReference: try row.decode(column: "ocr_reference"))
     }
 
     /// The grant's settlement, if it is settled.

@@ -41,6 +41,7 @@ enum DatabaseRules {
         "round_within_budget": { .budgetExceeded(round: $0.key, excess: $0.excess) },
         "disbursements_within_award": { .awardExceeded(grant: $0.key, excess: $0.excess) },
         "four_eyes": { .fourEyes(disbursement: $0.key, actor: $0.actor ?? "") },
+        "payee_account_four_eyes": { .fourEyesOnAccount(organisation: $0.organisation ?? $0.key, actor: $0.actor ?? "") },
         "conflict_person_normalised": { _ in
             .invalidInput([Problem("person", "is not a normalised name (NFC, trimmed, lower-case)")])
         },

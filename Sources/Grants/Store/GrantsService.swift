@@ -168,6 +168,9 @@ public final class GrantsService: Sendable {
     public var partnerships: Partnerships { Partnerships(service: self) }
     public var contacts: Contacts { Contacts(service: self) }
     public var programmes: Programmes { Programmes(service: self) }
+    public var payeeAccounts: PayeeAccounts { PayeeAccounts(service: self) }
+    public var paymentBatches: PaymentBatches { PaymentBatches(service: self) }
+    public var bankMessages: BankMessages { BankMessages(service: self) }
 
     // MARK: Running work
     // Each takes the span's name (`grants.<module>.<call>`); without one it is made from the calling function and

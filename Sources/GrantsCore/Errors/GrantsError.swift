@@ -21,6 +21,8 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed(entity: String, key: String)
     /// The attester is the person who scheduled the disbursement.
     case fourEyes(disbursement: String, actor: String)
+    /// The verifier of a payee account is the person who set it.
+    case fourEyesOnAccount(organisation: String, actor: String)
     /// Something is already recorded with other values; every difference is listed. Nothing was written.
     case conflict(entity: String, key: String, differences: [Difference])
     /// Recorded money and decisions never change (paid disbursements, reversals, approvals, amendments,
@@ -64,7 +66,7 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidInput, .notFound: .input
-        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .conflict, .appendOnly, .notPermitted,
+        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .fourEyesOnAccount, .conflict, .appendOnly, .notPermitted,
             .actorMismatch, .conflictOfInterest, .unknownPerson, .heldBack, .reportPending, .claimOpen, .repaymentExceedsClaim:
             .rule
         case .unavailable: .unavailable
@@ -88,6 +90,8 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(entity) \(key) is closed"
         case .fourEyes(let id, let actor):
             "four-eyes: \(actor) scheduled disbursement \(id) and cannot also attest it"
+        case .fourEyesOnAccount(let organisation, let actor):
+            "four-eyes: \(actor) set the payee account of \(organisation) and cannot also verify it"
         case .conflict(let entity, let key, let differences):
             "\(entity) \(key) is recorded differently; nothing was written"
                 + (differences.isEmpty ? "" : ":\n" + differences.map(\.description).joined(separator: "\n"))

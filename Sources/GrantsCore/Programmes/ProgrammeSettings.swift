@@ -53,6 +53,13 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
     public var funderActivityID: String?
     /// IATI OrganisationType of the funder (`participating-org role="1"/@type`; 10 government …).
     public var funderType: String?
+    /// Payment files: the programme's own name as the payer (ISO 20022 `Dbtr/Nm`, at most 70 characters).
+    public var debtorName: String?
+    /// Payment files: the account the programme pays from, an IBAN with its bank's BIC …
+    public var debtorIBAN: String?
+    public var debtorBIC: String?
+    /// … or a Bankgiro number (one of the two).
+    public var debtorBankgiro: String?
 
     public init() {}
 
@@ -66,7 +73,8 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
             ("giving360_prefix", \.giving360Prefix), ("default_sector", \.defaultSector), ("flow_type", \.flowType),
             ("finance_type", \.financeType), ("aid_type", \.aidType), ("collaboration_type", \.collaborationType),
             ("sie_receivable_account", \.sieReceivableAccount), ("funder_activity_id", \.funderActivityID),
-            ("funder_type", \.funderType),
+            ("funder_type", \.funderType), ("debtor_name", \.debtorName), ("debtor_iban", \.debtorIBAN),
+            ("debtor_bic", \.debtorBIC), ("debtor_bankgiro", \.debtorBankgiro),
         ]
     }
 
@@ -125,6 +133,10 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         check("finance_type", financeType, IATICodes.financeType.contains, "an IATI FinanceType code")
         check("aid_type", aidType, IATICodes.aidType.contains, "an IATI AidType code")
         check("collaboration_type", collaborationType, IATICodes.collaborationType.contains, "an IATI CollaborationType code")
+        check("debtor_name", debtorName, { name($0) && $0.count <= 70 }, "a name of 1 to 70 characters (ISO 20022 Max70Text)")
+        check("debtor_iban", debtorIBAN, IBAN.isValid, "an IBAN (ISO 13616: the country's length, check digits mod 97)")
+        check("debtor_bic", debtorBIC, BIC.isValid, "a BIC (ISO 9362: 8 or 11 letters and digits)")
+        check("debtor_bankgiro", debtorBankgiro, BankgiroNumber.isValid, "a Bankgiro number (7 or 8 digits with a Luhn check digit)")
         if let publisher = iatiPublisherRef, publisher == funderRef {
             problems.append(Problem("iati_publisher_ref", "is the funder's identifier: a programme publishes under its own"))
         }
@@ -151,6 +163,10 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         case sieReceivableAccount = "sie_receivable_account"
         case funderActivityID = "funder_activity_id"
         case funderType = "funder_type"
+        case debtorName = "debtor_name"
+        case debtorIBAN = "debtor_iban"
+        case debtorBIC = "debtor_bic"
+        case debtorBankgiro = "debtor_bankgiro"
     }
 }
 

@@ -52,7 +52,8 @@ public enum GrantStatus: String, StateMachine, Codable {
     public static let transitions: [GrantStatus: Set<GrantStatus>] = [.active: [.closed]]
 }
 
-/// scheduled → attested → paid; scheduled | attested → cancelled. A paid disbursement is corrected by a
+/// scheduled → attested → paid; scheduled | attested → cancelled; attested → scheduled when the payee's account
+/// changes after the attestation (the attestation is withdrawn). A paid disbursement is corrected by a
 /// separate `reversal` entry, never changed. `repayment` is no disbursement's state: it is the status the
 /// reports give money a grantee paid back (its own entries, see `RepaymentEntry` in `Grants`). `writeOff` and
 /// `reclaim` are no disbursement's state either: they are the rows the reports give a grant's closing, the
@@ -68,7 +69,7 @@ public enum DisbursementStatus: String, StateMachine, Codable {
     case reclaim
     public static let transitions: [DisbursementStatus: Set<DisbursementStatus>] = [
         .scheduled: [.attested, .cancelled],
-        .attested: [.paid, .cancelled],
+        .attested: [.paid, .cancelled, .scheduled],
     ]
 }
 

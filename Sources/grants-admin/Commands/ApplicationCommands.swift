@@ -215,7 +215,7 @@ struct GrantCommand: AsyncParsableCommand {
                     lines.append(
                         "  settled    \(s.settledOn): spent \(s.spent.display); claimed \(s.claimed.display), repaid \(s.repaid.display)"
                             + (s.writtenOff.minorUnits > 0 ? ", written off \(s.writtenOff.display) (\(s.writeOffReason ?? ""))" : "")
-                            + "; open \(s.open.display)")
+                            + "; open \(s.open.display)" + (s.ocrReference.map { "; OCR \($0)" } ?? ""))
                 }
                 for r in detail.requirements {
                     lines.append(
@@ -298,7 +298,8 @@ struct GrantCommand: AsyncParsableCommand {
             }
             Terminal.print(
                 "Grant \(settlement.grantReference) settled on \(settlement.settledOn): \(settlement.paid.display) paid, "
-                    + "\(settlement.spent.display) spent; claim \(settlement.claimed.display), open \(settlement.open.display)")
+                    + "\(settlement.spent.display) spent; claim \(settlement.claimed.display), open \(settlement.open.display)"
+                    + (settlement.ocrReference.map { " (OCR reference \($0))" } ?? ""))
         }
     }
 

@@ -74,6 +74,10 @@ struct ProgrammeCommand: AsyncParsableCommand {
                 ["finance type", value(s.financeType)],
                 ["aid type", value(s.aidType)],
                 ["collaboration type", value(s.collaborationType)],
+                ["debtor name", value(s.debtorName)],
+                ["debtor iban", value(s.debtorIBAN)],
+                ["debtor bic", value(s.debtorBIC)],
+                ["debtor bankgiro", value(s.debtorBankgiro)],
             ]
             return "Programme \(programme.name) (\(programme.currency.rawValue))\n" + Output.table(["setting", "value"], rows)
         }

@@ -58,12 +58,12 @@ struct RepaymentCommand: AsyncParsableCommand {
             }
             try Output.print(claims, format: format) {
                 Output.table(
-                    ["grant", "round", "recipient", "settled", "claimed", "repaid", "written_off", "open", "repayments"],
+                    ["grant", "round", "recipient", "settled", "claimed", "repaid", "written_off", "open", "repayments", "ocr"],
                     claims.map {
                         [
                             $0.grantReference, $0.round, $0.recipient, $0.settlement.settledOn.iso, $0.settlement.claimed.display,
                             $0.settlement.repaid.display, $0.settlement.writtenOff.display, $0.settlement.open.display,
-                            String($0.repayments.count),
+                            String($0.repayments.count), $0.settlement.ocrReference ?? "",
                         ]
                     }, right: [4, 5, 6, 7, 8])
             }

@@ -47,7 +47,7 @@ struct ThemeCommand: AsyncParsableCommand {
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Organisations: Swedish municipalities and regions, partners abroad.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, OrgAccountCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

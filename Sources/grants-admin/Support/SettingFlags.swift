@@ -38,6 +38,16 @@ struct SettingFlags: ParsableArguments {
     @Option(name: .customLong("sie-series"), parsing: .unconditional, help: "SIE: the voucher series (not set: the accounting system numbers vouchers).")
     var sieSeries: String?
     @Option(help: "SIE: book decided grants against the liability account (on) or only payments (off).") var accrual: Switch?
+    @Option(name: .customLong("debtor-name"), parsing: .unconditional, help: "Payment files: the payer's name (at most 70 characters).")
+    var debtorName: String?
+    @Option(name: .customLong("debtor-iban"), parsing: .unconditional, help: "Payment files: the IBAN the programme pays from.")
+    var debtorIBAN: String?
+    @Option(name: .customLong("debtor-bic"), parsing: .unconditional, help: "Payment files: the BIC of the bank of --debtor-iban.")
+    var debtorBIC: String?
+    @Option(
+        name: .customLong("debtor-bankgiro"), parsing: .unconditional,
+        help: "Payment files: the Bankgiro number the programme pays from (instead of an IBAN).")
+    var debtorBankgiro: String?
 
     var settings: ProgrammeSettings {
         var settings = ProgrammeSettings()
@@ -60,6 +70,10 @@ struct SettingFlags: ParsableArguments {
         settings.sieReceivableAccount = sieReceivableAccount
         settings.sieSeries = sieSeries
         settings.accrual = accrual.map { $0 == .on }
+        settings.debtorName = debtorName
+        settings.debtorIBAN = debtorIBAN
+        settings.debtorBIC = debtorBIC
+        settings.debtorBankgiro = debtorBankgiro
         return settings
     }
 
@@ -72,7 +86,8 @@ struct SettingFlags: ParsableArguments {
         "sie_cost_account": "--sie-cost-account", "sie_bank_account": "--sie-bank-account",
         "sie_liability_account": "--sie-liability-account", "sie_series": "--sie-series", "accrual": "--accrual",
         "sie_receivable_account": "--sie-receivable-account", "funder_type": "--funder-type",
-        "funder_activity_id": "--funder-activity-id",
+        "funder_activity_id": "--funder-activity-id", "debtor_name": "--debtor-name", "debtor_iban": "--debtor-iban",
+        "debtor_bic": "--debtor-bic", "debtor_bankgiro": "--debtor-bankgiro",
         "from": "--from", "to": "--to", "status": "--status",
     ]
 }
