@@ -145,7 +145,7 @@ $$;
 -- Every closed or reopened period (of p_programme when given), in order. A read: every role may call it.
 CREATE OR REPLACE FUNCTION grants_api.periods(p_programme text DEFAULT NULL)
 RETURNS SETOF grants.period_row
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT v.* FROM grants.period_row v
      WHERE p_programme IS NULL OR v.programme = p_programme
      ORDER BY v.programme, v.starts_on, v.ends_on DESC

@@ -36,7 +36,8 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION grants.actor_name(text), grants.login_actor(), '
                        'grants.paid_part(text, bigint), grants.committed_part(text, bigint), '
                        'grants.rule_detail(text, text, text, jsonb), '
-                       'grants.recorded_paid_at(text, timestamptz, timestamptz) TO %I', role_name);
+                       'grants.recorded_paid_at(text, timestamptz, timestamptz), '
+                       'grants.business_date(date, timestamptz) TO %I', role_name);
     END LOOP;
     FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
