@@ -168,6 +168,7 @@ public final class GrantsService: Sendable {
     public var partnerships: Partnerships { Partnerships(service: self) }
     public var contacts: Contacts { Contacts(service: self) }
     public var programmes: Programmes { Programmes(service: self) }
+    public var periods: Periods { Periods(service: self) }
 
     // MARK: Running work
     // Each takes the span's name (`grants.<module>.<call>`); without one it is made from the calling function and
