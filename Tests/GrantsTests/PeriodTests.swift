@@ -182,7 +182,8 @@ struct PeriodTests {
                 #expect(year == closed("payment", "2022-03-31", firstOpen: "2023-02-01"))
                 let inside = await libraryError { try await finance.periods.open("2022-03", reason: "r", actor: "test_finance") }
                 #expect(
-                    inside == .invalidTransition(entity: "period", key: "2022-03", from: "closed (inside the closed period 2022)", to: "open"))
+                    inside
+                        == .invalidTransition(entity: "period", key: "2022-03", from: "closed (inside the closed period 2022)", to: "open"))
                 let never = await libraryError { try await finance.periods.open("2021", reason: "r", actor: "test_finance") }
                 #expect(never == .invalidTransition(entity: "period", key: "2021", from: "open", to: "open"))
                 let future = await libraryError { try await finance.periods.close("9999", actor: "test_finance") }
@@ -240,7 +241,8 @@ struct PeriodTests {
             let (_, second) = try await grant(service, "A")
             for user in ["test_staff", "test_service"] {
                 #expect(try sqlState(configuration, user: user, "SELECT * FROM grants_api.close_period(NULL, '2022', 'anna')") == "42501")
-                #expect(try sqlState(configuration, user: user, "SELECT * FROM grants_api.open_period(NULL, '2022', 'r', 'anna')") == "42501")
+                #expect(
+                    try sqlState(configuration, user: user, "SELECT * FROM grants_api.open_period(NULL, '2022', 'r', 'anna')") == "42501")
                 #expect(try sqlState(configuration, user: user, "SELECT * FROM grants_api.periods(NULL)") == nil)
             }
             var staff = configuration
@@ -273,7 +275,8 @@ struct PeriodTests {
                     == "GR120")
             #expect(
                 try sqlState(
-                    configuration, user: "test_staff", "SELECT * FROM grants_api.amend('A', NULL, NULL, NULL, '2024-06-30', 'r', '2022-06-01', NULL, NULL)")
+                    configuration, user: "test_staff",
+                    "SELECT * FROM grants_api.amend('A', NULL, NULL, NULL, '2024-06-30', 'r', '2022-06-01', NULL, NULL)")
                     == "GR120")
             let owner: [PGQuery] = [
                 """
@@ -345,7 +348,8 @@ struct PeriodTests {
             #expect(try sqlState(configuration, undated) == "23514")
             #expect(
                 try sqlState(
-                    configuration, "UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = 'anna', reason = 'r' WHERE id = \(second.id)")
+                    configuration,
+                    "UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = 'anna', reason = 'r' WHERE id = \(second.id)")
                     == "23514")
             // A row recorded before 0025 (written here past the constraint, as the old schema took it) reads as its
             // recording day through grants.business_date, and nothing is invented on the row.

@@ -244,10 +244,11 @@ struct GrantCommand: AsyncParsableCommand {
 
                 Examples:
                   grants-admin grant amend KP-2021-2-01 --amount-change "+50 000" \\
-                      --reason "Extra youth workshop" --on 2022-06-01
-                  grants-admin grant amend KP-2021-2-01 --end 2024-06-30 --reason "Delayed by elections"
-                  grants-admin grant amend KP-2021-2-01 --amount-change "-10 000" \\
-                      --reason "Award recorded 10 000 too high" --corrects decision
+                      --reason "Extra youth workshop"
+                  grants-admin grant amend KP-2021-2-01 --end 2024-06-30 \\
+                      --reason "Delayed by elections" --on 2023-03-01
+                  grants-admin grant amend KP-2021-2-01 --end 2024-08-31 \\
+                      --reason "The decision's end date was recorded wrong" --corrects decision
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
