@@ -429,4 +429,61 @@ struct PeriodTests {
             #expect(paidInside == Int64(outcomes.filter { $0 == "paid" }.count), "each payment that went through was counted by its close")
         }
     }
+
+    /// The lock protocol with each side held open, both ways round: a payment whose transaction is still open when
+    /// the close starts is waited for and counted by the close; a close still open when a payment starts makes the
+    /// payment wait and then refuses it. Whatever the timing, the count the close recorded is the count after.
+    @Test func aCloseAndAPaymentHeldOpenWaitForEachOther() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            let (_, second) = try await grant(service, "A")
+            try await service.applications.submit(application("B"), actor: "anna")
+            try await service.approvals.approve("B", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
+            let third = try await service.disbursements.schedule("B", amount: sek("1 000"), dueOn: day("2022-01-31"), actor: "anna")
+            try await service.disbursements.attest(third.id, actor: "bertil")
+            var staff = configuration
+            staff["user"] = "test_staff2"
+            var financeLogin = configuration
+            financeLogin["user"] = "test_finance"
+
+            // A payment dated in March, not yet committed, then the close of March.
+            let payer = try PGConnection(configuration: staff)
+            try payer.execute("BEGIN")
+            try payer.execute("SELECT * FROM grants_api.pay(\(second.id), '2022-03-15', 'P-2')")
+            let close = Task { try await asFinance(configuration) { try await $0.periods.close("2022-03", actor: "test_finance") } }
+            try await Task.sleep(for: .milliseconds(300))
+            try payer.execute("COMMIT")
+            _ = try await close.value
+
+            // A close of April, not yet committed, then a payment dated in April.
+            let closer = try PGConnection(configuration: financeLogin)
+            try closer.execute("BEGIN")
+            try closer.execute("SELECT * FROM grants_api.close_period(NULL, '2022-04')")
+            let pay = Task {
+                await libraryError {
+                    try await service.disbursements.pay(third.id, paidOn: day("2022-04-15"), paymentReference: "P-3", actor: "bertil")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            try closer.execute("COMMIT")
+            #expect(await pay.value == closed("payment", "2022-04-15", period: "2022-04", firstOpen: "2022-05-01"))
+
+            let connection = try PGConnection(configuration: configuration)
+            let counts = try connection.query(
+                """
+                SELECT b.period, (e.details ->> 'events')::bigint, grants.events_in_period(b.programme_id, b.starts_on, b.ends_on)
+                  FROM grants.book_period b
+                  JOIN grants.audit_event e ON e.entity_kind = 'period' AND e.entity_key = b.period AND e.action = 'period.closed'
+                 ORDER BY 1
+                """
+            ).map {
+                [
+                    try $0.decode(String.self, column: 0), String(try $0.decode(Int64.self, column: 1)),
+                    String(try $0.decode(Int64.self, column: 2)),
+                ]
+            }
+            #expect(counts == [["2022-03", "1", "1"], ["2022-04", "0", "0"]])
+            #expect(try await service.disbursements.get(second.id).status == .paid)
+        }
+    }
 }
