@@ -162,6 +162,18 @@ struct PeriodTests {
         }
     }
 
+    /// A round's record decides its grants in one statement: one decided inside a closed period refuses the whole
+    /// record, nothing written.
+    @Test func aRoundRecordedWithADecisionInsideAClosedPeriodIsRefused() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            _ = try await asFinance(configuration) { try await $0.periods.close("2021", actor: "test_finance") }
+            let refused = await libraryError { try await service.rounds.record(sampleManifest(round: "R2"), actor: "anna") }
+            #expect(refused == closed("decision", "2021-12-01", period: "2021", firstOpen: "2022-01-01"))
+            #expect(try count(configuration, "grants.approval") == 0)
+        }
+    }
+
     /// A closed month: the days around it are open; a closed year and its next month push the first open day on.
     /// A month inside a closed year is reopened with the year, not alone.
     @Test func monthsAndYearsAndTheFirstOpenDay() async throws {
