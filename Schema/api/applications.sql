@@ -88,6 +88,7 @@ DECLARE
     differences jsonb;
     new_id bigint;
 BEGIN
+    PERFORM grants.check_no_control('application', p_reference, 'title', p_title);
     actor := grants.acting_person(p_actor);
 
     -- What the library checks before it calls (NewApplication.problems), for every caller.
@@ -290,6 +291,7 @@ DECLARE
     rnd record;
     new_grant_id bigint;
 BEGIN
+    PERFORM grants.check_no_control('application', p_reference, 'decision_ref', p_decision_ref);
     actor := grants.acting_person(p_actor);
     IF p_awarded IS NULL OR p_awarded <= 0 THEN
         problems := problems || jsonb_build_object('location', 'amount', 'message', 'must be positive');
@@ -376,6 +378,7 @@ DECLARE
     app grants.application;
     earlier grants.approval;
 BEGIN
+    PERFORM grants.check_no_control('application', p_reference, 'reason', p_reason);
     actor := grants.acting_person(p_actor);
     IF p_decided_on IS NULL OR p_decided_on > current_date + 1 THEN
         problems := problems || jsonb_build_object('location', 'decided_on',

@@ -24,6 +24,8 @@ BEGIN
         PERFORM grants.refuse_input(entity, key, location, 'must be at most 1000 characters');
     ELSIF value ~ '^[[:space:]]*$' THEN
         PERFORM grants.refuse_input(entity, key, location, 'must not be empty');
+    ELSE
+        PERFORM grants.check_no_control(entity, key, location, value);
     END IF;
 END
 $$;

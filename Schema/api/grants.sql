@@ -49,6 +49,7 @@ DECLARE
     details jsonb;
     corrects_amendment bigint;
 BEGIN
+    PERFORM grants.check_no_control('grant', p_reference, 'reason', p_reason);
     actor := grants.acting_person(p_actor);
     IF p_amount_change IS NULL AND p_new_ends_on IS NULL THEN
         problems := problems || jsonb_build_object('location', 'amount_change', 'message', 'give an amount change or a new end date');
@@ -156,6 +157,7 @@ DECLARE
     open_claim bigint;
     details jsonb := '{}'::jsonb;
 BEGIN
+    PERFORM grants.check_no_control('grant', p_reference, 'write_off', p_write_off);
     actor := grants.acting_person(p_actor);
     IF p_write_off IS NOT NULL AND btrim(p_write_off) = '' THEN
         PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'write_off', 'must not be empty');

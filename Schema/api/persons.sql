@@ -10,6 +10,7 @@ DECLARE
     v_login text := grants.actor_name(p_login);
     existing grants.person;
 BEGIN
+    PERFORM grants.check_no_control('person', p_login, 'name', p_name);
     IF grants.login_actor() IS NOT NULL THEN
         RAISE EXCEPTION 'only a service login or the owner registers people'
             USING ERRCODE = '42501', HINT = 'ask whoever administers grants_service or the owner login';

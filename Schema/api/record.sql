@@ -17,6 +17,8 @@ DECLARE
     added int := 0;
     t record;
 BEGIN
+    PERFORM grants.check_no_controls('theme', NULL, 'name_sv', p_names_sv);
+    PERFORM grants.check_no_controls('theme', NULL, 'name_en', p_names_en);
     -- A manifest declares a handful of themes: each goes through grants_api.add_theme, the one home of its rules.
     FOR t IN SELECT * FROM unnest(p_codes, p_names_sv, p_names_en, p_dac_sectors) AS t(code, name_sv, name_en, dac_sector) LOOP
         PERFORM grants_api.add_theme(t.code, t.name_sv, t.name_en, t.dac_sector, p_actor);
@@ -52,6 +54,8 @@ DECLARE
     application_ids bigint[];
     recorded int;
 BEGIN
+    PERFORM grants.check_no_controls('grant', NULL, 'title', p_titles);
+    PERFORM grants.check_no_controls('grant', NULL, 'decision_ref', p_decision_refs);
     SELECT r.id, r.name, r.programme_id, r.currency, p.name AS programme INTO rnd
       FROM grants.allocation_round r JOIN grants.programme p ON p.id = r.programme_id WHERE r.id = p_round_id;
     IF NOT FOUND THEN

@@ -13,6 +13,8 @@ DECLARE
     recorded grants.theme;
     differences jsonb := '[]';
 BEGIN
+    PERFORM grants.check_no_control('theme', p_code, 'name_sv', p_name_sv);
+    PERFORM grants.check_no_control('theme', p_code, 'name_en', p_name_en);
     IF p_code IS NULL OR p_code !~ '^[a-z0-9][a-z0-9._-]{0,63}$' THEN
         PERFORM grants.refuse_input('theme', coalesce(p_code, ''), 'code',
             'must be 1 to 64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit');
@@ -159,6 +161,8 @@ DECLARE
     recorded grants.allocation_round;
     differences jsonb := '[]';
 BEGIN
+    PERFORM grants.check_no_control('round', p_name, 'programme', p_programme);
+    PERFORM grants.check_no_control('round', p_name, 'name', p_name);
     IF p_programme IS NULL OR btrim(p_programme) = '' OR length(p_programme) > 1000 THEN
         PERFORM grants.refuse_input('round', coalesce(p_name, ''), 'programme', 'must be 1 to 1000 characters');
     END IF;
@@ -273,6 +277,9 @@ DECLARE
     details jsonb := '{}';
     unknown text;
 BEGIN
+    PERFORM grants.check_no_control('programme', p_programme, 'programme', p_programme);
+    PERFORM grants.check_no_control('programme', p_programme, s.key, s.value)
+       FROM jsonb_each_text(CASE WHEN jsonb_typeof(p_settings) = 'object' THEN p_settings ELSE '{}' END) AS s;
     IF p_programme IS NULL OR btrim(p_programme) = '' OR length(p_programme) > 1000 THEN
         PERFORM grants.refuse_input('programme', coalesce(p_programme, ''), 'programme', 'must be 1 to 1000 characters');
     END IF;
@@ -304,6 +311,21 @@ BEGIN
         new_json := new_json || jsonb_build_object('accrual', p_settings->'accrual');
     END IF;
     merged := jsonb_populate_record(stored, new_json);
+    -- An SE-ON- identifier carries an organisationsnummer, and an organisation type is one of IATI's codes: checked
+    -- for the values this call sets (one stored before these checks stays until it is changed).
+    FOREACH field IN ARRAY ARRAY['iati_publisher_ref', 'funder_ref'] LOOP
+        IF p_settings ? field AND NOT grants.org_id_number_valid(p_settings->>field) THEN
+            PERFORM grants.refuse_input('programme', p_programme, field,
+                format('"%s" is not an organisation identifier: SE-ON- must be followed by a valid organisationsnummer '
+                       '(10 digits, digits 3-4 at least 20, Luhn check digit)', left(p_settings->>field, 40)));
+        END IF;
+    END LOOP;
+    FOREACH field IN ARRAY ARRAY['iati_publisher_type', 'funder_type'] LOOP
+        IF p_settings ? field AND p_settings->>field IS NOT NULL AND NOT grants.iati_organisation_type(p_settings->>field) THEN
+            PERFORM grants.refuse_input('programme', p_programme, field,
+                format('"%s" is not an IATI OrganisationType code', left(p_settings->>field, 40)));
+        END IF;
+    END LOOP;
     -- Checked as a whole: the publisher and the funder may come in separate calls.
     IF merged.iati_publisher_ref IS NOT NULL AND merged.iati_publisher_ref = merged.funder_ref THEN
         PERFORM grants.refuse_input('programme', p_programme, 'iati_publisher_ref',
@@ -363,6 +385,7 @@ DECLARE
     target grants.organisation;
     recorded grants.conflict_of_interest;
 BEGIN
+    PERFORM grants.check_no_control('conflict', p_person, 'reason', p_reason);
     IF v_person = '' THEN
         PERFORM grants.refuse_input('conflict of interest', '', 'person', 'must not be empty');
     END IF;
@@ -404,6 +427,10 @@ DECLARE
     target grants.organisation;
     recorded grants.contact;
 BEGIN
+    PERFORM grants.check_no_control('contact', p_organisation, 'name', p_name);
+    PERFORM grants.check_no_control('contact', p_organisation, 'email', p_email);
+    PERFORM grants.check_no_control('contact', p_organisation, 'phone', p_phone);
+    PERFORM grants.check_no_control('contact', p_organisation, 'role', p_role);
     IF p_name IS NULL OR btrim(p_name) = '' OR length(p_name) > 1000 THEN
         PERFORM grants.refuse_input('contact', '', 'name', 'must be 1 to 1000 characters');
     END IF;
@@ -444,6 +471,7 @@ DECLARE
     actor text := grants.acting_person(p_actor);
     recorded grants.contact;
 BEGIN
+    PERFORM grants.check_no_control('contact', p_id::text, 'reason', p_reason);
     IF p_reason IS NULL OR btrim(p_reason) = '' OR length(p_reason) > 1000 THEN
         PERFORM grants.refuse_input('contact', coalesce(p_id::text, ''), 'reason', 'must be 1 to 1000 characters');
     END IF;

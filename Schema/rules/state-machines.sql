@@ -21,6 +21,22 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
        AND grants.luhn_valid(replace(value, '-', ''))
 $$;
 
+-- An organisation identifier in an SE-ON- form names a Swedish organisation by its organisationsnummer: the ten
+-- digits must be one (digits 3-4 at least 20, Luhn check digit). Any other identifier (SE-0, XM-DAC-…) passes;
+-- NULL (not set) too.
+CREATE OR REPLACE FUNCTION grants.org_id_number_valid(ref text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT ref IS NULL OR left(ref, 6) <> 'SE-ON-'
+        OR (substr(ref, 7) ~ '^[0-9]{10}$'
+            AND grants.org_number_valid(substr(ref, 7, 6) || '-' || substr(ref, 13, 4)))
+$$;
+
+-- IATI OrganisationType, active codes (the same set as IATICodes.organisationType in Swift; a test keeps them equal).
+CREATE OR REPLACE FUNCTION grants.iati_organisation_type(code text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT code = ANY (ARRAY['10', '11', '15', '21', '22', '23', '24', '30', '40', '60', '70', '71', '72', '73', '80', '90'])
+$$;
+
 CREATE OR REPLACE FUNCTION grants.apply_amendment() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

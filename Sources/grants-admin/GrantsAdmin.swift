@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct GrantsAdmin: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct GrantsAdmin: AsyncParsableCommand {
 
             Exit codes: 0 done; 1 refused by a rule (also a tranche held back by a report); 3 (local status) not running; 64 usage, also a malformed \
             database URL; 65 invalid input data (nothing written); 69 database unavailable, not migrated or \
-            migrated by a newer version; 70 internal error; 73 the --output file cannot be created.
+            migrated by a newer version; 70 internal error; 73 the --output file cannot be created; 130 or 143 stopped \
+            by SIGINT (Ctrl-C) or SIGTERM: what was not committed is rolled back and no temporary file is left.
 
             Example:
               grants-admin round record Examples/kommunala-partnerskap-2021-2.yaml
@@ -40,14 +42,31 @@ struct GrantsAdmin: AsyncParsableCommand {
         } catch {
             exit(withError: await Validation.parserErrorFirst(error, Self.self, arguments))
         }
-        do {
+        // The command runs as a task that SIGINT and SIGTERM cancel (see ``Interruption``).
+        let parsed = UncheckedCommand(command: command)
+        let outcome = await Interruption.run {
+            var command = parsed.command
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
-        } catch {
-            exit(withError: error)
         }
+        if let signal = Interruption.signal {
+            // The command's own error lines were held back (``Failure/report(_:flags:)``): one line says it all.
+            if case .success = outcome {
+                Terminal.error(Interruption.message(signal, finished: true))
+            } else {
+                Terminal.error(Interruption.message(signal, finished: false))
+            }
+            Foundation.exit(Interruption.exitCode(signal))
+        }
+        if case .failure(let error) = outcome { exit(withError: error) }
     }
+}
+
+/// The parsed command handed to the task that runs it.
+private struct UncheckedCommand: @unchecked Sendable {
+    // @unchecked: the command is a value parsed on this thread and then used only by the one task that runs it.
+    let command: any ParsableCommand
 }

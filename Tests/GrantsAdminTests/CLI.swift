@@ -53,6 +53,59 @@ struct CLI {
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
+    /// Starts the binary and returns at once, for tests that signal it while it works.
+    func start(_ arguments: [String]) throws -> Running {
+        try Running(argv: [Self.binary.path] + arguments, environment: processEnvironment)
+    }
+
+    /// A `grants-admin` started by ``start(_:)``: its pid, and its exit status and output once it ends.
+    final class Running: @unchecked Sendable {
+        // @unchecked: the fields are set in init and never change; `wait()` is called once, by the test.
+        let pid: pid_t
+        private let stdoutPath: String
+        private let stderrPath: String
+
+        init(argv: [String], environment: [String: String]) throws {
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("running-\(UUID().uuidString)").path
+            stdoutPath = base + ".out"
+            stderrPath = base + ".err"
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let cArguments = argv.map { strdup($0) } + [nil]
+            let cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            defer {
+                for pointer in cArguments { free(pointer) }
+                for pointer in cEnvironment { free(pointer) }
+            }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, cEnvironment)
+            guard spawned == 0 else { throw CocoaError(.executableLoad) }
+            self.pid = pid
+        }
+
+        /// Waits for the process on a thread of its own and gives its exit status (128 + N when signal N ended it).
+        func wait() async throws -> Result {
+            let pid = pid
+            let status = try await Blocking.run {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return status
+            }
+            defer {
+                unlink(stdoutPath)
+                unlink(stderrPath)
+            }
+            return Result(
+                status: status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F),
+                stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
+                stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")
+        }
+    }
+
     private var processEnvironment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         for key in ["PGHOST", "PGDATABASE", "PGSERVICE", "DATABASE_URL", "GRANTS_DATABASE_URL", "PGUSER", "PGPORT"] { env[key] = nil }

@@ -15,6 +15,9 @@ struct PeriodCommandTests {
         return formatter.string(from: Date())
     }
 
+    /// Today in UTC: the day a refusal says a period was closed on.
+    static var utcToday: String { String(ISO8601DateFormatter().string(from: Date()).prefix(10)) }
+
     @Test func financeClosesAndEventsInsideAreRefusedWithOneLine() async throws {
         try await TestGrants.withService { _, configuration in
             let cli = CLI(configuration: configuration)
@@ -43,7 +46,7 @@ struct PeriodCommandTests {
 
             let line = { (event: String, on: String) in
                 "grants-admin: \(event) dated \(on) is in period 2022 of Kommunala partnerskap, closed by test_finance on "
-                    + "\(Self.today): date it in the first open period (2023-01-01 or later) and name the event it corrects\n"
+                    + "\(Self.utcToday): date it in the first open period (2023-01-01 or later) and name the event it corrects\n"
             }
             let pay = try cli.run([
                 "disbursement", "pay", "\(first)", "--paid-on", "2022-02-01", "--payment-ref", "P-1", "--actor", "bertil",

@@ -130,7 +130,7 @@ struct RecordCommandTests {
         try await refuse("o.yaml", variant("212000-0662", "212000-0663"), place: "line 5, grants[0] (KP-1).applicant.org_number")
     }
     @Test func unknownTheme() async throws {
-        try await refuse("t.yaml", variant("[citizen-dialogue]", "[no-such-theme]"), place: "grants[0].themes")
+        try await refuse("t.yaml", variant("[citizen-dialogue]", "[no-such-theme]"), place: "grants[0] (KP-1).themes: unknown theme no-such-theme")
     }
     @Test func periodEndsBeforeItStarts() async throws {
         try await refuse("p.yaml", variant("end: 2023-12-31", "end: 2021-12-31"), place: "grants[0] (KP-1).period.end")

@@ -26,12 +26,12 @@ struct TourTests {
             }
             // The programme's settings come first: the exports publish under them.
             let set = try ok([
-                "programme", "set", "Kommunala partnerskap", "--iati-publisher-ref", "SE-ON-2120000142", "--iati-publisher-name", "ICLD",
-                "--iati-publisher-type", "10", "--funder-ref", "SE-0", "--funder-name", "Sida", "--default-sector", "15150",
+                "programme", "set", "Kommunala partnerskap", "--iati-publisher-ref", "SE-ON-4020000008", "--iati-publisher-name", "ICLD",
+                "--iati-publisher-type", "22", "--funder-ref", "SE-0", "--funder-name", "Sida", "--default-sector", "15150",
                 "--flow-type", "10", "--finance-type", "110", "--aid-type", "C01", "--collaboration-type", "1", "--accrual", "on",
                 "--sie-liability-account", "2890",
             ])
-            #expect(set.contains("SE-ON-2120000142"), "\(set)")
+            #expect(set.contains("SE-ON-4020000008"), "\(set)")
             let badCode = try cli.run(["programme", "set", "Kommunala partnerskap", "--flow-type", "99", "--actor", "anna"])
             #expect(badCode.status == 65 && badCode.stderr.contains("--flow-type"), "\(badCode.stderr)")
             _ = try ok([
@@ -169,10 +169,24 @@ struct TourTests {
             // The example rounds' tranches, recorded first, are untouched: id 1 is one of them.
             let example = try await service.disbursements.list(DisbursementFilter(round: "2021:2"))
             #expect(example.contains { $0.id == 1 } && example.allSatisfy { $0.status == .scheduled })
-            for file in ["utbetalningar.csv", "utbetalningar.xlsx", "bidrag-2023.si", "iati.xml", "360giving.json"] {
+            for file in [
+                "utbetalningar.csv", "utbetalningar.xlsx", "bidrag-2023.si", "utbetalningar-2023.xlsx", "iati.xml", "360giving.json",
+            ] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file).path))?[.size] as? Int
                 #expect((size ?? 0) > 0, "\(file)")
             }
+            // As of the end of 2023 the open data has the grants decided by then, recorded today or not.
+            let giving = try String(contentsOf: folder.appendingPathComponent("360giving.json"), encoding: .utf8)
+            #expect(giving.contains("KP-2023-1-01") && giving.contains("KP-2021-2-01"), "\(giving.prefix(300))")
+            // The year end's SIE: the decision and the first payment of 2023, on their own dates.
+            let sie = String(
+                decoding: try Data(contentsOf: folder.appendingPathComponent("bidrag-2023.si")).map { $0 < 0x80 ? $0 : 0x3F }, as: UTF8.self
+            )
+            let vouchers = sie.components(separatedBy: "\n").filter { $0.hasPrefix("#VER ") }
+            #expect(vouchers.contains { $0.contains(" 20230520 \"Beslut KP-2023-1-01 ") }, "\(vouchers)")
+            #expect(vouchers.contains { $0.contains(" 20231002 \"Bidrag KP-2023-1-01 ") && $0.contains("ref BG 5050-1055") }, "\(sie)")
+            #expect(vouchers.allSatisfy { $0.contains(" 2023") }, "\(sie)")
+            #expect(result.stdout.contains("550 000") && result.stdout.contains("275 000"), "the round at the end of 2023")
         }
     }
 

@@ -35,7 +35,10 @@ struct ActorNameTests {
     ])
     func mixedScriptsAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else { return }
+        guard case .invalidInput(let problems) = error else {
+            Issue.record("expected invalid input, got \(String(describing: error))")
+            return
+        }
         #expect(problems.count == 1 && problems[0].location == "actor")
         #expect(problems[0].message.contains("mixes"), "\(problems[0].message)")
     }
@@ -60,14 +63,20 @@ struct ActorNameTests {
     ])
     func invisibleCharactersAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else { return }
+        guard case .invalidInput(let problems) = error else {
+            Issue.record("expected invalid input, got \(String(describing: error))")
+            return
+        }
         #expect(problems.first?.message.contains("character") == true, "\(problems)")
     }
 
     @Test(arguments: ["\u{FF41}nna", "\u{FB01}lippa", "anna\u{00B2}", "\u{1D41A}nna"])
     func compatibilityFormsAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else { return }
+        guard case .invalidInput(let problems) = error else {
+            Issue.record("expected invalid input, got \(String(describing: error))")
+            return
+        }
         #expect(problems.first?.message.contains("compatibility") == true, "\(problems)")
     }
 

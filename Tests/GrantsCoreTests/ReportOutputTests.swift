@@ -136,11 +136,16 @@ struct ReportOutputTests {
             let path = folder.appendingPathComponent("missing/out.csv").path
             #expect(throws: ReportOutputError.self) { try Self.write("new", to: path) }
             #expect(try Self.entries(folder).isEmpty)
-            guard geteuid() != 0 else { return }
-            // Root writes anywhere; as a user, a folder without write permission.
-            #expect(chmod(folder.path, 0o555) == 0)
-            #expect(throws: ReportOutputError.self) { try Self.write("new", to: folder.appendingPathComponent("out.csv").path) }
-            #expect(try Self.entries(folder).isEmpty)
+            if geteuid() == 0 {
+                // Root writes past permissions, so a folder no one can add files to: /proc takes no new files.
+                #expect(throws: ReportOutputError.self) { try Self.write("new", to: "/proc/self/out.csv") }
+                #expect(!FileManager.default.fileExists(atPath: "/proc/self/out.csv"))
+                #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self").allSatisfy { !$0.hasSuffix(".tmp") })
+            } else {
+                #expect(chmod(folder.path, 0o555) == 0)
+                #expect(throws: ReportOutputError.self) { try Self.write("new", to: folder.appendingPathComponent("out.csv").path) }
+                #expect(try Self.entries(folder).isEmpty)
+            }
         }
     }
 

@@ -50,8 +50,8 @@ struct DumpRestoreTests {
             try await service.rounds.record(manifest, actor: "anna")
             var settings = ProgrammeSettings()
             settings.iatiPublisherName = "ICLD"
-            settings.iatiPublisherRef = "SE-ON-2120000142"
-            settings.iatiPublisherType = "10"
+            settings.iatiPublisherRef = "SE-ON-4020000008"
+            settings.iatiPublisherType = "22"
             settings.funderRef = "SE-0"
             settings.funderName = "Sida"
             settings.giving360Prefix = "360G-test"

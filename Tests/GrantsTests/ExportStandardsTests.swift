@@ -36,21 +36,21 @@ struct ExportStandardsTests {
             #expect(try await service.programmes.list().isEmpty, "nothing written")
             // Set in two calls: the second keeps what the first set.
             var first = ProgrammeSettings()
-            first.iatiPublisherRef = "SE-ON-2120000142"
+            first.iatiPublisherRef = "SE-ON-4020000008"
             first.accrual = true
             first.sieLiabilityAccount = "2890"
             try await service.programmes.set("Kommunala partnerskap", settings: first, actor: "anna")
             var second = ProgrammeSettings()
             second.giving360Prefix = "360G-icld"
             let programme = try await service.programmes.set("Kommunala partnerskap", settings: second, actor: "bertil")
-            #expect(programme.settings.iatiPublisherRef == "SE-ON-2120000142")
+            #expect(programme.settings.iatiPublisherRef == "SE-ON-4020000008")
             #expect(programme.settings.giving360Prefix == "360G-icld")
             #expect(programme.settings.accrual == true)
             #expect(programme.settingsUpdatedBy == "bertil")
             #expect(try await service.programmes.show("Kommunala partnerskap") == programme)
             // The funder cannot become the publisher's identifier afterwards either.
             var funder = ProgrammeSettings()
-            funder.funderRef = "SE-ON-2120000142"
+            funder.funderRef = "SE-ON-4020000008"
             await #expect(throws: GrantsError.self) {
                 try await service.programmes.set("Kommunala partnerskap", settings: funder, actor: "anna")
             }
@@ -96,7 +96,7 @@ struct ExportStandardsTests {
             // The run's overrides stand in for settings the programme does not have.
             let iati = try await export(
                 service, .iati, options: ExportOptions(overrides: publishingSettings, generatedAt: fixedOptions.generatedAt))
-            #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-2120000142-KP-1</iati-identifier>"))
+            #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-4020000008-KP-1</iati-identifier>"))
             // Open data describes whole grants.
             await #expect(throws: GrantsError.self) { _ = try await export(service, .iati, filter: ReportFilter(from: day("2022-01-01"))) }
             // Two programmes with different settings are never published under one of them.
@@ -121,7 +121,7 @@ struct ExportStandardsTests {
             // Region Gotland has no organisationsnummer here: an id from its country and name, never a database key.
             #expect(text.contains("\"id\": \"360G-icld-ORG-SE-REGION-GOTLAND\""), "\(text.prefix(2000))")
             #expect(text.contains("\"id\": \"SE-ON-2120000662\""))
-            #expect(text.contains("\"fundingOrganization\": [{\"id\": \"SE-ON-2120000142\", \"name\": \"ICLD\"}]"))
+            #expect(text.contains("\"fundingOrganization\": [{\"id\": \"SE-ON-4020000008\", \"name\": \"ICLD\"}]"))
             let package = Standards.file("360giving/360-giving-package-schema.json")
             let grant = Standards.file("360giving/360-giving-schema.json")
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("360-\(UUID().uuidString).json")
@@ -239,7 +239,7 @@ struct ExportStandardsTests {
             try await service.disbursements.attest(rows[0].id, actor: "bertil")
             try await service.disbursements.attest(rows[2].id, actor: "bertil")
             try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
-            try await service.grants.amend("KP-1", amountChange: sek("5 000"), reason: "Interpreter", on: .today, actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("5 000"), reason: "Interpreter", on: day("2022-02-15"), actor: "anna")
             // All of that was recorded on 2022-02-15 (the test moves the clock of what is recorded so far).
             let admin = try PGConnection(configuration: configuration)
             try admin.execute(
@@ -282,7 +282,7 @@ struct ExportStandardsTests {
         }
     }
 
-    @Test func asOfLeavesOutARepaymentRecordedAfterTheCut() async throws {
+    @Test func knownAtLeavesOutARepaymentRecordedAfterItAndAsOfTakesItByItsDate() async throws {
         try await TestGrants.withService { service, configuration in
             let manifest = sampleManifest(count: 2)
             try await service.rounds.record(manifest, actor: "anna")
@@ -314,31 +314,44 @@ struct ExportStandardsTests {
                     UPDATE grants.repayment SET recorded_at = '2022-02-15 11:00Z';
                     RESET session_replication_role;
                     """)
-            let asOf = ReportFilter(asOf: day("2022-02-28"))
+            let knownAt = try #require(ISO8601DateFormatter().date(from: "2022-02-28T23:59:59Z"))
+            let asOf = ReportFilter(asOf: day("2022-02-28"), knownAt: knownAt)
             var before: [DisbursementFormat: Data] = [:]
             for format in DisbursementFormat.allCases { before[format] = try await export(service, format, filter: asOf) }
-            let roundBefore = try await service.reports.round("2021:2", asOf: day("2022-02-28"))
-            // Later, 20 000 more, received on 2022-02-20 (before the cut) but recorded after it: not in the report.
+            let roundBefore = try await service.reports.round("2021:2", asOf: day("2022-02-28"), knownAt: knownAt)
+            // Later, 20 000 more, received on 2022-02-20 (before the cut) but recorded after it: not in the report
+            // as it was known then.
             try await service.repayments.receive(
                 "KP-1", amount: sek("20 000"), on: day("2022-02-20"), paymentReference: "BG 2", actor: "bertil")
             for format in DisbursementFormat.allCases {
                 let after = try await export(service, format, filter: asOf)
                 #expect(after == before[format], "\(format) changed with a later repayment")
             }
-            #expect(try await service.reports.round("2021:2", asOf: day("2022-02-28")) == roundBefore)
+            #expect(try await service.reports.round("2021:2", asOf: day("2022-02-28"), knownAt: knownAt) == roundBefore)
             #expect(roundBefore.disbursed == sek("220 000") && roundBefore.repaid == sek("30 000"))
+            // The books at the end of that business date take it: it is dated 2022-02-20, whenever it was recorded.
+            let books = try await service.reports.round("2021:2", asOf: day("2022-02-28"))
+            #expect(books.repaid == sek("50 000") && books.claimedOpen == Money.zero(.sek))
+            let dated = String(decoding: try await export(service, .csv, filter: ReportFilter(asOf: day("2022-02-28"))), as: UTF8.self)
+            #expect(dated.contains(",2022-02-20,2022-02-20,repayment,-20000.00,SEK,BG 2\r\n"))
             #expect(roundBefore.claimedOpen == sek("20 000"))
             let then = String(decoding: before[.csv] ?? Data(), as: UTF8.self)
             #expect(then.contains(",2022-02-12,2022-02-12,repayment,-30000.00,SEK,BG 1\r\n"), "\(then)")
             #expect(!then.contains("BG 2"))
             let now = String(decoding: try await export(service, .csv), as: UTF8.self)
             #expect(now.contains(",2022-02-20,2022-02-20,repayment,-20000.00,SEK,BG 2\r\n"))
-            // SIE as of then: the repayment is booked, bank against cost, on its own day.
+            // SIE as of then: the claim (50 000) is a receivable against cost on the settlement's day; the repayment
+            // clears it against the bank on its own day.
             let sie = try SIEReader(before[.sie] ?? Data())
             for voucher in sie.vouchers { #expect(voucher.sum == 0, "balanced") }
             let repaid = sie.vouchers.filter { $0.lines.first?.account == "1930" }
             #expect(repaid.count == 1 && repaid.first?.lines.map(\.amount) == [3_000_000, -3_000_000])
-            #expect(repaid.first?.lines.last?.account == "6993" && repaid.first?.lines.last?.objects == ["6", "KP-1"])
+            #expect(repaid.first?.lines.last?.account == "1689" && repaid.first?.lines.last?.objects == ["6", "KP-1"])
+            let claim = sie.vouchers.filter { $0.lines.first?.account == "1689" }
+            #expect(claim.count == 1 && claim.first?.lines.map(\.amount) == [5_000_000, -5_000_000])
+            #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("20220210") })
+            #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("Återbetalning KP-1 Kommun 1, ref BG 1") })
+            #expect(sie.value("#GEN") == ["20220228"], "the known-at moment is the generation time")
             #expect(sie.records.contains { $0.label == "#VER" && $0.fields.contains("20220212") })
             // IATI and 360Giving as of then: a negative disbursement of 30 000; KP-1 last changed when it was recorded.
             let iati = String(decoding: before[.iati] ?? Data(), as: UTF8.self)
@@ -360,16 +373,16 @@ struct ExportStandardsTests {
             let xml = try await export(service, .iati)
             let iati = String(decoding: xml, as: UTF8.self)
             let activities = iati.components(separatedBy: "<iati-activity ").dropFirst()
-            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-2120000142-L-1</iati-identifier>") })
+            let continuing = try #require(activities.first { $0.contains("<iati-identifier>SE-ON-4020000008-L-1</iati-identifier>") })
             // The earlier phase, under the identifier the same publisher gave it, after the transactions.
             #expect(
                 continuing.contains(
-                    "    </transaction>\n    <related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>\n  </iati-activity>"))
+                    "    </transaction>\n    <related-activity ref=\"SE-ON-4020000008-E-1\" type=\"3\"/>\n  </iati-activity>"))
             #expect(iati.components(separatedBy: "<related-activity ").count == 2, "only L-1 continues a grant")
-            #expect(iati.contains("<iati-identifier>SE-ON-2120000142-E-1</iati-identifier>"), "the linked activity is published too")
+            #expect(iati.contains("<iati-identifier>SE-ON-4020000008-E-1</iati-identifier>"), "the linked activity is published too")
             // A round of its own links to the earlier phase all the same: identifiers never change.
             let round = String(decoding: try await export(service, .iati, filter: ReportFilter(round: "2021:2")), as: UTF8.self)
-            #expect(round.contains("<related-activity ref=\"SE-ON-2120000142-E-1\" type=\"3\"/>"))
+            #expect(round.contains("<related-activity ref=\"SE-ON-4020000008-E-1\" type=\"3\"/>"))
             try Standards.checkIATICodes(iati)
             let schema = Standards.file("iati-2.03/iati-activities-schema.xsd")
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("iati-\(UUID().uuidString).xml")

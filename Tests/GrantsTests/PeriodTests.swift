@@ -60,11 +60,16 @@ struct PeriodTests {
         }
     }
 
+    /// Today in UTC: the day a refusal says a period was closed on (its closed_at, a moment, as a UTC day).
+    static var utcToday: CalendarDate {
+        day(String(ISO8601DateFormatter().string(from: Date()).prefix(10)))
+    }
+
     /// The refusal of an event dated `on` inside the period `period`, closed by test_finance today.
     func closed(_ event: String, _ on: String, period: String = "2022", firstOpen: String = "2023-01-01") -> GrantsError {
         .periodClosed(
             programme: Self.programme, period: period, event: event, on: day(on), closedBy: "test_finance",
-            closedOn: CalendarDate.today, firstOpen: day(firstOpen))
+            closedOn: Self.utcToday, firstOpen: day(firstOpen))
     }
 
     /// Grant `reference` decided on 2021-12-01 with two tranches of half, both attested, the first paid on
@@ -104,7 +109,7 @@ struct PeriodTests {
             #expect(
                 payment?.description
                     == "payment dated 2022-12-30 is in period 2022 of Kommunala partnerskap, closed by test_finance on "
-                    + "\(CalendarDate.today): date it in the first open period (2023-01-01 or later) and name the event it corrects")
+                    + "\(Self.utcToday): date it in the first open period (2023-01-01 or later) and name the event it corrects")
             let reversal = await libraryError {
                 try await service.disbursements.reverse(first.id, on: day("2022-03-01"), reason: "Wrong account", actor: "bertil")
             }

@@ -142,7 +142,35 @@ struct PoolTests {
             }
             let n = try setup.query("SELECT n FROM counter").first?.decode(Int64.self, column: 0)
             #expect(n == 16, "no lost update")
-            #expect(attempts.value.load(ordering: .relaxed) > 16, "some attempts hit 40001 and were retried")
+            #expect(attempts.value.load(ordering: .relaxed) >= 16)
+            await pool.close()
+        }
+    }
+
+    /// A serialization failure made to happen: a concurrent committed update between the transaction's read and
+    /// its write fails the first attempt with 40001; the retry reads the new value and succeeds.
+    @Test func aForcedSerializationFailureIsRetriedOnce() async throws {
+        try await TestServer.withDatabase { configuration in
+            let setup = try PGConnection(configuration: configuration)
+            try setup.execute(
+                unsafeScript: "CREATE TABLE counter (id int PRIMARY KEY, n int8 NOT NULL); INSERT INTO counter VALUES (1, 0);")
+            let pool = PGPool(configuration: configuration, size: 1)
+            let attempts = Counter()
+            let failures = Counter()
+            try await pool.transaction(isolation: .serializable, retry: PGRetryPolicy(maxAttempts: 3)) { connection in
+                let attempt = attempts.value.wrappingAdd(1, ordering: .relaxed).newValue
+                let n = try connection.query("SELECT n FROM counter WHERE id = 1").first?.decode(Int64.self, column: 0) ?? 0
+                if attempt == 1 { try PGConnection(configuration: configuration).execute("UPDATE counter SET n = 100 WHERE id = 1") }
+                do {
+                    try connection.execute("UPDATE counter SET n = \(n + 1) WHERE id = 1")
+                } catch let error as PGError {
+                    if error.sqlState == .serializationFailure { failures.value.add(1, ordering: .relaxed) }
+                    throw error
+                }
+            }
+            #expect(failures.value.load(ordering: .relaxed) == 1, "the first attempt failed with 40001")
+            #expect(attempts.value.load(ordering: .relaxed) == 2, "and was tried once more")
+            #expect(try setup.query("SELECT n FROM counter").first?.decode(Int64.self, column: 0) == 101)
             await pool.close()
         }
     }

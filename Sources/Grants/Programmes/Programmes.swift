@@ -21,7 +21,7 @@ public struct Programme: Sendable, Encodable, Equatable {
 ///
 /// ```swift
 /// var settings = ProgrammeSettings()
-/// settings.iatiPublisherRef = "SE-ON-2021004359"
+/// settings.iatiPublisherRef = "SE-ON-4020000008"
 /// settings.giving360Prefix = "360G-icld"
 /// try await service.programmes.set("Kommunala partnerskap", settings: settings, actor: "anna")
 /// for programme in try await service.programmes.list() { print(programme.name, programme.currency) }

@@ -18,8 +18,12 @@ public struct Reports: Sendable {
     /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or every
     /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
-    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. With
-    /// `filter.asOf` every format shows the state at the end of that day (see `ReportFilter.asOf`).
+    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. `sie` books every
+    /// event of its period, so `status` is refused for it too, and so is a programme whose currency is not SEK.
+    /// `from`/`to` select by business date in every format (see `ReportFilter`); with `filter.asOf` and
+    /// `filter.knownAt` every format reads the books at the same cut. With `filter.knownAt`, that moment is the
+    /// generation time written into the file (SIE `#GEN`, IATI, 360Giving, xlsx), so the export gives the same
+    /// bytes however much is recorded later; without it, `options.generatedAt`.
     /// A filter naming a programme or round that is not recorded is `GrantsError.invalidInput`, thrown
     /// before the first byte.
     /// With a replica configured, the export reads from it once it has caught up with the primary (see
@@ -41,6 +45,17 @@ public struct Reports: Sendable {
             }
             guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         }
+        if format == .sie, filter.status != nil {
+            throw GrantsError.invalidInput([
+                Problem(
+                    "status",
+                    "the sie export books every event of its period (payments, reversals, repayments, and with accrual the rest): it takes no status"
+                )
+            ])
+        }
+        var run = options
+        if let knownAt = filter.knownAt { run.generatedAt = knownAt }
+        let options = run
         return try await service.export("grants.reports.disbursements") { connection in
             try Filters.check(connection, programme: filter.programme, round: filter.round)
             let stats: ExportStats
@@ -53,6 +68,7 @@ public struct Reports: Sendable {
             case .sie:
                 let export = try Self.settings(connection, filter, format: format, options: options)
                 let accrual = export.settings.accrues
+                try Self.checkRates(connection, filter, accrual: accrual, rates: options.rates)
                 let objects = try connection.query(LedgerEntry.objects(filter, accrual: accrual)).map {
                     (reference: try $0.decode(String.self, column: 0), title: try $0.decode(String.self, column: 1))
                 }
@@ -63,10 +79,12 @@ public struct Reports: Sendable {
                     }, to: output)
             case .iati:
                 let export = try Self.settings(connection, filter, format: format, options: options)
-                stats = try IATIWriter(export: export).write(grants: Self.activities(connection, filter), to: output)
+                stats = try IATIWriter(export: export).write(
+                    grants: Self.activities(connection, filter), scope: Self.scope(filter), to: output)
             case .giving360:
                 let export = try Self.settings(connection, filter, format: format, options: options)
-                stats = try Giving360Writer(export: export).write(grants: Self.activities(connection, filter), to: output)
+                stats = try Giving360Writer(export: export).write(
+                    grants: Self.activities(connection, filter), scope: Self.scope(filter), to: output)
             }
             // The last partial chunk leaves from the export's own thread (a sink may block there).
             try output.flush()
@@ -113,7 +131,44 @@ public struct Reports: Sendable {
         let settings = stored.overridden(by: options.overrides)
         let problems = settings.problems() + settings.missing(for: format, programme: name)
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        return ExportSettings(programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt)
+        return ExportSettings(
+            programme: name, settings: settings, dimension: options.dimension, generatedAt: options.generatedAt, rates: options.rates)
+    }
+
+    /// SIE books in SEK: grants in one other currency need a rate for every date a voucher of theirs falls on;
+    /// refused before anything is written, naming the currency or the first date without a rate.
+    static func checkRates(_ connection: PGConnection, _ filter: ReportFilter, accrual: Bool, rates: ExchangeRates?) throws {
+        let currencies: [String] = try connection.query(LedgerEntry.foreignCurrencies(filter)).map { try $0.decode(column: 0) }
+        guard let currency = currencies.first else { return }
+        guard currencies.count == 1 else {
+            throw GrantsError.invalidInput([
+                Problem(
+                    "rate",
+                    "SIE books in SEK: grants in \(currencies.joined(separator: " and ")) need one export each, with their own rates")
+            ])
+        }
+        guard let rates else {
+            throw GrantsError.invalidInput([
+                Problem("rate", "SIE books in SEK: grants in \(currency) need a rate per business date (kronor per \(currency))")
+            ])
+        }
+        let dates: [CalendarDate] = try connection.query(LedgerEntry.foreignDates(filter, accrual: accrual)).map {
+            try $0.decode(column: 0)
+        }
+        if let missing = rates.firstMissing(dates) {
+            throw GrantsError.invalidInput([Problem("rate", "no rate for \(currency) on \(missing), the date of a voucher")])
+        }
+    }
+
+    /// What a filter selects, in words, for "nothing to export": `round 2030:1 of programme Kommunala partnerskap as of
+    /// 2021-12-31`, or `any programme`.
+    static func scope(_ filter: ReportFilter) -> String {
+        var words: [String] = []
+        if let round = filter.round { words.append("round \(round)") }
+        if let programme = filter.programme { words.append((words.isEmpty ? "programme " : "of programme ") + programme) }
+        if words.isEmpty { words.append("any programme") }
+        if let asOf = filter.asOf { words.append("as of \(asOf.iso)") }
+        return words.joined(separator: " ")
     }
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.

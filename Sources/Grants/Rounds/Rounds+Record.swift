@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 
 /// What recording a round manifest did (or, for a dry run, would do).
@@ -42,7 +43,9 @@ extension Rounds {
         let actor = try ActorName(actor).value
         // A manifest straight from `RoundManifest.parse` has been checked already (10 000 grants: about 25 ms).
         let problems = manifest.isChecked ? [] : manifest.problems()
-        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
+        guard problems.isEmpty else {
+            throw GrantsError.invalidInput(try await adding(unknownThemesOf: ManifestThemeUses(manifest), to: problems))
+        }
         return try await service.traced("grants.rounds.record") {
             let summary: RecordSummary
             do {
@@ -57,6 +60,39 @@ extension Rounds {
             if summary.created.count >= Self.statisticsThreshold { await refreshStatistics() }
             return summary
         }
+    }
+
+    /// Reads a manifest file (YAML, JSON, or CSV with `csvRound`) and records it as ``record(_:actor:dryRun:)``
+    /// does. A file with problems is refused with every one of them in one `GrantsError.invalidInput(_:)`, in
+    /// the order of its lines: its own (fields, sums, the budget, references given twice, codes) and the themes
+    /// it names that are neither recorded nor declared under `themes:`. Nothing is written.
+    ///
+    /// ```swift
+    /// let summary = try await service.rounds.record(file: try Data(contentsOf: url), fileName: "2021-2.yaml", actor: "anna")
+    /// ```
+    @discardableResult
+    public func record(
+        file data: Data, fileName: String, csvRound: CSVRoundParameters? = nil, actor: String, dryRun: Bool = false
+    ) async throws -> RecordSummary {
+        let uses = ManifestThemeUses()
+        let manifest: RoundManifest
+        do {
+            manifest = try RoundManifest.parse(data, fileName: fileName, csvRound: csvRound, themeUses: uses)
+        } catch GrantsError.invalidInput(let problems) {
+            throw GrantsError.invalidInput(try await adding(unknownThemesOf: uses, to: problems))
+        }
+        return try await record(manifest, actor: actor, dryRun: dryRun)
+    }
+
+    /// `problems` of a manifest, with the themes it names that do not exist, in the order of the file's lines.
+    package func adding(unknownThemesOf uses: ManifestThemeUses, to problems: [Problem]) async throws -> [Problem] {
+        let codes = uses.codes.filter { !uses.declared.contains($0) }
+        guard !codes.isEmpty else { return problems }
+        let known = try await service.read("grants.rounds.record") { connection in
+            Set(try Themes.find(connection, codes: codes).keys)
+        }
+        return RoundManifest.inFileOrder(
+            problems + RoundManifest.unknownThemes(uses.uses, declared: uses.declared, known: known))
     }
 
     /// New grants from one record past which the planner's statistics are refreshed at once (see
@@ -117,12 +153,8 @@ struct RoundRecorder {
                 newThemes.append(theme)
             }
         }
-        let declared = Set(manifest.themes.map(\.code))
-        for grant in manifest.grants {
-            for code in grant.themes where known[code] == nil && !declared.contains(code) {
-                problems.append(Problem(grant.location.field("themes"), "unknown theme \(code): record it first or list it under themes"))
-            }
-        }
+        let uses = ManifestThemeUses(manifest)
+        problems += RoundManifest.unknownThemes(uses.uses, declared: uses.declared, known: Set(known.keys))
 
         // Grants already recorded under these references.
         var existing: [String: Grant] = [:]

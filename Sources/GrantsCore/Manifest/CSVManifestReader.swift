@@ -126,7 +126,9 @@ enum CSVManifestReader {
     ]
     static let required: Set<String> = ["reference", "applicant", "partners", "partner_countries", "themes", "amount", "start", "end"]
 
-    static func read(_ text: String, round parameters: CSVRoundParameters) throws(GrantsError) -> RoundManifest {
+    static func read(
+        _ text: String, round parameters: CSVRoundParameters, themeUses: ManifestThemeUses? = nil
+    ) throws(GrantsError) -> RoundManifest {
         let csv = try CSVRecords.parse(text)
         guard let header = csv.records.first else { throw .invalidInput([Problem("line 1", "the file has no header line")]) }
         let log = ProblemLog()
@@ -160,7 +162,7 @@ enum CSVManifestReader {
             // A spreadsheet saves the rows it once had as separators only (`;;;;;;;;;;`, `,,,,`): nothing to read.
             if fields.allSatisfy({ $0.allSatisfy(\.isWhitespace) }) { continue }
             guard fields.count == header.fields.count else {
-                log.add("line \(line)", "has \(fields.count) fields; the header has \(header.fields.count)")
+                log.add("line \(line)", "has \(counted(fields.count, "field")); the header has \(counted(header.fields.count, "field"))")
                 continue
             }
             let before = log.problems.count
@@ -196,7 +198,8 @@ enum CSVManifestReader {
             if !partnerNames.isEmpty && countries.count != partnerNames.count && countries.count != 1 {
                 log.add(
                     location.field("partner_countries"),
-                    "\(countries.count) countries for \(partnerNames.count) partners (give one, or one per partner)")
+                    "\(counted(countries.count, "country", "countries")) for \(counted(partnerNames.count, "partner")) (give one, or one per partner)"
+                )
             }
             let partners = partnerNames.enumerated().map { i, name in
                 NewOrganisation(
@@ -224,7 +227,7 @@ enum CSVManifestReader {
                 do { end = try CalendarDate(text) } catch { log.add(location.field("end"), "\(error)") }
             }
             guard log.problems.count == before, let reference, let applicantName, let amount, let start, let end else {
-                skipped.append(SkippedGrant(reference: reference, amount: amount, location: location))
+                skipped.append(SkippedGrant(reference: reference, amount: amount, location: location, themes: themes))
                 continue
             }
             grants.append(
@@ -241,10 +244,14 @@ enum CSVManifestReader {
         var manifest = RoundManifest(programme: parameters.programme, round: round, grants: grants)
         if log.problems.isEmpty {
             let problems = manifest.check()
-            guard problems.isEmpty else { throw .invalidInput(problems) }
+            guard problems.isEmpty else {
+                themeUses?.add(grants, skipped: [])
+                throw .invalidInput(problems)
+            }
             return manifest
         }
         // Rows that could not be read still count for references and the budget: every problem in one run.
+        themeUses?.add(grants, skipped: skipped)
         throw .invalidInput(
             log.problems + RoundManifest.roundProblems(round, themes: []).round
                 + RoundManifest.grantProblems(grants, skipped: skipped, currency: currency, budget: parameters.budget))

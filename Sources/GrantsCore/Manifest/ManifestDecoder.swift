@@ -19,6 +19,8 @@ struct SkippedGrant: Sendable {
     var reference: String?
     var amount: Money?
     var location: ManifestLocation
+    /// The theme codes it names: whether they exist is for the database to say, in the same run.
+    var themes: [String] = []
 }
 
 /// Reads one mapping of a manifest: typed fields by key, every unknown key reported (a typo is never ignored).
@@ -153,7 +155,9 @@ enum ManifestDecoder {
 
     /// The manifest in `root`; `predecoded` is what a ``GrantPipeline`` decoded while the file was parsed, used when
     /// it covers every grant with the currency decided here.
-    static func decode(_ root: ManifestNode, predecoded: GrantPipeline.Decoded? = nil) throws(GrantsError) -> RoundManifest {
+    static func decode(
+        _ root: ManifestNode, predecoded: GrantPipeline.Decoded? = nil, themeUses: ManifestThemeUses? = nil
+    ) throws(GrantsError) -> RoundManifest {
         let log = ProblemLog()
         guard let top = MappingReader(root, path: "", log: log) else { throw .invalidInput(log.problems) }
         top.checkKeys(Keys.top)
@@ -191,6 +195,7 @@ enum ManifestDecoder {
             let sv = t.text("name_sv")
             let en = t.text("name_en")
             let dac = t.text("dac_sector", required: false)
+            if let code { themeUses?.declared.insert(code) }
             if let code, let sv, let en {
                 themes.append(Theme(code: code, nameSv: sv, nameEn: en, dacSector: dac))
                 themeSources.append((path, node.line))
@@ -250,6 +255,7 @@ enum ManifestDecoder {
         }
         found += RoundManifest.grantProblems(
             grants, skipped: skipped, currency: currency, budget: round?.budget, budgetLine: roundReader?.line("budget"))
+        themeUses?.add(grants, skipped: skipped)
         throw .invalidInput(RoundManifest.inFileOrder(found))
     }
 
@@ -351,7 +357,7 @@ enum ManifestDecoder {
         let decisionRef = g.text("decision_ref", required: false)
         guard log.problems.count == before, let reference, let applicant, let amount, let start, let end else {
             log.place(from: before, line: node.line, reference: reference)
-            log.skip(SkippedGrant(reference: reference, amount: amount, location: location))
+            log.skip(SkippedGrant(reference: reference, amount: amount, location: location, themes: themes))
             return nil
         }
         return ManifestGrant(

@@ -166,6 +166,14 @@ extension RoundManifest {
     /// Reads a manifest file: `.csv` files need the round from ``CSVRoundParameters``; anything else is
     /// read as YAML or JSON. Checks the size limit and UTF-8 first; then reports every problem at once.
     public static func parse(_ data: Data, fileName: String, csvRound: CSVRoundParameters? = nil) throws(GrantsError) -> RoundManifest {
+        try parse(data, fileName: fileName, csvRound: csvRound, themeUses: nil)
+    }
+
+    /// ``parse(_:fileName:csvRound:)``, and when the file has problems, the theme codes its grants name, in
+    /// `themeUses`: whether they exist is for the database to say, in the same report.
+    package static func parse(
+        _ data: Data, fileName: String, csvRound: CSVRoundParameters?, themeUses: ManifestThemeUses?
+    ) throws(GrantsError) -> RoundManifest {
         guard data.count <= ManifestLimits.maximumFileSize else {
             throw .invalidInput([
                 Problem(fileName, "the file is \(data.count) bytes; the limit is \(ManifestLimits.maximumFileSize) (64 MiB)")
@@ -188,7 +196,7 @@ extension RoundManifest {
                     Problem(fileName, "a CSV grant list needs its round given apart: programme, round name, budget and decision date")
                 ])
             }
-            return try CSVManifestReader.read(text, round: csvRound)
+            return try CSVManifestReader.read(text, round: csvRound, themeUses: themeUses)
         }
         if let nul = text.utf8.firstIndex(of: 0) {
             let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
@@ -204,7 +212,7 @@ extension RoundManifest {
         // A large file's grants are decoded on another core while the parser reads on (GrantPipeline).
         let pipeline = text.utf8.count > 1 << 20 ? GrantPipeline() : nil
         let tree = try ManifestNode.parse(text, observer: pipeline.map { p in { p.take($0, $1, $2) } })
-        return try ManifestDecoder.decode(tree, predecoded: pipeline?.finish())
+        return try ManifestDecoder.decode(tree, predecoded: pipeline?.finish(), themeUses: themeUses)
     }
 
     /// The offset of the first byte that does not start a valid UTF-8 sequence (only on the error path).
@@ -294,12 +302,31 @@ extension RoundManifest {
         return problems
     }
 
-    /// Problems in the order of the file's lines; those without a line (the budget, the limits) keep their order
-    /// after the rest.
-    static func inFileOrder(_ problems: [Problem]) -> [Problem] {
-        problems.enumerated().sorted { a, b in
-            (a.element.line ?? Int.max, a.offset) < (b.element.line ?? Int.max, b.offset)
+    /// Problems in the order of the file's lines (a CSV problem's line is in its location, `line 12, column
+    /// amount`); those without a line (the budget, the limits) keep their order after the rest.
+    package static func inFileOrder(_ problems: [Problem]) -> [Problem] {
+        func line(_ problem: Problem) -> Int {
+            if let line = problem.line { return line }
+            guard problem.location.hasPrefix("line ") else { return Int.max }
+            return Int(problem.location.dropFirst(5).prefix(while: \.isNumber)) ?? Int.max
+        }
+        return problems.enumerated().sorted { a, b in
+            (line(a.element), a.offset) < (line(b.element), b.offset)
         }.map(\.element)
+    }
+
+    /// Every theme code the grants name that is neither in `known` nor declared under `themes:`, as a problem
+    /// at the grant's `themes`, with its line and reference.
+    package static func unknownThemes(_ uses: [ManifestThemeUses.Use], declared: Set<String>, known: Set<String>) -> [Problem] {
+        var problems: [Problem] = []
+        for use in uses where !known.contains(use.code) && !declared.contains(use.code) {
+            let fix = use.location.style == .path ? "record it first or list it under themes" : "record it first (theme add)"
+            problems.append(
+                Problem(
+                    use.location.field("themes"), "unknown theme \(use.code): \(fix)", line: use.location.line,
+                    reference: use.location.style == .path ? use.reference : nil))
+        }
+        return problems
     }
 }
 
@@ -388,5 +415,39 @@ extension ManifestGrant {
                 ))
         }
         return problems
+    }
+}
+
+/// The theme codes a manifest with problems names, gathered while it is read, so that the themes that do not
+/// exist are reported in the same run as the file's own problems (only the database knows which exist).
+package final class ManifestThemeUses: @unchecked Sendable {
+    // @unchecked: filled by the one thread that reads the manifest, read afterwards by the same caller.
+    package struct Use: Sendable {
+        package let code: String
+        package let reference: String?
+        package let location: ManifestLocation
+    }
+    package var uses: [Use] = []
+    /// Codes the manifest declares under `themes:` (also those with problems of their own).
+    package var declared: Set<String> = []
+
+    package init() {}
+
+    /// Uses from grants as given (a manifest built in code).
+    package convenience init(_ manifest: RoundManifest) {
+        self.init()
+        add(manifest.grants, skipped: [])
+        declared = Set(manifest.themes.map(\.code))
+    }
+
+    package var codes: [String] { Array(Set(uses.map(\.code))) }
+
+    func add(_ grants: [ManifestGrant], skipped: [SkippedGrant]) {
+        for grant in grants {
+            for code in grant.themes { uses.append(Use(code: code, reference: grant.reference, location: grant.location)) }
+        }
+        for grant in skipped {
+            for code in grant.themes { uses.append(Use(code: code, reference: grant.reference, location: grant.location)) }
+        }
     }
 }

@@ -28,6 +28,23 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
 
     public static func isValid(_ text: String) -> Bool { (try? OrganisationNumber(text)) != nil }
 
+    /// The organisationsnummer an `SE-ON-` organisation identifier (org-id.guide's register of Swedish
+    /// organisations) carries: `SE-ON-4020000008` → `402000-0008`. Nil for an identifier of another register
+    /// (`SE-0`, `XM-DAC-…`); an `SE-ON-` one whose ten digits are not a valid number throws.
+    ///
+    /// ```swift
+    /// try OrganisationNumber(organisationID: "SE-ON-2120000142")   // 212000-0142
+    /// try OrganisationNumber(organisationID: "SE-ON-2021004358")   // throws: wrong check digit
+    /// ```
+    public init?(organisationID: String) throws(OrganisationNumberError) {
+        guard organisationID.hasPrefix("SE-ON-") else { return nil }
+        let digits = organisationID.dropFirst(6)
+        guard digits.count == 10, digits.unicodeScalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }) else {
+            throw .init(String(digits), "is not of the form NNNNNNNNNN (ten digits after SE-ON-)")
+        }
+        try self.init(String(digits))
+    }
+
     /// The ten digits without the hyphen (as IATI and 360Giving identifiers use them: `SE-ON-2120000142`).
     public var digits: String { value.filter { $0 != "-" } }
 

@@ -7,9 +7,9 @@ import Foundation
 ///
 /// ```swift
 /// var settings = ProgrammeSettings()
-/// settings.iatiPublisherRef = "SE-ON-2021004359"
+/// settings.iatiPublisherRef = "SE-ON-4020000008"      // an example number: use your own organisation's
 /// settings.iatiPublisherName = "ICLD"
-/// settings.iatiPublisherType = "10"
+/// settings.iatiPublisherType = "22"
 /// settings.giving360Prefix = "360G-icld"
 /// settings.accrual = true
 /// settings.sieLiabilityAccount = "2890"
@@ -27,7 +27,7 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
     /// SIE: book a decided grant as a cost against the liability on its decision date, and payments against the
     /// liability (default off: payments are booked as the cost).
     public var accrual: Bool?
-    /// The programme's own organisation identifier (org-id, e.g. `SE-ON-2021004359`): IATI `reporting-org`, the
+    /// The programme's own organisation identifier (org-id, e.g. `SE-ON-4020000008`, an example): IATI `reporting-org`, the
     /// prefix of every `iati-identifier`, and the 360Giving funding organisation.
     public var iatiPublisherRef: String?
     public var iatiPublisherName: String?
@@ -86,6 +86,8 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         var problems: [Problem] = []
         func check(_ name: String, _ value: String?, _ valid: (String) -> Bool, _ what: String) {
             guard let value, !valid(value) else { return }
+            // A control character is named, never echoed: an escape sequence would reach the terminal.
+            if let control = Limits.controlCharacterProblem(value, at: name) { return problems.append(control) }
             problems.append(Problem(name, "\"\(value.prefix(40))\" is not \(what)"))
         }
         let account = { (value: String) in value.wholeMatch(of: /[0-9]{4}/) != nil }
@@ -95,8 +97,17 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         check("sie_receivable_account", sieReceivableAccount, account, "an account number (4 digits)")
         check("sie_series", sieSeries, { $0.wholeMatch(of: /[A-Za-z0-9]{1,10}/) != nil }, "a voucher series (1 to 10 letters or digits)")
         let orgID = { (value: String) in value.count <= 100 && value.wholeMatch(of: /[A-Z]{2}-([A-Za-z0-9._-]*[A-Za-z0-9])?/) != nil }
-        check("iati_publisher_ref", iatiPublisherRef, orgID, "an organisation identifier (org-id such as SE-ON-2021004359)")
+        check("iati_publisher_ref", iatiPublisherRef, orgID, "an organisation identifier (org-id such as SE-ON-4020000008)")
         check("funder_ref", funderRef, orgID, "an organisation identifier (org-id such as SE-0)")
+        // An SE-ON- identifier names a Swedish organisation by its organisationsnummer, which must be one.
+        for (name, value) in [("iati_publisher_ref", iatiPublisherRef), ("funder_ref", funderRef)] {
+            guard let value, orgID(value) else { continue }
+            do throws(OrganisationNumberError) {
+                _ = try OrganisationNumber(organisationID: value)
+            } catch {
+                problems.append(Problem(name, "\"\(value.prefix(40))\" is not an organisation identifier: \(error)"))
+            }
+        }
         let name = { (value: String) in Limits.text(value, at: "") == nil && !value.trimmingCharacters(in: .whitespaces).isEmpty }
         check("iati_publisher_name", iatiPublisherName, name, "a name (1 to 1000 characters)")
         check("funder_name", funderName, name, "a name (1 to 1000 characters)")

@@ -32,6 +32,9 @@ public struct ExportOptions: Sendable, Equatable {
     /// The moment written into generation-time fields (SIE `#GEN`, IATI `generated-datetime`, xlsx document
     /// properties). By default `SOURCE_DATE_EPOCH` when it is set (reproducible output), else now.
     public var generatedAt: Date
+    /// SIE: kronor per unit of the programme's currency by business date, for a programme not in SEK (without
+    /// them such a programme is refused).
+    public var rates: ExchangeRates?
 
     public init(overrides: ProgrammeSettings = ProgrammeSettings(), generatedAt: Date? = nil) {
         self.overrides = overrides
@@ -53,12 +56,16 @@ package struct ExportSettings: Sendable {
     package let settings: ProgrammeSettings
     package let dimension: Int
     package let generatedAt: Date
+    package let rates: ExchangeRates?
 
-    package init(programme: String, settings: ProgrammeSettings, dimension: Int = 6, generatedAt: Date) {
+    package init(
+        programme: String, settings: ProgrammeSettings, dimension: Int = 6, generatedAt: Date, rates: ExchangeRates? = nil
+    ) {
         self.programme = programme
         self.settings = settings
         self.dimension = dimension
         self.generatedAt = generatedAt
+        self.rates = rates
     }
 }
 
@@ -85,3 +92,15 @@ public struct ExportStats: Sendable, Equatable {
 /// let feed: RowFeed<DisbursementRow> = { each in for row in rows { try each(row) }; return rows.count }
 /// ```
 public typealias RowFeed<Row> = (_ each: (Row) throws -> Void) throws -> Int
+
+extension GrantsError {
+    /// An export whose format cannot be empty (IATI, 360Giving) found nothing to write: invalid input (exit 65),
+    /// naming what the filter selected, before anything is written.
+    ///
+    /// ```swift
+    /// GrantsError.nothingToExport(format: .iati, scope: "round 2030:1", why: "an IATI file holds at least one activity")
+    /// ```
+    package static func nothingToExport(format: DisbursementFormat, scope: String, why: String) -> GrantsError {
+        .invalidInput([Problem("filter", "nothing to export: no grants in \(scope), and \(why)")])
+    }
+}

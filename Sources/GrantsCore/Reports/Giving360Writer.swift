@@ -5,6 +5,12 @@ import Foundation
 /// (with a `description` saying which), so it is what the grantee kept. Amounts are JSON numbers written from
 /// the exact decimal text.
 ///
+/// `amountAwarded` is the award after its amendments: the standard defines it as the total amount awarded, "the
+/// sum of all the award transactions", and an amendment is an award decision. A closing decides nothing about
+/// the award: what was never paid out shows as `amountAwarded` − `amountDisbursed`, and a closed grant gets
+/// `actualDates` (its start, or the closing if earlier, to the closing) beside `plannedDates` and a description
+/// that says how it closed (the part never paid out, the claim repaid and written off).
+///
 /// Grant ids are `<prefix>-<grant reference>` under the programme's registered prefix (its `giving360_prefix`
 /// setting). A Swedish recipient with an organisationsnummer is `SE-ON-` + its ten digits, the org-id.guide
 /// identifier; any other recipient gets ``organisationID(prefix:country:name:)``: derived from what
@@ -27,18 +33,22 @@ package struct Giving360Writer {
         self.funderName = funderName
     }
 
-    package func write(grants: RowFeed<GrantActivityRow>, to output: ReportOutput) throws -> ExportStats {
-        try output.write("{\n  \"grants\": [")
+    /// Writes the package. Its `grants` holds one or more grants (the package schema's `minItems: 1`), so with no
+    /// grant nothing is written and it is `GrantsError.invalidInput` "nothing to export" naming `scope`.
+    package func write(grants: RowFeed<GrantActivityRow>, scope: String, to output: ReportOutput) throws -> ExportStats {
         var out: [UInt8] = []
         var first = true
         let count = try grants { grant in
             out.removeAll(keepingCapacity: true)
-            out += (first ? "\n    " : ",\n    ").utf8
+            out += (first ? "{\n  \"grants\": [\n    " : ",\n    ").utf8
             first = false
             object(grant, into: &out)
             try output.write(out)
         }
-        try output.write(count == 0 ? "]\n}\n" : "\n  ]\n}\n")
+        guard count > 0 else {
+            throw GrantsError.nothingToExport(format: .giving360, scope: scope, why: "a 360Giving package holds at least one grant")
+        }
+        try output.write("\n  ]\n}\n")
         return ExportStats(rows: count, total: nil)
     }
 
@@ -79,7 +89,9 @@ package struct Giving360Writer {
         let partners = zip(grant.partnerNames, grant.partnerCountries).map { "\($0) (\($1))" }.joined(separator: ", ")
         fields.append(("id", text("\(prefix)-\(grant.reference)")))
         fields.append(("title", text(grant.title ?? grant.reference)))
-        fields.append(("description", text("\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partners).")))
+        let closing = grant.closingStory(swedish: false).map { " " + $0 } ?? ""
+        fields.append(
+            ("description", text("\(grant.programme), round \(grant.round): \(grant.applicantName) with \(partners).\(closing)")))
         fields.append(("currency", text(currency.rawValue)))
         fields.append(("amountAwarded", grant.amount.plain))
         fields.append(("amountAppliedFor", grant.requested.plain))
@@ -87,6 +99,9 @@ package struct Giving360Writer {
         fields.append(("awardDate", text(grant.decidedOn.iso)))
         fields.append(("dateModified", text(IATIWriter.timestamp(grant.lastUpdated))))
         fields.append(("plannedDates", "[{\"startDate\": \(text(grant.startsOn.iso)), \"endDate\": \(text(grant.endsOn.iso))}]"))
+        if let actual = grant.actualDates {
+            fields.append(("actualDates", "[{\"startDate\": \(text(actual.start.iso)), \"endDate\": \(text(actual.end.iso))}]"))
+        }
         fields.append(("recipientOrganization", "[\(organisation(recipientID, grant.applicantName))]"))
         fields.append(("fundingOrganization", "[\(organisation(funderID, funderName))]"))
         fields.append(("grantProgramme", "[{\"code\": \(text(grant.round)), \"title\": \(text("\(grant.programme) \(grant.round)"))}]"))

@@ -57,6 +57,13 @@ package struct GrantActivityRow: Sendable {
     /// The grant this one continues, by reference (its application's `continues`: the earlier phase of the
     /// partnership); empty when it continues none. The IATI writer links it as a related activity.
     package var continues: [String]
+    /// The end of the grant period as decided (``endsOn`` is after the amendments).
+    package var originalEndsOn: CalendarDate?
+    /// The closing's date when the grant is closed (``closed``).
+    package var closedOn: CalendarDate?
+    /// The settlement's claim (paid − spent) and the part of it written off at closing, as of the cut; 0 without one.
+    package var claimed: Int64 = 0
+    package var writtenOff: Int64 = 0
 
     package init(
         reference: String, title: String?, programme: String, round: String, closed: Bool, amount: Money, originalAmount: Money,
@@ -107,6 +114,50 @@ package struct GrantActivityRow: Sendable {
     /// Money that reached the grantee: payments net of reversals and repayments.
     package var disbursed: Int64 {
         transactions.filter { [.payment, .reversal, .repayment].contains($0.kind) }.reduce(0) { $0 + $1.amount }
+    }
+
+    /// What the grant commits in the end, the sum of the open-data exports' commitments: the award as decided,
+    /// the amendments, less the money the grantee paid back and, at closing, the award never paid out. For a
+    /// closed grant it equals ``disbursed``.
+    package var committed: Int64 {
+        originalAmount.minorUnits
+            + transactions.filter { [.amendment, .repayment, .closing].contains($0.kind) }.reduce(0) { $0 + $1.amount }
+    }
+
+    /// Σ repayments received (positive).
+    package var repaid: Int64 { -transactions.filter { $0.kind == .repayment }.reduce(0) { $0 + $1.amount } }
+
+    /// The part of the award never paid out and released at closing (positive; 0 while open).
+    package var reclaimed: Int64 { -transactions.filter { $0.kind == .closing }.reduce(0) { $0 + $1.amount } }
+
+    /// The day the activity actually started and ended, for a closed grant: its period's start (or the closing,
+    /// when it closed before it began) and the closing. Nil while it is open: actual dates are never in the future.
+    package var actualDates: (start: CalendarDate, end: CalendarDate)? {
+        guard closed, let closedOn else { return nil }
+        return (min(startsOn, closedOn), closedOn)
+    }
+
+    /// How a closed grant ended, in words, for the descriptions of the open-data exports: the award never paid
+    /// out, and the settlement's claim repaid and written off. Nil while open.
+    package func closingStory(swedish: Bool) -> String? {
+        guard closed, let closedOn else { return nil }
+        let currency = amount.currency.rawValue
+        func plain(_ minor: Int64) -> String { "\(Money.decimal(minor, separator: ".")) \(currency)" }
+        var parts: [String] = []
+        if reclaimed != 0 {
+            parts.append(
+                swedish
+                    ? "\(plain(reclaimed)) av bidraget betalades aldrig ut och frigjordes"
+                    : "\(plain(reclaimed)) of the award was never paid out and was released")
+        }
+        if claimed != 0 {
+            parts.append(
+                swedish
+                    ? "av återkravet på \(plain(claimed)) betalades \(plain(repaid)) tillbaka och \(plain(writtenOff)) skrevs av"
+                    : "of the \(plain(claimed)) claimed back, \(plain(repaid)) was repaid and \(plain(writtenOff)) written off")
+        }
+        let head = swedish ? "Avslutat \(closedOn.iso)" : "Closed on \(closedOn.iso)"
+        return parts.isEmpty ? "\(head)." : "\(head): \(parts.joined(separator: "; "))."
     }
 
     /// `SE-ON-` + the organisationsnummer's ten digits.

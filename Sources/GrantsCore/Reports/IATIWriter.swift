@@ -7,16 +7,24 @@ import Foundation
 /// marked `xml:lang="sv"` beside an English description; the funder (role 1), the publisher (role 3), the
 /// grantee and its partners (role 4); recipient countries from the partners; DAC sectors from the themes, or
 /// the programme's default sector; the programme's default flow, finance, aid and collaboration types; a budget
-/// per calendar year of the grant period; a commitment for the decision, one per amendment on its own date
-/// (negative for a decrease) and a negative one for the unspent award at closing; a disbursement per payment,
-/// negative for reversals and repayments; the grant it continues as a related activity.
+/// per calendar year of the grant period, original and, once the commitment or period changed, revised
+/// (``budgets(_:)``); a commitment for the decision, one per amendment on its own date (negative for a decrease),
+/// a negative one per repayment and a negative one for the award never paid out at closing, so that a closed
+/// grant's commitments add up to what it disbursed; a disbursement per payment, negative for reversals and
+/// repayments; for a closed grant its actual start and end dates (types 2 and 4), status 4 (closed) and how it
+/// closed in the description; the funder with its OrganisationType and its own activity (`@activity-id`) when
+/// the settings give them; the grant it continues as a related activity.
 ///
 /// A repayment (unspent money the grantee paid back after settlement) is a disbursement (type 3) with a
 /// negative value on the day it came in, as a reversal is, so the activity's disbursements add up to what the
 /// grantee kept. The other types do not describe it: 1 Incoming Funds is money received *for use on* the
 /// activity, 4 Expenditure is spending on goods and services, 6 Loan Repayment is principal repaid on a loan
 /// (these are grants), and 7 Reimbursement is a disbursement that covers what the recipient already spent,
-/// money going the other way. Returned funds are reported as a negative value of the transaction they undo.
+/// money going the other way. Returned funds are reported as a negative value of the transaction they undo (IATI's
+/// guidance on financial transactions: "money that was disbursed to a partner and is then being returned to the
+/// funder … should be published as a disbursement transaction with a negative value"). The commitment falls by
+/// the same amount on the same day (a negative commitment, as IATI's budget guidance has every change to the
+/// commitment), so money that came back never reads as committed but undisbursed.
 ///
 /// The grant a grant continues (the earlier phase of the same partnership, `continues`) is a related activity
 /// of type 3, sibling, with the identifier the same publisher gave it: the phases are separate activities of
@@ -45,15 +53,24 @@ package struct IATIWriter {
         self.funderName = funderName
     }
 
-    package func write(grants: RowFeed<GrantActivityRow>, to output: ReportOutput) throws -> ExportStats {
+    /// Writes one activity per grant. `iati-activities` holds one or more activities (the XSD's `minOccurs="1"`),
+    /// so with no grant nothing is written and it is `GrantsError.invalidInput` "nothing to export" naming `scope`.
+    package func write(grants: RowFeed<GrantActivityRow>, scope: String, to output: ReportOutput) throws -> ExportStats {
         let generated = Self.timestamp(export.generatedAt)
-        try output.write(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n")
         var out = ""
+        var first = true
         let count = try grants { grant in
             out.removeAll(keepingCapacity: true)
+            if first {
+                out +=
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<iati-activities version=\"2.03\" generated-datetime=\"\(generated)\">\n"
+                first = false
+            }
             activity(grant, into: &out)
             try output.write(out)
+        }
+        guard count > 0 else {
+            throw GrantsError.nothingToExport(format: .iati, scope: scope, why: "an IATI file holds at least one activity")
         }
         try output.write("</iati-activities>\n")
         return ExportStats(rows: count, total: nil)
@@ -80,8 +97,15 @@ package struct IATIWriter {
         let swedish =
             "\(grant.programme), omgång \(grant.round): \(grant.applicantName) med \(partnersEn)."
             + (grant.themeNamesSv.isEmpty ? "" : " Teman: \(grant.themeNamesSv.joined(separator: ", ")).")
-        out += "    <description type=\"1\">\(narrative(english))\(narrative(swedish, lang: "sv"))</description>\n"
-        out += "    <participating-org role=\"1\" ref=\"\(Self.escape(funderRef))\">\(narrative(funderName))</participating-org>\n"
+        let closingEn = grant.closingStory(swedish: false).map { " " + $0 } ?? ""
+        let closingSv = grant.closingStory(swedish: true).map { " " + $0 } ?? ""
+        out +=
+            "    <description type=\"1\">\(narrative(english + closingEn))\(narrative(swedish + closingSv, lang: "sv"))</description>\n"
+        // The funder with its type and the activity of its own the money comes from, so it can be traced upwards.
+        let funderType = settings.funderType.map { " type=\"\(Self.escape($0))\"" } ?? ""
+        let funderActivity = settings.funderActivityID.map { " activity-id=\"\(Self.escape($0))\"" } ?? ""
+        out +=
+            "    <participating-org role=\"1\" ref=\"\(Self.escape(funderRef))\"\(funderType)\(funderActivity)>\(narrative(funderName))</participating-org>\n"
         out +=
             "    <participating-org role=\"3\" ref=\"\(publisher)\" type=\"\(Self.escape(publisherType))\">\(narrative(publisherName))</participating-org>\n"
         out +=
@@ -92,6 +116,10 @@ package struct IATIWriter {
         out += "    <activity-status code=\"\(grant.closed ? 4 : 2)\"/>\n"
         out += "    <activity-date type=\"1\" iso-date=\"\(grant.startsOn.iso)\"/>\n"
         out += "    <activity-date type=\"3\" iso-date=\"\(grant.endsOn.iso)\"/>\n"
+        if let actual = grant.actualDates {
+            out += "    <activity-date type=\"2\" iso-date=\"\(actual.start.iso)\"/>\n"
+            out += "    <activity-date type=\"4\" iso-date=\"\(actual.end.iso)\"/>\n"
+        }
         for (country, share) in zip(grant.countries, percentages(grant.countries.count)) {
             out += "    <recipient-country code=\"\(Self.escape(country))\" percentage=\"\(share)\"/>\n"
         }
@@ -103,11 +131,11 @@ package struct IATIWriter {
         if let code = settings.flowType { out += "    <default-flow-type code=\"\(Self.escape(code))\"/>\n" }
         if let code = settings.financeType { out += "    <default-finance-type code=\"\(Self.escape(code))\"/>\n" }
         if let code = settings.aidType { out += "    <default-aid-type vocabulary=\"1\" code=\"\(Self.escape(code))\"/>\n" }
-        for budget in yearlyBudgets(amount: grant.amount.minorUnits, from: grant.startsOn, to: grant.endsOn) {
+        for budget in Self.budgets(grant) {
             let value = Money(minorUnits: budget.amount, currency: grant.amount.currency)
-            out += "    <budget type=\"1\" status=\"2\">\n"
+            out += "    <budget type=\"\(budget.revised ? 2 : 1)\" status=\"2\">\n"
             out += "      <period-start iso-date=\"\(budget.start.iso)\"/>\n      <period-end iso-date=\"\(budget.end.iso)\"/>\n"
-            out += "      <value currency=\"\(currency)\" value-date=\"\(budget.start.iso)\">\(value.plain)</value>\n    </budget>\n"
+            out += "      <value currency=\"\(currency)\" value-date=\"\(budget.valueDate.iso)\">\(value.plain)</value>\n    </budget>\n"
         }
         let receiver =
             "<receiver-org\(grantee.map { " ref=\"\(Self.escape($0))\"" } ?? "") type=\"\(granteeType)\">\(narrative(grant.applicantName))</receiver-org>"
@@ -127,7 +155,9 @@ package struct IATIWriter {
             case .closing: transaction(2, event.date, event.amount, "Unspent award returned at closing")
             case .payment: transaction(3, event.date, event.amount, nil)
             case .reversal: transaction(3, event.date, event.amount, "Reversal of a payment")
-            case .repayment: transaction(3, event.date, event.amount, "Repayment by the grantee")
+            case .repayment:
+                transaction(3, event.date, event.amount, "Repayment by the grantee")
+                transaction(2, event.date, event.amount, "Commitment reduced by the repayment")
             }
         }
         for earlier in grant.continues {
@@ -136,6 +166,33 @@ package struct IATIWriter {
                 "    <related-activity ref=\"\(Self.escape(Self.identifier(publisher: publisherRef, reference: earlier)))\" type=\"3\"/>\n"
         }
         out += "  </iati-activity>\n"
+    }
+
+    /// The budgets of a grant, per calendar year (IATI budgets cover at most a year). The original ones (type 1)
+    /// spread the award as decided over the period as decided, valued on their first day. When the commitment or
+    /// the period has changed since (an amendment, a repayment, the closing), revised ones (type 2) spread what
+    /// the grant now commits over its period, valued on the day of the last change; a year of the original
+    /// period the revised one no longer covers gets a revised budget of 0, so that adding up the revised budgets
+    /// (and the original ones of years without a revised one, as IATI's guidance reads them) gives the final
+    /// commitment. Both are committed (status 2): the grant is a binding decision.
+    static func budgets(_ grant: GrantActivityRow) -> [(
+        start: CalendarDate, end: CalendarDate, amount: Int64, revised: Bool, valueDate: CalendarDate
+    )] {
+        let originalEnd = grant.originalEndsOn ?? grant.endsOn
+        let original = yearlyBudgets(amount: grant.originalAmount.minorUnits, from: grant.startsOn, to: originalEnd).map {
+            (start: $0.start, end: $0.end, amount: $0.amount, revised: false, valueDate: $0.start)
+        }
+        let committed = grant.committed
+        guard committed != grant.originalAmount.minorUnits || grant.endsOn != originalEnd else { return original }
+        let changed =
+            grant.transactions.filter { [.amendment, .repayment, .closing].contains($0.kind) }.map(\.date).max() ?? grant.decidedOn
+        var revised = yearlyBudgets(amount: committed, from: grant.startsOn, to: grant.endsOn).map {
+            (start: $0.start, end: $0.end, amount: $0.amount, revised: true, valueDate: max(changed, grant.decidedOn))
+        }
+        for year in original where year.start > grant.endsOn {
+            revised.append((start: year.start, end: year.end, amount: 0, revised: true, valueDate: max(changed, grant.decidedOn)))
+        }
+        return original + revised
     }
 
     /// An activity's identifier: the publisher's identifier, a hyphen, the grant's reference. It never changes

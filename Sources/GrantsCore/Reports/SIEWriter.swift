@@ -1,49 +1,80 @@
 import Foundation
 
-/// One booking the SIE export turns into a voucher: a decision, an amendment, a payment, a reversal, a
-/// repayment or a closing of one grant, on its date.
+/// One booking the SIE export turns into a voucher: an event of one grant on its business date.
 package struct LedgerEntry: Sendable, Equatable {
-    /// What is booked. `repayment` is money the grantee paid back against its settlement's claim.
+    /// What is booked: the decision (`award`), an `amendment`, a `payment` or its `reversal`, a settlement's
+    /// `claim` on the unspent money, a `repayment` received against it, the `writeOff` of what was not collected
+    /// and the `reclaim` of the award never paid out, both at closing.
     package enum Kind: String, Sendable {
-        case award, amendment, payment, reversal, repayment, closing
+        case award, amendment, payment, reversal, claim, repayment
+        case writeOff = "write-off"
+        case reclaim
     }
     package let kind: Kind
     package let date: CalendarDate
     package let grantReference: String
     package let recipient: String
-    /// Signed as the event moves money: an award, a payment and a repayment received are positive; a
-    /// decreasing amendment and a reversal negative; a closing carries the unspent award it gives back (positive).
+    /// Signed as the event moves the grant's money: an award, a payment, a claim, a repayment received, a
+    /// write-off and a reclaim are positive; a decreasing amendment and a reversal negative.
     package let amount: Money
+    /// The bank's reference of a payment, reversal or repayment, written into the voucher text.
+    package let paymentReference: String?
 
-    package init(kind: Kind, date: CalendarDate, grantReference: String, recipient: String, amount: Money) {
+    package init(
+        kind: Kind, date: CalendarDate, grantReference: String, recipient: String, amount: Money, paymentReference: String? = nil
+    ) {
         self.kind = kind
         self.date = date
         self.grantReference = grantReference
         self.recipient = recipient
         self.amount = amount
+        self.paymentReference = paymentReference
     }
 }
 
-/// SIE 4I: one voucher per booking, in CP437, with `#KSUMMA`.
+/// SIE 4I: one voucher per booking, in CP437, with `#KSUMMA`, dated by the event's business date.
 ///
-/// Without accrual a payment debits the cost account on the grant's project object and credits the bank; a
-/// reversal books the opposite. With accrual the decision is booked on its date (cost against the
-/// programme's liability account), an amendment moves both by its change on its date, a payment clears the
-/// liability against the bank, and a closing gives the unspent award back (liability against cost), so the
-/// liability of a closed grant is zero.
+/// With accrual (the grant is a cost when it is decided):
 ///
-/// A repayment is the payment the other way round: the bank is debited and the cost account credited on the
-/// grant's object, on the day the money came in, so the grant's net cost is paid − repaid. With accrual too it
-/// books against cost, not the liability: the liability is the award not yet paid out, and money coming back
-/// does not make the programme owe the grantee more (nor, once the grant is closed and its liability cleared,
-/// leave a credit on it). The settlement's claim itself is not booked (no receivable): a claim written off at
-/// closing needs no voucher, since the cost already stands at what was paid and not repaid. So with accrual,
-/// cost + liability on a grant's object is paid − repaid too, and after closing the liability is zero and the
-/// cost is paid − repaid. Vouchers balance by construction and are checked before they are written.
+/// | event | debit | credit | on |
+/// | --- | --- | --- | --- |
+/// | decision, amendment up (down: the other way) | cost | liability | `decided_on`, the amendment's date |
+/// | payment (reversal: the other way) | liability | bank | `paid_on` |
+/// | settlement's claim (paid − spent) | receivable | cost | `settled_on` |
+/// | repayment | bank | receivable | `received_on` |
+/// | write-off of the uncollected claim | cost | receivable | `closed_on` |
+/// | reclaim of the award never paid out | liability | cost | `closed_on` |
+///
+/// So at any date the liability on a grant's object is its commitment (award ± amendments − reclaim) less its
+/// net payments, the receivable is its open claim (claimed − repaid − written off), and after closing both are
+/// zero and the cost is paid − repaid.
+///
+/// Without accrual (cash: the books move when money does) a payment debits cost and credits the bank, a
+/// reversal the other way, and a repayment debits the bank and credits cost; decisions, amendments, claims,
+/// write-offs and reclaims move no money and are not booked, so the cost on a grant's object is paid − repaid.
+///
+/// Cost and receivable are booked on the grant's object (so is the liability), the bank is not. Vouchers
+/// balance by construction and are checked before they are written.
 package struct SIEWriter {
     package let export: ExportSettings
 
     package init(export: ExportSettings) { self.export = export }
+
+    /// Names of the BAS accounts an export may use, for `#KONTO`; an account outside this table is the
+    /// organisation's own and is declared without a name, so an importing system keeps the one its plan gives it.
+    static let basNames = [
+        "6993": "Lämnade bidrag och gåvor", "1930": "Företagskonto/checkkonto/affärskonto",
+        "2890": "Övriga kortfristiga skulder", "1689": "Övriga kortfristiga fordringar",
+    ]
+
+    /// The accounts the vouchers of this export can use, each declared with `#KONTO`.
+    package var accounts: [String] {
+        let settings = export.settings
+        var accounts = [settings.costAccount, settings.bankAccount]
+        if settings.accrues { accounts += [settings.sieLiabilityAccount ?? "", settings.receivableAccount] }
+        var seen = Set<String>()
+        return accounts.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
 
     enum Field {
         case bare(String)
@@ -62,19 +93,24 @@ package struct SIEWriter {
             switch entry.kind {
             case .payment, .reversal: return [(cost, amount, true), (bank, negated, false)]
             case .repayment: return [(bank, amount, false), (cost, negated, true)]
-            case .award, .amendment, .closing: return []
+            case .award, .amendment, .claim, .writeOff, .reclaim: return []
             }
         }
         let liability = settings.sieLiabilityAccount ?? ""
+        let receivable = settings.receivableAccount
         switch entry.kind {
         case .award, .amendment: return [(cost, amount, true), (liability, negated, true)]
         case .payment, .reversal: return [(liability, amount, true), (bank, negated, false)]
-        case .repayment: return [(bank, amount, false), (cost, negated, true)]
-        case .closing: return [(liability, amount, true), (cost, negated, true)]
+        case .claim: return [(receivable, amount, true), (cost, negated, true)]
+        case .repayment: return [(bank, amount, false), (receivable, negated, true)]
+        case .writeOff: return [(cost, amount, true), (receivable, negated, true)]
+        case .reclaim: return [(liability, amount, true), (cost, negated, true)]
         }
     }
 
-    /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `entries` come in date order.
+    /// `objects` are the grants the vouchers book on (declared first, as SIE wants); `entries` come in date order,
+    /// in SEK or converted with `export.rates` (the caller refuses a currency, or a date, without a rate before
+    /// anything is written).
     package func write(
         objects: [(reference: String, title: String)], entries: RowFeed<LedgerEntry>, to output: ReportOutput
     ) throws -> ExportStats {
@@ -119,16 +155,25 @@ package struct SIEWriter {
         try record("#SIETYP", [.bare("4")])
         try record("#FNAMN", [.text(settings.iatiPublisherName ?? export.programme)])
         if let number = settings.publisherOrgNumber { try record("#ORGNR", [.bare(number)]) }
-        // BAS names for the BAS defaults; an organisation's own accounts keep the names its own plan gives them.
-        if settings.sieCostAccount == nil { try record("#KONTO", [.bare("6993"), .text("Lämnade bidrag och gåvor")]) }
-        if settings.sieBankAccount == nil { try record("#KONTO", [.bare("1930"), .text("Företagskonto/checkkonto/affärskonto")]) }
+        for account in accounts { try record("#KONTO", [.bare(account), .text(Self.basNames[account] ?? "")]) }
         try record("#DIM", [.bare(String(dimension)), .text(dimension == 6 ? "Projekt" : "Dimension \(dimension)")])
         // Every object a voucher uses is declared first: one small pass over the grants involved.
         for object in objects {
             try record("#OBJEKT", [.bare(String(dimension)), .text(object.reference), .text(object.title)])
         }
         var vouchers = 0
-        _ = try entries { entry in
+        _ = try entries { original in
+            // Another currency is converted once per voucher at its date's rate, so the voucher still balances.
+            var entry = original
+            if original.amount.currency != .sek {
+                guard let kronor = export.rates?.kronor(original.amount, on: original.date) else {
+                    throw GrantsError.internalError(
+                        sqlState: nil, message: "SIE voucher for \(original.grantReference) on \(original.date) has no rate")
+                }
+                entry = LedgerEntry(
+                    kind: original.kind, date: original.date, grantReference: original.grantReference, recipient: original.recipient,
+                    amount: kronor, paymentReference: original.paymentReference)
+            }
             let lines = try lines(for: entry)
             guard !lines.isEmpty, entry.amount.minorUnits != 0 else { return }
             let sum = try lines.reduce(Money(minorUnits: 0, currency: entry.amount.currency)) { try $0 + $1.amount }
@@ -141,14 +186,19 @@ package struct SIEWriter {
                 case .amendment: "Ändring"
                 case .payment: "Bidrag"
                 case .reversal: "Återföring"
+                case .claim: "Återkrav"
                 case .repayment: "Återbetalning"
-                case .closing: "Avslut"
+                case .writeOff: "Avskriven fordran"
+                case .reclaim: "Avslut, ej utbetalt"
                 }
+            let reference =
+                (entry.paymentReference.map { ", ref \($0)" } ?? "")
+                + (original.amount.currency == .sek ? "" : " (\(original.amount.plain) \(original.amount.currency))")
             try record(
                 "#VER",
                 [
                     .text(settings.sieSeries ?? ""), .text(""), .bare(entry.date.compact),
-                    .text("\(what) \(entry.grantReference) \(entry.recipient)"),
+                    .text("\(what) \(entry.grantReference) \(entry.recipient)\(reference)"),
                 ])
             try output.write([UInt8(ascii: "{"), 10])
             for line in lines {

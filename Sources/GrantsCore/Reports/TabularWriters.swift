@@ -19,7 +19,7 @@ package struct CSVWriter {
 
     package func row(_ row: DisbursementRow, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
-        line += String(row.disbursementID).utf8
+        if let id = row.disbursementID { line += String(id).utf8 }
         text(row.programme, &line)
         text(row.round, &line)
         text(row.grantReference, &line)
@@ -108,7 +108,7 @@ package struct JSONRowWriter {
             out.append(UInt8(ascii: ":"))
         }
         key("disbursement_id")
-        out += String(row.disbursementID).utf8
+        out += (row.disbursementID.map { String($0) } ?? "null").utf8
         out.append(44)
         key("programme")
         JSONText.string(row.programme, into: &out)

@@ -82,7 +82,9 @@ package struct XLSXWriter {
                 var when = lxw_datetime(year: Int32(value.year), month: Int32(value.month), day: Int32(value.day), hour: 0, min: 0, sec: 0)
                 try check(worksheet_write_datetime(sheet, row, lxw_col_t(column), &when, date), "row \(row)")
             }
-            try check(worksheet_write_number(sheet, row, 0, Double(record.disbursementID), integer), "row \(row)")
+            if let id = record.disbursementID {
+                try check(worksheet_write_number(sheet, row, 0, Double(id), integer), "row \(row)")
+            }
             try text(1, record.programme)
             try text(2, record.round)
             try text(3, record.grantReference)

@@ -54,7 +54,9 @@ public enum GrantStatus: String, StateMachine, Codable {
 
 /// scheduled → attested → paid; scheduled | attested → cancelled. A paid disbursement is corrected by a
 /// separate `reversal` entry, never changed. `repayment` is no disbursement's state: it is the status the
-/// reports give money a grantee paid back (its own entries, see `RepaymentEntry` in `Grants`).
+/// reports give money a grantee paid back (its own entries, see `RepaymentEntry` in `Grants`). `writeOff` and
+/// `reclaim` are no disbursement's state either: they are the rows the reports give a grant's closing, the
+/// uncollected claim given up and the undisbursed award released, both dated on the closing day.
 ///
 /// ```swift
 /// DisbursementStatus.attested.canTransition(to: .paid)   // true
@@ -62,6 +64,8 @@ public enum GrantStatus: String, StateMachine, Codable {
 /// ```
 public enum DisbursementStatus: String, StateMachine, Codable {
     case scheduled, attested, paid, cancelled, reversal, repayment
+    case writeOff = "write-off"
+    case reclaim
     public static let transitions: [DisbursementStatus: Set<DisbursementStatus>] = [
         .scheduled: [.attested, .cancelled],
         .attested: [.paid, .cancelled],

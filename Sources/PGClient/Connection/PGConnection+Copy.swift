@@ -32,6 +32,8 @@ public final class PGCopyWriter {
 
     func flush() throws {
         guard !buffer.isEmpty else { return }
+        // A cancelled task's COPY stops at its next chunk and is aborted: the server keeps none of it.
+        try connection.checkCancelled(nil)
         let sent = buffer.withUnsafeBufferPointer { pointer in
             pointer.withMemoryRebound(to: CChar.self) {
                 PQputCopyData(connection.handle, $0.baseAddress, Int32($0.count))
@@ -100,6 +102,7 @@ extension PGConnection {
             if length > 0, let chunk {
                 if consumerError == nil {
                     do {
+                        try checkCancelled(query)
                         try consume(UnsafeRawBufferPointer(start: chunk, count: Int(length)))
                     } catch {
                         consumerError = error

@@ -147,6 +147,9 @@ public final class PGConnection {
             if status == PGRES_SINGLE_TUPLE {
                 let result = PGResult(raw)
                 do {
+                    // A cancel asked for while rows are still arriving stops here, not after the rows already on
+                    // their way: the server may have sent thousands before it saw the cancel.
+                    try checkCancelled(query)
                     try body(PGRow(result: result, index: 0))
                     rows += 1
                 } catch {

@@ -102,7 +102,8 @@ struct DBCommand: AsyncParsableCommand {
             case .notStandby: return "not a standby (not in recovery): reads go to the primary"
             case .standby:
                 var parts = ["standby"]
-                parts.append(status.replayLagBytes.map { "replay lag \($0) bytes" } ?? "replay lag unknown (the primary cannot be asked)")
+                parts.append(
+                    status.replayLagBytes.map { "replay lag \(counted($0, "byte"))" } ?? "replay lag unknown (the primary cannot be asked)")
                 if let replayed = status.replayedPosition { parts.append("replayed \(replayed) of \(status.primaryPosition ?? "?")") }
                 if let age = status.lastReplayAge {
                     parts.append("last replayed transaction \(String(format: "%.3f", seconds(age))) s ago")

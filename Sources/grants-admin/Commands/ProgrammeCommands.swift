@@ -15,8 +15,9 @@ struct ProgrammeCommand: AsyncParsableCommand {
 
                 Example:
                   grants-admin programme set "Kommunala partnerskap" \\
-                      --iati-publisher-ref SE-ON-2021004359 --iati-publisher-name ICLD \\
-                      --iati-publisher-type 10 --funder-ref SE-0 --funder-name Sida \\
+                      --iati-publisher-ref SE-ON-4020000008 --iati-publisher-name ICLD \\
+                      --iati-publisher-type 22 --funder-ref SE-0 --funder-name Sida \\
+                      --funder-type 10 --funder-activity-id SE-0-SE-6-EXAMPLE-1 \\
                       --giving360-prefix 360G-icld --default-sector 15150 --flow-type 10 \\
                       --finance-type 110 --aid-type C01 --collaboration-type 1 \\
                       --accrual on --sie-liability-account 2890

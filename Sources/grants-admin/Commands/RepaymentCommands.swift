@@ -102,7 +102,7 @@ struct PartnershipCommand: AsyncParsableCommand {
                             $0.status.rawValue, $0.continues ?? "",
                         ]
                     }, right: [5, 6])
-                    + "\n\(partnership.grants.count) grants; awarded \(partnership.awarded?.display ?? "(several currencies)"), "
+                    + "\n\(counted(partnership.grants.count, "grant")); awarded \(partnership.awarded?.display ?? "(several currencies)"), "
                     + "paid \(partnership.paid?.display ?? "(several currencies)")"
             }
         }

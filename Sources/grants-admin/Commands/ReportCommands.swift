@@ -3,7 +3,6 @@ import Foundation
 import Grants
 
 extension DisbursementFormat: ExpressibleByArgument {}
-extension ReportFilter.DateField: ExpressibleByArgument {}
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +14,10 @@ struct ReportCommand: AsyncParsableCommand {
             discussion: """
                 csv: RFC 4180, UTF-8, CRLF, the fixed columns. csv-excel: the same with ';', decimal comma and a BOM. \
                 xlsx: an Excel workbook with the same columns (numbers, dates and text typed; header frozen with a filter). \
-                json: an array of rows. sie: SIE 4I vouchers (CP437) for payments and reversals, and with accrual on for \
-                decisions, amendments and closings too. iati: IATI 2.03 activities, one per grant. 360giving: 360Giving \
+                json: an array of rows (a closing adds a write-off row for the claim given up and a reclaim row for the \
+                award never paid out). sie: SIE 4I vouchers (CP437) for payments, reversals and repayments, and with \
+                accrual on for decisions, amendments, claims, write-offs and reclaims too, each on its business date. \
+                iati: IATI 2.03 activities, one per grant. 360giving: 360Giving \
                 JSON. Rows stream from the database: memory stays flat. --output writes a temporary file in the same folder \
                 and renames it into place only when the export is complete: a new file follows the umask, an existing \
                 one keeps its mode and owner, and a symbolic link, device, FIFO or folder is refused and left untouched \
@@ -24,44 +25,68 @@ struct ReportCommand: AsyncParsableCommand {
 
                 sie, iati and 360giving use the programme's settings (grants-admin programme show NAME); the setting \
                 flags below override them for this run. An export that needs a setting that is not set refuses and \
-                names it (exit 65). --as-of DATE gives the report as it stood at the end of DATE (UTC): what was \
-                recorded later is left out. SOURCE_DATE_EPOCH fixes the generation time, so the same data gives the \
-                same bytes.
+                names it (exit 65).
+
+                Time in the books: every row and voucher has a business date (a payment's paid-on day, a reversal's, \
+                a repayment's received-on day, a cancellation's and a closing's day; a tranche not yet paid, its due \
+                date). --from/--to select by it, in every format alike. --as-of DATE is the books as they stood at \
+                the end of that business date: an event dated later is left out whenever it was recorded. \
+                --known-at TIMESTAMP keeps only what was recorded by then (a date alone: by the end of that day, UTC); \
+                the same command with --known-at gives the same bytes however much is recorded later, and writes \
+                that moment as its generation time. Otherwise SOURCE_DATE_EPOCH fixes the generation time.
+
+                sie is in SEK: for a programme in another currency, --rate FILE gives kronor per unit for each \
+                business date (CSV lines DATE,RATE); each voucher is converted at its date's rate. sie books every \
+                event of its period and takes no --status.
 
                 Examples:
                   grants-admin report disbursements --round 2021:2 --format xlsx --output utbetalningar.xlsx
                   grants-admin report disbursements --programme "Kommunala partnerskap" --from 2022-01-01 --to 2022-12-31 --format sie --output bidrag-2022.si
                   grants-admin report disbursements --programme "Kommunala partnerskap" --as-of 2022-12-31 --format iati --output iati.xml
+                  grants-admin report disbursements --from 2022-01-01 --to 2022-12-31 --as-of 2022-12-31 --known-at 2023-01-31 --format sie
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(parsing: .unconditional, help: "Only this round.") var round: String?
-        @Option(help: "From this date (inclusive); sie: the booking date.") var from: CalendarDate?
-        @Option(help: "To this date (inclusive); sie: the booking date.") var to: CalendarDate?
-        @Option(name: .customLong("date-field"), help: "Which date --from/--to filter: due or paid.") var dateField:
-            ReportFilter.DateField = .due
-        @Option(help: "Only this status.") var status: DisbursementStatus?
-        @Option(name: .customLong("as-of"), help: "The report as it stood at the end of this date (YYYY-MM-DD, UTC).") var asOf:
-            CalendarDate?
+        @Option(help: "Rows and vouchers with a business date on or after this date.") var from: CalendarDate?
+        @Option(help: "Rows and vouchers with a business date on or before this date.") var to: CalendarDate?
+        @Option(name: .customLong("date-field"), help: .hidden) var dateField: String?
+        @Option(help: "Only this status (csv, csv-excel, xlsx, json).") var status: DisbursementStatus?
+        @Option(name: .customLong("as-of"), help: "The books as they stood at the end of this business date (YYYY-MM-DD).")
+        var asOf: CalendarDate?
+        @Option(name: .customLong("known-at"), help: "Only what was recorded by this moment (RFC 3339, or a date: its end, UTC).")
+        var knownAt: TimestampArgument?
         @Option(help: "csv, csv-excel, xlsx, json, sie, iati or 360giving.") var format: DisbursementFormat
         @Option(
-            parsing: .unconditional, help: ArgumentHelp(
+            parsing: .unconditional,
+            help: ArgumentHelp(
                 "Write here instead of standard output (- is standard output). The file is replaced only when the export is complete, keeps its mode and owner, and must be a regular file.",
                 valueName: "FILE"))
         var output: String?
         @Option(help: "SIE: the object dimension for the grant reference.") var dimension: Int = 6
+        @Option(
+            name: .customLong("rate"), parsing: .unconditional,
+            help: ArgumentHelp(
+                "SIE for a programme not in SEK: kronor per unit by business date, a CSV of DATE,RATE lines.", valueName: "FILE"))
+        var rate: String?
         @OptionGroup(title: "Settings for this run (over the programme's)") var settings: SettingFlags
 
         func validate() throws {
             guard Validation.isOn else { return }
             if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+            if dateField != nil {
+                throw ValidationError(
+                    "--date-field is withdrawn: --from/--to select by business date in every format (a payment by its paid-on day, a tranche not yet paid by its due date); for tranches by due date use disbursement list --due-before"
+                )
+            }
         }
 
         func run() async throws {
             var options = ExportOptions(overrides: settings.settings)
             options.dimension = dimension
+            if let rate { options.rates = try ReportCommand.rates(rate) }
             let filter = ReportFilter(
-                programme: programme, round: round, from: from, to: to, dateField: dateField, status: status, asOf: asOf)
+                programme: programme, round: round, from: from, to: to, status: status, asOf: asOf, knownAt: knownAt?.date)
             let options2 = options
             // The file is checked and created before the database is touched: a path that cannot be written
             // fails at once (73), whatever the database's state.
@@ -71,15 +96,36 @@ struct ReportCommand: AsyncParsableCommand {
             } catch {
                 throw Failure.report(error)
             }
+            // A second SIGINT or SIGTERM ends the process at once: the temporary file goes with it.
+            let cleanup = Interruption.onForcedExit { sink.discard() }
+            defer { Interruption.forget(cleanup) }
             do {
                 try await Session.run(global) { service in
                     try await service.reports.disbursements(filter, format: format, options: options2, to: sink)
+                    // Interrupted after the last row: the file is not put in place.
+                    try Task.checkCancellation()
                     try sink.commit()
                 }
             } catch {
                 sink.discard()
                 throw error
             }
+        }
+    }
+
+    /// The rates of `--rate FILE`; a file that cannot be read or a bad line is input (65), named by the flag.
+    static func rates(_ path: String) throws -> ExchangeRates {
+        func refuse(_ problems: [Problem]) -> ExitCode {
+            Failure.report(GrantsError.invalidInput(problems.map { Problem("--rate \(path): \($0.location)", $0.message) }))
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw refuse([Problem("file", "cannot be read as UTF-8 text")])
+        }
+        do {
+            return try ExchangeRates(csv: text)
+        } catch {
+            guard case .invalidInput(let problems) = error else { throw Failure.report(error) }
+            throw refuse(problems)
         }
     }
 
@@ -91,6 +137,11 @@ struct ReportCommand: AsyncParsableCommand {
                   grants-admin report round 2021:2
                   grants-admin report round 2021:2 --format announcement-sv
                   grants-admin report round 2021:2 --as-of 2022-12-31 --format json
+                  grants-admin report round 2022:1 --as-of 2022-12-31 --known-at 2023-01-31T12:00:00Z
+
+                --as-of DATE: the round as it stood in the books at the end of that business date (grants decided, \
+                amendments, payments, repayments, settlements and closings dated later left out, whenever they were \
+                recorded). --known-at TIMESTAMP: only what was recorded by then (a date alone: its end, UTC).
                 """)
         enum Format: String, ExpressibleByArgument, CaseIterable {
             case text, json
@@ -101,11 +152,16 @@ struct ReportCommand: AsyncParsableCommand {
         @Argument(help: "The round's name.") var round: String
         @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
         @Option(help: "text, json, announcement-sv or announcement-en.") var format: Format = .text
-        @Option(name: .customLong("as-of"), help: "The round as it stood at the end of this date (YYYY-MM-DD, UTC).") var asOf:
-            CalendarDate?
+        @Option(name: .customLong("as-of"), help: "The round as it stood at the end of this business date (YYYY-MM-DD).")
+        var asOf: CalendarDate?
+        @Option(name: .customLong("known-at"), help: "Only what was recorded by this moment (RFC 3339, or a date: its end, UTC).")
+        var knownAt: TimestampArgument?
 
         func run() async throws {
-            let report = try await Session.run(global) { try await $0.reports.round(round, programme: programme, asOf: asOf) }
+            let knownAt = knownAt?.date
+            let report = try await Session.run(global) {
+                try await $0.reports.round(round, programme: programme, asOf: asOf, knownAt: knownAt)
+            }
             switch format {
             case .json: Terminal.print(try Output.json(report))
             case .announcementSv: Terminal.print(report.announcementSwedish)
@@ -118,7 +174,7 @@ struct ReportCommand: AsyncParsableCommand {
             var text = """
                 Round \(r.round) of \(r.programme) (\(r.status.rawValue)\(r.decidedOn.map { ", decided \($0)" } ?? ""))
                   budget     \(r.budget.display)
-                  awarded    \(r.awarded.display) in \(r.grants) grants
+                  awarded    \(r.awarded.display) in \(counted(r.grants, "grant"))
                   disbursed  \(r.disbursed.display) (net of reversals and repayments)
                   repaid     \(r.repaid.display); claims open \(r.claimedOpen.display)
                   remaining  \(r.remaining.display)

@@ -98,8 +98,12 @@ struct RoundCommand: AsyncParsableCommand {
             // The file is read and checked before any database is touched: bad input never waits on one.
             let flags: FlagNames = file.lowercased().hasSuffix(".csv") ? .csvRound : .none
             let manifest: RoundManifest
+            let uses = ManifestThemeUses()
             do {
-                manifest = try readManifest()
+                manifest = try readManifest(themeUses: uses)
+            } catch GrantsError.invalidInput(let problems) {
+                // The file's own problems and the themes it names that do not exist, in one report.
+                throw Failure.report(GrantsError.invalidInput(await withUnknownThemes(problems, uses)), flags: flags)
             } catch {
                 throw Failure.report(error, flags: flags)
             }
@@ -117,7 +121,19 @@ struct RoundCommand: AsyncParsableCommand {
             try Output.print(summary, format: format) { Self.describe(summary, defaultTranches: defaulted) }
         }
 
-        func readManifest() throws -> RoundManifest {
+        /// The themes only the database can check, added to the file's problems; when the database cannot
+        /// answer, the file's problems are still reported, with a line saying the themes were not checked.
+        func withUnknownThemes(_ problems: [Problem], _ uses: ManifestThemeUses) async -> [Problem] {
+            guard uses.codes.contains(where: { !uses.declared.contains($0) }) else { return problems }
+            do {
+                return try await Session.withService(global) { try await $0.rounds.adding(unknownThemesOf: uses, to: problems) }
+            } catch {
+                let reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "the database cannot be used"
+                return problems + [Problem(file, "its themes were not checked against the database (\(reason))")]
+            }
+        }
+
+        func readManifest(themeUses: ManifestThemeUses) throws -> RoundManifest {
             let url = URL(fileURLWithPath: file)
             let attributes: [FileAttributeKey: Any]
             do {
@@ -139,7 +155,7 @@ struct RoundCommand: AsyncParsableCommand {
                 csvRound = CSVRoundParameters(
                     programme: programme, round: round, budget: money, decidedOn: decidedOn, opensOn: opens, closesOn: closes)
             }
-            return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound)
+            return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound, themeUses: themeUses)
         }
 
         static func describe(_ summary: RecordSummary, defaultTranches: Int = 0) -> String {
@@ -252,6 +268,3 @@ func validateAmount(_ text: String, flag: String) throws {
         throw ValidationError("\(flag) \(error)")
     }
 }
-
-/// "1 grant", "3 grants": a count with its noun, singular or plural.
-func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -35,8 +35,10 @@ enum Failure {
         }
     }
 
-    /// Prints the error and turns it into the exit code.
+    /// Prints the error and turns it into the exit code. After SIGINT or SIGTERM the error is whatever the
+    /// cancellation caused: it is not printed, and the interruption's own line and code are given instead.
     static func report(_ error: any Error, flags: FlagNames = .standard) -> ExitCode {
+        if let signal = Interruption.signal { return ExitCode(Interruption.exitCode(signal)) }
         for line in lines(for: error, flags: flags) { Terminal.error(line) }
         return ExitCode(exitCode(for: error))
     }
@@ -49,19 +51,20 @@ struct FlagNames: Sendable {
 
     static let standard = FlagNames(
         byPath: [
-        "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
-        "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
-        "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
-        "period.end": "--end", "decided_on": "--decided-on", "decision_ref": "--decision-ref", "reason": "--reason",
-        "due_on": "--due", "paid_on": "--paid-on", "payment_reference": "--payment-ref", "reversed_on": "--on",
-        "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
-        "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
-        "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
-        "currency": "--currency", "opens_on": "--opens", "closes_on": "--closes", "above_requested": "--above-requested",
-        "person": "--person", "organisation": "--org", "continues": "--continues", "tranche": "--tranche",
-        "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on", "settled_on": "--on",
-        "spent": "--spent", "write_off": "--reason", "email": "--email", "phone": "--phone", "role": "--role",
-        "amended_on": "--on", "cancelled_on": "--on", "closed_on": "--on", "corrects": "--corrects", "period": "PERIOD",
+            "actor": "--actor", "programme": "--programme", "round": "--round", "reference": "--reference",
+            "title": "--title", "applicant": "--applicant", "partners": "--partner", "themes": "--theme",
+            "phase": "--phase", "requested": "--amount", "amount": "--amount", "period.start": "--start",
+            "period.end": "--end", "decided_on": "--decided-on", "decision_ref": "--decision-ref", "reason": "--reason",
+            "due_on": "--due", "paid_on": "--paid-on", "payment_reference": "--payment-ref", "reversed_on": "--on",
+            "amount_change": "--amount-change", "ends_on": "--end", "name": "--name", "country": "--country",
+            "org_number": "--org-number", "kind": "--kind", "municipality_code": "--municipality-code", "code": "CODE",
+            "name_sv": "--name-sv", "name_en": "--name-en", "dac_sector": "--dac-sector", "budget": "--budget",
+            "currency": "--currency", "rate": "--rate", "opens_on": "--opens", "closes_on": "--closes",
+            "above_requested": "--above-requested",
+            "person": "--person", "organisation": "--org", "continues": "--continues", "tranche": "--tranche",
+            "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on", "settled_on": "--on",
+            "spent": "--spent", "write_off": "--reason", "email": "--email", "phone": "--phone", "role": "--role",
+            "amended_on": "--on", "cancelled_on": "--on", "closed_on": "--on", "corrects": "--corrects", "period": "PERIOD",
         ].merging(SettingFlags.flags) { first, _ in first })
 
     /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).

@@ -258,7 +258,11 @@ enum Spawn {
     static func run(_ argv: [String]) throws -> (status: Int32, output: String) {
         let capture = FileManager.default.temporaryDirectory
             .appendingPathComponent("grants-admin-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out").path
-        defer { unlink(capture) }
+        let cleanup = Interruption.onForcedExit { unlink(capture) }
+        defer {
+            unlink(capture)
+            Interruption.forget(cleanup)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

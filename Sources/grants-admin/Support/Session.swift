@@ -94,6 +94,20 @@ enum Session {
         _ body: (GrantsService) async throws -> T
     ) async throws -> T {
         do {
+            return try await withService(options, administration: administration, body)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw Failure.report(error, flags: flags)
+        }
+    }
+
+    /// ``run(_:administration:flags:_:)`` without reporting: errors are thrown as they are, for a caller that
+    /// has something of its own to say when the database cannot answer.
+    static func withService<T>(
+        _ options: GlobalOptions, administration: Bool = false, _ body: (GrantsService) async throws -> T
+    ) async throws -> T {
+        do {
             let (configuration, embedded) = try configuration(options)
             var logger = Logger(label: "grants-admin")
             logger.logLevel = .error
@@ -119,10 +133,6 @@ enum Session {
                 await service.close()
                 throw error
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw Failure.report(error, flags: flags)
         }
     }
 }

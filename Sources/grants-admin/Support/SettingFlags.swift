@@ -6,7 +6,7 @@ import Grants
 struct SettingFlags: ParsableArguments {
     enum Switch: String, ExpressibleByArgument, CaseIterable { case on, off }
 
-    @Option(name: .customLong("iati-publisher-ref"), parsing: .unconditional, help: "The programme's own organisation identifier (org-id, e.g. SE-ON-2021004359).")
+    @Option(name: .customLong("iati-publisher-ref"), parsing: .unconditional, help: "The programme's own organisation identifier (org-id, e.g. SE-ON-4020000008).")
     var iatiPublisherRef: String?
     @Option(name: .customLong("iati-publisher-name"), parsing: .unconditional, help: "The publishing organisation's name.") var iatiPublisherName: String?
     @Option(name: .customLong("iati-publisher-type"), parsing: .unconditional, help: "IATI OrganisationType of the publisher (10, 11, 22 …).")

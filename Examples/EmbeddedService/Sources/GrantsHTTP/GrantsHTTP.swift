@@ -28,7 +28,7 @@ public enum GrantsHTTP {
         return Application(
             router: router,
             configuration: configuration,
-            services: [GrantsPoolService(service: service, logger: logger)],
+            services: [service],
             logger: logger
         )
     }

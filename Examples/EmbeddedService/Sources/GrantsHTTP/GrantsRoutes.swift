@@ -31,7 +31,7 @@ struct GrantsRoutes: Sendable {
 
     @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let status = try await service.migrationStatus()
-        let behind = GrantsPoolService.behind(status).count
+        let behind = status.filter { $0.state == .pending || $0.state == .edited }.count
         struct Health: Encodable {
             let database: String
             let schema: String

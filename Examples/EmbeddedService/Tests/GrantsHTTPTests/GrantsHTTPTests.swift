@@ -118,9 +118,9 @@ struct GrantsHTTPTests {
                     all[0].id, on: try CalendarDate("2022-02-10"), reason: "Wrong account", actor: "cecilia")
                 // The open-data exports publish under the programme's own settings.
                 var settings = ProgrammeSettings()
-                settings.iatiPublisherRef = "SE-ON-2120000142"
+                settings.iatiPublisherRef = "SE-ON-4020000008"
                 settings.iatiPublisherName = "ICLD"
-                settings.iatiPublisherType = "10"
+                settings.iatiPublisherType = "22"
                 settings.funderRef = "SE-0"
                 settings.funderName = "Sida"
                 settings.giving360Prefix = "360G-icld"
@@ -300,7 +300,7 @@ struct GrantsHTTPTests {
             let service = GrantsService(
                 configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: TestDatabase.quiet)
             let group = ServiceGroup(
-                services: [GrantsPoolService(service: service, logger: TestDatabase.quiet)], logger: TestDatabase.quiet)
+                services: [service], logger: TestDatabase.quiet)
             await #expect {
                 try await group.run()
             } throws: { error in
