@@ -142,14 +142,23 @@ struct DisbursementCommand: AsyncParsableCommand {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a disbursement that is not paid.",
-            discussion: "Example:\n  grants-admin disbursement cancel 18 --reason \"Project shortened\"")
+            discussion: """
+                --on is the cancellation's business date (default: today): neither in the future nor before the \
+                grant's decision, and not inside a closed period (exit 1).
+
+                Example:
+                  grants-admin disbursement cancel 18 --reason "Project shortened" --on 2022-11-30
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(parsing: .unconditional, help: "Why.") var reason: String
+        @Option(help: "The cancellation's business date (default: today, local date).") var on: CalendarDate?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            let d = try await Session.run(global) { try await $0.disbursements.cancel(id, reason: reason, actor: global.resolvedActor) }
+            let d = try await Session.run(global) {
+                try await $0.disbursements.cancel(id, on: on ?? .today, reason: reason, actor: global.resolvedActor)
+            }
             try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }
