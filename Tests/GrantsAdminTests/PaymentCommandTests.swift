@@ -56,6 +56,12 @@ struct PaymentCommandTests {
             #expect(try cli.run(["payment", "batch", "export", "1", "--output", again]).status == 0)
             #expect(FileManager.default.contents(atPath: again) == FileManager.default.contents(atPath: file))
             #expect(try cli.run(["payment", "batch", "show", "1"]).stdout.contains("GRANTS-D\(id)"))
+            // With the bank, the tranche is not paid by hand.
+            let byHand = try cli.run([
+                "disbursement", "pay", String(id), "--paid-on", "2022-02-01", "--payment-ref", "P-1", "--actor", "david",
+            ])
+            #expect(byHand.status == 1 && byHand.stderr.contains("payment batch 1"), "\(byHand.stdout)\(byHand.stderr)")
+            #expect(byHand.stderr.contains("withdraw the batch") && byHand.stderr.contains("wait for the bank's notification"))
             let withdrawn = try cli.run(["payment", "batch", "withdraw", "1", "--reason", "Wrong date", "--actor", "cecilia"])
             #expect(withdrawn.status == 0 && withdrawn.stdout.contains("withdrawn"), "\(withdrawn.stdout)\(withdrawn.stderr)")
         }

@@ -386,3 +386,54 @@ extension BankTests {
         }
     }
 }
+
+extension BankTests {
+    /// A tranche with the bank is paid by the bank: nobody pays, cancels or sends it back by hand while its batch
+    /// is live (the library, a staff login's own call, a raw UPDATE by the owner), and the bank's notification
+    /// still pays it; withdrawn, it is paid by hand again.
+    @Test func aTrancheWithTheBankIsNotPaidByHand() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await payingProgramme(service)
+            try await service.payeeAccounts.set("Växjö kommun", to: Self.bankgiro, reason: "Letter", actor: "anna")
+            try await service.payeeAccounts.verify("Växjö kommun", actor: "bertil")
+            let tranches = try await attestedGrant(service, "A", tranches: 2)
+            let batch = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+            let id = tranches[0].id
+            let paid = await libraryError {
+                _ = try await service.disbursements.pay(id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "david")
+            }
+            #expect(paid == .inPaymentBatch(disbursement: String(id), batch: batch.id, messageID: batch.messageID, to: "paid"))
+            #expect(paid?.category == .rule)
+            #expect(paid?.description.contains("withdraw the batch") == true, "\(String(describing: paid))")
+            #expect(paid?.description.contains("wait for the bank's notification") == true)
+            let cancelled = await libraryError { _ = try await service.disbursements.cancel(id, reason: "oops", actor: "david") }
+            #expect(cancelled == .inPaymentBatch(disbursement: String(id), batch: batch.id, messageID: batch.messageID, to: "cancelled"))
+            #expect(
+                try sqlState(configuration, user: "test_staff", "SELECT * FROM grants_api.pay(\(id), '2022-02-01', 'P-1')") == "GR002")
+            #expect(
+                try sqlState(
+                    configuration,
+                    "UPDATE grants.disbursement SET status = 'paid', paid_on = '2022-02-01', payment_reference = 'x', paid_by = 'david' WHERE id = \(id)"
+                )
+                    == "GR002")
+            #expect(try sqlState(configuration, "UPDATE grants.disbursement SET status = 'scheduled' WHERE id = \(id)") == "GR002")
+            #expect(try await service.disbursements.get(id).status == .attested)
+
+            // The bank's notification pays it.
+            let notification = Array(
+                Self.camt054(booked: CalendarDate.today.iso, endToEndID: "GRANTS-D\(id)", amount: "500.00", creditOCR: "18", credit: "1.00")
+                    .utf8)
+            let imported = try await service.bankMessages.import(notification, actor: "cecilia")
+            #expect(imported.first?.outcome == "paid", "\(imported)")
+            #expect(try await service.disbursements.get(id).status == .paid)
+
+            // The other tranche, rejected by the bank, is out of the batch: paid by hand again.
+            let status = Array(Self.pain002(originalMessageID: batch.messageID, rejected: "GRANTS-D\(tranches[1].id)").utf8)
+            #expect(try await service.bankMessages.import(status, actor: "cecilia").map(\.outcome) == ["rejected"])
+            let byHand = try await service.disbursements.pay(
+                tranches[1].id, paidOn: day("2022-02-01"), paymentReference: "P-2", actor: "david")
+            #expect(byHand.status == .paid)
+        }
+    }
+}
