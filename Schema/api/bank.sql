@@ -416,14 +416,15 @@ BEGIN
                               x->>'currency', it.amount, it.currency);
             ELSE
                 BEGIN
-                    PERFORM grants_api.pay(it.disbursement_id, (x->>'booked_on')::date,
-                                           coalesce(x->>'bank_reference', p_message_id), p_actor);
+                    -- Booked first: the rule on tranches with the bank lets a booked one be paid (rules/bank.sql).
                     UPDATE grants.payment_batch_item i SET status = 'booked'
                      WHERE i.batch_id = it.batch_id AND i.disbursement_id = it.disbursement_id;
+                    PERFORM grants_api.pay(it.disbursement_id, (x->>'booked_on')::date,
+                                           coalesce(x->>'bank_reference', p_message_id), p_actor);
                     what := 'paid';
                     why := format('disbursement %s paid on %s (%s)', it.disbursement_id, x->>'booked_on',
                                   coalesce(x->>'bank_reference', p_message_id));
-                EXCEPTION WHEN SQLSTATE 'GR002' OR SQLSTATE 'GR006' OR SQLSTATE 'GR008' OR SQLSTATE 'GR110' THEN
+                EXCEPTION WHEN SQLSTATE 'GR002' OR SQLSTATE 'GR006' OR SQLSTATE 'GR008' OR SQLSTATE 'GR110' OR SQLSTATE 'GR120' THEN
                     what := 'refused';
                     why := format('disbursement %s: %s', it.disbursement_id, SQLERRM);
                 END;
@@ -444,13 +445,14 @@ BEGIN
                     why := format('%s %s against the claim of %s (OCR %s)', x->>'amount', x->>'currency', claim.reference,
                                   x->>'creditor_reference');
                 EXCEPTION WHEN SQLSTATE 'GR002' OR SQLSTATE 'GR006' OR SQLSTATE 'GR007' OR SQLSTATE 'GR008'
-                               OR SQLSTATE 'GR009' OR SQLSTATE '23514' THEN
+                               OR SQLSTATE 'GR009' OR SQLSTATE 'GR120' OR SQLSTATE '23514' THEN
                     what := 'refused';
                     why := format('repayment to %s: %s', claim.reference, SQLERRM);
                 END;
             END IF;
         END IF;
-        results := results || jsonb_build_object('item', n, 'outcome', what, 'detail', why);
+        -- With the entry as the bank gave it (amount, dates, references): payment reconcile reads them.
+        results := results || jsonb_build_object('item', n, 'outcome', what, 'detail', why, 'entry', x);
     END LOOP;
     INSERT INTO grants.bank_message (kind, message_id, fingerprint, outcomes, imported_by)
     VALUES (p_kind, p_message_id, fingerprint, results, actor);

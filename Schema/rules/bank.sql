@@ -150,20 +150,26 @@ BEGIN
 END
 $$;
 
--- While the bank has a tranche (its item is in a live batch), it is neither cancelled nor sent back to be
--- attested again: withdraw the batch first.
+-- While the bank has a tranche (its item is in a live batch), it is neither paid, cancelled nor sent back to be
+-- attested again by hand, by any writer: the bank pays it, and its camt.054 notification records the payment.
+-- The import marks the item booked first and then pays the tranche (grants_api.import_bank_message): a tranche
+-- whose live item is booked is paid, one whose item is only sent is not. Otherwise: withdraw the batch first.
 CREATE OR REPLACE FUNCTION grants.disbursement_in_live_batch() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    batch bigint;
+    item record;
 BEGIN
-    SELECT i.batch_id INTO batch FROM grants.payment_batch_item i
+    SELECT i.batch_id, i.status, b.message_id INTO item
+      FROM grants.payment_batch_item i JOIN grants.payment_batch b ON b.id = i.batch_id
      WHERE i.disbursement_id = NEW.id AND i.status IN ('sent', 'booked');
-    IF FOUND THEN
-        RAISE EXCEPTION 'disbursement % is in payment batch %: withdraw the batch first', NEW.id, batch
+    IF FOUND AND NOT (NEW.status = 'paid' AND item.status = 'booked') THEN
+        RAISE EXCEPTION 'disbursement % is with the bank in payment batch % (%): it cannot be % by hand; withdraw the batch or wait for the bank''s notification',
+                        NEW.id, item.batch_id, item.message_id,
+                        CASE NEW.status WHEN 'paid' THEN 'paid' WHEN 'cancelled' THEN 'cancelled' ELSE 'sent back to be attested' END
             USING ERRCODE = 'GR002',
-                  DETAIL = grants.rule_detail('invalid_transition', 'disbursement', NEW.id::text,
-                      jsonb_build_object('from', 'in payment batch ' || batch, 'to', NEW.status));
+                  DETAIL = grants.rule_detail('in_payment_batch', 'disbursement', NEW.id::text,
+                      jsonb_build_object('from', 'in payment batch ' || item.batch_id, 'to', NEW.status,
+                                         'batch', item.batch_id, 'message_id', item.message_id));
     END IF;
     RETURN NEW;
 END

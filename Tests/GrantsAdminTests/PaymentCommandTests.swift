@@ -56,6 +56,12 @@ struct PaymentCommandTests {
             #expect(try cli.run(["payment", "batch", "export", "1", "--output", again]).status == 0)
             #expect(FileManager.default.contents(atPath: again) == FileManager.default.contents(atPath: file))
             #expect(try cli.run(["payment", "batch", "show", "1"]).stdout.contains("GRANTS-D\(id)"))
+            // With the bank, the tranche is not paid by hand.
+            let byHand = try cli.run([
+                "disbursement", "pay", String(id), "--paid-on", "2022-02-01", "--payment-ref", "P-1", "--actor", "david",
+            ])
+            #expect(byHand.status == 1 && byHand.stderr.contains("payment batch 1"), "\(byHand.stdout)\(byHand.stderr)")
+            #expect(byHand.stderr.contains("withdraw the batch") && byHand.stderr.contains("wait for the bank's notification"))
             let withdrawn = try cli.run(["payment", "batch", "withdraw", "1", "--reason", "Wrong date", "--actor", "cecilia"])
             #expect(withdrawn.status == 0 && withdrawn.stdout.contains("withdrawn"), "\(withdrawn.stdout)\(withdrawn.stderr)")
         }
@@ -83,6 +89,10 @@ extension PaymentCommandTests {
             let result = try cli.shell("set -euo pipefail\n\(script)\necho \"tranche=$tranche\"", in: folder)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("refused (exit 1): whoever sets an account does not verify it"), "\(result.stdout)")
+            #expect(result.stdout.contains("refused (exit 1): the bank has the tranche"), "\(result.stdout)")
+            #expect(result.stderr.contains("is with the bank in payment batch 1"), "\(result.stderr)")
+            #expect(result.stdout.contains("withdrawn") && result.stdout.contains("still open"), "\(result.stdout)")
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("avstamning.xlsx").path))
             let batch = try await service.paymentBatches.get(1)
             #expect(batch.status == "withdrawn" && batch.items.map(\.grantReference) == ["KP-2023-1-02"])
             let schema = root.appendingPathComponent("Tests/GrantsTests/Fixtures/standards/iso20022/pain.001.001.03.xsd")
@@ -92,4 +102,135 @@ extension PaymentCommandTests {
             #expect(valid.status == 0, "\(valid.output)")
         }
     }
+}
+
+extension PaymentCommandTests {
+    /// `payment reconcile` after a batch, a rejection, a booking and a credit that matched no claim: text, json
+    /// with amounts as strings, and an xlsx workbook read back by openpyxl, typed cells under a header; as finance.
+    @Test func reconcileThroughTheCLI() async throws {
+        try await TestGrants.withService { _, configuration in
+            let cli = CLI(configuration: configuration)
+            let path = CLI.examples.appendingPathComponent("kommunala-partnerskap-2021-2.yaml").path
+            #expect(try cli.run(["round", "record", path, "--actor", "anna"]).status == 0)
+            for args in [
+                ["org", "account", "set", "Växjö kommun", "--bankgiro", "5050-1055", "--reason", "Letter", "--actor", "anna"],
+                ["org", "account", "verify", "Växjö kommun", "--actor", "bertil"],
+                ["programme", "set", "Kommunala partnerskap", "--debtor-name", "ICLD", "--debtor-bankgiro", "991-2346", "--actor", "anna"],
+            ] {
+                let result = try cli.run(args)
+                #expect(result.status == 0, "\(args): \(result.stderr)")
+            }
+            let ids = try PGConnection(configuration: configuration).query(
+                """
+                SELECT d.id, d.amount FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id
+                  JOIN grants.application a ON a.id = g.application_id JOIN grants.organisation o ON o.id = a.applicant_id
+                 WHERE o.name = 'Växjö kommun' AND d.status = 'scheduled' ORDER BY d.due_on, d.id LIMIT 2
+                """
+            ).map { (try $0.decode(Int64.self, column: 0), try $0.decode(Int64.self, column: 1)) }
+            try #require(ids.count == 2)
+            for (id, _) in ids { #expect(try cli.run(["disbursement", "attest", String(id), "--actor", "bertil"]).status == 0) }
+            let nextWeek = try CalendarDate(daysSinceEpoch: CalendarDate.today.daysSinceEpoch + 7).iso
+            let created = try cli.run([
+                "payment", "batch", "create", "--programme", "Kommunala partnerskap", "--due-by", "2030-12-31", "--execution-date",
+                nextWeek, "--format", "json", "--actor", "cecilia",
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+            let messageID = try PGConnection(configuration: configuration).query("SELECT message_id FROM grants.payment_batch")[0]
+                .decode(String.self, column: 0)
+            let folder = try temporaryFolder()
+            let today = CalendarDate.today.iso
+            let booked = String(format: "%lld.%02lld", ids[0].1 / 100, ids[0].1 % 100)
+            let files = [
+                "status.xml": """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>
+                <GrpHdr><MsgId>STS-R1</MsgId><CreDtTm>2026-01-02T08:00:00</CreDtTm></GrpHdr>
+                <OrgnlGrpInfAndSts><OrgnlMsgId>\(messageID)</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId><GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>
+                <OrgnlPmtInfAndSts><OrgnlPmtInfId>\(messageID)-1</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>GRANTS-D\(ids[1].0)</OrgnlEndToEndId>
+                <TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts></OrgnlPmtInfAndSts>
+                </CstmrPmtStsRpt></Document>
+                """,
+                "booked.xml": """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>
+                <GrpHdr><MsgId>NTF-R1</MsgId><CreDtTm>2026-01-03T06:00:00</CreDtTm></GrpHdr>
+                <Ntfctn><Id>NTF-R1-1</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>
+                <Ntry><Amt Ccy="SEK">\(booked)</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>\(today)</Dt></BookgDt>
+                <AcctSvcrRef>BANKREF-R1</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls><Refs><EndToEndId>GRANTS-D\(ids[0].0)</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+                <Ntry><Amt Ccy="SEK">123.45</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>\(today)</Dt></BookgDt>
+                <AcctSvcrRef>BANKREF-R2</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Ref>18</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>
+                </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>
+                """,
+            ]
+            for name in ["status.xml", "booked.xml"] {
+                let file = folder.appendingPathComponent(name).path
+                try Data(files[name]!.utf8).write(to: URL(fileURLWithPath: file))
+                let imported = try cli.run(["payment", "import", file, "--actor", "cecilia"])
+                #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+            }
+
+            var finance = configuration
+            finance["user"] = "test_finance"
+            let reader = CLI(configuration: finance)
+            let text = try reader.run(["payment", "reconcile"])
+            #expect(text.status == 0, "\(text.stderr)")
+            #expect(text.stdout.contains("booked") && text.stdout.contains("rejected (AC04)") && text.stdout.contains("still open"))
+            #expect(text.stdout.contains("unmatched credit") && text.stdout.contains("BANKREF-R1"), "\(text.stdout)")
+
+            let json = try reader.run(["payment", "reconcile", "--programme", "Kommunala partnerskap", "--format", "json"])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+            let payments = try #require(object["payments"] as? [[String: Any]])
+            #expect(payments.map { $0["state"] as? String } == ["booked", "rejected"])
+            #expect(payments[0]["amount"] as? String == booked && payments[0]["paid_on"] as? String == today)
+            #expect(payments.map { $0["still_open"] as? Bool } == [false, true])
+            let findings = try #require(object["findings"] as? [[String: Any]])
+            #expect(findings.map { $0["outcome"] as? String } == ["unmatched credit"])
+            #expect(findings.first?["amount"] as? String == "123.45" && findings.first?["reference"] as? String == "18")
+
+            let workbook = folder.appendingPathComponent("avstamning.xlsx").path
+            #expect(try reader.run(["payment", "reconcile", "--format", "xlsx"]).status == 64)
+            let written = try reader.run(["payment", "reconcile", "--format", "xlsx", "--output", workbook])
+            #expect(written.status == 0, "\(written.stderr)")
+            let script = folder.appendingPathComponent("read.py").path
+            try Data(Self.xlsxReader.utf8).write(to: URL(fileURLWithPath: script))
+            let read = try runTool(["/usr/bin/python3", script, workbook])
+            #expect(read.status == 0, "\(read.output)")
+            #expect(
+                read.output.contains(
+                    "Payments|batch,message_id,programme,execution_date,disbursement,reference,tranche,creditor_name,amount,currency,"
+                        + "end_to_end_id,state,reason,paid_on,payment_reference,still_open"), "\(read.output)")
+            #expect(read.output.contains("|amount=n:0.00:\(booked)|") && read.output.contains("|paid_on=d:\(today)|"), "\(read.output)")
+            #expect(read.output.contains("|state=s:rejected|") && read.output.contains("|reason=s:AC04|"), "\(read.output)")
+            #expect(read.output.contains("Bank findings|kind,message_id,item,outcome,amount"), "\(read.output)")
+            #expect(read.output.contains("|outcome=s:unmatched credit|") && read.output.contains("|amount=n:0.00:123.45|"))
+        }
+    }
+
+    /// Each sheet's header, then each row's cells as `|column=type:format:value|` (dates as ISO days).
+    static let xlsxReader = #"""
+        import datetime, sys
+        import openpyxl
+        book = openpyxl.load_workbook(sys.argv[1])
+        for sheet in book.worksheets:
+            header = [c.value for c in sheet[1]]
+            print(sheet.title + "|" + ",".join(header))
+            if sheet.freeze_panes != "A2":
+                print("not frozen: %r" % sheet.freeze_panes)
+            for row in sheet.iter_rows(min_row=2):
+                out = []
+                for name, cell in zip(header, row):
+                    if cell.value is None:
+                        continue
+                    if cell.data_type == "f":
+                        print("formula in %s" % cell.coordinate)
+                    if isinstance(cell.value, datetime.datetime):
+                        out.append("%s=d:%s" % (name, cell.value.date().isoformat()))
+                    elif cell.data_type == "n" and cell.number_format == "0.00":
+                        out.append("%s=n:0.00:%.2f" % (name, cell.value))
+                    elif cell.data_type == "n":
+                        out.append("%s=n:%s:%d" % (name, cell.number_format, cell.value))
+                    else:
+                        out.append("%s=%s:%s" % (name, cell.data_type, cell.value))
+                print("|" + "|".join(out) + "|")
+        """#
 }

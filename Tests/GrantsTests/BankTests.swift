@@ -386,3 +386,108 @@ extension BankTests {
         }
     }
 }
+
+extension BankTests {
+    /// A tranche with the bank is paid by the bank: nobody pays, cancels or sends it back by hand while its batch
+    /// is live (the library, a staff login's own call, a raw UPDATE by the owner), and the bank's notification
+    /// still pays it; withdrawn, it is paid by hand again.
+    @Test func aTrancheWithTheBankIsNotPaidByHand() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await payingProgramme(service)
+            try await service.payeeAccounts.set("Växjö kommun", to: Self.bankgiro, reason: "Letter", actor: "anna")
+            try await service.payeeAccounts.verify("Växjö kommun", actor: "bertil")
+            let tranches = try await attestedGrant(service, "A", tranches: 2)
+            let batch = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+            let id = tranches[0].id
+            let paid = await libraryError {
+                _ = try await service.disbursements.pay(id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "david")
+            }
+            #expect(paid == .inPaymentBatch(disbursement: String(id), batch: batch.id, messageID: batch.messageID, to: "paid"))
+            #expect(paid?.category == .rule)
+            #expect(paid?.description.contains("withdraw the batch") == true, "\(String(describing: paid))")
+            #expect(paid?.description.contains("wait for the bank's notification") == true)
+            let cancelled = await libraryError { _ = try await service.disbursements.cancel(id, on: .today, reason: "oops", actor: "david") }
+            #expect(cancelled == .inPaymentBatch(disbursement: String(id), batch: batch.id, messageID: batch.messageID, to: "cancelled"))
+            #expect(
+                try sqlState(configuration, user: "test_staff", "SELECT * FROM grants_api.pay(\(id), '2022-02-01', 'P-1')") == "GR002")
+            #expect(
+                try sqlState(
+                    configuration,
+                    "UPDATE grants.disbursement SET status = 'paid', paid_on = '2022-02-01', payment_reference = 'x', paid_by = 'david' WHERE id = \(id)"
+                )
+                    == "GR002")
+            #expect(try sqlState(configuration, "UPDATE grants.disbursement SET status = 'scheduled' WHERE id = \(id)") == "GR002")
+            #expect(try await service.disbursements.get(id).status == .attested)
+
+            // The bank's notification pays it.
+            let notification = Array(
+                Self.camt054(booked: CalendarDate.today.iso, endToEndID: "GRANTS-D\(id)", amount: "500.00", creditOCR: "18", credit: "1.00")
+                    .utf8)
+            let imported = try await service.bankMessages.import(notification, actor: "cecilia")
+            #expect(imported.first?.outcome == "paid", "\(imported)")
+            #expect(try await service.disbursements.get(id).status == .paid)
+
+            // The other tranche, rejected by the bank, is out of the batch: paid by hand again.
+            let status = Array(Self.pain002(originalMessageID: batch.messageID, rejected: "GRANTS-D\(tranches[1].id)").utf8)
+            #expect(try await service.bankMessages.import(status, actor: "cecilia").map(\.outcome) == ["rejected"])
+            let byHand = try await service.disbursements.pay(
+                tranches[1].id, paidOn: day("2022-02-01"), paymentReference: "P-2", actor: "david")
+            #expect(byHand.status == .paid)
+        }
+    }
+}
+
+extension BankTests {
+    /// Reconciliation after a batch, a rejection, a booking, a withdrawn batch and an unmatched credit: each
+    /// tranche in the right state with its amount, the still-open one marked, the bank's unmatched entries listed
+    /// with theirs; a period outside shows nothing; finance reads it too.
+    @Test func reconcileShowsWhatTheBankDid() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await payingProgramme(service)
+            try await service.payeeAccounts.set("Växjö kommun", to: Self.bankgiro, reason: "Letter", actor: "anna")
+            try await service.payeeAccounts.verify("Växjö kommun", actor: "bertil")
+            let a = try await attestedGrant(service, "A", tranches: 2)
+            let b = try await attestedGrant(service, "B", attester: "cecilia")[0]
+            let first = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+            let status = Array(Self.pain002(originalMessageID: first.messageID, rejected: "GRANTS-D\(a[1].id)").utf8)
+            _ = try await service.bankMessages.import(status, actor: "cecilia")
+            let today = CalendarDate.today
+            let notification = Array(
+                Self.camt054(booked: today.iso, endToEndID: "GRANTS-D\(a[0].id)", amount: "500.00", creditOCR: "18", credit: "250.00").utf8)
+            #expect(
+                try await service.bankMessages.import(notification, actor: "cecilia").map(\.outcome) == [
+                    "paid", "mismatch", "unmatched credit",
+                ])
+            let second = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "david").batch)
+            #expect(second.items.map(\.disbursementID) == [a[1].id, b.id])
+            try await service.paymentBatches.withdraw(second.id, reason: "Wrong date", actor: "david")
+            let third = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+
+            let r = try await service.paymentBatches.reconcile()
+            let rows = r.payments.map { "\($0.batchID) \($0.disbursementID) \($0.state) \($0.amount.plain) \($0.stillOpen)" }
+            #expect(
+                rows == [
+                    "\(first.id) \(a[0].id) booked 500.00 false", "\(first.id) \(a[1].id) rejected 500.00 false",
+                    "\(second.id) \(a[1].id) withdrawn 500.00 false", "\(second.id) \(b.id) withdrawn 1000.00 true",
+                    "\(third.id) \(a[1].id) sent 500.00 false",
+                ], "\(rows)")
+            #expect(r.payments[0].paidOn == today && r.payments[0].paymentReference == "BANKREF-1")
+            #expect(r.payments[1].reason == "AC01")
+            let findings = r.findings.map { "\($0.outcome) \($0.amount?.plain ?? "-") \($0.reference ?? "-") \($0.bookedOn?.iso ?? "-")" }
+            #expect(findings == ["mismatch 1.00 GRANTS-D999999 \(today.iso)", "unmatched credit 250.00 18 \(today.iso)"], "\(findings)")
+
+            let later = try CalendarDate(daysSinceEpoch: today.daysSinceEpoch + 30)
+            let none = try await service.paymentBatches.reconcile(from: later)
+            #expect(none.payments.isEmpty && none.findings.isEmpty)
+            #expect(try await service.paymentBatches.reconcile(programme: "Kommunala partnerskap", to: today).payments.isEmpty)
+            #expect(try await service.paymentBatches.reconcile(programme: "Kommunala partnerskap").payments.count == 5)
+
+            var finance = configuration
+            finance["user"] = "test_finance"
+            let reader = GrantsService(configuration: GrantsConfiguration(database: finance))
+            #expect(try await reader.paymentBatches.reconcile() == r)
+        }
+    }
+}

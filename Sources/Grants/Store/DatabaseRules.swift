@@ -56,7 +56,12 @@ enum DatabaseRules {
     /// Rules that the rule functions raise, by SQLSTATE.
     static let states: [SQLState: @Sendable (RuleDetail) -> GrantsError] = [
         .appendOnly: { .appendOnly(entity: $0.entity, key: $0.key) },
-        .invalidStateChange: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
+        .invalidStateChange: {
+            if $0.rule == "in_payment_batch", let batch = $0.batch {
+                return .inPaymentBatch(disbursement: $0.key, batch: batch, messageID: $0.messageID ?? "", to: $0.to)
+            }
+            return .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to)
+        },
         .invalidReversal: { .invalidTransition(entity: $0.entity, key: $0.key, from: $0.from, to: $0.to) },
         .closed: { .closed(entity: $0.entity, key: $0.key) },
         .actorMismatch: { .actorMismatch(claimed: $0.actor ?? $0.key, login: $0.login ?? "") },
@@ -149,6 +154,9 @@ struct RuleDetail {
     let closedBy: String?
     /// The dates of the DETAIL by key (`YYYY-MM-DD`, or a timestamp's day).
     private let dates: [String: CalendarDate]
+    /// A tranche with the bank: its payment batch and the batch's message id.
+    let batch: Int64?
+    let messageID: String?
     /// Refused input (GR008): where, and what is wrong.
     let location: String
     let message: String
@@ -196,6 +204,8 @@ struct RuleDetail {
             if let value = text(name), let day = try? CalendarDate(String(value.prefix(10))) { dates[name] = day }
         }
         self.dates = dates
+        batch = (fields["batch"] as? NSNumber)?.int64Value
+        messageID = text("message_id")
         location = text("location") ?? ""
         message = text("message") ?? error.message
         field = text("field") ?? ""

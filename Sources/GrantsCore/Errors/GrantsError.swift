@@ -31,6 +31,10 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Tranche `tranche` of the grant cannot be attested or paid while reporting requirement `requirement`
     /// (whose `before_tranche` is that tranche) is neither approved nor waived.
     case heldBack(tranche: Int, grant: String, requirement: Int64)
+    /// Disbursement `disbursement` is with the bank: its payment in payment batch `batch` (message `messageID`) is
+    /// not answered yet, so it is not paid, cancelled or sent back by hand (`to`: `paid`, `cancelled`,
+    /// `scheduled`). Withdraw the batch, or wait for the bank's notification (`payment import`).
+    case inPaymentBatch(disbursement: String, batch: Int64, messageID: String, to: String)
     /// The grant cannot close while its final report (requirement `requirement`) is neither approved nor waived.
     case reportPending(grant: String, requirement: Int64)
     /// The grant cannot close while `open` of its repayment claim is neither repaid nor written off.
@@ -75,7 +79,7 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidInput, .notFound: .input
         case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .fourEyesOnAccount, .conflict, .appendOnly,
             .notPermitted, .actorMismatch, .conflictOfInterest, .unknownPerson, .heldBack, .reportPending, .claimOpen,
-            .repaymentExceedsClaim, .periodClosed:
+            .repaymentExceedsClaim, .periodClosed, .inPaymentBatch:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -107,6 +111,10 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(entity)\(key.isEmpty ? "" : " " + key) is recorded and never changes"
         case .heldBack(let tranche, let grant, let requirement):
             "grant \(grant): tranche \(tranche) is held back until reporting requirement \(requirement) is approved or waived"
+        case .inPaymentBatch(let disbursement, let batch, let messageID, let to):
+            "disbursement \(disbursement) is with the bank in payment batch \(batch) (\(messageID)): it cannot be "
+                + (to == "paid" ? "paid by hand" : to == "cancelled" ? "cancelled" : "sent back to be attested")
+                + "; withdraw the batch (payment batch withdraw \(batch)) or wait for the bank's notification (payment import)"
         case .reportPending(let grant, let requirement):
             "grant \(grant): the final report (requirement \(requirement)) is neither approved nor waived"
         case .claimOpen(let grant, let open):

@@ -5,7 +5,8 @@ import Grants
 /// `payment`: payment batches for the bank (DESIGN §11).
 struct PaymentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payment", abstract: "Payments through the bank: ISO 20022 payment files.", subcommands: [Batch.self, Import.self])
+        commandName: "payment", abstract: "Payments through the bank: ISO 20022 payment files.",
+        subcommands: [Batch.self, Import.self, Reconcile.self])
 
     struct Batch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -195,6 +196,100 @@ struct PaymentCommand: AsyncParsableCommand {
             try Output.print(outcomes, format: format) {
                 Output.table(["item", "outcome", "detail"], outcomes.map { [String($0.item), $0.outcome, $0.detail] }, right: [0])
             }
+        }
+    }
+
+    struct Reconcile: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What the bank did with the payment files, and what it sent that matched nothing.",
+            discussion: """
+                Per batch and tranche: sent (with the bank, not answered yet), booked (paid through a camt.054 \
+                debit), rejected (pain.002, with the reason code) or withdrawn, and the tranches still open \
+                (rejected or withdrawn and not yet paid, cancelled or in another batch). Then the bank's entries \
+                that matched nothing: credits that matched no claim, mismatched debits, payments a rule refused. \
+                Batches by execution date, findings by booking date, within --from/--to. json amounts are strings; \
+                xlsx has a sheet of payments and one of findings (needs --output).
+
+                Example:
+                  grants-admin payment reconcile --from 2024-01-01 --to 2024-12-31 --format xlsx --output avstamning.xlsx
+                """)
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, xlsx }
+
+        @OptionGroup var global: GlobalOptions
+        @Option(parsing: .unconditional, help: "Only batches of this programme.") var programme: String?
+        @Option(help: "From this date (batches by execution date, findings by booking date).") var from: CalendarDate?
+        @Option(help: "To this date, inclusive.") var to: CalendarDate?
+        @Option(help: "text, json or xlsx") var format: Format = .text
+        @Option(help: "Write here instead of standard output (- is standard output).") var output: String?
+
+        func validate() throws {
+            if format == .xlsx && output == nil { throw ValidationError("--format xlsx needs --output FILE") }
+            if let from, let to, to < from { throw ValidationError("--to \(to) is before --from \(from)") }
+        }
+
+        func run() async throws {
+            let reconciliation = try await Session.run(global) {
+                try await $0.paymentBatches.reconcile(programme: programme, from: from, to: to)
+            }
+            let sink: ReportOutput
+            do {
+                sink = try Output.destination(output)
+            } catch {
+                throw Failure.report(error)
+            }
+            do {
+                switch format {
+                case .xlsx: try reconciliation.writeXLSX(to: sink)
+                case .json: try sink.write(try Output.json(reconciliation))
+                case .text: try sink.write(Self.text(reconciliation))
+                }
+                try sink.commit()
+            } catch {
+                sink.discard()
+                throw Failure.report(error)
+            }
+        }
+
+        static func text(_ r: Reconciliation) -> String {
+            var text = "Payments:\n"
+            text += Output.table(
+                ["batch", "disbursement", "grant", "tranche", "amount", "creditor", "state", "paid_on", "payment_reference", "open"],
+                r.payments.map {
+                    [
+                        String($0.batchID), String($0.disbursementID), $0.grantReference, String($0.tranche), $0.amount.display,
+                        $0.creditorName, $0.state + ($0.reason.map { " (\($0))" } ?? ""), $0.paidOn?.iso ?? "",
+                        $0.paymentReference ?? "", $0.stillOpen ? "still open" : "",
+                    ]
+                }, right: [0, 1, 3, 4])
+            var totals: [String] = []
+            for state in ["sent", "booked", "rejected", "withdrawn"] {
+                let rows = r.payments.filter { $0.state == state }
+                totals.append("\(state) \(rows.count)" + Self.sums(rows.map(\.amount)))
+            }
+            let open = r.payments.filter(\.stillOpen)
+            totals.append("still open \(open.count)" + Self.sums(open.map(\.amount)))
+            text += (text.hasSuffix("\n") ? "" : "\n") + totals.joined(separator: "; ") + "\n"
+            text += "Bank entries that matched nothing:\n"
+            text += Output.table(
+                ["message", "item", "outcome", "amount", "booked_on", "reference", "detail"],
+                r.findings.map {
+                    [
+                        "\($0.kind) \($0.messageID)", String($0.item), $0.outcome, $0.amount?.display ?? "", $0.bookedOn?.iso ?? "",
+                        $0.reference ?? "", $0.detail,
+                    ]
+                }, right: [1, 3])
+            return text.hasSuffix("\n") ? text : text + "\n"
+        }
+
+        /// " (1 000,00 SEK)": the sum per currency, when there is any.
+        static func sums(_ amounts: [Money]) -> String {
+            guard !amounts.isEmpty else { return "" }
+            var byCurrency: [Currency: Int64] = [:]
+            for a in amounts { byCurrency[a.currency, default: 0] += a.minorUnits }
+            let parts = byCurrency.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                Money(minorUnits: $0.value, currency: $0.key).display
+            }
+            return " (" + parts.joined(separator: ", ") + ")"
         }
     }
 }
