@@ -22,15 +22,6 @@ struct AfterTheAwardTests {
         }
     }
 
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
     /// One approved grant `reference` of `amount` with two tranches of half each, numbered 1 and 2.
     func grantWithTwoTranches(_ service: GrantsService, _ reference: String = "A", amount: String = "1 000") async throws
         -> (Disbursement, Disbursement)

@@ -11,28 +11,6 @@ import Testing
 /// with each tranche in exactly one live batch however creators race.
 @Suite("Bank")
 struct BankTests {
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
-    /// The SQLSTATE a raw statement run as `user` (the superuser when nil) fails with; nil when it succeeds.
-    func sqlState(_ configuration: PGConfiguration, user: String? = nil, _ query: PGQuery) throws -> String? {
-        var configuration = configuration
-        if let user { configuration["user"] = user }
-        let connection = try PGConnection(configuration: configuration)
-        do {
-            try connection.execute(query)
-            return nil
-        } catch let error as PGError {
-            return error.sqlState?.rawValue ?? "no SQLSTATE: \(error)"
-        }
-    }
-
     static let bankgiro = try! PaymentAccount(kind: "bankgiro", number: "5050-1055")
     static let otherBankgiro = try! PaymentAccount(kind: "bankgiro", number: "991-2346")
 

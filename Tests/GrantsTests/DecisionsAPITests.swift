@@ -24,15 +24,6 @@ struct DecisionsAPITests {
         }
     }
 
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
     /// Every row of the tables this domain writes, counted together.
     func written(_ configuration: PGConfiguration) throws -> Int64 {
         let connection = try PGConnection(configuration: configuration)

@@ -11,28 +11,6 @@ import Testing
 /// database's, and a person with a conflict of interest does none of it.
 @Suite("Money API")
 struct MoneyAPITests {
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
-    /// The SQLSTATE a raw statement run as `user` (the superuser when nil) fails with; nil when it succeeds.
-    func sqlState(_ configuration: PGConfiguration, user: String? = nil, _ query: PGQuery) throws -> String? {
-        var configuration = configuration
-        if let user { configuration["user"] = user }
-        let connection = try PGConnection(configuration: configuration)
-        do {
-            try connection.execute(query)
-            return nil
-        } catch let error as PGError {
-            return error.sqlState?.rawValue ?? "no SQLSTATE: \(error)"
-        }
-    }
-
     func scalar(_ configuration: PGConfiguration, _ query: PGQuery) throws -> Int64 {
         try PGConnection(configuration: configuration).query(query)[0].decode(Int64.self, column: 0)
     }

@@ -22,15 +22,6 @@ struct ReferenceAPITests {
         }
     }
 
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
     func rows(_ configuration: PGConfiguration, _ query: PGQuery) throws -> Int64 {
         try PGConnection(configuration: configuration).query(query)[0].decode(Int64.self, column: 0)
     }

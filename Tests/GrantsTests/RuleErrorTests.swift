@@ -20,15 +20,6 @@ struct RuleErrorTests {
         }
     }
 
-    func libraryError(_ body: () async throws -> Void) async -> GrantsError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? GrantsError
-        }
-    }
-
     @Test func budgetExceeded() async throws {
         try await TestGrants.withService { service, configuration in
             try await seedRound(service)
