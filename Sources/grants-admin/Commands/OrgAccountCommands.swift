@@ -35,8 +35,11 @@ struct OrgAccountCommand: AsyncParsableCommand {
                 attested again. Setting the same account again changes nothing.
 
                 Examples:
-                  grants-admin org account set "Växjö kommun" --bankgiro 5050-1055 --reason "Letter of 2024-01-10"
-                  grants-admin org account set 212000-0662 --iban "SE45 5000 0000 0583 9825 7466" --bic ESSESESS --reason "Call-back"
+                  grants-admin org account set 212000-0662 \\
+                      --iban "SE45 5000 0000 0583 9825 7466" --bic ESSESESS \\
+                      --reason "Letter of 2024-01-08, confirmed by a call-back"
+                  grants-admin org account set "Växjö kommun" --bankgiro 5050-1055 \\
+                      --reason "Letter of 2024-01-10, on file"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The organisation: an organisationsnummer or its exact name.") var organisation: String
