@@ -7,7 +7,8 @@
 --
 -- SQLSTATEs as DatabaseRules.swift maps them: GR002 invalid transition, GR003 closed, GR006 conflict of
 -- interest, GR007 not found, GR008 invalid input, GR009 conflict with what is recorded (DETAIL also lists every
--- difference under "differences"), GR010 unknown person, GR110 held back, 23514 four_eyes |
+-- difference under "differences"), GR010 unknown person, GR110 held back, GR120 dated inside a closed period
+-- (the triggers of Schema/rules/periods.sql), 23514 four_eyes |
 -- disbursements_within_award.
 
 -- (A conflict listing its differences: grants.refuse_differences, Schema/rules/reference.sql.)
@@ -306,9 +307,10 @@ BEGIN
 END
 $$;
 
--- Cancels a disbursement not yet paid, with the reason; its amount is free to schedule again. The same
--- cancellation again is a retry.
-CREATE OR REPLACE FUNCTION grants_api.cancel(p_id bigint, p_reason text, p_actor text DEFAULT NULL)
+-- Cancels a disbursement not yet paid, with the reason, on the business date p_on (required: not in the
+-- future, not before the grant's decision, not inside a closed period); its amount is free to schedule again.
+-- The same cancellation again (reason and date) is a retry.
+CREATE OR REPLACE FUNCTION grants_api.cancel(p_id bigint, p_on date, p_reason text, p_actor text DEFAULT NULL)
 RETURNS SETOF grants.disbursement_row
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -316,17 +318,24 @@ DECLARE
     d grants.disbursement;
 BEGIN
     PERFORM grants.check_text('disbursement', coalesce(p_id::text, ''), 'reason', p_reason);
+    IF p_on IS NULL THEN
+        PERFORM grants.refuse_input('disbursement', coalesce(p_id::text, ''), 'cancelled_on',
+                                    'is required: the business date the event belongs to');
+    END IF;
     d := grants.locked_disbursement(p_id);
     PERFORM grants.refuse_conflicted(actor, d.grant_id);
-    IF d.status = 'cancelled' AND d.reason = p_reason THEN
+    IF d.status = 'cancelled' AND d.reason = p_reason AND d.cancelled_on IS NOT DISTINCT FROM p_on THEN
         RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
         RETURN;
     END IF;
     PERFORM grants.check_disbursement_transition(d, 'cancelled');
-    UPDATE grants.disbursement SET status = 'cancelled', cancelled_by = actor, cancelled_at = now(), reason = p_reason
+    PERFORM grants.check_business_date('disbursement', d.id::text, 'cancelled_on', p_on, grants.decided_on(d.grant_id));
+    UPDATE grants.disbursement
+       SET status = 'cancelled', cancelled_by = actor, cancelled_at = now(), cancelled_on = p_on, reason = p_reason
      WHERE id = d.id;
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
-    VALUES (actor, 'disbursement.cancelled', 'disbursement', d.id::text, jsonb_build_object('reason', p_reason));
+    VALUES (actor, 'disbursement.cancelled', 'disbursement', d.id::text,
+            jsonb_build_object('reason', p_reason, 'cancelled_on', to_char(p_on, 'YYYY-MM-DD')));
     RETURN QUERY SELECT * FROM grants.disbursement_row v WHERE v.id = d.id;
 END
 $$;

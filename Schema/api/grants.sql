@@ -4,7 +4,8 @@
 --
 -- SQLSTATEs: GR002 state change (closing with unpaid tranches: from 'active with N unpaid disbursements'),
 -- GR003 closed, GR006 conflict of interest, GR007 not found, GR008 invalid input, GR111 a final report pending,
--- GR112 an open claim without a write-off; 23514 round_within_budget / disbursements_within_award with the excess.
+-- GR112 an open claim without a write-off, GR120 dated inside a closed period (the triggers of
+-- Schema/rules/periods.sql); 23514 round_within_budget / disbursements_within_award with the excess.
 
 -- The grant `p_reference` names (in `p_programme` when given): its id and round, unlocked.
 CREATE OR REPLACE FUNCTION grants.grant_by_reference(p_reference text, p_programme text)
@@ -29,11 +30,13 @@ END
 $$;
 
 -- Changes the award by p_amount_change (up within the round's budget; down not below what is scheduled or
--- paid) and/or moves the end date, with a reason; returns the grant's row. Every call is an amendment of its
--- own (an amendment has no idempotency key).
+-- paid) and/or moves the end date, with a reason, on the business date p_on (required: not in the future, not
+-- before the decision, not inside a closed period); returns the grant's row. p_corrects names the event a late
+-- correction corrects: 'decision', or 'amendment N' (an earlier amendment of this grant). Every call is an
+-- amendment of its own (an amendment has no idempotency key).
 CREATE OR REPLACE FUNCTION grants_api.amend(
     p_reference text, p_programme text, p_amount_change bigint, p_currency text, p_new_ends_on date, p_reason text,
-    p_actor text)
+    p_on date, p_corrects text, p_actor text)
 RETURNS SETOF grants.grant_row
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -44,6 +47,7 @@ DECLARE
     rnd grants.allocation_round;
     excess numeric;
     details jsonb;
+    corrects_amendment bigint;
 BEGIN
     PERFORM grants.check_no_control('grant', p_reference, 'reason', p_reason);
     actor := grants.acting_person(p_actor);
@@ -58,6 +62,14 @@ BEGIN
     ELSIF length(p_reason) > 1000 THEN
         problems := problems || jsonb_build_object('location', 'reason', 'message', 'must be at most 1000 characters');
     END IF;
+    IF p_on IS NULL THEN
+        problems := problems || jsonb_build_object('location', 'amended_on',
+                                                   'message', 'is required: the business date the event belongs to');
+    END IF;
+    IF p_corrects IS NOT NULL AND p_corrects <> 'decision' AND p_corrects !~ '^amendment [1-9][0-9]{0,17}$' THEN
+        problems := problems || jsonb_build_object('location', 'corrects',
+                                                   'message', 'is ''decision'' or ''amendment N'' (an amendment''s id)');
+    END IF;
     IF jsonb_array_length(problems) > 0 THEN
         PERFORM grants.refuse_inputs('grant', coalesce(p_reference, ''), problems);
     END IF;
@@ -71,6 +83,14 @@ BEGIN
     IF gr.status <> 'active' THEN
         RAISE EXCEPTION 'grant % is closed', p_reference
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', p_reference);
+    END IF;
+    PERFORM grants.check_business_date('grant', p_reference, 'amended_on', p_on, grants.decided_on(gr.id));
+    IF p_corrects LIKE 'amendment %' THEN
+        corrects_amendment := substr(p_corrects, 11)::bigint;
+        IF NOT EXISTS (SELECT 1 FROM grants.grant_amendment x WHERE x.id = corrects_amendment AND x.grant_id = gr.id) THEN
+            PERFORM grants.refuse_input('grant', p_reference, 'corrects',
+                                        format('%s is not an amendment of grant %s', p_corrects, p_reference));
+        END IF;
     END IF;
     IF p_amount_change IS NOT NULL THEN
         IF p_currency IS DISTINCT FROM gr.currency THEN
@@ -98,9 +118,14 @@ BEGIN
             format('%s is before the grant starts (%s)', to_char(p_new_ends_on, 'YYYY-MM-DD'), to_char(gr.starts_on, 'YYYY-MM-DD')));
     END IF;
 
-    INSERT INTO grants.grant_amendment (grant_id, amount_change, new_ends_on, reason, amended_by)
-    VALUES (gr.id, coalesce(p_amount_change, 0), p_new_ends_on, p_reason, actor);
-    details := jsonb_build_object('reason', p_reason);
+    INSERT INTO grants.grant_amendment (grant_id, amount_change, new_ends_on, reason, amended_by, amended_on,
+                                        corrects_decision, corrects_amendment_id)
+    VALUES (gr.id, coalesce(p_amount_change, 0), p_new_ends_on, p_reason, actor, p_on, coalesce(p_corrects = 'decision', false),
+            corrects_amendment);
+    details := jsonb_build_object('reason', p_reason, 'amended_on', to_char(p_on, 'YYYY-MM-DD'));
+    IF p_corrects IS NOT NULL THEN
+        details := details || jsonb_build_object('corrects', p_corrects);
+    END IF;
     IF p_amount_change IS NOT NULL THEN
         details := details || jsonb_build_object('amount_change', grants.plain_amount(p_amount_change));
     END IF;
@@ -113,7 +138,8 @@ BEGIN
 END
 $$;
 
--- Closes a grant on p_closed_on; returns its row. Every tranche must be paid or cancelled, every final report
+-- Closes a grant on the business date p_closed_on (required: not in the future, not before the decision, not
+-- inside a closed period; a write-off is dated by it too); returns its row. Every tranche must be paid or cancelled, every final report
 -- approved or waived, and a settlement's repayment claim repaid in full unless p_write_off gives the reason the
 -- rest is not collected: that rest is then written off on the settlement, by whoever closes. `reclaimed` is the
 -- part of the award never paid out (award − paid); the round's awarded total stays as decided.
@@ -140,13 +166,15 @@ BEGIN
         PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'write_off', 'must be at most 1000 characters');
     END IF;
     IF p_closed_on IS NULL THEN
-        PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'closed_on', 'is required');
+        PERFORM grants.refuse_input('grant', coalesce(p_reference, ''), 'closed_on',
+                                    'is required: the business date the event belongs to');
     END IF;
 
     SELECT * INTO found_grant FROM grants.grant_by_reference(p_reference, p_programme);
     SELECT * INTO gr FROM grants.grant g WHERE g.id = found_grant.grant_id FOR UPDATE;
 
     PERFORM grants.refuse_if_conflicted(actor, gr.application_id);
+    PERFORM grants.check_business_date('grant', p_reference, 'closed_on', p_closed_on, grants.decided_on(gr.id));
     IF gr.status <> 'active' THEN
         RAISE EXCEPTION 'grant % cannot go from % to closed', p_reference, gr.status
             USING ERRCODE = 'GR002',
@@ -183,7 +211,8 @@ BEGIN
             details := jsonb_build_object('written_off', grants.plain_amount(open_claim), 'write_off_reason', p_write_off);
         END IF;
     END IF;
-    details := details || jsonb_build_object('reclaimed', grants.plain_amount(gr.amount - gr.paid_total));
+    details := details || jsonb_build_object('reclaimed', grants.plain_amount(gr.amount - gr.paid_total),
+                                             'closed_on', to_char(p_closed_on, 'YYYY-MM-DD'));
     UPDATE grants.grant
        SET status = 'closed', closed_on = p_closed_on, closed_by = actor, reclaimed = gr.amount - gr.paid_total
      WHERE id = gr.id;

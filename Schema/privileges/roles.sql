@@ -6,7 +6,8 @@
 --   grants_staff    a person's own login: reads the tables; writes only by calling grants_api functions, as itself
 --   grants_service  an embedding service's pool login: as staff, and states which registered person acts;
 --                   registers and retires people
---   grants_finance  reads; calls nothing that writes or locks
+--   grants_finance  reads; calls nothing that writes or locks, except the books' own acts: closing and
+--                   reopening a period (grants_api.close_period, open_period), which no other role may call
 --
 -- Functions in grants are internal: PUBLIC's default EXECUTE is revoked from every one of them, so no login
 -- but the owner can call one that writes or locks (check_round_budgets, next_entry_id, …). The functions a
@@ -35,15 +36,17 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION grants.actor_name(text), grants.login_actor(), '
                        'grants.paid_part(text, bigint), grants.committed_part(text, bigint), '
                        'grants.rule_detail(text, text, text, jsonb), '
-                       'grants.recorded_paid_at(text, timestamptz, timestamptz) TO %I', role_name);
+                       'grants.recorded_paid_at(text, timestamptz, timestamptz), '
+                       'grants.business_date(date, timestamptz) TO %I', role_name);
     END LOOP;
     FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
         EXECUTE format('GRANT USAGE ON SCHEMA grants_api TO %I', role_name);
-        -- Every write of the API, except the register of people (below).
+        -- Every write of the API, except the register of people (below) and the books' periods (finance's).
         FOR fn IN
             SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = 'grants_api' AND p.proname NOT IN ('person_add', 'person_retire')
+             WHERE n.nspname = 'grants_api'
+               AND p.proname NOT IN ('person_add', 'person_retire', 'close_period', 'open_period')
         LOOP
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
         END LOOP;
@@ -54,6 +57,15 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_service') THEN
         GRANT EXECUTE ON FUNCTION grants_api.person_add(text, text, text), grants_api.person_retire(text, text)
             TO grants_service;
+    END IF;
+    -- Finance closes and reopens the programme's periods: the books are finance's, and the people who record
+    -- decisions and payments (staff, and a service acting for any of them) do not choose which of their dates
+    -- the books still take. Every role reads the list.
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_finance') THEN
+        GRANT USAGE ON SCHEMA grants_api TO grants_finance;
+        GRANT EXECUTE ON FUNCTION grants_api.close_period(text, text, text), grants_api.open_period(text, text, text, text),
+                                  grants_api.periods(text)
+            TO grants_finance;
     END IF;
 END
 $$;

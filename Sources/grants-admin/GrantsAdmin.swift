@@ -28,7 +28,7 @@ struct GrantsAdmin: AsyncParsableCommand {
             DBCommand.self, LocalCommand.self, ThemeCommand.self, OrgCommand.self, RoundCommand.self,
             ApplicationCommand.self, GrantCommand.self, DisbursementCommand.self, RequirementCommand.self, RepaymentCommand.self,
             PartnershipCommand.self, ContactCommand.self, ConflictCommand.self, ReportCommand.self, ProgrammeCommand.self,
-            AuditCommand.self, PersonCommand.self, PaymentCommand.self,
+            AuditCommand.self, PersonCommand.self, PaymentCommand.self, PeriodCommand.self,
         ]
     )
 

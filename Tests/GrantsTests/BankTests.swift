@@ -189,7 +189,7 @@ struct BankTests {
             #expect(considered.map(\.leftOut) == ["the payee account of Växjö kommun is not verified"])
             // A tranche in a live batch is not cancelled behind the bank's back, by anyone.
             #expect(
-                try sqlState(configuration, user: "test_staff", "SELECT * FROM grants_api.cancel(\(tranches[0].id), 'oops')") == "GR002")
+                try sqlState(configuration, user: "test_staff", "SELECT * FROM grants_api.cancel(\(tranches[0].id), current_date, 'oops')") == "GR002")
         }
     }
 

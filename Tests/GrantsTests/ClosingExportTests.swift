@@ -152,11 +152,11 @@ struct ClosingExportTests {
         try await TestGrants.withService { service, _ in
             try await service.rounds.record(sampleManifest(count: 2), actor: "anna")
             try await service.programmes.set("Kommunala partnerskap", settings: publishingSettings, actor: "anna")
-            try await service.grants.amend("KP-1", amountChange: sek("20 000"), reason: "Interpreter", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("20 000"), reason: "Interpreter", on: .today, actor: "anna")
             let rows = try await service.disbursements.list().filter { $0.grantReference == "KP-1" }
             try await service.disbursements.attest(rows[0].id, actor: "bertil")
             try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
-            try await service.disbursements.cancel(rows[1].id, reason: "Ends early", actor: "anna")
+            try await service.disbursements.cancel(rows[1].id, on: .today, reason: "Ends early", actor: "anna")
             let extra = try await service.disbursements.schedule("KP-1", amount: sek("10 000"), dueOn: day("2022-03-01"), actor: "anna")
             try await service.disbursements.attest(extra.id, actor: "bertil")
             try await service.disbursements.pay(extra.id, paidOn: day("2022-03-02"), paymentReference: "P-2", actor: "bertil")

@@ -73,7 +73,7 @@ struct DecisionsAPITests {
     func amendSQL(_ reference: String, change: Int64 = 100, actor: String? = nil) -> PGQuery {
         """
         SELECT * FROM grants_api.amend(\(reference)::text, NULL, \(change)::int8, 'SEK', NULL, 'more workshops',
-            \(actor)::text)
+            current_date, NULL, \(actor)::text)
         """
     }
 
@@ -168,18 +168,18 @@ struct DecisionsAPITests {
 
             // Amend past the round's budget (10 000) and below what is scheduled.
             let budget = await libraryError {
-                try await service.grants.amend("B", amountChange: sek("9 500"), reason: "more", actor: "anna")
+                try await service.grants.amend("B", amountChange: sek("9 500"), reason: "more", on: .today, actor: "anna")
             }
             #expect(budget == .budgetExceeded(round: "R1", excess: sek("500")))
             #expect(try databaseError(configuration, user: "test_staff", amendSQL("B", change: 950_000)) == budget)
             let below = await libraryError {
-                try await service.grants.amend("B", amountChange: Money(minorUnits: -60_000, currency: .sek), reason: "less", actor: "anna")
+                try await service.grants.amend("B", amountChange: Money(minorUnits: -60_000, currency: .sek), reason: "less", on: .today, actor: "anna")
             }
             #expect(below == .awardExceeded(grant: "B", excess: sek("100")))
             #expect(try databaseError(configuration, user: "test_staff", amendSQL("B", change: -60_000)) == below)
 
             // Close with a tranche still scheduled.
-            let close = await libraryError { try await service.grants.close("B", actor: "anna") }
+            let close = await libraryError { try await service.grants.close("B", on: .today, actor: "anna") }
             #expect(close == .invalidTransition(entity: "grant", key: "B", from: "active with 1 unpaid disbursements", to: "closed"))
             #expect(try databaseError(configuration, user: "test_staff", closeSQL("B")) == close)
 
@@ -269,7 +269,7 @@ struct DecisionsAPITests {
                 // A service login must say who acts.
                 #expect(try databaseError(configuration, user: user, withdrawSQL("A")) == .unknownPerson(""))
             }
-            #expect(await libraryError { try await service.grants.amend("B", amountChange: sek("1"), reason: "r", actor: "nobody") }
+            #expect(await libraryError { try await service.grants.amend("B", amountChange: sek("1"), reason: "r", on: .today, actor: "nobody") }
                 == .unknownPerson("nobody"))
             #expect(try written(configuration) == before)
         }
@@ -296,10 +296,10 @@ struct DecisionsAPITests {
                     try await service.approvals.approve("A", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "cecilia")
                 } == refused)
             #expect(await libraryError { try await service.approvals.reject("A", decidedOn: day("2021-12-01"), reason: "no", actor: "cecilia") } == refused)
-            #expect(await libraryError { try await service.grants.amend("B", amountChange: sek("500"), reason: "more", actor: "cecilia") } == refused)
-            #expect(await libraryError { try await service.grants.amend("B", newEndsOn: day("2024-12-31"), reason: "later", actor: "cecilia") } == refused)
-            #expect(await libraryError { try await service.grants.close("B", actor: "cecilia") } == refused)
-            #expect(await libraryError { try await service.grants.close("B", writeOff: "lost", actor: "cecilia") } == refused)
+            #expect(await libraryError { try await service.grants.amend("B", amountChange: sek("500"), reason: "more", on: .today, actor: "cecilia") } == refused)
+            #expect(await libraryError { try await service.grants.amend("B", newEndsOn: day("2024-12-31"), reason: "later", on: .today, actor: "cecilia") } == refused)
+            #expect(await libraryError { try await service.grants.close("B", on: .today, actor: "cecilia") } == refused)
+            #expect(await libraryError { try await service.grants.close("B", on: .today, writeOff: "lost", actor: "cecilia") } == refused)
             for query in [approveSQL("A", actor: "cecilia"), rejectSQL("A", actor: "cecilia"), amendSQL("B", actor: "cecilia"),
                 closeSQL("B", writeOff: "lost", actor: "cecilia")]
             {

@@ -100,7 +100,7 @@ struct DoorTests {
             try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2022-01-01"), actor: "anna")
             try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2023-12-31"), actor: "anna")
             // An extended period takes later tranches.
-            try await service.grants.amend("A", newEndsOn: day("2024-06-30"), reason: "Delayed", actor: "anna")
+            try await service.grants.amend("A", newEndsOn: day("2024-06-30"), reason: "Delayed", on: .today, actor: "anna")
             try await service.disbursements.schedule("A", amount: sek("100"), dueOn: day("2024-01-01"), actor: "anna")
         }
     }

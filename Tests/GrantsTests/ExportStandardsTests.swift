@@ -190,14 +190,14 @@ struct ExportStandardsTests {
             settings.sieLiabilityAccount = "2890"
             settings.sieSeries = "B"
             try await service.programmes.set("Kommunala partnerskap", settings: settings, actor: "anna")
-            try await service.grants.amend("KP-1", amountChange: try sek("10 000").negated, reason: "Smaller workshop", actor: "anna")
-            try await service.grants.amend("KP-2", amountChange: sek("20 000"), reason: "Extra visit", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: try sek("10 000").negated, reason: "Smaller workshop", on: .today, actor: "anna")
+            try await service.grants.amend("KP-2", amountChange: sek("20 000"), reason: "Extra visit", on: .today, actor: "anna")
             // KP-2: one tranche paid and reversed; the others are cancelled, then the grant is closed.
             for row in try await service.disbursements.list()
             where row.grantReference == "KP-2" && [.scheduled, .attested].contains(row.status) {
-                try await service.disbursements.cancel(row.id, reason: "Closing", actor: "anna")
+                try await service.disbursements.cancel(row.id, on: .today, reason: "Closing", actor: "anna")
             }
-            try await service.grants.close("KP-2", actor: "anna")
+            try await service.grants.close("KP-2", on: .today, actor: "anna")
             let file = try SIEReader(try await export(service, .sie))
             #expect(file.checksumVerified)
             for voucher in file.vouchers { #expect(voucher.sum == 0, "balanced") }
@@ -239,7 +239,7 @@ struct ExportStandardsTests {
             try await service.disbursements.attest(rows[0].id, actor: "bertil")
             try await service.disbursements.attest(rows[2].id, actor: "bertil")
             try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
-            try await service.grants.amend("KP-1", amountChange: sek("5 000"), reason: "Interpreter", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("5 000"), reason: "Interpreter", on: day("2022-02-15"), actor: "anna")
             // All of that was recorded on 2022-02-15 (the test moves the clock of what is recorded so far).
             let admin = try PGConnection(configuration: configuration)
             try admin.execute(
@@ -261,8 +261,8 @@ struct ExportStandardsTests {
             // Later: another payment, a reversal, a cancellation, an amendment.
             try await service.disbursements.pay(rows[2].id, paidOn: day("2022-03-10"), paymentReference: "P-3", actor: "bertil")
             try await service.disbursements.reverse(rows[0].id, on: day("2022-03-11"), reason: "Wrong account", actor: "cecilia")
-            try await service.disbursements.cancel(rows[1].id, reason: "Shortened", actor: "anna")
-            try await service.grants.amend("KP-2", amountChange: try sek("1 000").negated, reason: "Smaller", actor: "anna")
+            try await service.disbursements.cancel(rows[1].id, on: .today, reason: "Shortened", actor: "anna")
+            try await service.grants.amend("KP-2", amountChange: try sek("1 000").negated, reason: "Smaller", on: .today, actor: "anna")
             for format in DisbursementFormat.allCases {
                 let after = try await export(service, format, filter: asOf)
                 #expect(after == before[format], "\(format) changed with later events")
@@ -293,7 +293,7 @@ struct ExportStandardsTests {
             let rows = try await service.disbursements.list().filter { $0.grantReference == "KP-1" }
             try await service.disbursements.attest(rows[0].id, actor: "bertil")
             try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "P-1", actor: "bertil")
-            try await service.disbursements.cancel(rows[1].id, reason: "Ends early", actor: "anna")
+            try await service.disbursements.cancel(rows[1].id, on: .today, reason: "Ends early", actor: "anna")
             // KP-1: 250 000 paid, 200 000 spent: a claim of 50 000, of which 30 000 came back on 2022-02-12.
             try await service.grants.settle("KP-1", spent: sek("200 000"), on: day("2022-02-10"), actor: "anna")
             try await service.repayments.receive(

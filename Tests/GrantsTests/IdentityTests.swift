@@ -114,8 +114,8 @@ struct IdentityTests {
             let raw = try PGConnection(configuration: staff)
             let attempts: [PGQuery] = [
                 "SELECT * FROM grants_api.attest(\(id), 'bertil')",
-                "SELECT * FROM grants_api.cancel(\(id), 'r', 'bertil')",
-                "SELECT * FROM grants_api.amend('ID-1', NULL, 100, 'SEK', NULL, 'r', 'bertil')",
+                "SELECT * FROM grants_api.cancel(\(id), current_date, 'r', 'bertil')",
+                "SELECT * FROM grants_api.amend('ID-1', NULL, 100, 'SEK', NULL, 'r', current_date, NULL, 'bertil')",
                 "SELECT * FROM grants_api.add_theme('x-theme', 'X', 'X', NULL, 'bertil')",
                 "SELECT * FROM grants_api.attest(\(id), 'Bertil ')",
             ]

@@ -47,8 +47,8 @@ struct LifecycleTests {
             await #expect(throws: GrantsError.self) {
                 try await service.disbursements.pay(first.id, paidOn: day("2022-02-02"), paymentReference: "BG other", actor: "bertil")
             }
-            await #expect(throws: GrantsError.self) { try await service.disbursements.cancel(first.id, reason: "oops", actor: "anna") }
-            try await service.disbursements.cancel(second.id, reason: "Project shortened", actor: "anna")
+            await #expect(throws: GrantsError.self) { try await service.disbursements.cancel(first.id, on: .today, reason: "oops", actor: "anna") }
+            try await service.disbursements.cancel(second.id, on: .today, reason: "Project shortened", actor: "anna")
             await #expect(throws: GrantsError.self) { try await service.disbursements.attest(second.id, actor: "bertil") }
 
             let reversal = try await service.disbursements.reverse(
@@ -81,37 +81,37 @@ struct LifecycleTests {
             try await service.approvals.approve("KP-1", amount: sek("4 000"), decidedOn: day("2021-12-01"), actor: "anna")
             try await service.approvals.approve("KP-2", amount: sek("4 000"), decidedOn: day("2021-12-01"), actor: "anna")
             let over = await #expect(throws: GrantsError.self) {
-                try await service.grants.amend("KP-1", amountChange: sek("2 000,01"), reason: "More", actor: "anna")
+                try await service.grants.amend("KP-1", amountChange: sek("2 000,01"), reason: "More", on: .today, actor: "anna")
             }
             guard case .budgetExceeded(_, let excess) = over else {
                 Issue.record("got \(String(describing: over))")
                 return
             }
             #expect(excess == sek("0,01"))
-            let raised = try await service.grants.amend("KP-1", amountChange: sek("2 000"), reason: "Extra workshop", actor: "anna")
+            let raised = try await service.grants.amend("KP-1", amountChange: sek("2 000"), reason: "Extra workshop", on: .today, actor: "anna")
             #expect(raised.amount == sek("6 000"))
             #expect(raised.originalAmount == sek("4 000"))
             #expect(try await service.rounds.get("R1").awarded == sek("10 000"))
             let d = try await service.disbursements.schedule("KP-1", amount: sek("5 000"), dueOn: day("2022-06-01"), actor: "anna")
             let below = await #expect(throws: GrantsError.self) {
                 try await service.grants.amend(
-                    "KP-1", amountChange: Money(minorUnits: -sek("1 000,01").minorUnits, currency: .sek), reason: "Less", actor: "anna")
+                    "KP-1", amountChange: Money(minorUnits: -sek("1 000,01").minorUnits, currency: .sek), reason: "Less", on: .today, actor: "anna")
             }
             guard case .awardExceeded(_, let excess) = below, excess == sek("0,01") else {
                 Issue.record("got \(String(describing: below))")
                 return
             }
             let extended = try await service.grants.amend(
-                "KP-1", newEndsOn: day("2024-06-30"), reason: "Delayed by elections", actor: "anna")
+                "KP-1", newEndsOn: day("2024-06-30"), reason: "Delayed by elections", on: .today, actor: "anna")
             #expect(extended.endsOn == day("2024-06-30"))
             #expect(extended.originalEndsOn == day("2023-12-31"))
-            await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", actor: "anna") }
+            await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", on: .today, actor: "anna") }
             try await service.disbursements.attest(d.id, actor: "bertil")
             try await service.disbursements.pay(d.id, paidOn: day("2022-06-02"), paymentReference: "P-1", actor: "bertil")
-            let closed = try await service.grants.close("KP-1", actor: "anna")
+            let closed = try await service.grants.close("KP-1", on: .today, actor: "anna")
             #expect(closed.status == .closed)
             #expect(closed.reclaimed == sek("1 000"))
-            let again = await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", actor: "anna") }
+            let again = await #expect(throws: GrantsError.self) { try await service.grants.close("KP-1", on: .today, actor: "anna") }
             guard case .invalidTransition = again else {
                 Issue.record("got \(String(describing: again))")
                 return

@@ -58,7 +58,7 @@ struct MoneyAPITests {
             try await seedRound(service)
             let (_, second) = try await grantWithFirstTranchePaid(service)
             let interim = try await service.requirements.add("A", kind: .interim, dueOn: day("2022-12-31"), beforeTranche: 2, actor: "anna")
-            try await service.disbursements.cancel(second.id, reason: "Re-planned", actor: "anna")
+            try await service.disbursements.cancel(second.id, on: .today, reason: "Re-planned", actor: "anna")
             let third = try await service.disbursements.schedule(
                 "A", amount: sek("500"), dueOn: day("2023-02-01"), tranche: 3, actor: "anna")
             #expect(third.tranche == 3)
@@ -134,7 +134,7 @@ struct MoneyAPITests {
             for trial in 0..<trials {
                 let reference = "RACE-\(trial)"
                 let (_, second) = try await grantWithFirstTranchePaid(service, reference, amount: "1 000")
-                try await service.disbursements.cancel(second.id, reason: "Re-planned", actor: "anna")
+                try await service.disbursements.cancel(second.id, on: .today, reason: "Re-planned", actor: "anna")
                 let grant = try await service.grants.get(reference).grant.id
                 let raw = trial % 2 == 0
                 let delay = UInt64((trial * 7) % 30) * 1_000_000
@@ -210,7 +210,7 @@ struct MoneyAPITests {
         try await TestGrants.withService { service, configuration in
             try await seedRound(service)
             let (_, second) = try await grantWithFirstTranchePaid(service)
-            try await service.disbursements.cancel(second.id, reason: "Ended", actor: "anna")
+            try await service.disbursements.cancel(second.id, on: .today, reason: "Ended", actor: "anna")
             try await service.grants.settle("A", spent: sek("300"), on: day("2024-01-15"), actor: "anna")
             let grant = try await service.grants.get("A").grant.id
             let ahead = try scalar(configuration, "SELECT max(id) + 5 FROM grants.disbursement")
@@ -253,7 +253,7 @@ struct MoneyAPITests {
                             second.id, paidOn: day("2023-02-01"), paymentReference: "x", actor: "cecilia")
                     }
                 ),
-                ("cancel", { _ = try await service.disbursements.cancel(second.id, reason: "No", actor: "cecilia") }),
+                ("cancel", { _ = try await service.disbursements.cancel(second.id, on: .today, reason: "No", actor: "cecilia") }),
                 (
                     "reverse",
                     { _ = try await service.disbursements.reverse(paid.id, on: day("2022-03-01"), reason: "No", actor: "cecilia") }
@@ -284,8 +284,8 @@ struct MoneyAPITests {
                 ("SELECT * FROM grants_api.attest(\(second.id))", "GR110"),
                 ("SELECT * FROM grants_api.pay(\(second.id), '2023-02-01', 'P-2')", "GR002"),
                 ("SELECT * FROM grants_api.pay(\(second.id), '2999-01-01', 'P-2')", "GR008"),
-                ("SELECT * FROM grants_api.cancel(\(second.id), '  ')", "GR008"),
-                ("SELECT * FROM grants_api.cancel(999999, 'why')", "GR007"),
+                ("SELECT * FROM grants_api.cancel(\(second.id), current_date, '  ')", "GR008"),
+                ("SELECT * FROM grants_api.cancel(999999, current_date, 'why')", "GR007"),
                 ("SELECT * FROM grants_api.reverse(\(paid.id), '2022-01-01', 'early')", "GR008"),
                 ("SELECT * FROM grants_api.reverse(\(second.id), '2022-03-01', 'unpaid')", "GR002"),
                 ("SELECT * FROM grants_api.schedule('A', NULL, 100000, 'SEK', '1000', '2023-02-01', 2, NULL, NULL)", "GR009"),

@@ -106,7 +106,7 @@ struct PropertyTests {
                     guard let id = model.disbursements.keys.sorted().randomElement(using: &random) else { continue }
                     let d = model.disbursements[id]!
                     do {
-                        try await service.disbursements.cancel(id, reason: "step \(step)", actor: actor)
+                        try await service.disbursements.cancel(id, on: .today, reason: "step \(step)", actor: actor)
                         #expect(d.status == .scheduled || d.status == .attested, "\(context): cancel allowed from \(d.status)")
                         model.disbursements[id]!.status = .cancelled
                         model.grants[d.grant]!.committed -= d.amount
@@ -136,7 +136,7 @@ struct PropertyTests {
                     let grant = model.grants[reference]!
                     do {
                         try await service.grants.amend(
-                            reference, amountChange: Money(minorUnits: change, currency: .sek), reason: "step \(step)", actor: actor)
+                            reference, amountChange: Money(minorUnits: change, currency: .sek), reason: "step \(step)", on: .today, actor: actor)
                         #expect(
                             change < 0 ? grant.amount + change >= grant.committed : model.awarded + change <= model.budget,
                             "\(context): amend allowed")

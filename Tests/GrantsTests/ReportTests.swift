@@ -53,7 +53,7 @@ func recordPayments(_ service: GrantsService) async throws {
     try await service.disbursements.pay(rows[0].id, paidOn: day("2022-02-01"), paymentReference: "+46 BG 5050-1055", actor: "bertil")
     try await service.disbursements.pay(rows[1].id, paidOn: day("2022-02-02"), paymentReference: "P-2", actor: "bertil")
     try await service.disbursements.reverse(rows[1].id, on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
-    try await service.disbursements.cancel(rows[2].id, reason: "Shortened", actor: "anna")
+    try await service.disbursements.cancel(rows[2].id, on: .today, reason: "Shortened", actor: "anna")
     try await service.disbursements.schedule("KP-2", amount: sek("1 000"), dueOn: day("2023-06-01"), actor: "anna")
 }
 
@@ -234,17 +234,17 @@ struct ReportTests {
                 let reference = grant.reference
                 if Int.random(in: 0..<4, using: &random) == 0 {
                     let raise = Money(minorUnits: Int64.random(in: 1_00...50_000_00, using: &random), currency: .sek)
-                    try await service.grants.amend(reference, amountChange: raise, reason: "More visits", actor: "anna")
+                    try await service.grants.amend(reference, amountChange: raise, reason: "More visits", on: .today, actor: "anna")
                 }
                 guard i % 3 == 0 else { continue }
                 for d in unpaid where d.grantReference == reference {
-                    try await service.disbursements.cancel(d.id, reason: "Ends early", actor: "anna")
+                    try await service.disbursements.cancel(d.id, on: .today, reason: "Ends early", actor: "anna")
                 }
                 var detail = try await service.grants.get(reference).grant
                 let slack = try detail.amount - detail.committed
                 if slack.minorUnits > 1 {
                     let cut = Money(minorUnits: -Int64.random(in: 1...(slack.minorUnits / 2), using: &random), currency: .sek)
-                    try await service.grants.amend(reference, amountChange: cut, reason: "Fewer visits", actor: "anna")
+                    try await service.grants.amend(reference, amountChange: cut, reason: "Fewer visits", on: .today, actor: "anna")
                     detail = try await service.grants.get(reference).grant
                 }
                 let paid = detail.paid.minorUnits
@@ -262,7 +262,7 @@ struct ReportTests {
                 }
                 if Bool.random(using: &random) {
                     let done = try await service.grants.close(
-                        reference, writeOff: open > 0 ? "The project account is closed" : nil, actor: "anna")
+                        reference, on: .today, writeOff: open > 0 ? "The project account is closed" : nil, actor: "anna")
                     closed.insert(reference)
                     reclaimed += done.reclaimed?.minorUnits ?? 0
                 }

@@ -32,7 +32,7 @@ struct RoundReportTests {
         try await TestGrants.withService { service, _ in
             try await service.rounds.record(Self.awkwardRound(), actor: "anna")
             // An amendment moves the award, and the breakdowns with it.
-            try await service.grants.amend("KP-1", amountChange: sek("0,02"), reason: "Rounding", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("0,02"), reason: "Rounding", on: .today, actor: "anna")
             let report = try await service.reports.round("2021:2")
             let awarded: Int64 = 100_000_03 + 333_333_33 + 7_000_00
             #expect(report.awarded.minorUnits == awarded)
@@ -72,11 +72,11 @@ struct RoundReportTests {
     @Test func announcementsStateTheAwardsAsDecidedAndTheAmendmentsApart() async throws {
         try await TestGrants.withService { service, _ in
             try await service.rounds.record(sampleManifest(count: 3), actor: "anna")
-            try await service.grants.amend("KP-1", amountChange: sek("10 000"), reason: "Interpreter", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("10 000"), reason: "Interpreter", on: .today, actor: "anna")
             // A decrease needs the tranche it takes from cancelled first.
             let second = try #require(try await service.disbursements.list().last { $0.grantReference == "KP-2" })
-            try await service.disbursements.cancel(second.id, reason: "Smaller", actor: "anna")
-            try await service.grants.amend("KP-2", amountChange: try sek("22 500,50").negated, reason: "Smaller", actor: "anna")
+            try await service.disbursements.cancel(second.id, on: .today, reason: "Smaller", actor: "anna")
+            try await service.grants.amend("KP-2", amountChange: try sek("22 500,50").negated, reason: "Smaller", on: .today, actor: "anna")
             let report = try await service.reports.round("2021:2")
             #expect(report.decided == sek("1 500 000") && report.awarded == sek("1 487 499,50"))
             #expect(report.amended == (try sek("12 500,50").negated) && report.amendedGrants == 2)
@@ -103,7 +103,7 @@ struct RoundReportTests {
             var manifest = sampleManifest(count: 1)
             manifest.grants[0].applicant = NewOrganisation(name: "Region Gotland", country: "SE", kind: .region)
             try await service.rounds.record(manifest, actor: "anna")
-            try await service.grants.amend("KP-1", amountChange: sek("1 000"), reason: "Interpreter", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("1 000"), reason: "Interpreter", on: .today, actor: "anna")
             let report = try await service.reports.round("2021:2")
             let sv = report.announcementSwedish
             #expect(

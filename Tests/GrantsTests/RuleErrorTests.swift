@@ -72,7 +72,7 @@ struct RuleErrorTests {
             // An amendment below what is already committed is the same rule.
             let amendment = await libraryError {
                 try await service.grants.amend(
-                    "A", amountChange: Money(minorUnits: -sek("100,01").minorUnits, currency: .sek), reason: "Less", actor: "anna")
+                    "A", amountChange: Money(minorUnits: -sek("100,01").minorUnits, currency: .sek), reason: "Less", on: .today, actor: "anna")
             }
             #expect(amendment == .awardExceeded(grant: "A", excess: sek("0,01")))
         }
@@ -94,7 +94,7 @@ struct RuleErrorTests {
             #expect(swift == .fourEyes(disbursement: String(first.id), actor: "anna"))
             #expect(database == swift)
 
-            try await service.disbursements.cancel(first.id, reason: "Wrong date", actor: "anna")
+            try await service.disbursements.cancel(first.id, on: .today, reason: "Wrong date", actor: "anna")
             let again = await libraryError { try await service.disbursements.attest(first.id, actor: "bertil") }
             let raw = try databaseError(
                 configuration,
@@ -246,7 +246,7 @@ struct RuleErrorTests {
                 if status == .paid {
                     try await service.disbursements.pay(d.id, paidOn: day("2022-02-01"), paymentReference: "P", actor: "bertil")
                 }
-                if status == .cancelled { try await service.disbursements.cancel(d.id, reason: "r", actor: "anna") }
+                if status == .cancelled { try await service.disbursements.cancel(d.id, on: .today, reason: "r", actor: "anna") }
                 disbursements[status] = d.id
             }
             let paid = try #require(disbursements[.paid])
@@ -256,7 +256,7 @@ struct RuleErrorTests {
                 .attested: "status = 'attested', attested_by = 'erik', attested_at = now()",
                 .paid:
                     "status = 'paid', attested_by = coalesce(attested_by, 'erik'), paid_on = '2022-02-01', payment_reference = 'P', paid_by = 'erik'",
-                .cancelled: "status = 'cancelled', cancelled_by = 'erik', cancelled_at = now(), reason = 'r'",
+                .cancelled: "status = 'cancelled', cancelled_by = 'erik', cancelled_at = now(), cancelled_on = current_date, reason = 'r'",
                 .reversal: "status = 'reversal'",
             ]
             for (from, id) in disbursements {
@@ -290,7 +290,7 @@ struct RuleErrorTests {
             // Grants: one active, one closed.
             try await service.applications.submit(application("G"), actor: "anna")
             try await service.approvals.approve("G", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
-            try await service.grants.close("G", actor: "anna")
+            try await service.grants.close("G", on: .today, actor: "anna")
             let grants: [GrantStatus: String] = [.active: "D", .closed: "G"]
             for (from, reference) in grants {
                 for target in GrantStatus.allCases where target != from {

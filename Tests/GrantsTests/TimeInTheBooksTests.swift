@@ -78,9 +78,9 @@ struct TimeInTheBooksTests {
             try await service.disbursements.pay(try id("KP-2/1"), paidOn: day("2022-02-03"), paymentReference: "P-2", actor: "bertil")
             try await service.disbursements.reverse(try id("KP-2/1"), on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
             try await service.disbursements.pay(try id("KP-3/1"), paidOn: day("2022-02-15"), paymentReference: "P-3", actor: "bertil")
-            try await service.grants.amend("KP-1", amountChange: sek("50 000"), reason: "Extra visit", actor: "anna")
-            try await service.disbursements.cancel(try id("KP-3/2"), reason: "Ends early", actor: "anna")
-            try await service.grants.amend("KP-3", amountChange: try sek("100 000").negated, reason: "Smaller", actor: "anna")
+            try await service.grants.amend("KP-1", amountChange: sek("50 000"), reason: "Extra visit", on: .today, actor: "anna")
+            try await service.disbursements.cancel(try id("KP-3/2"), on: .today, reason: "Ends early", actor: "anna")
+            try await service.grants.amend("KP-3", amountChange: try sek("100 000").negated, reason: "Smaller", on: .today, actor: "anna")
             try await service.disbursements.pay(try id("N-1/1"), paidOn: day("2022-10-03"), paymentReference: "P-N1", actor: "bertil")
             // KP-3: 250 000 paid, 200 000 spent: a claim of 50 000; 20 000 comes back, 30 000 is written off at closing.
             try await service.grants.settle("KP-3", spent: sek("200 000"), on: day("2022-11-15"), actor: "anna")
@@ -194,7 +194,7 @@ struct TimeInTheBooksTests {
             try await service.disbursements.pay(try id("KP-1/2"), paidOn: day("2023-02-01"), paymentReference: "P-1b", actor: "bertil")
             try await service.disbursements.attest(try id("N-2/1"), actor: "bertil")
             try await service.disbursements.pay(try id("N-2/1"), paidOn: day("2022-12-28"), paymentReference: "P-N2", actor: "bertil")
-            try await service.grants.amend("N-1", amountChange: sek("10 000"), reason: "More visits", actor: "anna")
+            try await service.grants.amend("N-1", amountChange: sek("10 000"), reason: "More visits", on: .today, actor: "anna")
             try clock.set(
                 """
                 UPDATE grants.disbursement SET attested_at = '2023-03-01 11:00Z', paid_at = '2023-03-01 12:00Z' WHERE id = \(clock.tranche("N-2", 1));

@@ -22,6 +22,9 @@ public struct Disbursement: Sendable, Encodable, Equatable {
     public let paidOn: CalendarDate?
     public let paymentReference: String?
     public let reason: String?
+    /// The business date of the cancellation, for a cancelled one. One cancelled before business dates were kept
+    /// reads as the day it was recorded (UTC).
+    public let cancelledOn: CalendarDate?
 }
 
 /// Which disbursements to list.
@@ -120,15 +123,21 @@ public struct Disbursements: Sendable {
         }
     }
 
-    /// Cancels a disbursement that is not yet paid; its amount is free to schedule again. A person with a
-    /// declared conflict of interest is refused.
+    /// Cancels a disbursement that is not yet paid, on the business date `date` (not in the future, not before the
+    /// grant's decision, not inside a closed period: `GrantsError.periodClosed`); its amount is free to schedule
+    /// again. A person with a declared conflict of interest is refused. The same cancellation again (reason and
+    /// date) is a retry.
     @discardableResult
-    public func cancel(_ id: Int64, reason: String, actor: String) async throws -> Disbursement {
+    public func cancel(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
         let actor = try ActorName(actor).value
-        if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
+        var problems: [Problem] = []
+        if let problem = date.notInTheFuture(at: "cancelled_on") { problems.append(problem) }
+        if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         return try await service.writeOneStatement("grants.disbursements.cancel") { connection in
             try Self.one(
-                connection.query("SELECT * FROM grants_api.cancel(\(id)::int8, \(reason)::text, \(actor)::text)"),
+                connection.query(
+                    "SELECT * FROM grants_api.cancel(\(id)::int8, \(date)::date, \(reason)::text, \(actor)::text)"),
                 "grants_api.cancel")
         }
     }
@@ -186,7 +195,8 @@ public struct Disbursements: Sendable {
             status: try row.enumValue(DisbursementStatus.self, column: "status"), tranche: tranche.map(Int.init),
             reversesID: try row.decode(column: "reverses_id"), scheduledBy: try row.decode(column: "scheduled_by"),
             attestedBy: try row.decode(column: "attested_by"), paidOn: try row.decode(column: "paid_on"),
-            paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"))
+            paymentReference: try row.decode(column: "payment_reference"), reason: try row.decode(column: "reason"),
+            cancelledOn: try row.decode(column: "cancelled_on"))
     }
 
     /// The one row a write function of the API returned.

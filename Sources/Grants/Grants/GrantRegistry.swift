@@ -65,10 +65,18 @@ public struct Grant: Sendable, Encodable, Equatable {
 /// for change in detail.amendments { print(change.amountChange.swedish, change.reason, change.amendedBy) }
 /// ```
 public struct Amendment: Sendable, Encodable, Equatable {
+    /// The id a later correction names it by (``CorrectedEvent/amendment(_:)``).
+    public let id: Int64
     public let amountChange: Money
     public let newEndsOn: CalendarDate?
     public let reason: String
+    /// The business date the amendment belongs to. An amendment recorded before business dates were kept reads
+    /// as the day it was recorded (UTC).
+    public let amendedOn: CalendarDate
+    /// The earlier event this amendment corrects, when it is a late correction.
+    public let corrects: CorrectedEvent?
     public let amendedBy: String
+    /// When it was recorded.
     public let amendedAt: Date
 }
 
@@ -95,7 +103,8 @@ public struct GrantDetail: Sendable, Encodable, Equatable {
 /// Grants: list, show, amend, settle and close.
 ///
 /// ```swift
-/// try await service.grants.amend("KP-2021-2-01", amountChange: try Money(parsing: "50 000", currency: .sek), reason: "Extra workshop", actor: "anna")
+/// try await service.grants.amend("KP-2021-2-01", amountChange: try Money(parsing: "50 000", currency: .sek),
+///                                reason: "Extra workshop", on: try CalendarDate("2022-06-01"), actor: "anna")
 /// ```
 public struct GrantRegistry: Sendable {
     let service: GrantsService
@@ -118,13 +127,17 @@ public struct GrantRegistry: Sendable {
             let grant = try Self.resolve(connection, reference: reference, programme: programme)
             let amendments = try connection.query(
                 """
-                SELECT amount_change, new_ends_on, reason, amended_by, amended_at
+                SELECT id, amount_change, new_ends_on, reason, grants.business_date(amended_on, amended_at) AS amended_on,
+                       corrects_event, amended_by, amended_at
                 FROM grants.grant_amendment WHERE grant_id = \(grant.id) ORDER BY id
                 """
             ).map { row in
-                Amendment(
+                let corrects: String? = try row.decode(column: "corrects_event")
+                return Amendment(
+                    id: try row.decode(column: "id"),
                     amountChange: Money(minorUnits: try row.decode(column: "amount_change"), currency: grant.amount.currency),
                     newEndsOn: try row.decode(column: "new_ends_on"), reason: try row.decode(column: "reason"),
+                    amendedOn: try row.decode(column: "amended_on"), corrects: corrects.flatMap(CorrectedEvent.init),
                     amendedBy: try row.decode(column: "amended_by"), amendedAt: try row.decode(column: "amended_at"))
             }
             let disbursements = try connection.query(
@@ -151,13 +164,18 @@ public struct GrantRegistry: Sendable {
     /// scheduled or paid) and/or extends the period, with a reason. Not by a person with a declared conflict of
     /// interest with the applicant or a partner (`GrantsError.conflictOfInterest(person:organisation:)`). Every
     /// call records an amendment of its own.
+    ///
+    /// `date` is the business date the amendment belongs to: not in the future, not before the decision, and not
+    /// inside a closed period of the programme's books (`GrantsError.periodClosed`). A late correction is dated in
+    /// the first open period and names what it corrects (`corrects`: the decision or an earlier amendment).
     @discardableResult
     public func amend(
         _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
-        reason: String, actor: String
+        reason: String, on date: CalendarDate, corrects: CorrectedEvent? = nil, actor: String
     ) async throws -> Grant {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
+        if let problem = date.notInTheFuture(at: "amended_on") { problems.append(problem) }
         if amountChange == nil && newEndsOn == nil {
             problems.append(Problem("amount_change", "give an amount change or a new end date"))
         }
@@ -172,7 +190,8 @@ public struct GrantRegistry: Sendable {
                 connection.query(
                     """
                     SELECT * FROM grants_api.amend(\(reference)::text, \(programme)::text, \(amountChange?.minorUnits)::int8,
-                        \(amountChange?.currency.rawValue)::text, \(newEndsOn)::date, \(reason)::text, \(actor)::text)
+                        \(amountChange?.currency.rawValue)::text, \(newEndsOn)::date, \(reason)::text, \(date)::date,
+                        \(corrects?.description)::text, \(actor)::text)
                     """), reference: reference)
         }
     }
@@ -185,12 +204,18 @@ public struct GrantRegistry: Sendable {
     /// `reclaimed` is the part of the award never paid out (award − paid). The round's awarded total stays as
     /// decided: closing changes what was granted no more than repayments do. A person with a declared conflict of
     /// interest with the applicant or a partner neither closes nor writes off.
+    ///
+    /// `date` is the business date of the closing and of its write-off: not in the future, not before the
+    /// decision, and not inside a closed period of the programme's books (`GrantsError.periodClosed`).
     @discardableResult
     public func close(
-        _ reference: String, programme: String? = nil, on date: CalendarDate = .today, writeOff: String? = nil, actor: String
+        _ reference: String, programme: String? = nil, on date: CalendarDate, writeOff: String? = nil, actor: String
     ) async throws -> Grant {
         let actor = try ActorName(actor).value
-        if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { throw GrantsError.invalidInput([problem]) }
+        var problems: [Problem] = []
+        if let problem = date.notInTheFuture(at: "closed_on") { problems.append(problem) }
+        if let writeOff, let problem = Limits.text(writeOff, at: "write_off") { problems.append(problem) }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         // One statement: `grants_api.close` (Schema/api/grants.sql) refuses a person with a declared conflict of
         // interest, checks the tranches, the final reports and the claim, writes off what is still owed when
         // `writeOff` says why, and stamps who closed it with the audit event.

@@ -29,6 +29,8 @@ extension SQLState {
     static let conflict = SQLState(rawValue: "GR009")
     /// An actor who is not a registered person, or is retired (`Schema/rules/identity.sql`).
     static let unknownPerson = SQLState(rawValue: "GR010")
+    /// An event dated inside a closed period of the programme's books (`Schema/rules/periods.sql`).
+    static let periodClosed = SQLState(rawValue: "GR120")
     static let invalidSchemaName = SQLState(rawValue: "3F000")
 }
 
@@ -66,6 +68,11 @@ enum DatabaseRules {
         .unknownPerson: { .unknownPerson($0.key) },
         .invalidInput: { .invalidInput($0.problems) },
         .conflict: { .conflict(entity: $0.entity, key: $0.key, differences: $0.differences) },
+        .periodClosed: {
+            .periodClosed(
+                programme: $0.programme ?? "", period: $0.key, event: $0.event ?? "event", on: $0.date("on"),
+                closedBy: $0.closedBy ?? "", closedOn: $0.date("closed_at"), firstOpen: $0.date("first_open"))
+        },
     ]
 
     /// What the database said, in the library's terms.
@@ -136,6 +143,12 @@ struct RuleDetail {
     let tranche: Int64?
     let requirement: Int64?
     let continues: String?
+    /// An event inside a closed period (GR120): the programme, the event, who closed the period.
+    let programme: String?
+    let event: String?
+    let closedBy: String?
+    /// The dates of the DETAIL by key (`YYYY-MM-DD`, or a timestamp's day).
+    private let dates: [String: CalendarDate]
     /// Refused input (GR008): where, and what is wrong.
     let location: String
     let message: String
@@ -175,6 +188,14 @@ struct RuleDetail {
         tranche = (fields["tranche"] as? NSNumber)?.int64Value
         requirement = (fields["requirement"] as? NSNumber)?.int64Value
         continues = text("continues")
+        programme = text("programme")
+        event = text("event")
+        closedBy = text("closed_by")
+        var dates: [String: CalendarDate] = [:]
+        for name in ["on", "closed_at", "first_open"] {
+            if let value = text(name), let day = try? CalendarDate(String(value.prefix(10))) { dates[name] = day }
+        }
+        self.dates = dates
         location = text("location") ?? ""
         message = text("message") ?? error.message
         field = text("field") ?? ""
@@ -194,6 +215,9 @@ struct RuleDetail {
             Difference($0["field"] as? String ?? "", recorded: $0["recorded"] as? String ?? "", given: $0["given"] as? String ?? "")
         }
     }
+
+    /// A date of the DETAIL.
+    func date(_ name: String) -> CalendarDate? { dates[name] }
 
     /// Every problem refused input names.
     var problems: [Problem] { moreProblems.isEmpty ? [problem] : moreProblems }

@@ -171,6 +171,7 @@ public final class GrantsService: Sendable {
     public var payeeAccounts: PayeeAccounts { PayeeAccounts(service: self) }
     public var paymentBatches: PaymentBatches { PaymentBatches(service: self) }
     public var bankMessages: BankMessages { BankMessages(service: self) }
+    public var periods: Periods { Periods(service: self) }
 
     // MARK: Running work
     // Each takes the span's name (`grants.<module>.<call>`); without one it is made from the calling function and

@@ -37,6 +37,13 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     case claimOpen(grant: String, open: Money?)
     /// Σ repayments received would pass the grant's claim (less what was written off), by `excess` when known.
     case repaymentExceedsClaim(grant: String, excess: Money?)
+    /// The event (`decision`, `amendment`, `payment`, `reversal`, `cancellation`, `settlement`, `repayment`,
+    /// `closing`) is dated `on`, inside `period` (`2022`, `2022-03`) of the programme's books, which `closedBy`
+    /// closed on `closedOn`. A late correction is dated on or after `firstOpen`, the first day no closed period
+    /// covers, and names the event it corrects.
+    case periodClosed(
+        programme: String, period: String, event: String, on: CalendarDate?, closedBy: String, closedOn: CalendarDate?,
+        firstOpen: CalendarDate?)
     /// The database login may not do this.
     case notPermitted(String)
     /// The database login is a person's own login, whose writes are all recorded as that person, and the write
@@ -66,8 +73,9 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
     public var category: Category {
         switch self {
         case .invalidInput, .notFound: .input
-        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .fourEyesOnAccount, .conflict, .appendOnly, .notPermitted,
-            .actorMismatch, .conflictOfInterest, .unknownPerson, .heldBack, .reportPending, .claimOpen, .repaymentExceedsClaim:
+        case .budgetExceeded, .awardExceeded, .invalidTransition, .closed, .fourEyes, .fourEyesOnAccount, .conflict, .appendOnly,
+            .notPermitted, .actorMismatch, .conflictOfInterest, .unknownPerson, .heldBack, .reportPending, .claimOpen,
+            .repaymentExceedsClaim, .periodClosed:
             .rule
         case .unavailable: .unavailable
         case .internalError: .internal
@@ -106,6 +114,10 @@ public enum GrantsError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "; receive the rest or write it off with a reason"
         case .repaymentExceedsClaim(let grant, let excess):
             "grant \(grant): repayments would exceed the claim" + (excess.map { " by \($0.swedish)" } ?? "")
+        case .periodClosed(let programme, let period, let event, let on, let closedBy, let closedOn, let firstOpen):
+            "\(event)\(on.map { " dated \($0)" } ?? "") is in period \(period) of \(programme), closed by \(closedBy)"
+                + (closedOn.map { " on \($0)" } ?? "")
+                + ": date it in the first open period (\(firstOpen.map { "\($0) or later" } ?? "after it")) and name the event it corrects"
         case .notPermitted(let message):
             "not permitted: \(message)"
         case .actorMismatch(let claimed, let login):

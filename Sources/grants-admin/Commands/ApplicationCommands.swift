@@ -237,7 +237,8 @@ struct GrantCommand: AsyncParsableCommand {
                 }
                 for amendment in detail.amendments {
                     lines.append(
-                        "  amended    \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)"
+                        "  amended    \(amendment.id) on \(amendment.amendedOn): \(amendment.amountChange.minorUnits == 0 ? "" : amendment.amountChange.display + " ")\(amendment.newEndsOn.map { "to \($0) " } ?? "")by \(amendment.amendedBy): \(amendment.reason)"
+                            + (amendment.corrects.map { " (corrects \($0))" } ?? "")
                     )
                 }
                 return lines.joined(separator: "\n") + "\n\n" + DisbursementCommand.table(detail.disbursements)
@@ -249,13 +250,18 @@ struct GrantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a grant's award or extend its period, with a reason.",
             discussion: """
-                An increase must fit the round's budget; a decrease cannot go below what is already scheduled or paid.
+                An increase must fit the round's budget; a decrease cannot go below what is already scheduled or paid. \
+                --on is the amendment's business date (default: today): neither in the future nor before the \
+                decision, and not inside a closed period (exit 1). A late correction is dated in the first open \
+                period and names what it corrects: --corrects decision, or an earlier amendment's id (grant show).
 
                 Examples:
                   grants-admin grant amend KP-2023-1-01 --amount-change "+50 000" \\
                       --reason "Extra youth workshop"
                   grants-admin grant amend KP-2023-1-01 --end 2025-12-31 \\
-                      --reason "Delayed by elections"
+                      --reason "Delayed by elections" --on 2024-03-01
+                  grants-admin grant amend KP-2023-1-01 --end 2026-02-28 \\
+                      --reason "The decision's end date was recorded wrong" --corrects decision
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
@@ -263,6 +269,8 @@ struct GrantCommand: AsyncParsableCommand {
         @Option(name: .customLong("amount-change"), parsing: .unconditional, help: "±AMOUNT.") var amountChange: SignedAmountArgument?
         @Option(help: "The new last day of the period.") var end: CalendarDate?
         @Option(parsing: .unconditional, help: "Why.") var reason: String
+        @Option(help: "The amendment's business date (default: today, local date).") var on: CalendarDate?
+        @Option(help: "The event a late correction corrects: decision, or an amendment's id.") var corrects: CorrectedEvent?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -275,7 +283,7 @@ struct GrantCommand: AsyncParsableCommand {
                 return try await service.grants.amend(
                     reference, programme: programme,
                     amountChange: amountChange.map { Money(minorUnits: $0.minorUnits, currency: currency) },
-                    newEndsOn: end, reason: reason, actor: global.resolvedActor)
+                    newEndsOn: end, reason: reason, on: on ?? .today, corrects: corrects, actor: global.resolvedActor)
             }
             Terminal.print("Grant \(grant.reference): awarded \(grant.amount.display), period \(grant.startsOn) to \(grant.endsOn)")
         }
@@ -324,16 +332,19 @@ struct GrantCommand: AsyncParsableCommand {
             discussion: """
                 Needs every disbursement paid or cancelled, every final report approved or waived, and no open \
                 repayment claim, unless --write-off --reason records why the rest is not collected. What was never \
-                paid out of the award is shown as reclaimed; the round's awarded total stays as decided.
+                paid out of the award is shown as reclaimed; the round's awarded total stays as decided. --on is the \
+                business date of the closing and its write-off (default: today): neither in the future nor before \
+                the decision, and not inside a closed period (exit 1).
 
                 Example:
-                  grants-admin grant close KP-2023-1-01
+                  grants-admin grant close KP-2023-1-01 --on 2025-11-25
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
         @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Flag(name: .customLong("write-off"), help: "Write off what is still owed of the repayment claim.") var writeOff = false
         @Option(parsing: .unconditional, help: "Why the rest is not collected (with --write-off).") var reason: String?
+        @Option(help: "The closing's business date (default: today, local date).") var on: CalendarDate?
 
         func validate() throws {
             if writeOff && reason == nil { throw ValidationError("--write-off needs --reason") }
@@ -342,7 +353,8 @@ struct GrantCommand: AsyncParsableCommand {
 
         func run() async throws {
             let grant = try await Session.run(global) {
-                try await $0.grants.close(reference, programme: programme, writeOff: reason, actor: global.resolvedActor)
+                try await $0.grants.close(
+                    reference, programme: programme, on: on ?? .today, writeOff: reason, actor: global.resolvedActor)
             }
             Terminal.print(
                 "Grant \(grant.reference) closed: \(grant.paid.display) paid, \((grant.reclaimed ?? Money.zero(grant.amount.currency)).display) reclaimed"

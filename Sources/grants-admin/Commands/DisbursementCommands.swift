@@ -157,18 +157,25 @@ struct DisbursementCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a disbursement that is not paid.",
             discussion: """
+                --on is the cancellation's business date (default: today): neither in the future nor before the \
+                grant's decision, and not inside a closed period (exit 1).
+
                 Example:
                   ID=$(grants-admin disbursement list --round 2021:2 --status scheduled \\
                       --format ids | tail -n 1)
-                  grants-admin disbursement cancel "$ID" --reason "Project shortened"
+                  grants-admin disbursement cancel "$ID" --reason "Project shortened" \\
+                      --on 2022-11-30
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(parsing: .unconditional, help: "Why.") var reason: String
+        @Option(help: "The cancellation's business date (default: today, local date).") var on: CalendarDate?
         @Option(help: "text or json") var format: ListFormat = .text
 
         func run() async throws {
-            let d = try await Session.run(global) { try await $0.disbursements.cancel(id, reason: reason, actor: global.resolvedActor) }
+            let d = try await Session.run(global) {
+                try await $0.disbursements.cancel(id, on: on ?? .today, reason: reason, actor: global.resolvedActor)
+            }
             try Output.print(d, format: format) { DisbursementCommand.describe(d) }
         }
     }

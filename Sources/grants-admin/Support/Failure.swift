@@ -64,6 +64,7 @@ struct FlagNames: Sendable {
             "person": "--person", "organisation": "--org", "continues": "--continues", "tranche": "--tranche",
             "before_tranche": "--before-tranche", "received_on": "--on", "approved_on": "--on", "settled_on": "--on",
             "spent": "--spent", "write_off": "--reason", "email": "--email", "phone": "--phone", "role": "--role",
+            "amended_on": "--on", "cancelled_on": "--on", "closed_on": "--on", "corrects": "--corrects", "period": "PERIOD",
         ].merging(SettingFlags.flags) { first, _ in first })
 
     /// A CSV grant list takes its round from flags; its rows keep their own places (`line 12, column amount`).
