@@ -13,11 +13,19 @@ struct ApplicationCommand: AsyncParsableCommand {
                 ORG is an organisationsnummer or the exact name of a recorded organisation. The reference is the \
                 application's idempotency key: submitting the same application again changes nothing.
 
-                Example:
-                  grants-admin application submit --round 2022:1 --reference KP-2022-1-07 \\
+                Examples:
+                  grants-admin application submit --round 2023:1 --reference KP-2023-1-01 \\
                       --applicant 212000-0662 --partner "Kisumu County" \\
                       --theme citizen-dialogue --amount "600 000" \\
-                      --start 2022-09-01 --end 2024-08-31
+                      --start 2023-09-01 --end 2025-08-31
+                  grants-admin application submit --round 2023:1 --reference KP-2023-1-02 \\
+                      --applicant "Umeå kommun" --partner "Homa Bay County" "Busia County" \\
+                      --theme equal-health-care --amount "900 000" \\
+                      --start 2023-09-01 --end 2025-08-31
+                  grants-admin application submit --round 2023:1 --reference KP-2023-1-03 \\
+                      --applicant "Kalix kommun" --partner "Lusaka City Council" \\
+                      --theme women-in-politics --amount "750 000" \\
+                      --start 2024-01-01 --end 2025-12-31
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The round's name.") var round: String
@@ -35,7 +43,8 @@ struct ApplicationCommand: AsyncParsableCommand {
         @Option(help: "The period's last day (YYYY-MM-DD).") var end: CalendarDate
         @Option(help: "inception or project.") var phase: Phase = .project
         @Option(parsing: .unconditional, help: "The partnership's title.") var title: String?
-        @Option(parsing: .unconditional, help: "The earlier grant (same applicant) whose partnership this application continues.") var continues: String?
+        @Option(parsing: .unconditional, help: "The earlier grant (same applicant) whose partnership this application continues.")
+        var continues: String?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -62,7 +71,7 @@ struct ApplicationCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List applications.", discussion: "Example:\n  grants-admin application list --round 2022:1 --status submitted")
+            abstract: "List applications.", discussion: "Example:\n  grants-admin application list --round 2023:1 --status submitted")
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this round.") var round: String?
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
@@ -95,7 +104,8 @@ struct ApplicationCommand: AsyncParsableCommand {
                 (exit 65) unless --above-requested says it is meant.
 
                 Example:
-                  grants-admin application approve KP-2022-1-07 --amount "550 000" --decided-on 2022-05-20 --decision-ref "Beslut 2022:14"
+                  grants-admin application approve KP-2023-1-01 --amount "550 000" \\
+                      --decided-on 2023-05-20 --decision-ref "Beslut 2023:14"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
@@ -125,8 +135,11 @@ struct ApplicationCommand: AsyncParsableCommand {
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Reject an application.",
-            discussion:
-                "Example:\n  grants-admin application reject KP-2022-1-09 --decided-on 2022-05-20 --reason \"Outside the call's themes\"")
+            discussion: """
+                Example:
+                  grants-admin application reject KP-2023-1-02 --decided-on 2023-05-20 \\
+                      --reason "Outside the call's themes"
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
         @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
@@ -144,7 +157,7 @@ struct ApplicationCommand: AsyncParsableCommand {
 
     struct Withdraw: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Withdraw a submitted application.", discussion: "Example:\n  grants-admin application withdraw KP-2022-1-09")
+            abstract: "Withdraw a submitted application.", discussion: "Example:\n  grants-admin application withdraw KP-2023-1-03")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The application's reference.") var reference: String
         @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
@@ -243,11 +256,11 @@ struct GrantCommand: AsyncParsableCommand {
                 period and names what it corrects: --corrects decision, or an earlier amendment's id (grant show).
 
                 Examples:
-                  grants-admin grant amend KP-2021-2-01 --amount-change "+50 000" \\
+                  grants-admin grant amend KP-2023-1-01 --amount-change "+50 000" \\
                       --reason "Extra youth workshop"
-                  grants-admin grant amend KP-2021-2-01 --end 2024-06-30 \\
-                      --reason "Delayed by elections" --on 2023-03-01
-                  grants-admin grant amend KP-2021-2-01 --end 2024-08-31 \\
+                  grants-admin grant amend KP-2023-1-01 --end 2025-12-31 \\
+                      --reason "Delayed by elections" --on 2024-03-01
+                  grants-admin grant amend KP-2023-1-01 --end 2026-02-28 \\
                       --reason "The decision's end date was recorded wrong" --corrects decision
                 """)
         @OptionGroup var global: GlobalOptions
@@ -285,7 +298,7 @@ struct GrantCommand: AsyncParsableCommand {
                 disbursement. --spent 0 is allowed.
 
                 Example:
-                  grants-admin grant settle KP-2023-1-01 --spent "510 000" --on 2025-10-15
+                  grants-admin grant settle KP-2023-1-01 --spent "235 000" --on 2025-11-01
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
@@ -323,10 +336,8 @@ struct GrantCommand: AsyncParsableCommand {
                 business date of the closing and its write-off (default: today): neither in the future nor before \
                 the decision, and not inside a closed period (exit 1).
 
-                Examples:
-                  grants-admin grant close KP-2021-2-01 --on 2024-02-15
-                  grants-admin grant close KP-2021-2-01 --write-off \\
-                      --reason "Project account closed; 2 100 kr not worth collecting"
+                Example:
+                  grants-admin grant close KP-2023-1-01 --on 2025-11-25
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String

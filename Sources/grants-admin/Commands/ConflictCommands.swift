@@ -18,7 +18,8 @@ struct ConflictCommand: AsyncParsableCommand {
                 nothing. ORG is an organisationsnummer or the exact name of a recorded organisation.
 
                 Example:
-                  grants-admin conflict declare --person cecilia --org 212000-0662 --reason "Sits on the municipal board"
+                  grants-admin conflict declare --person cecilia --org "Kalix kommun" \\
+                      --reason "Sits on the municipal board"
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The person, as they act (their login or actor name).") var person: String

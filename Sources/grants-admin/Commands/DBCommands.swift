@@ -36,7 +36,8 @@ struct DBCommand: AsyncParsableCommand {
 
                 Examples:
                   grants-admin db status
-                  grants-admin db status --replica postgres://standby.example/grants --format json
+                  grants-admin db status --replica postgres://standby.example/grants \\
+                      --format json
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json") var format: ListFormat = .text

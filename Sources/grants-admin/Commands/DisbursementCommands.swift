@@ -36,9 +36,11 @@ struct DisbursementCommand: AsyncParsableCommand {
                 reply) schedules nothing new. --format json prints the disbursement, so a script can take its id.
 
                 Examples:
-                  grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31
-                  id=$(grants-admin disbursement schedule KP-2021-2-01 --amount "475 000" --due 2022-01-31 --format json \\
-                       | sed -n 's/^ *"id" : \\([0-9]*\\).*/\\1/p')
+                  grants-admin disbursement schedule KP-2023-1-01 --amount "275 000" \\
+                      --due 2023-09-30
+                  ID=$(grants-admin disbursement schedule KP-2023-1-01 --amount "275 000" \\
+                      --due 2024-09-30 --format json | sed -n 's/^ *"id" : \\([0-9]*\\).*/\\1/p')
+                  grants-admin disbursement attest "$ID" --actor bertil
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
@@ -46,7 +48,8 @@ struct DisbursementCommand: AsyncParsableCommand {
         @Option(parsing: .unconditional, help: "The amount.") var amount: String
         @Option(help: "The due date.") var due: CalendarDate
         @Option(help: "The tranche number (default: the next one; a cancelled tranche's number is free again).") var tranche: Int?
-        @Option(name: .customLong("idempotency-key"), parsing: .unconditional, help: "A key that makes a retried request apply once.") var idempotencyKey: String?
+        @Option(name: .customLong("idempotency-key"), parsing: .unconditional, help: "A key that makes a retried request apply once.")
+        var idempotencyKey: String?
         @Option(help: "text or json (the disbursement, with its id, for scripts).") var format: ListFormat = .text
 
         func validate() throws {
@@ -69,17 +72,20 @@ struct DisbursementCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List disbursements by due date.",
             discussion: """
-                --format json prints the rows with the columns of the disbursement report.
+                --format json prints the rows with the columns of the disbursement report; --format ids prints \
+                only their ids, one a line, for scripts.
 
-                Example:
+                Examples:
                   grants-admin disbursement list --status attested --due-before 2022-02-01
+                  grants-admin disbursement list --round 2021:2 --status scheduled \\
+                      --format ids
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this round.") var round: String?
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
         @Option(help: "scheduled, attested, paid, cancelled or reversal.") var status: DisbursementStatus?
         @Option(name: .customLong("due-before"), help: "Only those due before this date.") var dueBefore: CalendarDate?
-        @Option(help: "text or json") var format: ListFormat = .text
+        @Option(help: "text, json or ids") var format: IDListFormat = .text
 
         func run() async throws {
             switch format {
@@ -91,12 +97,12 @@ struct DisbursementCommand: AsyncParsableCommand {
                     try await service.reports.disbursements(filter, format: .json, to: output)
                     try output.commit()
                 }
-            case .text:
+            case .text, .ids:
                 let rows = try await Session.run(global) {
                     try await $0.disbursements.list(
                         DisbursementFilter(programme: programme, round: round, status: status, dueBefore: dueBefore))
                 }
-                Terminal.print(DisbursementCommand.table(rows))
+                if format == .ids { Output.ids(rows.map(\.id)) } else { Terminal.print(DisbursementCommand.table(rows)) }
             }
         }
     }
@@ -104,7 +110,12 @@ struct DisbursementCommand: AsyncParsableCommand {
     struct Attest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Attest a scheduled disbursement (four-eyes: not by who scheduled it).",
-            discussion: "Example:\n  grants-admin disbursement attest 17 --actor bertil")
+            discussion: """
+                Example:
+                  ID=$(grants-admin disbursement list --round 2023:1 --status scheduled \\
+                      --format ids | head -n 1)
+                  grants-admin disbursement attest "$ID" --actor bertil
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
         @Option(help: "text or json") var format: ListFormat = .text
@@ -123,7 +134,10 @@ struct DisbursementCommand: AsyncParsableCommand {
                 with the same date and reference changes nothing.
 
                 Example:
-                  grants-admin disbursement pay 17 --paid-on 2022-02-01 --payment-ref "BG 5050-1055 / 2022-0117"
+                  ID=$(grants-admin disbursement list --round 2023:1 --status attested \\
+                      --format ids | head -n 1)
+                  grants-admin disbursement pay "$ID" --paid-on 2023-10-02 \\
+                      --payment-ref "BG 5050-1055 / 2023-1002" --actor bertil
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
@@ -147,7 +161,10 @@ struct DisbursementCommand: AsyncParsableCommand {
                 grant's decision, and not inside a closed period (exit 1).
 
                 Example:
-                  grants-admin disbursement cancel 18 --reason "Project shortened" --on 2022-11-30
+                  ID=$(grants-admin disbursement list --round 2021:2 --status scheduled \\
+                      --format ids | tail -n 1)
+                  grants-admin disbursement cancel "$ID" --reason "Project shortened" \\
+                      --on 2022-11-30
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The disbursement's id.") var id: Int64
@@ -170,8 +187,13 @@ struct DisbursementCommand: AsyncParsableCommand {
                 The date can be neither before the payment nor in the future (exit 65). Reversing again with the same \
                 date and reason changes nothing; another date or reason is refused (exit 1) with the differences.
 
-                Example:
-                  grants-admin disbursement reverse 17 --on 2022-03-01 --reason "Paid to the wrong account"
+                Example (a tranche paid to the wrong account):
+                  ID=$(grants-admin disbursement list --round 2023:1 --status attested \\
+                      --format ids | head -n 1)
+                  grants-admin disbursement pay "$ID" --paid-on 2024-10-01 \\
+                      --payment-ref "BG 5050-1055 / 2024-1001" --actor bertil
+                  grants-admin disbursement reverse "$ID" --on 2024-10-15 \\
+                      --reason "Paid to the wrong account"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The paid disbursement's id.") var id: Int64

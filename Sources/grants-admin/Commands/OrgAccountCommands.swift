@@ -35,8 +35,11 @@ struct OrgAccountCommand: AsyncParsableCommand {
                 attested again. Setting the same account again changes nothing.
 
                 Examples:
-                  grants-admin org account set "Växjö kommun" --bankgiro 5050-1055 --reason "Letter of 2024-01-10"
-                  grants-admin org account set 212000-0662 --iban "SE45 5000 0000 0583 9825 7466" --bic ESSESESS --reason "Call-back"
+                  grants-admin org account set 212000-0662 \\
+                      --iban "SE45 5000 0000 0583 9825 7466" --bic ESSESESS \\
+                      --reason "Letter of 2024-01-08, confirmed by a call-back"
+                  grants-admin org account set "Växjö kommun" --bankgiro 5050-1055 \\
+                      --reason "Letter of 2024-01-10, on file" --actor anna
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The organisation: an organisationsnummer or its exact name.") var organisation: String
@@ -80,9 +83,11 @@ struct OrgAccountCommand: AsyncParsableCommand {
             abstract: "Verify an organisation's current payee account (four-eyes: not by who set it).",
             discussion: """
                 Confirm the account outside the system first (a call-back to a known number, a letter on file). \
-                With --id, the account you checked must still be the current one (exit 1 otherwise).
+                With --id, the account you checked must still be the current one (exit 1 otherwise). Whoever set \
+                the account cannot verify it (exit 1).
 
-                Example:
+                Examples:
+                  grants-admin org account verify 212000-0662 --actor anna  # refused: exit 1
                   grants-admin org account verify "Växjö kommun" --actor bertil
                 """)
         @OptionGroup var global: GlobalOptions

@@ -59,7 +59,9 @@ struct PaymentCommand: AsyncParsableCommand {
                     when no tranche can go.
 
                     Example:
-                      grants-admin payment batch create --programme "Kommunala partnerskap" --execution-date 2024-02-01 --output batch.xml --actor cecilia
+                      grants-admin payment batch create --programme "Kommunala partnerskap" \\
+                          --due-by 2024-12-31 --execution-date "$(date -u -d tomorrow +%F)" \\
+                          --output batch.xml --actor cecilia
                     """)
             @OptionGroup var global: GlobalOptions
             @Option(parsing: .unconditional, help: "The programme (needed when there are several).") var programme: String?
@@ -105,13 +107,20 @@ struct PaymentCommand: AsyncParsableCommand {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List payment batches.", discussion: "Example:\n  grants-admin payment batch list")
+                abstract: "List payment batches.",
+                discussion: """
+                    --format ids prints only their ids, one a line, for scripts.
+
+                    Examples:
+                      grants-admin payment batch list
+                      grants-admin payment batch list --format ids
+                    """)
             @OptionGroup var global: GlobalOptions
-            @Option(help: "text or json") var format: ListFormat = .text
+            @Option(help: "text, json or ids") var format: IDListFormat = .text
 
             func run() async throws {
                 let batches = try await Session.run(global) { try await $0.paymentBatches.list() }
-                try Output.print(batches, format: format) {
+                try Output.print(batches, format: format, ids: batches.map(\.id)) {
                     Output.table(
                         ["id", "message_id", "programme", "execution", "payments", "total", "status", "created_by"],
                         batches.map {
@@ -126,7 +135,12 @@ struct PaymentCommand: AsyncParsableCommand {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Show a payment batch and its tranches.", discussion: "Example:\n  grants-admin payment batch show 1")
+                abstract: "Show a payment batch and its tranches.",
+                discussion: """
+                    Example:
+                      ID=$(grants-admin payment batch list --format ids | head -n 1)
+                      grants-admin payment batch show "$ID"
+                    """)
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The batch's id.") var id: Int64
             @Option(help: "text or json") var format: ListFormat = .text
@@ -140,7 +154,11 @@ struct PaymentCommand: AsyncParsableCommand {
         struct Export: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Write a batch's pain.001.001.03 file: the same bytes every time.",
-                discussion: "Example:\n  grants-admin payment batch export 1 --output batch-1.xml")
+                discussion: """
+                    Example:
+                      ID=$(grants-admin payment batch list --format ids | head -n 1)
+                      grants-admin payment batch export "$ID" --output "batch-$ID.xml"
+                    """)
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The batch's id.") var id: Int64
             @Option(help: "Write the payment file here (- is standard output).") var output: String
@@ -154,7 +172,11 @@ struct PaymentCommand: AsyncParsableCommand {
         struct Withdraw: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Withdraw a batch the bank has booked nothing of; its tranches can go in the next batch.",
-                discussion: "Example:\n  grants-admin payment batch withdraw 1 --reason \"Wrong execution date\"")
+                discussion: """
+                    Example:
+                      ID=$(grants-admin payment batch list --format ids | head -n 1)
+                      grants-admin payment batch withdraw "$ID" --reason "Wrong execution date"
+                    """)
             @OptionGroup var global: GlobalOptions
             @Argument(help: "The batch's id.") var id: Int64
             @Option(parsing: .unconditional, help: "Why.") var reason: String

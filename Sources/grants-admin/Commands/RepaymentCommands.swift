@@ -9,7 +9,8 @@ struct RepaymentCommand: AsyncParsableCommand {
             pass it (exit 1, saying by how much).
 
             Example:
-              grants-admin repayment receive KP-2023-1-01 --amount "40 000" --on 2025-11-03 --payment-ref "BG 5050-1055 / 311"
+              grants-admin repayment receive KP-2023-1-01 --amount "40 000" \\
+                  --on 2025-11-20 --payment-ref "BG inbet 2025-311"
             """,
         subcommands: [Receive.self, List.self])
 
@@ -20,14 +21,16 @@ struct RepaymentCommand: AsyncParsableCommand {
                 The payment reference is the repayment's key: the same repayment again changes nothing.
 
                 Example:
-                  grants-admin repayment receive KP-2023-1-01 --amount "40 000" --on 2025-11-03 --payment-ref "BG 5050-1055 / 311"
+                  grants-admin repayment receive KP-2023-1-01 --amount "40 000" \\
+                  --on 2025-11-20 --payment-ref "BG inbet 2025-311"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The grant's reference.") var reference: String
         @Option(parsing: .unconditional, help: "The programme, where two use the reference.") var programme: String?
         @Option(parsing: .unconditional, help: "The amount received.") var amount: String
         @Option(help: "The day it was received.") var on: CalendarDate
-        @Option(name: .customLong("payment-ref"), parsing: .unconditional, help: "The bank's reference of the incoming payment.") var paymentRef: String
+        @Option(name: .customLong("payment-ref"), parsing: .unconditional, help: "The bank's reference of the incoming payment.")
+        var paymentRef: String
 
         func validate() throws { try validateAmount(amount, flag: "--amount") }
 
@@ -45,7 +48,7 @@ struct RepaymentCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List repayment claims and what has come in against them.",
-            discussion: "Example:\n  grants-admin repayment list --round 2021:2 --open --format json")
+            discussion: "Example:\n  grants-admin repayment list --round 2023:1 --open --format json")
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this round.") var round: String?
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
@@ -117,7 +120,8 @@ struct ContactCommand: AsyncParsableCommand {
             phone everywhere and leaves a tombstone; audit events name contacts by id only.
 
             Example:
-              grants-admin contact add --org 212000-0662 --name "Karin Lund" --email karin.lund@vaxjo.se --role Coordinator
+              grants-admin contact add --org 212000-0662 --name "Karin Lund" \\
+                  --email karin.lund@vaxjo.se --role Coordinator
             """,
         subcommands: [Add.self, List.self, Erase.self])
 
@@ -135,7 +139,8 @@ struct ContactCommand: AsyncParsableCommand {
                 changes nothing.
 
                 Example:
-                  grants-admin contact add --org "Dorotea kommun" --name "Karin Lund" --email karin.lund@dorotea.se --phone "+46 940 140 00"
+                  grants-admin contact add --org "Dorotea kommun" --name "Karin Lund" \\
+                      --email karin.lund@dorotea.se --phone "+46 940 140 00"
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The organisation (ORG).") var org: String
@@ -156,14 +161,20 @@ struct ContactCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List contacts; erased ones show as tombstones.",
-            discussion: "Example:\n  grants-admin contact list --org 212000-0662 --format json")
+            discussion: """
+                --format ids prints only their ids, one a line, for scripts.
+
+                Examples:
+                  grants-admin contact list --org "Dorotea kommun" --format json
+                  grants-admin contact list --org "Dorotea kommun" --format ids
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this organisation (ORG).") var org: String?
-        @Option(help: "text or json") var format: ListFormat = .text
+        @Option(help: "text, json or ids") var format: IDListFormat = .text
 
         func run() async throws {
             let contacts = try await Session.run(global) { try await $0.contacts.list(organisation: org) }
-            try Output.print(contacts, format: format) {
+            try Output.print(contacts, format: format, ids: contacts.map(\.id)) {
                 Output.table(
                     ["id", "organisation", "name", "email", "phone", "role"],
                     contacts.map {
@@ -184,7 +195,9 @@ struct ContactCommand: AsyncParsableCommand {
                 backups and WAL archives for as long as those are kept.
 
                 Example:
-                  grants-admin contact erase 4 --reason "Asked to be erased (GDPR art. 17)"
+                  ID=$(grants-admin contact list --org "Dorotea kommun" --format ids \\
+                      | head -n 1)
+                  grants-admin contact erase "$ID" --reason "Asked to be erased (GDPR art. 17)"
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The contact's id.") var id: Int64

@@ -40,10 +40,14 @@ struct ReportCommand: AsyncParsableCommand {
                 event of its period and takes no --status.
 
                 Examples:
-                  grants-admin report disbursements --round 2021:2 --format xlsx --output utbetalningar.xlsx
-                  grants-admin report disbursements --programme "Kommunala partnerskap" --from 2022-01-01 --to 2022-12-31 --format sie --output bidrag-2022.si
-                  grants-admin report disbursements --programme "Kommunala partnerskap" --as-of 2022-12-31 --format iati --output iati.xml
-                  grants-admin report disbursements --from 2022-01-01 --to 2022-12-31 --as-of 2022-12-31 --known-at 2023-01-31 --format sie
+                  grants-admin report disbursements --round 2021:2 --format xlsx \\
+                      --output utbetalningar.xlsx
+                  grants-admin report disbursements --programme "Kommunala partnerskap" \\
+                      --from 2023-01-01 --to 2023-12-31 --format sie --output bidrag-2023.si
+                  grants-admin report disbursements --programme "Kommunala partnerskap" \\
+                      --as-of 2023-12-31 --format iati --output iati.xml
+                  grants-admin report disbursements --from 2023-01-01 --to 2023-12-31 \\
+                      --as-of 2023-12-31 --known-at 2024-01-31 --format sie
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
@@ -137,7 +141,8 @@ struct ReportCommand: AsyncParsableCommand {
                   grants-admin report round 2021:2
                   grants-admin report round 2021:2 --format announcement-sv
                   grants-admin report round 2021:2 --as-of 2022-12-31 --format json
-                  grants-admin report round 2022:1 --as-of 2022-12-31 --known-at 2023-01-31T12:00:00Z
+                  grants-admin report round 2022:1 --as-of 2022-12-31 \\
+                      --known-at 2023-01-31T12:00:00Z
 
                 --as-of DATE: the round as it stood in the books at the end of that business date (grants decided, \
                 amendments, payments, repayments, settlements and closings dated later left out, whenever they were \

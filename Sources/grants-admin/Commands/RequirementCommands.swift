@@ -12,11 +12,11 @@ struct RequirementCommand: AsyncParsableCommand {
             requirement).
 
             Example:
-              grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
+              grants-admin requirement list --grant KP-2022-1-01
             """,
         subcommands: [Add.self, List.self, Receive.self, Approve.self, Return.self, Waive.self])
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, csv, ids }
 
     static func describe(_ r: ReportingRequirement) -> String {
         "Requirement \(r.id) of \(r.grantReference): \(r.kind.rawValue) report due \(r.dueOn)"
@@ -43,7 +43,8 @@ struct RequirementCommand: AsyncParsableCommand {
                 --before-tranche N, tranche N and every later tranche are held back until the report is approved or waived.
 
                 Example:
-                  grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-03-31 --before-tranche 2
+                  grants-admin requirement add KP-2023-1-01 --kind interim --due 2024-08-31 \\
+                      --before-tranche 2
                   grants-admin requirement add KP-2023-1-01 --kind final --due 2025-10-31
                 """)
         @OptionGroup var global: GlobalOptions
@@ -69,18 +70,22 @@ struct RequirementCommand: AsyncParsableCommand {
             abstract: "List reporting requirements by due date.",
             discussion: """
                 --overdue lists those past due and neither approved nor waived, as of today or --as-of. --format csv \
-                writes RFC 4180 CSV with the columns of --format json.
+                writes RFC 4180 CSV with the columns of --format json; --format ids prints only their ids, one a \
+                line, for scripts.
 
-                Example:
-                  grants-admin requirement list --round 2021:2 --overdue --as-of 2023-01-15 --format csv
+                Examples:
+                  grants-admin requirement list --round 2021:2 --overdue --as-of 2023-01-15 \\
+                      --format csv
+                  grants-admin requirement list --grant KP-2022-1-01 --status due --format ids
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "Only this round.") var round: String?
         @Option(parsing: .unconditional, help: "Only this programme.") var programme: String?
+        @Option(parsing: .unconditional, help: "Only this grant (its reference).") var grant: String?
         @Option(help: "due, received, approved, returned or waived.") var status: RequirementStatus?
         @Flag(help: "Only those past due and neither approved nor waived.") var overdue = false
         @Option(name: .customLong("as-of"), help: "The day --overdue is judged on (default today).") var asOf: CalendarDate?
-        @Option(help: "text, json or csv") var format: Format = .text
+        @Option(help: "text, json, csv or ids") var format: Format = .text
 
         func validate() throws {
             if asOf != nil && !overdue { throw ValidationError("--as-of goes with --overdue") }
@@ -88,10 +93,11 @@ struct RequirementCommand: AsyncParsableCommand {
 
         func run() async throws {
             let filter = RequirementFilter(
-                programme: programme, round: round, status: status, overdueAsOf: overdue ? (asOf ?? .today) : nil)
+                programme: programme, round: round, grant: grant, status: status, overdueAsOf: overdue ? (asOf ?? .today) : nil)
             let rows = try await Session.run(global) { try await $0.requirements.list(filter) }
             switch format {
             case .json: Terminal.print(try Output.json(rows))
+            case .ids: Output.ids(rows.map(\.id))
             case .csv:
                 Terminal.print(
                     ([RequirementCommand.columns] + rows.map(RequirementCommand.cells)).map(Output.csvLine).joined())
@@ -112,7 +118,12 @@ struct RequirementCommand: AsyncParsableCommand {
     struct Receive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Record that a report arrived (also again after it was returned).",
-            discussion: "Example:\n  grants-admin requirement receive 3 --on 2024-03-28")
+            discussion: """
+                Example:
+                  ID=$(grants-admin requirement list --grant KP-2023-1-01 --status due \\
+                      --format ids | head -n 1)
+                  grants-admin requirement receive "$ID" --on 2024-08-28
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
@@ -127,7 +138,12 @@ struct RequirementCommand: AsyncParsableCommand {
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Approve a received report; the tranches it held back are released.",
-            discussion: "Example:\n  grants-admin requirement approve 3 --on 2024-04-05")
+            discussion: """
+                Example:
+                  ID=$(grants-admin requirement list --grant KP-2023-1-01 --status received \\
+                      --format ids | head -n 1)
+                  grants-admin requirement approve "$ID" --on 2024-09-05
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
@@ -142,7 +158,14 @@ struct RequirementCommand: AsyncParsableCommand {
     struct Return: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Return a received report to the grantee for changes.",
-            discussion: "Example:\n  grants-admin requirement return 3 --reason \"The budget follow-up is missing\"")
+            discussion: """
+                Example:
+                  ID=$(grants-admin requirement list --grant KP-2023-1-01 --status due \\
+                      --format ids | head -n 1)
+                  grants-admin requirement receive "$ID" --on 2025-10-20
+                  grants-admin requirement return "$ID" \\
+                      --reason "The budget follow-up is missing"
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64
@@ -159,7 +182,13 @@ struct RequirementCommand: AsyncParsableCommand {
     struct Waive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Waive a requirement; the tranches it held back are released.",
-            discussion: "Example:\n  grants-admin requirement waive 3 --reason \"Reported at the partnership conference\"")
+            discussion: """
+                Example:
+                  ID=$(grants-admin requirement list --grant KP-2023-1-01 --status returned \\
+                      --format ids | head -n 1)
+                  grants-admin requirement waive "$ID" \\
+                      --reason "Reported at the partnership conference"
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "text or json (the requirement, with its id, for scripts).") var format: ListFormat = .text
         @Argument(help: "The requirement's id.") var id: Int64

@@ -15,7 +15,8 @@ struct RoundCommand: AsyncParsableCommand {
                 changes nothing; another budget or dates for a recorded round are refused (exit 1).
 
                 Example:
-                  grants-admin round create --programme "Kommunala partnerskap" --name 2022:1 --budget "12 000 000" --opens 2022-02-01 --closes 2022-03-15
+                  grants-admin round create --programme "Kommunala partnerskap" --name 2023:1 \\
+                      --budget "12 000 000" --opens 2023-02-01 --closes 2023-03-15
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The programme, e.g. \"Kommunala partnerskap\".") var programme: String
@@ -63,7 +64,7 @@ struct RoundCommand: AsyncParsableCommand {
                   grants-admin round record Examples/kommunala-partnerskap-2020-1.csv \\
                       --programme "Kommunala partnerskap" --round 2020:1 \\
                       --budget "8 000 000" --decided-on 2020-06-10
-                  grants-admin round record round.yaml --dry-run
+                  grants-admin round record Examples/kommunala-partnerskap-2022-1.yaml --dry-run
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The manifest: .yaml, .yml, .json or .csv.") var file: String
@@ -183,7 +184,8 @@ struct RoundCommand: AsyncParsableCommand {
             }
             if !summary.themesCreated.isEmpty || summary.organisationsCreated > 0 {
                 lines.append(
-                    "  also new:  \(counted(summary.themesCreated.count, "theme")), \(counted(summary.organisationsCreated, "organisation"))")
+                    "  also new:  \(counted(summary.themesCreated.count, "theme")), \(counted(summary.organisationsCreated, "organisation"))"
+                )
             }
             return lines.joined(separator: "\n")
         }

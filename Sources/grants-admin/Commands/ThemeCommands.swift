@@ -12,7 +12,8 @@ struct ThemeCommand: AsyncParsableCommand {
                 Adding the same theme again changes nothing; other names for a recorded code are refused (exit 1).
 
                 Example:
-                  grants-admin theme add citizen-dialogue --name-sv Medborgardialog --name-en "Citizen dialogue" --dac-sector 15150
+                  grants-admin theme add citizen-dialogue --name-sv Medborgardialog \\
+                      --name-en "Citizen dialogue" --dac-sector 15150
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The theme's code: lower-case letters, digits and '-'.") var code: String
@@ -57,15 +58,18 @@ struct OrgCommand: AsyncParsableCommand {
                 country without regard to case; recording it again changes nothing.
 
                 Example:
-                  grants-admin org add --name "Växjö kommun" --country SE --org-number 212000-0662 --kind municipality
+                  grants-admin org add --name "Växjö kommun" --country SE \\
+                      --org-number 212000-0662 --kind municipality
                   grants-admin org add --name "Kisumu County" --country KE --kind region
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "The organisation's name.") var name: String
         @Option(parsing: .unconditional, help: "ISO 3166-1 country code (SE, KE, ZM, …).") var country: String
-        @Option(name: .customLong("org-number"), parsing: .unconditional, help: "Organisationsnummer NNNNNN-NNNN (Swedish organisations).") var orgNumber: String?
+        @Option(name: .customLong("org-number"), parsing: .unconditional, help: "Organisationsnummer NNNNNN-NNNN (Swedish organisations).")
+        var orgNumber: String?
         @Option(help: "municipality, region or other.") var kind: OrganisationKind = .other
-        @Option(name: .customLong("municipality-code"), parsing: .unconditional, help: "Kommunkod (4 digits) or länskod (2 digits).") var municipalityCode: String?
+        @Option(name: .customLong("municipality-code"), parsing: .unconditional, help: "Kommunkod (4 digits) or länskod (2 digits).")
+        var municipalityCode: String?
 
         func validate() throws {
             guard Validation.isOn else { return }
@@ -118,7 +122,9 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "List audit events.", discussion: "Example:\n  grants-admin audit list --since 2021-12-01 --entity disbursement")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only events on or after this date (YYYY-MM-DD).") var since: CalendarDate?
-        @Option(parsing: .unconditional, help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation, conflict).")
+        @Option(
+            parsing: .unconditional,
+            help: "Only events about this kind of thing (round, grant, disbursement, application, theme, organisation, conflict).")
         var entity: String?
         @Option(help: "text or json") var format: ListFormat = .text
 

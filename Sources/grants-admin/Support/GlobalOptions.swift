@@ -5,12 +5,14 @@ import Grants
 /// Options every command that touches the database takes.
 struct GlobalOptions: ParsableArguments {
     @Option(
-        name: .long, parsing: .unconditional, help: ArgumentHelp("PostgreSQL URL (postgres://…); overrides GRANTS_DATABASE_URL and DATABASE_URL.", valueName: "URL"))
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("PostgreSQL URL (postgres://…); overrides GRANTS_DATABASE_URL and DATABASE_URL.", valueName: "URL"))
     var database: String?
 
     @Option(
         name: .long,
-        parsing: .unconditional, help: ArgumentHelp(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "A hot standby of the database for reports and listings (postgres://…); overrides GRANTS_REPLICA_URL. Writes never go there.",
             valueName: "URL"))
     var replica: String?
@@ -29,7 +31,8 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        parsing: .unconditional, help: ArgumentHelp(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "Who is acting, for the audit log (default $GRANTS_ACTOR, else the database login when it is a person's own, else the login name).",
             valueName: "NAME")
     )
@@ -66,6 +69,11 @@ struct GlobalOptions: ParsableArguments {
 /// `--format text|json` of listing commands.
 enum ListFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
+}
+
+/// `--format` of a listing whose rows a script picks by id: text, json, or ids (bare ids, one a line).
+enum IDListFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, ids
 }
 
 extension CalendarDate: ExpressibleByArgument {

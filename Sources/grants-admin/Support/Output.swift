@@ -67,6 +67,19 @@ enum Output {
         return try .file(at: path)
     }
 
+    /// Bare ids, one a line (nothing at all when there are none): what `--format ids` prints for scripts.
+    static func ids(_ ids: [Int64]) {
+        FileHandle.standardOutput.write(Data(ids.map { "\($0)\n" }.joined().utf8))
+    }
+
+    static func print<T: Encodable>(_ value: T, format: IDListFormat, ids: [Int64], text: () -> String) throws {
+        switch format {
+        case .json: Terminal.print(try json(value))
+        case .text: Terminal.print(text())
+        case .ids: Self.ids(ids)
+        }
+    }
+
     static func print<T: Encodable>(_ value: T, format: ListFormat, text: () -> String) throws {
         switch format {
         case .json: Terminal.print(try json(value))
