@@ -232,8 +232,10 @@ struct PaymentCommand: AsyncParsableCommand {
                 Batches by execution date, findings by booking date, within --from/--to. json amounts are strings; \
                 xlsx has a sheet of payments and one of findings (needs --output).
 
-                Example:
-                  grants-admin payment reconcile --from 2024-01-01 --to 2024-12-31 --format xlsx --output avstamning.xlsx
+                Examples:
+                  grants-admin payment reconcile --programme "Kommunala partnerskap"
+                  grants-admin payment reconcile --from 2024-01-01 --to 2024-12-31 \\
+                      --format xlsx --output avstamning.xlsx
                 """)
         enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, xlsx }
 
