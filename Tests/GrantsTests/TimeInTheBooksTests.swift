@@ -106,8 +106,8 @@ struct TimeInTheBooksTests {
                 UPDATE grants.repayment SET recorded_at = '2022-12-12 12:00Z';
                 UPDATE grants.grant SET closed_at = '2023-01-25 12:00Z' WHERE reference = 'KP-3'
                 """)
-            // (With closed periods, `period close 2022` would come here: nothing below is dated in 2022 and
-            // recorded before the cut, so the exports stay the same with or without it.)
+            // Finance closes 2022 once its events are in.
+            try await service.periods.close("2022", actor: "cecilia")
             let before = try await Self.exports(service)
 
             // The CSV of 2022: every money event dated in 2022, a tranche due in 2022 not yet paid, the closing's rows.
@@ -193,6 +193,16 @@ struct TimeInTheBooksTests {
             try await service.disbursements.attest(try id("KP-1/2"), actor: "bertil")
             try await service.disbursements.pay(try id("KP-1/2"), paidOn: day("2023-02-01"), paymentReference: "P-1b", actor: "bertil")
             try await service.disbursements.attest(try id("N-2/1"), actor: "bertil")
+            // 2022 is closed: the late payment is refused until finance reopens the year, with a reason.
+            let refused = await libraryError {
+                _ = try await service.disbursements.pay(
+                    try id("N-2/1"), paidOn: day("2022-12-28"), paymentReference: "P-N2", actor: "bertil")
+            }
+            guard case .periodClosed = refused else {
+                Issue.record("a payment dated in the closed year 2022 was not refused: \(String(describing: refused))")
+                return
+            }
+            try await service.periods.open("2022", reason: "The bank's statement shows a payment on 28 December", actor: "cecilia")
             try await service.disbursements.pay(try id("N-2/1"), paidOn: day("2022-12-28"), paymentReference: "P-N2", actor: "bertil")
             try await service.grants.amend("N-1", amountChange: sek("10 000"), reason: "More visits", on: .today, actor: "anna")
             try clock.set(
@@ -200,6 +210,7 @@ struct TimeInTheBooksTests {
                 UPDATE grants.disbursement SET attested_at = '2023-03-01 11:00Z', paid_at = '2023-03-01 12:00Z' WHERE id = \(clock.tranche("N-2", 1));
                 UPDATE grants.grant_amendment SET amended_on = '2023-02-10' WHERE grant_id = \(clock.grant("N-1"))
                 """)
+            try await service.periods.close("2022", actor: "cecilia")
             let after = try await Self.exports(service)
             for format in DisbursementFormat.allCases { #expect(after[format] == before[format], "\(format) changed with later events") }
             #expect(try await service.reports.round("2022:1", asOf: day("2022-12-31"), knownAt: Self.knownAt) == round2)
