@@ -97,8 +97,12 @@ struct ExportStandardsTests {
             let iati = try await export(
                 service, .iati, options: ExportOptions(overrides: publishingSettings, generatedAt: fixedOptions.generatedAt))
             #expect(String(decoding: iati, as: UTF8.self).contains("<iati-identifier>SE-ON-4020000008-KP-1</iati-identifier>"))
-            // Open data describes whole grants.
-            await #expect(throws: GrantsError.self) { _ = try await export(service, .iati, filter: ReportFilter(from: day("2022-01-01"))) }
+            // A period in which nothing happened to any grant publishes nothing: refused, not an empty file.
+            await #expect(throws: GrantsError.self) {
+                _ = try await export(
+                    service, .iati, filter: ReportFilter(from: day("2031-01-01")),
+                    options: ExportOptions(overrides: publishingSettings, generatedAt: fixedOptions.generatedAt))
+            }
             // Two programmes with different settings are never published under one of them.
             try await service.rounds.record(sampleManifest(count: 1, prefix: "OT").renamed(programme: "Other"), actor: "anna")
             var other = ProgrammeSettings()
@@ -190,7 +194,8 @@ struct ExportStandardsTests {
             settings.sieLiabilityAccount = "2890"
             settings.sieSeries = "B"
             try await service.programmes.set("Kommunala partnerskap", settings: settings, actor: "anna")
-            try await service.grants.amend("KP-1", amountChange: try sek("10 000").negated, reason: "Smaller workshop", on: .today, actor: "anna")
+            try await service.grants.amend(
+                "KP-1", amountChange: try sek("10 000").negated, reason: "Smaller workshop", on: .today, actor: "anna")
             try await service.grants.amend("KP-2", amountChange: sek("20 000"), reason: "Extra visit", on: .today, actor: "anna")
             // KP-2: one tranche paid and reversed; the others are cancelled, then the grant is closed.
             for row in try await service.disbursements.list()

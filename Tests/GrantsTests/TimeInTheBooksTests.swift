@@ -30,7 +30,7 @@ struct TimeInTheBooksTests {
     }()
 
     static let year = ReportFilter(from: day("2022-01-01"), to: day("2022-12-31"), asOf: day("2022-12-31"), knownAt: knownAt)
-    /// IATI and 360Giving describe whole grants: the same cut, no period.
+    /// IATI and 360Giving describe whole grants: the same cut; a period would select the grants with an event in it.
     static let whole = ReportFilter(asOf: day("2022-12-31"), knownAt: knownAt)
 
     static var accrual: ExportOptions {
@@ -109,6 +109,14 @@ struct TimeInTheBooksTests {
             // Finance closes 2022 once its events are in.
             try await service.periods.close("2022", actor: "cecilia")
             let before = try await Self.exports(service)
+
+            // IATI and 360Giving for a period: the grants with an event dated in it, each written whole.
+            let early = ReportFilter(from: day("2022-02-01"), to: day("2022-02-05"), asOf: day("2022-12-31"), knownAt: Self.knownAt)
+            for format in [DisbursementFormat.iati, .giving360] {
+                let text = String(decoding: try await export(service, format, filter: early, options: fixedOptions), as: UTF8.self)
+                #expect(text.contains("-KP-1") && text.contains("-KP-2"), "\(format): paid on 1 and 3 February")
+                #expect(!text.contains("-KP-3") && !text.contains("-N-1"), "\(format): nothing dated in those days")
+            }
 
             // The CSV of 2022: every money event dated in 2022, a tranche due in 2022 not yet paid, the closing's rows.
             let csv = String(decoding: before[.csv] ?? Data(), as: UTF8.self)

@@ -69,7 +69,7 @@ extension GrantActivityRow {
                     UNION ALL SELECT rp.recorded_at, rp.received_on FROM grants.repayment rp WHERE rp.grant_id = g.id
                 ) u WHERE x IS NOT NULL AND \(filter.holds("u.on_date", recorded: "u.x"))
             ) lu ON true
-            WHERE \(filter.grantCondition) AND \(filter.grantHolds)
+            WHERE \(filter.grantCondition) AND \(filter.grantHolds) AND \(filter.hadEventInPeriod)
             ORDER BY p.name, r.name, g.reference
             """
     }

@@ -30,4 +30,31 @@ extension ReportFilter {
 
     /// Whether grant `g`'s closing (and with it its reclaim and write-off) is in the books.
     var closingHolds: PGQuery { "(g.status = 'closed' AND \(holds("g.closed_on", recorded: "g.closed_at")))" }
+
+    /// For the formats that describe whole grants (IATI, 360Giving): whether grant `g` (approval `ap`) had an
+    /// event in the books dated inside `from`…`to` — its decision, an amendment, a payment or reversal, a
+    /// cancellation, a settlement, a repayment or its closing; always true without a period. The grant is then
+    /// written whole, as of the cut, so a period never publishes part of an activity.
+    var hadEventInPeriod: PGQuery {
+        let amended = holds("grants.business_date(m.amended_on, m.amended_at)", recorded: "m.amended_at")
+        let paid = holds("d.paid_on", recorded: "grants.recorded_paid_at(d.status, d.paid_at, d.scheduled_at)")
+        let cancelled = holds("grants.business_date(d.cancelled_on, d.cancelled_at)", recorded: "d.cancelled_at")
+        return """
+            ((\(from)::date IS NULL AND \(to)::date IS NULL) OR EXISTS (
+                SELECT 1 FROM (
+                    SELECT ap.decided_on
+                    UNION ALL SELECT grants.business_date(m.amended_on, m.amended_at) FROM grants.grant_amendment m
+                               WHERE m.grant_id = g.id AND \(amended)
+                    UNION ALL SELECT d.paid_on FROM grants.disbursement d
+                               WHERE d.grant_id = g.id AND d.status IN ('paid', 'reversal') AND \(paid)
+                    UNION ALL SELECT grants.business_date(d.cancelled_on, d.cancelled_at) FROM grants.disbursement d
+                               WHERE d.grant_id = g.id AND d.status = 'cancelled' AND \(cancelled)
+                    UNION ALL SELECT s.settled_on FROM grants.settlement s
+                               WHERE s.grant_id = g.id AND \(holds("s.settled_on", recorded: "s.recorded_at"))
+                    UNION ALL SELECT rp.received_on FROM grants.repayment rp
+                               WHERE rp.grant_id = g.id AND \(holds("rp.received_on", recorded: "rp.recorded_at"))
+                    UNION ALL SELECT g.closed_on WHERE \(closingHolds)
+                ) e(on_date) WHERE \(inPeriod("e.on_date"))))
+            """
+    }
 }

@@ -18,7 +18,9 @@ public struct Reports: Sendable {
     /// `sie`, `iati` and `360giving` use the settings of the programme the filter names (its round's, or every
     /// programme when they share their settings), with `options.overrides` put over them; a setting they need that is missing, or a
     /// value that is not valid, is `GrantsError.invalidInput` naming it, before anything is written. The
-    /// open-data formats describe whole grants: `from`, `to` and `status` are refused for them. `sie` books every
+    /// open-data formats describe whole grants: `from`/`to` select the grants with an event dated in the period
+    /// (decision, amendment, payment, reversal, cancellation, settlement, repayment, closing), each written whole as
+    /// of the cut, so a period never publishes part of an activity; `status` is refused for them. `sie` books every
     /// event of its period, so `status` is refused for it too, and so is a programme whose currency is not SEK.
     /// `from`/`to` select by business date in every format (see `ReportFilter`); with `filter.asOf` and
     /// `filter.knownAt` every format reads the books at the same cut. With `filter.knownAt`, that moment is the
@@ -34,12 +36,6 @@ public struct Reports: Sendable {
     ) async throws -> ExportStats {
         if format == .iati || format == .giving360 {
             var problems: [Problem] = []
-            if filter.from != nil {
-                problems.append(Problem("from", "the \(format.rawValue) export describes whole grants: it takes no date range"))
-            }
-            if filter.to != nil {
-                problems.append(Problem("to", "the \(format.rawValue) export describes whole grants: it takes no date range"))
-            }
             if filter.status != nil {
                 problems.append(Problem("status", "the \(format.rawValue) export describes whole grants: it takes no status"))
             }
