@@ -29,7 +29,8 @@ struct ReportCommand: AsyncParsableCommand {
 
                 Time in the books: every row and voucher has a business date (a payment's paid-on day, a reversal's, \
                 a repayment's received-on day, a cancellation's and a closing's day; a tranche not yet paid, its due \
-                date). --from/--to select by it, in every format alike. --as-of DATE is the books as they stood at \
+                date). --from/--to select by it, in every format alike; iati and 360giving, which describe whole grants, \
+                take the grants with an event dated in the period, each written whole. --as-of DATE is the books as they stood at \
                 the end of that business date: an event dated later is left out whenever it was recorded. \
                 --known-at TIMESTAMP keeps only what was recorded by then (a date alone: by the end of that day, UTC); \
                 the same command with --known-at gives the same bytes however much is recorded later, and writes \
