@@ -13,7 +13,7 @@ import HummingbirdCore
 /// | `GET /rounds/{round}?programme=` | one round with its budget and totals |
 /// | `GET /rounds/{round}/grants?programme=` | the round's grants |
 /// | `GET /grants/{reference}?programme=` | one grant with its disbursements and amendments |
-/// | `GET /reports/disbursements?format=&programme=&round=&from=&to=&date_field=&status=` | the export, streamed |
+/// | `GET /reports/disbursements?format=&programme=&round=&from=&to=&status=&as_of=` | the export, streamed |
 /// | `POST /disbursements/{id}/attest` with `{"actor": "…"}` | the attested disbursement |
 struct GrantsRoutes: Sendable {
     let service: GrantsService
@@ -77,10 +77,10 @@ struct GrantsRoutes: Sendable {
             round: query.string("round"),
             from: try query.parse("from", expected: "a date, YYYY-MM-DD") { try? CalendarDate($0) },
             to: try query.parse("to", expected: "a date, YYYY-MM-DD") { try? CalendarDate($0) },
-            dateField: try query.parse("date_field", default: .due, expected: "due or paid") { ReportFilter.DateField(rawValue: $0) },
             status: try query.parse(
                 "status", expected: DisbursementStatus.allCases.map(\.rawValue).joined(separator: ", ")
-            ) { DisbursementStatus(rawValue: $0) }
+            ) { DisbursementStatus(rawValue: $0) },
+            asOf: try query.parse("as_of", expected: "a date, YYYY-MM-DD") { try? CalendarDate($0) }
         )
         let chunks = try await service.reports.disbursementStream(filter, format: format, options: exportOptions)
         var headers: HTTPFields = [.contentType: format.contentType]

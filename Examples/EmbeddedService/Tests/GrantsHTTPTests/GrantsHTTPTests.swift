@@ -149,7 +149,7 @@ struct GrantsHTTPTests {
                 #expect(lines.dropFirst().allSatisfy { $0.contains(",scheduled,") })
 
                 // Bad filters: 422 naming the parameter, before any byte of CSV.
-                for query in ["format=pdf", "from=2021-13-01", "status=lost", "date_field=decided"] {
+                for query in ["format=pdf", "from=2021-13-01", "status=lost", "as_of=2022-02-30"] {
                     let bad = try await client.execute(uri: "/reports/disbursements?\(query)", method: .get)
                     #expect(bad.status == .unprocessableContent, "\(query)")
                     let problems = (try json(bad) as? [String: Any])?["problems"] as? [[String: Any]]
