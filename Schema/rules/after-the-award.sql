@@ -133,7 +133,7 @@ BEGIN
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
     END IF;
     IF EXISTS (SELECT 1 FROM new_rows n JOIN grants.settlement s ON s.grant_id = n.grant_id WHERE n.currency <> s.currency) THEN
-        RAISE EXCEPTION 'a repayment''s currency differs from its grant''s' USING ERRCODE = '23514';
+        RAISE EXCEPTION 'a repayment''s currency differs from its grant''s' USING ERRCODE = '23514', CONSTRAINT = 'currency_of_grant';
     END IF;
     PERFORM 1 FROM grants.settlement WHERE grant_id IN (SELECT grant_id FROM new_rows) ORDER BY grant_id FOR NO KEY UPDATE;
     SELECT g.reference, s.currency, s.repaid_total + d.total + s.written_off - s.claimed AS excess INTO over

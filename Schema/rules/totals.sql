@@ -54,7 +54,7 @@ BEGIN
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
     END IF;
     IF other_currency THEN
-        RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514';
+        RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514', CONSTRAINT = 'currency_of_grant';
     END IF;
     IF EXISTS (SELECT 1 FROM new_rows n
                WHERE n.status NOT IN ('scheduled', 'reversal')

@@ -92,7 +92,8 @@ struct OnePassTests {
             do {
                 try await service.rounds.record(file: Data(Self.seven.utf8), fileName: "seven.yaml", actor: "anna")
                 Issue.record("recorded a manifest with seven mistakes")
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let caught as GrantsError where caught.code == .invalidInput {
+                let problems = caught.problems
                 Self.check(problems.map(\.description))
             }
             // A CSV grant list: its rows' own problems and its unknown themes, in the order of its lines.
@@ -108,7 +109,8 @@ struct OnePassTests {
             do {
                 try await service.rounds.record(file: Data(csv.utf8), fileName: "grants.csv", csvRound: round, actor: "anna")
                 Issue.record("recorded a CSV grant list with three mistakes")
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let caught as GrantsError where caught.code == .invalidInput {
+                let problems = caught.problems
                 #expect(
                     problems.map(\.description) == [
                         "line 2, column themes: unknown theme klimat: record it first (theme add)",

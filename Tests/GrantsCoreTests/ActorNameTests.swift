@@ -35,7 +35,7 @@ struct ActorNameTests {
     ])
     func mixedScriptsAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else {
+        guard let problems = invalidProblems(error) else {
             Issue.record("expected invalid input, got \(String(describing: error))")
             return
         }
@@ -63,7 +63,7 @@ struct ActorNameTests {
     ])
     func invisibleCharactersAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else {
+        guard let problems = invalidProblems(error) else {
             Issue.record("expected invalid input, got \(String(describing: error))")
             return
         }
@@ -73,7 +73,7 @@ struct ActorNameTests {
     @Test(arguments: ["\u{FF41}nna", "\u{FB01}lippa", "anna\u{00B2}", "\u{1D41A}nna"])
     func compatibilityFormsAreRefused(name: String) {
         let error = #expect(throws: GrantsError.self) { try ActorName(name) }
-        guard case .invalidInput(let problems) = error else {
+        guard let problems = invalidProblems(error) else {
             Issue.record("expected invalid input, got \(String(describing: error))")
             return
         }

@@ -17,7 +17,7 @@ struct CSVManifestTests {
             _ = try RoundManifest.parse(data, fileName: "g.csv", csvRound: round)
             return []
         } catch {
-            guard case .invalidInput(let found) = error else { return [Problem("?", "\(error)")] }
+            guard let found = invalidProblems(error) else { return [Problem("?", "\(error)")] }
             return found
         }
     }

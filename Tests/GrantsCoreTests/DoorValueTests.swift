@@ -24,7 +24,7 @@ struct DoorValueTests {
             _ = try RoundManifest.parse(Data(Self.manifest.replacingOccurrences(of: old, with: new).utf8), fileName: "r.yaml")
             return []
         } catch {
-            guard case .invalidInput(let problems) = error else { return [Problem("?", "\(error)")] }
+            guard let problems = invalidProblems(error) else { return [Problem("?", "\(error)")] }
             return problems
         }
     }
@@ -76,7 +76,7 @@ struct DoorValueTests {
             _ = try RoundManifest.parse(Data(csv.utf8), fileName: "g.csv", csvRound: round)
             Issue.record("accepted")
         } catch {
-            guard case .invalidInput(let found) = error else {
+            guard let found = invalidProblems(error) else {
                 Issue.record("\(error)")
                 return
             }

@@ -99,7 +99,7 @@ struct FuzzTests {
                 accepted += 1
             } catch {
                 // Typed throws: the error is a GrantsError by construction; it must also say where.
-                if case .invalidInput(let problems) = error {
+                if let problems = invalidProblems(error) {
                     #expect(!problems.isEmpty, "seed \(Self.seed) input \(i)")
                 } else {
                     Issue.record("seed \(Self.seed) input \(i): unexpected \(error)")
@@ -133,7 +133,7 @@ struct FuzzTests {
         // How fast is for the benchmarks; here, that each is refused with a place, never parsed into a manifest.
         for (name, data) in cases {
             let error = #expect(throws: GrantsError.self, "\(name)") { try RoundManifest.parse(data, fileName: name) }
-            guard case .invalidInput(let problems) = error else {
+            guard let problems = invalidProblems(error) else {
                 Issue.record("\(name): \(String(describing: error))")
                 continue
             }
@@ -163,7 +163,7 @@ struct FuzzTests {
                 _ = try RoundManifest.parse(data, fileName: name)
                 problems = []
             } catch {
-                if case .invalidInput(let found) = error { problems = found } else { problems = [] }
+                if let found = invalidProblems(error) { problems = found } else { problems = [] }
             }
             #expect(problems.map(\.location) == ["grants"], "\(name)")
             #expect(problems.first?.message.contains("100001 grant references") == true, "\(name): \(problems)")

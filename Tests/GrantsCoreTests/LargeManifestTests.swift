@@ -73,7 +73,9 @@ struct LargeManifestTests {
     func brokenGrantsGiveTheSameProblemsInOrder(roundLast: Bool) {
         let text = Self.yaml(count: 3_000, roundLast: roundLast, currency: "kronor", broken: [0, 499, 500, 1_777, 2_999])
         let (viaParse, plain) = Self.bothWays(text)
-        guard case .failure(.invalidInput(let found)) = viaParse, case .failure(.invalidInput(let expected)) = plain else {
+        guard case .failure(let parseError) = viaParse, case .failure(let plainError) = plain,
+            let found = invalidProblems(parseError), let expected = invalidProblems(plainError)
+        else {
             Issue.record("expected invalid input both ways: \(viaParse), \(plain)")
             return
         }

@@ -10,7 +10,7 @@ struct OneRunTests {
             _ = try RoundManifest.parse(Data(text.utf8), fileName: fileName)
             return []
         } catch {
-            guard case .invalidInput(let problems) = error else { return [Problem("?", "\(error)")] }
+            guard let problems = invalidProblems(error) else { return [Problem("?", "\(error)")] }
             return problems
         }
     }

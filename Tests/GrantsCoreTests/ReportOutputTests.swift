@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GrantsCore
 import Testing
 
@@ -78,7 +79,7 @@ struct ReportOutputTests {
             let link = folder.appendingPathComponent("link.csv").path
             try Data("kept".utf8).write(to: URL(fileURLWithPath: target))
             #expect(symlink(target, link) == 0)
-            let error = #expect(throws: ReportOutputError.self) { try Self.write("new", to: link) }
+            let error = #expect(throws: GrantsError.self) { try Self.write("new", to: link) }
             #expect(error?.message.contains("symbolic link") == true, "\(String(describing: error))")
             #expect(Self.status(link).map { $0.st_mode & S_IFMT } == S_IFLNK)
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
@@ -92,7 +93,7 @@ struct ReportOutputTests {
             let fifo = folder.appendingPathComponent("pipe").path
             #expect(mkfifo(fifo, 0o600) == 0)
             // Opening a FIFO for writing would block without a reader: the refusal comes first.
-            let error = #expect(throws: ReportOutputError.self) { try Self.write("new", to: fifo) }
+            let error = #expect(throws: GrantsError.self) { try Self.write("new", to: fifo) }
             #expect(error?.message.contains("FIFO") == true, "\(String(describing: error))")
             #expect(Self.status(fifo).map { $0.st_mode & S_IFMT } == S_IFIFO)
             #expect(try Self.entries(folder) == ["pipe"])
@@ -110,7 +111,7 @@ struct ReportOutputTests {
                 device = own
             }
             let before = try #require(Self.status(device))
-            let error = #expect(throws: ReportOutputError.self) { try Self.write("new", to: device) }
+            let error = #expect(throws: GrantsError.self) { try Self.write("new", to: device) }
             #expect(error?.message.contains("device") == true, "\(String(describing: error))")
             let after = try #require(Self.status(device))
             #expect(after.st_mode & S_IFMT == S_IFCHR)
@@ -123,9 +124,9 @@ struct ReportOutputTests {
         try Self.withFolder { folder throws in
             let sub = folder.appendingPathComponent("reports")
             try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: false)
-            #expect(throws: ReportOutputError.self) { try Self.write("new", to: sub.path) }
-            #expect(throws: ReportOutputError.self) { try Self.write("new", to: sub.path + "/") }
-            #expect(throws: ReportOutputError.self) { try Self.write("new", to: "") }
+            #expect(throws: GrantsError.self) { try Self.write("new", to: sub.path) }
+            #expect(throws: GrantsError.self) { try Self.write("new", to: sub.path + "/") }
+            #expect(throws: GrantsError.self) { try Self.write("new", to: "") }
             #expect(try Self.entries(sub).isEmpty)
             #expect(try Self.entries(folder) == ["reports"])
         }
@@ -133,20 +134,40 @@ struct ReportOutputTests {
 
     @Test func anUnwritableFolderFailsAndLeavesNothing() throws {
         try Self.withFolder { folder throws in
-            let path = folder.appendingPathComponent("missing/out.csv").path
-            #expect(throws: ReportOutputError.self) { try Self.write("new", to: path) }
-            #expect(try Self.entries(folder).isEmpty)
-            if geteuid() == 0 {
-                // Root writes past permissions, so a folder no one can add files to: /proc takes no new files.
-                #expect(throws: ReportOutputError.self) { try Self.write("new", to: "/proc/self/out.csv") }
-                #expect(!FileManager.default.fileExists(atPath: "/proc/self/out.csv"))
-                #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self").allSatisfy { !$0.hasSuffix(".tmp") })
-            } else {
-                #expect(chmod(folder.path, 0o555) == 0)
-                #expect(throws: ReportOutputError.self) { try Self.write("new", to: folder.appendingPathComponent("out.csv").path) }
-                #expect(try Self.entries(folder).isEmpty)
-            }
+            // Each of these fails for every user, root included (root writes past permissions, not past these).
+            let missing = folder.appendingPathComponent("missing/out.csv").path
+            #expect(throws: GrantsError.self) { try Self.write("new", to: missing) }
+            let file = folder.appendingPathComponent("plain")
+            try Data("a file, not a folder".utf8).write(to: file)
+            let underAFile = #expect(throws: GrantsError.self) { try Self.write("new", to: file.path + "/out.csv") }
+            #expect(underAFile?.code == .outputFailed, "\(String(describing: underAFile))")
+            #expect(try Self.entries(folder) == ["plain"])
+            // /proc takes no new files from anyone.
+            #expect(throws: GrantsError.self) { try Self.write("new", to: "/proc/self/out.csv") }
+            #expect(!FileManager.default.fileExists(atPath: "/proc/self/out.csv"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: "/proc/self").allSatisfy { !$0.hasSuffix(".tmp") })
+            // A folder without write permission stops everyone but root; root is checked by the cases above.
+            guard geteuid() != 0 else { return }
+            #expect(chmod(folder.path, 0o555) == 0)
+            defer { chmod(folder.path, 0o755) }
+            #expect(throws: GrantsError.self) { try Self.write("new", to: folder.appendingPathComponent("out.csv").path) }
+            #expect(try Self.entries(folder) == ["plain"])
         }
+    }
+
+    @Test func anOutputIsSendableAndCountsWhatItSent() async throws {
+        // Written from one task, committed from another: the state is behind a lock, not @unchecked.
+        let chunks = Mutex<[Int]>([])
+        let output = ReportOutput.sink { chunk in chunks.withLock { $0.append(chunk.count) } }
+        try await Task.detached { try output.write(String(repeating: "x", count: ReportOutput.chunk + 10)) }.value
+        try await Task.detached { try output.commit() }.value
+        #expect(output.bytesWritten == ReportOutput.chunk + 10)
+        #expect(chunks.withLock { $0 } == [ReportOutput.chunk + 10])
+        // A consumer's own error comes back as the library's, saying what it was.
+        struct Hangup: Error {}
+        let failing = ReportOutput.sink { _ in throw Hangup() }
+        let error = #expect(throws: GrantsError.self) { try failing.commit(); try failing.write("x"); try failing.flush() }
+        #expect(error?.code == .outputFailed && error?.message.contains("Hangup") == true, "\(String(describing: error))")
     }
 
     @Test func aFailedExportLeavesTheOldFileAndNoTemporaryFile() throws {
@@ -163,7 +184,7 @@ struct ReportOutputTests {
             let late = try ReportOutput.file(at: path)
             try late.write("new")
             #expect(unlink(path) == 0 && symlink("/dev/null", path) == 0)
-            #expect(throws: ReportOutputError.self) { try late.commit() }
+            #expect(throws: GrantsError.self) { try late.commit() }
             #expect(try Self.entries(folder) == ["report.csv"])
             #expect(Self.status(path).map { $0.st_mode & S_IFMT } == S_IFLNK)
         }

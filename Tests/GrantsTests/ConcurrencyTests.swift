@@ -16,7 +16,7 @@ struct ConcurrencyTests {
                         do {
                             try await service.approvals.approve("A-\(i)", amount: sek("1 000"), decidedOn: day("2021-12-01"), actor: "anna")
                             return true
-                        } catch GrantsError.budgetExceeded {
+                        } catch let caught as GrantsError where caught.code == .budgetExceeded {
                             return false
                         }
                     }
@@ -44,7 +44,7 @@ struct ConcurrencyTests {
                         do {
                             try await service.disbursements.schedule("G", amount: sek("100"), dueOn: day("2022-01-01"), actor: "anna-\(i)")
                             return 1
-                        } catch GrantsError.awardExceeded {
+                        } catch let caught as GrantsError where caught.code == .awardExceeded {
                             return 0
                         }
                     }
@@ -97,7 +97,7 @@ struct ConcurrencyTests {
                 try await service.disbursements.schedule(
                     "G", amount: sek("200"), dueOn: day("2022-01-01"), idempotencyKey: "pay-run-7", actor: "anna")
             }
-            guard case .conflict = reused else {
+            guard reused?.code == .conflict else {
                 Issue.record("got \(String(describing: reused))")
                 return
             }

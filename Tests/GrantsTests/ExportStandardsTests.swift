@@ -28,7 +28,8 @@ struct ExportStandardsTests {
             await #expect(throws: GrantsError.self) { try await service.programmes.set("P", settings: bad, actor: "anna") }
             do {
                 try await service.programmes.set("P", settings: bad, actor: "anna")
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let caught as GrantsError where caught.code == .invalidInput {
+                let problems = caught.problems
                 #expect(
                     Set(problems.map(\.location))
                         == ["sie_cost_account", "flow_type", "aid_type", "giving360_prefix", "iati_publisher_ref"])
@@ -77,7 +78,8 @@ struct ExportStandardsTests {
                 do {
                     _ = try await export(service, format, options: ExportOptions(generatedAt: fixedOptions.generatedAt))
                     Issue.record("\(format) ran without settings")
-                } catch GrantsError.invalidInput(let problems) {
+                } catch let caught as GrantsError where caught.code == .invalidInput {
+                    let problems = caught.problems
                     #expect(problems.map(\.location) == needed, "\(format)")
                     #expect(problems.allSatisfy { $0.message.contains("Kommunala partnerskap") })
                 }
@@ -111,7 +113,8 @@ struct ExportStandardsTests {
             do {
                 _ = try await export(service, .giving360)
                 Issue.record("one identity for two programmes")
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let caught as GrantsError where caught.code == .invalidInput {
+                let problems = caught.problems
                 #expect(problems.map(\.location) == ["programme"])
             }
         }

@@ -188,7 +188,7 @@ struct LostReplyTests {
                         _ = try await service.disbursements.schedule(
                             "POOL", amount: sek("100"), dueOn: day("2022-01-31"), idempotencyKey: "lost-\(i)", actor: "anna")
                         Issue.record("trial \(i): the reply was not cut")
-                    } catch GrantsError.unavailable {
+                    } catch let caught as GrantsError where caught.code == .unavailable {
                         lost += 1
                     }
                     let retried = try await service.disbursements.schedule(
@@ -198,7 +198,7 @@ struct LostReplyTests {
                     do {
                         _ = try await service.approvals.approve("L-\(i)", amount: sek("100"), decidedOn: day("2021-12-01"), actor: "anna")
                         Issue.record("trial \(i): the reply was not cut")
-                    } catch GrantsError.unavailable {
+                    } catch let caught as GrantsError where caught.code == .unavailable {
                         lost += 1
                     }
                     let grant = try await service.approvals.approve(

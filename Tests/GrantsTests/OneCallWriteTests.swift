@@ -55,7 +55,8 @@ struct OneCallWriteTests {
             do {
                 try await service.disbursements.schedule("A", amount: sek("1"), dueOn: day("2022-02-28"), tranche: 1, actor: "anna")
                 Issue.record("a taken tranche number was accepted")
-            } catch GrantsError.conflict(let entity, let key, let differences) {
+            } catch let caught as GrantsError where caught.code == .conflict {
+                let (entity, key, differences) = (caught.entity, caught.key, caught.differences)
                 #expect(entity == "grant" && key == "A")
                 #expect(differences.map(\.location) == ["tranche"])
             }
@@ -65,14 +66,16 @@ struct OneCallWriteTests {
                 try await service.disbursements.schedule(
                     "A", amount: sek("2"), dueOn: day("2022-02-28"), idempotencyKey: "k-2", actor: "anna")
                 Issue.record("a key reused for another request was accepted")
-            } catch GrantsError.conflict(let entity, let key, let differences) {
+            } catch let caught as GrantsError where caught.code == .conflict {
+                let (entity, key, differences) = (caught.entity, caught.key, caught.differences)
                 #expect(entity == "idempotency key" && key == "k-2")
                 #expect(differences.map(\.location) == ["request"])
             }
             do {
                 try await service.disbursements.schedule("A", amount: sek("1"), dueOn: day("2021-06-30"), actor: "anna")
                 Issue.record("a due date outside the grant's period was accepted")
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let caught as GrantsError where caught.code == .invalidInput {
+                let problems = caught.problems
                 #expect(problems.map(\.location) == ["due_on"])
                 #expect(problems.first?.message == "2021-06-30 is outside the grant's period 2022-01-01 to 2023-12-31")
             }

@@ -245,7 +245,7 @@ struct PeriodTests {
             let staffService = GrantsService(configuration: GrantsConfiguration(database: staff, poolSize: 1))
             let refused = await libraryError { try await staffService.periods.close("2022", actor: "test_staff") }
             await staffService.close()
-            guard case .notPermitted = refused else {
+            guard refused?.code == .notPermitted else {
                 Issue.record("staff closed a period: \(String(describing: refused))")
                 return
             }
@@ -323,7 +323,7 @@ struct PeriodTests {
             let translated = DatabaseRules.translate(
                 try sqlError(configuration, "SELECT * FROM grants_api.cancel(\(second.id), NULL, 'r', 'anna')"))
             #expect(
-                translated as? GrantsError
+                translated
                     == .invalidInput([Problem("cancelled_on", "is required: the business date the event belongs to")]))
             let future = await libraryError {
                 try await service.grants.amend("A", amountChange: sek("1").negated, reason: "r", on: day("2999-01-01"), actor: "anna")
@@ -391,7 +391,7 @@ struct PeriodTests {
                                 try await service.disbursements.pay(
                                     id, paidOn: day("\(month)-15"), paymentReference: "P-\(id)", actor: "bertil")
                                 return "paid"
-                            } catch GrantsError.periodClosed {
+                            } catch let caught as GrantsError where caught.code == .periodClosed {
                                 return "refused"
                             }
                         }

@@ -124,7 +124,7 @@ struct PrivilegeTests {
             let refused = await #expect(throws: GrantsError.self) {
                 try await financeService.themes.add(Theme(code: "x", nameSv: "x", nameEn: "x"), actor: "f")
             }
-            guard case .notPermitted = refused else {
+            guard refused?.code == .notPermitted else {
                 Issue.record("got \(String(describing: refused))")
                 return
             }
@@ -135,7 +135,7 @@ struct PrivilegeTests {
                 { _ = try await financeService.disbursements.schedule("P", amount: sek("100"), dueOn: day("2022-02-01"), actor: "f") },
             ] as [@Sendable () async throws -> Void] {
                 let error = await #expect(throws: GrantsError.self) { try await write() }
-                guard case .notPermitted = error else {
+                guard error?.code == .notPermitted else {
                     Issue.record("got \(String(describing: error))")
                     continue
                 }

@@ -57,7 +57,7 @@ struct PropertyTests {
                         #expect(fits, "\(context): approval past the budget was accepted")
                         model.awarded += amount
                         model.grants[reference] = .init(amount: amount)
-                    } catch GrantsError.budgetExceeded {
+                    } catch let caught as GrantsError where caught.code == .budgetExceeded {
                         #expect(!fits, "\(context): approval within the budget was refused")
                     }
                 case 20..<45:
@@ -71,7 +71,7 @@ struct PropertyTests {
                         #expect(fits, "\(context): schedule past the award was accepted")
                         model.grants[reference]!.committed += amount
                         model.disbursements[d.id] = .init(grant: reference, amount: amount, status: .scheduled, scheduledBy: actor)
-                    } catch GrantsError.awardExceeded {
+                    } catch let caught as GrantsError where caught.code == .awardExceeded {
                         #expect(!fits, "\(context): schedule within the award was refused")
                     }
                 case 45..<60:
@@ -84,9 +84,9 @@ struct PropertyTests {
                         #expect((d.status == .scheduled && d.scheduledBy != actor) || retry, "\(context): attest allowed")
                         model.disbursements[id]!.status = .attested
                         model.disbursements[id]!.attestedBy = actor
-                    } catch GrantsError.fourEyes {
+                    } catch let caught as GrantsError where caught.code == .fourEyes {
                         #expect(d.status == .scheduled && d.scheduledBy == actor, "\(context)")
-                    } catch GrantsError.invalidTransition {
+                    } catch let caught as GrantsError where caught.code == .invalidTransition {
                         #expect(d.status != .scheduled && !(d.status == .attested && d.attestedBy == actor), "\(context)")
                     }
                 case 60..<75:
@@ -99,7 +99,7 @@ struct PropertyTests {
                             model.disbursements[id]!.status = .paid
                             model.grants[d.grant]!.paid += d.amount
                         }
-                    } catch GrantsError.invalidTransition {
+                    } catch let caught as GrantsError where caught.code == .invalidTransition {
                         #expect(d.status != .attested, "\(context)")
                     }
                 case 75..<85:
@@ -110,7 +110,7 @@ struct PropertyTests {
                         #expect(d.status == .scheduled || d.status == .attested, "\(context): cancel allowed from \(d.status)")
                         model.disbursements[id]!.status = .cancelled
                         model.grants[d.grant]!.committed -= d.amount
-                    } catch GrantsError.invalidTransition {
+                    } catch let caught as GrantsError where caught.code == .invalidTransition {
                         #expect(d.status == .paid || d.status == .cancelled, "\(context)")
                     }
                 case 85..<92:
@@ -126,7 +126,7 @@ struct PropertyTests {
                             model.grants[d.grant]!.paid -= d.amount
                             #expect(reversal.amount.minorUnits == -d.amount)
                         }
-                    } catch GrantsError.invalidTransition {
+                    } catch let caught as GrantsError where caught.code == .invalidTransition {
                         #expect(d.status != .paid, "\(context)")
                     }
                 default:
@@ -142,9 +142,9 @@ struct PropertyTests {
                             "\(context): amend allowed")
                         model.grants[reference]!.amount += change
                         model.awarded += change
-                    } catch GrantsError.budgetExceeded {
+                    } catch let caught as GrantsError where caught.code == .budgetExceeded {
                         #expect(change > 0 && model.awarded + change > model.budget, "\(context)")
-                    } catch GrantsError.awardExceeded {
+                    } catch let caught as GrantsError where caught.code == .awardExceeded {
                         #expect(change < 0 && grant.amount + change < grant.committed, "\(context)")
                     }
                 }

@@ -37,7 +37,7 @@ struct RecordTests {
             changed.grants.append(sampleManifest(count: 1, prefix: "LATE").grants[0])
             let before = try snapshot(configuration)
             let error = await #expect(throws: GrantsError.self) { try await service.rounds.record(changed, actor: "anna") }
-            guard case .conflict(_, _, let differences) = error else {
+            guard let differences = conflictDifferences(error) else {
                 Issue.record("got \(String(describing: error))")
                 return
             }
@@ -85,7 +85,7 @@ struct RecordTests {
             var unknown = sampleManifest(count: 2)
             unknown.themes = [dialogue]
             let error = await #expect(throws: GrantsError.self) { try await service.rounds.record(unknown, actor: "anna") }
-            guard case .invalidInput(let problems) = error else {
+            guard let problems = invalidProblems(error) else {
                 Issue.record("got \(String(describing: error))")
                 return
             }
@@ -94,7 +94,7 @@ struct RecordTests {
 
             let over = sampleManifest(budget: "1 000 000", count: 3)
             let budget = await #expect(throws: GrantsError.self) { try await service.rounds.record(over, actor: "anna") }
-            guard case .invalidInput(let overProblems) = budget else {
+            guard let overProblems = invalidProblems(budget) else {
                 Issue.record("got \(String(describing: budget))")
                 return
             }
@@ -110,7 +110,7 @@ struct RecordTests {
                 return g
             }
             let excess = await #expect(throws: GrantsError.self) { try await service.rounds.record(more, actor: "anna") }
-            guard case .budgetExceeded(_, let by) = excess else {
+            guard excess?.code == .budgetExceeded, let by = excess?.amount else {
                 Issue.record("got \(String(describing: excess))")
                 return
             }
@@ -203,7 +203,7 @@ struct ManifestFileTests {
             _ = try RoundManifest.parse(Data(text.utf8), fileName: file)
             return []
         } catch {
-            guard case .invalidInput(let problems) = error else { return [Problem("?", "\(error)")] }
+            guard let problems = invalidProblems(error) else { return [Problem("?", "\(error)")] }
             return problems
         }
     }
@@ -283,7 +283,7 @@ struct ManifestFileTests {
             _ = try RoundManifest.parse(Data(bad.utf8), fileName: "g.csv", csvRound: round)
             Issue.record("accepted")
         } catch {
-            guard case .invalidInput(let problems) = error else {
+            guard let problems = invalidProblems(error) else {
                 Issue.record("\(error)")
                 return
             }
@@ -295,7 +295,7 @@ struct ManifestFileTests {
             _ = try RoundManifest.parse(Data(wrongAmount.utf8), fileName: "g.csv", csvRound: round)
             Issue.record("accepted")
         } catch {
-            guard case .invalidInput(let problems) = error else {
+            guard let problems = invalidProblems(error) else {
                 Issue.record("\(error)")
                 return
             }

@@ -18,7 +18,7 @@ struct ReferenceAPITests {
             _ = try connection.query(query)
             return nil
         } catch {
-            return DatabaseRules.translate(error) as? GrantsError
+            return DatabaseRules.translate(error)
         }
     }
 
@@ -52,8 +52,8 @@ struct ReferenceAPITests {
                     )[0].decode(Int64.self, column: 0)
                     #expect(id == kisumu.id, "SQL: \(name.debugDescription) became another organisation")
                 } catch {
-                    let error = DatabaseRules.translate(error) as? GrantsError
-                    #expect(error?.category == .input, "SQL: \(name.debugDescription): \(String(describing: error))")
+                    let error = DatabaseRules.translate(error)
+                    #expect(error.category == .input, "SQL: \(name.debugDescription): \(String(describing: error))")
                 }
             }
             #expect(try rows(configuration, "SELECT count(*) FROM grants.organisation WHERE country = 'KE'") == 1)
@@ -83,7 +83,7 @@ struct ReferenceAPITests {
                 do {
                     sql = .success(try connection.query("SELECT grants.organisation_name(\(name)::text)")[0].decode(String.self, column: 0))
                 } catch {
-                    guard case .invalidInput(let problems) = DatabaseRules.translate(error) as? GrantsError, let problem = problems.first else {
+                    guard let problems = invalidProblems(DatabaseRules.translate(error)), let problem = problems.first else {
                         Issue.record("\(name.debugDescription): \(error)")
                         continue
                     }

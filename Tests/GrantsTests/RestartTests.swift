@@ -36,7 +36,7 @@ struct RestartTests {
             for _ in 0..<200 {
                 do {
                     return try await operation()
-                } catch GrantsError.unavailable {
+                } catch let caught as GrantsError where caught.code == .unavailable {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
@@ -84,7 +84,7 @@ struct RestartTests {
             }
             do {
                 try await sequence()
-            } catch GrantsError.unavailable {
+            } catch let caught as GrantsError where caught.code == .unavailable {
                 // Not acknowledged: the caller retries with the same keys, which must apply once.
                 failures += 1
                 try await persist { try await sequence() }

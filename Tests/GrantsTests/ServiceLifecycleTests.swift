@@ -45,7 +45,7 @@ struct ServiceLifecycleTests {
         }
     }
 
-    @Test func aDatabaseNotMigratedStopsTheGroupSayingWhatToRun() async throws {
+    @Test func aDatabaseNotMigratedStopsTheGroupSayingWhatToDo() async throws {
         try await TestServer.withDatabase { configuration in
             let service = GrantsService(
                 configuration: GrantsConfiguration(database: configuration, poolSize: 1), logger: TestGrants.quietLogger)
@@ -53,8 +53,8 @@ struct ServiceLifecycleTests {
             await #expect {
                 try await group.run()
             } throws: { error in
-                guard let error = error as? GrantsError, case .unavailable(let cause) = error else { return false }
-                return cause.contains("db migrate")
+                guard let error = error as? GrantsError else { return false }
+                return error.code == .schemaMismatch && error.category == .unavailable && error.message.contains("migrate")
             }
         }
     }

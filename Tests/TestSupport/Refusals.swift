@@ -23,3 +23,13 @@ public func sqlState(_ configuration: PGConfiguration, user: String? = nil, _ qu
         return error.sqlState?.rawValue ?? "no SQLSTATE: \(error)"
     }
 }
+
+/// The problems of refused input; nil for any other error or none.
+public func invalidProblems(_ error: GrantsError?) -> [Problem]? {
+    error.flatMap { $0.code == .invalidInput ? $0.problems : nil }
+}
+
+/// The differences of a conflict with what is recorded; nil for any other error or none.
+public func conflictDifferences(_ error: GrantsError?) -> [Difference]? {
+    error.flatMap { $0.code == .conflict ? $0.differences : nil }
+}

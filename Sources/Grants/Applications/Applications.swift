@@ -70,7 +70,7 @@ public struct Applications: Sendable {
     /// parties, the themes and the grant continued, compares with what a used reference recorded, and writes the
     /// application with its partners and themes (the one path that links them) and the audit event.
     @discardableResult
-    public func submit(_ new: NewApplication, actor: String) async throws -> Application {
+    public func submit(_ new: NewApplication, actor: String) async throws(GrantsError) -> Application {
         let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
         return try await service.writeOneStatement("grants.applications.submit") { connection in
@@ -88,7 +88,7 @@ public struct Applications: Sendable {
 
     /// Withdraws a submitted application (`grants_api.withdraw`). Withdrawing it again returns it unchanged.
     @discardableResult
-    public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws -> Application {
+    public func withdraw(_ reference: String, programme: String? = nil, actor: String) async throws(GrantsError) -> Application {
         let actor = try ActorName(actor).value
         return try await service.writeOneStatement("grants.applications.withdraw") { connection in
             try Self.one(
@@ -97,7 +97,7 @@ public struct Applications: Sendable {
         }
     }
 
-    public func list(round: String? = nil, programme: String? = nil, status: ApplicationStatus? = nil) async throws -> [Application] {
+    public func list(round: String? = nil, programme: String? = nil, status: ApplicationStatus? = nil) async throws(GrantsError) -> [Application] {
         try await service.listing("grants.applications.list") { connection in
             try Filters.check(connection, programme: programme, round: round)
             return try connection.query(
@@ -112,7 +112,7 @@ public struct Applications: Sendable {
         }
     }
 
-    public func get(_ reference: String, programme: String? = nil) async throws -> Application {
+    public func get(_ reference: String, programme: String? = nil) async throws(GrantsError) -> Application {
         try await service.read("grants.applications.get") { try Self.resolve($0, reference: reference, programme: programme) }
     }
 

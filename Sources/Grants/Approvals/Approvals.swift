@@ -46,7 +46,7 @@ public struct Approvals: Sendable {
     public func approve(
         _ reference: String, programme: String? = nil, amount: Money, decidedOn: CalendarDate, decisionRef: String? = nil,
         aboveRequested: Bool = false, actor: String
-    ) async throws -> Grant {
+    ) async throws(GrantsError) -> Grant {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if amount.minorUnits <= 0 { problems.append(Problem("amount", "must be positive")) }
@@ -76,7 +76,7 @@ public struct Approvals: Sendable {
     @discardableResult
     public func reject(
         _ reference: String, programme: String? = nil, decidedOn: CalendarDate, reason: String, actor: String
-    ) async throws -> Approval {
+    ) async throws(GrantsError) -> Approval {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = decidedOn.notInTheFuture(at: "decided_on") { problems.append(problem) }
@@ -100,7 +100,7 @@ public struct Approvals: Sendable {
     }
 
     /// The decision on an application, if there is one.
-    public func decision(for reference: String, programme: String? = nil) async throws -> Approval? {
+    public func decision(for reference: String, programme: String? = nil) async throws(GrantsError) -> Approval? {
         try await service.read("grants.approvals.decision") { connection in
             let application = try Applications.resolve(connection, reference: reference, programme: programme)
             return try Self.find(connection, applicationID: application.id)

@@ -27,7 +27,7 @@ public struct AuditEvent: Sendable, Codable, Equatable {
 public struct AuditLog: Sendable {
     let service: GrantsService
 
-    public func list(since: CalendarDate? = nil, entity: String? = nil, limit: Int = 10_000) async throws -> [AuditEvent] {
+    public func list(since: CalendarDate? = nil, entity: String? = nil, limit: Int = 10_000) async throws(GrantsError) -> [AuditEvent] {
         try await service.listing("grants.audit.list") { connection in
             try connection.query(
                 """

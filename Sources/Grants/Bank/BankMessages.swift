@@ -22,7 +22,7 @@ public struct BankImportOutcome: Sendable, Encodable, Equatable {
 public struct BankMessages: Sendable {
     let service: GrantsService
 
-    public func `import`(_ bytes: [UInt8], actor: String) async throws -> [BankImportOutcome] {
+    public func `import`(_ bytes: [UInt8], actor: String) async throws(GrantsError) -> [BankImportOutcome] {
         let actor = try ActorName(actor).value
         let message = try BankMessage.read(bytes)
         return try await service.writeOneStatement("grants.bankMessages.import") { connection in

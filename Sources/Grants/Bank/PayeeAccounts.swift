@@ -63,7 +63,7 @@ public struct PayeeAccounts: Sendable {
     /// Sets `organisation`'s (an organisationsnummer or an exact name) payee account. The same account again is
     /// a retry and changes nothing.
     @discardableResult
-    public func set(_ organisation: String, to account: PaymentAccount, reason: String, actor: String) async throws -> PayeeAccount {
+    public func set(_ organisation: String, to account: PaymentAccount, reason: String, actor: String) async throws(GrantsError) -> PayeeAccount {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.payeeAccounts.set") { connection in
@@ -79,7 +79,7 @@ public struct PayeeAccounts: Sendable {
     /// Verifies `organisation`'s current account: not by whoever set it (four-eyes). With `accountID`, the
     /// account the verifier checked must still be the current one.
     @discardableResult
-    public func verify(_ organisation: String, accountID: Int64? = nil, actor: String) async throws -> PayeeAccount {
+    public func verify(_ organisation: String, accountID: Int64? = nil, actor: String) async throws(GrantsError) -> PayeeAccount {
         let actor = try ActorName(actor).value
         return try await service.writeOneStatement("grants.payeeAccounts.verify") { connection in
             try Self.one(
@@ -90,12 +90,12 @@ public struct PayeeAccounts: Sendable {
     }
 
     /// The organisation's current account, nil when it has none.
-    public func current(_ organisation: String) async throws -> PayeeAccount? {
+    public func current(_ organisation: String) async throws(GrantsError) -> PayeeAccount? {
         try await history(organisation).last
     }
 
     /// Every account the organisation has had, oldest first.
-    public func history(_ organisation: String) async throws -> [PayeeAccount] {
+    public func history(_ organisation: String) async throws(GrantsError) -> [PayeeAccount] {
         try await service.read("grants.payeeAccounts.history") { connection in
             // Plain reads (every login may SELECT): an organisationsnummer, else the name without regard to case.
             let ids = try connection.query(

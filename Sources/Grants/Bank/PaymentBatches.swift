@@ -122,7 +122,7 @@ public struct PaymentBatches: Sendable {
     /// Creates a batch of the programme (needed when there are several) for `executionDate`, taking every
     /// tranche due by `dueBy` (default: the execution date). Returns the batch (nil when no tranche could go)
     /// and every tranche considered, with why it was left out.
-    public func create(programme: String? = nil, dueBy: CalendarDate? = nil, executionDate: CalendarDate, actor: String) async throws
+    public func create(programme: String? = nil, dueBy: CalendarDate? = nil, executionDate: CalendarDate, actor: String) async throws(GrantsError)
         -> (batch: PaymentBatch?, considered: [BatchCandidate])
     {
         let actor = try ActorName(actor).value
@@ -147,7 +147,7 @@ public struct PaymentBatches: Sendable {
 
     /// Withdraws a batch the bank has booked nothing of; its tranches stay attested, free for the next batch.
     @discardableResult
-    public func withdraw(_ id: Int64, reason: String, actor: String) async throws -> PaymentBatch {
+    public func withdraw(_ id: Int64, reason: String, actor: String) async throws(GrantsError) -> PaymentBatch {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         _ = try await service.writeOneStatement("grants.paymentBatches.withdraw") { connection in
@@ -156,18 +156,18 @@ public struct PaymentBatches: Sendable {
         return try await get(id)
     }
 
-    public func list() async throws -> [PaymentBatch] {
+    public func list() async throws(GrantsError) -> [PaymentBatch] {
         try await service.read("grants.paymentBatches.list") { connection in
             try connection.query("\(Self.select) ORDER BY b.id").map { try Self.decode($0, items: []) }
         }
     }
 
-    public func get(_ id: Int64) async throws -> PaymentBatch {
+    public func get(_ id: Int64) async throws(GrantsError) -> PaymentBatch {
         try await service.read("grants.paymentBatches.get") { try Self.batch($0, id: id) }
     }
 
     /// What the batch's file says, from what was stored when it was created.
-    public func file(_ id: Int64) async throws -> PaymentFile {
+    public func file(_ id: Int64) async throws(GrantsError) -> PaymentFile {
         try await service.read("grants.paymentBatches.file") { connection in
             let batch = try Self.batch(connection, id: id)
             guard
@@ -189,7 +189,7 @@ public struct PaymentBatches: Sendable {
     }
 
     /// The batch as pain.001.001.03: the same bytes every time.
-    public func export(_ id: Int64) async throws -> [UInt8] {
+    public func export(_ id: Int64) async throws(GrantsError) -> [UInt8] {
         try Pain001Writer.document(try await file(id))
     }
 

@@ -123,7 +123,7 @@ extension PaymentBatches {
     /// claim, mismatched debits, payments a rule refused). Batches by execution date, findings by booking date
     /// (the import date when the entry had none), both within `from`…`to` when given; `programme` narrows the
     /// batches (a finding names no programme). Two reads of the tables: finance and staff both may.
-    public func reconcile(programme: String? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil) async throws
+    public func reconcile(programme: String? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil) async throws(GrantsError)
         -> Reconciliation
     {
         try await service.read("grants.paymentBatches.reconcile") { connection in
@@ -190,7 +190,7 @@ extension PaymentBatches {
 
 extension Reconciliation {
     /// The reconciliation as a workbook: a sheet of payments and a sheet of findings, cells typed.
-    public func writeXLSX(to output: ReportOutput, generatedAt: Date = Date()) throws {
+    public func writeXLSX(to output: ReportOutput, generatedAt: Date = Date()) throws(GrantsError) {
         let payments = XLSXSheet(
             name: "Payments",
             columns: [

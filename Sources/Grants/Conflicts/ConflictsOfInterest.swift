@@ -36,11 +36,11 @@ public struct ConflictsOfInterest: Sendable {
     /// person. Declaring the same again changes nothing; another reason for a declared pair is a
     /// `GrantsError.conflict(entity:key:differences:)`.
     @discardableResult
-    public func declare(person: String, organisation: String, reason: String, actor: String) async throws -> ConflictOfInterest {
+    public func declare(person: String, organisation: String, reason: String, actor: String) async throws(GrantsError) -> ConflictOfInterest {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         let named = Result { () throws(GrantsError) in try ActorName(person, at: "person") }
-        if case .failure(.invalidInput(let found)) = named { problems += found }
+        if case .failure(let error) = named { problems += error.problems }
         if organisation.allSatisfy(\.isWhitespace) { problems.append(Problem("organisation", "is required")) }
         if let problem = Limits.text(reason, at: "reason") { problems.append(problem) }
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
@@ -58,7 +58,7 @@ public struct ConflictsOfInterest: Sendable {
     }
 
     /// Declared conflicts, all or one person's (compared as a normalised name), by person and organisation.
-    public func list(person: String? = nil) async throws -> [ConflictOfInterest] {
+    public func list(person: String? = nil) async throws(GrantsError) -> [ConflictOfInterest] {
         let key = person.map(ActorName.key)
         return try await service.listing("grants.conflicts.list") { connection in
             try Self.find(connection, "(\(key)::text IS NULL OR c.person = \(key))")

@@ -38,7 +38,7 @@ public struct Contacts: Sendable {
     /// Records a contact. The same person (organisation, name, e-mail, phone and role alike) again is a retry
     /// and returns the recorded contact.
     @discardableResult
-    public func add(_ new: NewContact, actor: String) async throws -> Contact {
+    public func add(_ new: NewContact, actor: String) async throws(GrantsError) -> Contact {
         let actor = try ActorName(actor).value
         guard new.problems.isEmpty else { throw GrantsError.invalidInput(new.problems) }
         return try await service.writeOneStatement("grants.contacts.add") { connection in
@@ -53,7 +53,7 @@ public struct Contacts: Sendable {
     }
 
     /// Contacts, erased ones as tombstones, optionally of one organisation (an ORG key).
-    public func list(organisation: String? = nil) async throws -> [Contact] {
+    public func list(organisation: String? = nil) async throws(GrantsError) -> [Contact] {
         try await service.listing("grants.contacts.list") { connection in
             let organisationID = try organisation.map { try Organisations.resolve(connection, key: $0, location: "organisation").id }
             return try connection.query(
@@ -68,7 +68,7 @@ public struct Contacts: Sendable {
     /// The old values stay in PostgreSQL's data files until VACUUM reclaims the dead row version (autovacuum
     /// does, soon), and in WAL archives and backups for as long as those are kept.
     @discardableResult
-    public func erase(_ id: Int64, reason: String, actor: String) async throws -> Contact {
+    public func erase(_ id: Int64, reason: String, actor: String) async throws(GrantsError) -> Contact {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.contacts.erase") { connection in

@@ -69,7 +69,7 @@ public struct Disbursements: Sendable {
     public func schedule(
         _ reference: String, programme: String? = nil, amount: Money, dueOn: CalendarDate, tranche: Int? = nil,
         idempotencyKey: String? = nil, actor: String
-    ) async throws -> Disbursement {
+    ) async throws(GrantsError) -> Disbursement {
         let actor = try ActorName(actor).value
         guard amount.minorUnits > 0 else { throw GrantsError.invalidInput([Problem("amount", "must be positive")]) }
         if let tranche, tranche < 1 || tranche > Int(Int32.max) {
@@ -97,7 +97,7 @@ public struct Disbursements: Sendable {
     /// is held back while a requirement before it or an earlier tranche is neither approved nor waived, and
     /// nothing is attested on a settled grant.
     @discardableResult
-    public func attest(_ id: Int64, actor: String) async throws -> Disbursement {
+    public func attest(_ id: Int64, actor: String) async throws(GrantsError) -> Disbursement {
         let actor = try ActorName(actor).value
         return try await service.writeOneStatement("grants.disbursements.attest") { connection in
             try Self.one(connection.query("SELECT * FROM grants_api.attest(\(id)::int8, \(actor)::text)"), "grants_api.attest")
@@ -109,7 +109,7 @@ public struct Disbursements: Sendable {
     /// again with the same date and payment reference is a retry and changes nothing; anything else on a paid
     /// disbursement is refused, as is a payment of a held-back tranche or on a settled grant.
     @discardableResult
-    public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws -> Disbursement {
+    public func pay(_ id: Int64, paidOn: CalendarDate, paymentReference: String, actor: String) async throws(GrantsError) -> Disbursement {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = Limits.text(paymentReference, at: "payment_reference") { problems.append(problem) }
@@ -128,7 +128,7 @@ public struct Disbursements: Sendable {
     /// again. A person with a declared conflict of interest is refused. The same cancellation again (reason and
     /// date) is a retry.
     @discardableResult
-    public func cancel(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
+    public func cancel(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws(GrantsError) -> Disbursement {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = date.notInTheFuture(at: "cancelled_on") { problems.append(problem) }
@@ -147,7 +147,7 @@ public struct Disbursements: Sendable {
     /// reason is a retry and returns the existing reversal; another date or reason is a
     /// `GrantsError.conflict(entity:key:differences:)` listing the differences.
     @discardableResult
-    public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws -> Disbursement {
+    public func reverse(_ id: Int64, on date: CalendarDate, reason: String, actor: String) async throws(GrantsError) -> Disbursement {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = date.notInTheFuture(at: "reversed_on") { problems.append(problem) }
@@ -160,7 +160,7 @@ public struct Disbursements: Sendable {
         }
     }
 
-    public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws -> [Disbursement] {
+    public func list(_ filter: DisbursementFilter = DisbursementFilter()) async throws(GrantsError) -> [Disbursement] {
         try await service.listing("grants.disbursements.list") { connection in
             try Filters.check(connection, programme: filter.programme, round: filter.round)
             return try connection.query(
@@ -176,7 +176,7 @@ public struct Disbursements: Sendable {
         }
     }
 
-    public func get(_ id: Int64) async throws -> Disbursement {
+    public func get(_ id: Int64) async throws(GrantsError) -> Disbursement {
         try await service.read("grants.disbursements.get") { try Self.resolve($0, id: id) }
     }
 

@@ -109,7 +109,7 @@ public struct GrantDetail: Sendable, Encodable, Equatable {
 public struct GrantRegistry: Sendable {
     let service: GrantsService
 
-    public func list(round: String? = nil, programme: String? = nil) async throws -> [Grant] {
+    public func list(round: String? = nil, programme: String? = nil) async throws(GrantsError) -> [Grant] {
         try await service.listing("grants.grants.list") { connection in
             try Filters.check(connection, programme: programme, round: round)
             return try connection.query(
@@ -122,7 +122,7 @@ public struct GrantRegistry: Sendable {
         }
     }
 
-    public func get(_ reference: String, programme: String? = nil) async throws -> GrantDetail {
+    public func get(_ reference: String, programme: String? = nil) async throws(GrantsError) -> GrantDetail {
         try await service.read("grants.grants.get") { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme)
             let amendments = try connection.query(
@@ -172,7 +172,7 @@ public struct GrantRegistry: Sendable {
     public func amend(
         _ reference: String, programme: String? = nil, amountChange: Money? = nil, newEndsOn: CalendarDate? = nil,
         reason: String, on date: CalendarDate, corrects: CorrectedEvent? = nil, actor: String
-    ) async throws -> Grant {
+    ) async throws(GrantsError) -> Grant {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = date.notInTheFuture(at: "amended_on") { problems.append(problem) }
@@ -210,7 +210,7 @@ public struct GrantRegistry: Sendable {
     @discardableResult
     public func close(
         _ reference: String, programme: String? = nil, on date: CalendarDate, writeOff: String? = nil, actor: String
-    ) async throws -> Grant {
+    ) async throws(GrantsError) -> Grant {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = date.notInTheFuture(at: "closed_on") { problems.append(problem) }

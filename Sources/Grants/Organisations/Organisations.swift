@@ -14,7 +14,7 @@ public struct Organisations: Sendable {
     /// normalised name and country: `OrganisationName`, so `Kisumu  County ` is Kisumu County and a look-alike
     /// is refused). A recorded organisation with another name under the same number is a conflict.
     @discardableResult
-    public func add(_ new: NewOrganisation, actor: String) async throws -> Organisation {
+    public func add(_ new: NewOrganisation, actor: String) async throws(GrantsError) -> Organisation {
         let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
@@ -32,7 +32,7 @@ public struct Organisations: Sendable {
     }
 
     /// Organisations, optionally in one country and/or whose name contains `search` (case-insensitive).
-    public func list(country: String? = nil, search: String? = nil) async throws -> [Organisation] {
+    public func list(country: String? = nil, search: String? = nil) async throws(GrantsError) -> [Organisation] {
         try await service.listing("grants.organisations.list") { connection in
             try connection.query(
                 """
@@ -46,7 +46,7 @@ public struct Organisations: Sendable {
     }
 
     /// One organisation by organisationsnummer or exact name (case-insensitive).
-    public func find(_ key: String) async throws -> Organisation {
+    public func find(_ key: String) async throws(GrantsError) -> Organisation {
         try await service.read("grants.organisations.find") { try Self.resolve($0, key: key, location: "ORG") }
     }
 

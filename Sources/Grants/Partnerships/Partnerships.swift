@@ -51,7 +51,7 @@ public struct Partnerships: Sendable {
 
     /// Every grant of the partnership `reference` belongs to, first to last (by decision date, then by the
     /// order they continue one another).
-    public func show(_ reference: String, programme: String? = nil) async throws -> Partnership {
+    public func show(_ reference: String, programme: String? = nil) async throws(GrantsError) -> Partnership {
         try await service.read { connection in
             let start = try GrantRegistry.resolve(connection, reference: reference, programme: programme)
             let rows = try connection.query(

@@ -63,7 +63,7 @@ public struct Periods: Sendable {
     /// `GrantsError.periodClosed`, whoever writes it. A payment racing the close either commits first (and the
     /// period closes with it inside) or is refused. Closing a closed period again changes nothing.
     @discardableResult
-    public func close(_ period: String, programme: String? = nil, actor: String) async throws -> BookPeriod {
+    public func close(_ period: String, programme: String? = nil, actor: String) async throws(GrantsError) -> BookPeriod {
         let actor = try ActorName(actor).value
         if let problem = BookPeriod.problem(with: period) { throw GrantsError.invalidInput([problem]) }
         // One statement: `grants_api.close_period` (Schema/api/periods.sql) locks the programme's row, which every
@@ -79,7 +79,7 @@ public struct Periods: Sendable {
     /// Reopens a closed year or month, with the reason (an audited act): events dated inside it are recorded
     /// again until it is closed again. A month inside a closed year stays closed until the year is reopened.
     @discardableResult
-    public func open(_ period: String, programme: String? = nil, reason: String, actor: String) async throws -> BookPeriod {
+    public func open(_ period: String, programme: String? = nil, reason: String, actor: String) async throws(GrantsError) -> BookPeriod {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if let problem = BookPeriod.problem(with: period) { problems.append(problem) }
@@ -94,7 +94,7 @@ public struct Periods: Sendable {
     }
 
     /// Every closed or reopened period (of `programme` when given), by programme and date.
-    public func list(programme: String? = nil) async throws -> [BookPeriod] {
+    public func list(programme: String? = nil) async throws(GrantsError) -> [BookPeriod] {
         try await service.listing("grants.periods.list") { connection in
             try Filters.check(connection, programme: programme, round: nil)
             return try connection.query("SELECT * FROM grants_api.periods(\(programme)::text)").map(Self.decode)

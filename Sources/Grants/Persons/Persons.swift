@@ -33,9 +33,9 @@ public struct Persons: Sendable {
     /// registered login is a `GrantsError.conflict(entity:key:differences:)`. `actor` is who registers
     /// them (ignored for the first person of an empty register, whom the login itself registers).
     @discardableResult
-    public func add(_ login: String, name: String, actor: String?) async throws -> Person {
+    public func add(_ login: String, name: String, actor: String?) async throws(GrantsError) -> Person {
         let login = try ActorName(login, at: "login").value
-        let actor = try actor.map { try ActorName($0).value }
+        let actor = try actor.map { (name) throws(GrantsError) in try ActorName(name).value }
         if let problem = Limits.text(name, at: "name") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.persons.add") { connection in
             try Self.one(
@@ -45,7 +45,7 @@ public struct Persons: Sendable {
 
     /// Retires a person: from now on they can no longer act; what they did stays theirs.
     @discardableResult
-    public func retire(_ login: String, actor: String) async throws -> Person {
+    public func retire(_ login: String, actor: String) async throws(GrantsError) -> Person {
         let login = try ActorName(login, at: "login").value
         let actor = try ActorName(actor).value
         return try await service.writeOneStatement("grants.persons.retire") { connection in
@@ -54,7 +54,7 @@ public struct Persons: Sendable {
     }
 
     /// The person registered under `login` (in `ActorName`'s form), retired or not; nil when there is none.
-    public func find(_ login: String) async throws -> Person? {
+    public func find(_ login: String) async throws(GrantsError) -> Person? {
         let login = ActorName.key(login)
         return try await service.read("grants.persons.find") { connection in
             try connection.query("SELECT * FROM grants.person WHERE login = \(login)").first.map(Self.decode)
@@ -62,7 +62,7 @@ public struct Persons: Sendable {
     }
 
     /// Everyone registered, retired people included, by login.
-    public func list() async throws -> [Person] {
+    public func list() async throws(GrantsError) -> [Person] {
         try await service.listing("grants.persons.list") { connection in
             try connection.query("SELECT * FROM grants.person ORDER BY login").map(Self.decode)
         }

@@ -34,7 +34,7 @@ public struct Programmes: Sendable {
     /// changes nothing and records nothing. Invalid values are `GrantsError.invalidInput` with the setting's
     /// name as the path (`sie_cost_account`), and nothing is written.
     @discardableResult
-    public func set(_ name: String, settings: ProgrammeSettings, actor: String) async throws -> Programme {
+    public func set(_ name: String, settings: ProgrammeSettings, actor: String) async throws(GrantsError) -> Programme {
         let actor = try ActorName(actor).value
         var problems = settings.problems()
         if let problem = Limits.text(name, at: "programme") { problems.append(problem) }
@@ -43,7 +43,12 @@ public struct Programmes: Sendable {
         var given: [String: Any] = [:]
         for field in ProgrammeSettings.fields { if let value = settings[keyPath: field.path] { given[field.name] = value } }
         if let accrual = settings.accrual { given["accrual"] = accrual }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: given, options: [.sortedKeys]), as: UTF8.self)
+        let json: String
+        do {
+            json = String(decoding: try JSONSerialization.data(withJSONObject: given, options: [.sortedKeys]), as: UTF8.self)
+        } catch {
+            throw GrantsError.internalError(sqlState: nil, message: "the settings cannot be written as JSON: \(error)")
+        }
         return try await service.writeOneStatement("grants.programmes.set") { connection in
             guard
                 let row = try connection.query(
@@ -58,14 +63,14 @@ public struct Programmes: Sendable {
     }
 
     /// One programme with its settings.
-    public func show(_ name: String) async throws -> Programme {
+    public func show(_ name: String) async throws(GrantsError) -> Programme {
         try await service.read { connection in
             try Self.programme(connection, id: try Self.id(connection, name: name, create: false, actor: ""))
         }
     }
 
     /// Every programme with its settings, by name.
-    public func list() async throws -> [Programme] {
+    public func list() async throws(GrantsError) -> [Programme] {
         try await service.listing("grants.programmes.list") { connection in
             try connection.query("\(Self.select) ORDER BY p.name").map(Self.decode)
         }

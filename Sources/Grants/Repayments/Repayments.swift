@@ -55,7 +55,7 @@ public struct Repayments: Sendable {
     public func receive(
         _ reference: String, programme: String? = nil, amount: Money, on date: CalendarDate, paymentReference: String,
         actor: String
-    ) async throws -> RepaymentEntry {
+    ) async throws(GrantsError) -> RepaymentEntry {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if amount.minorUnits <= 0 { problems.append(Problem("amount", "must be positive")) }
@@ -79,7 +79,7 @@ public struct Repayments: Sendable {
 
     /// The repayment claims of settled grants that paid out more than was spent, with what came in against
     /// each; `openOnly` keeps those with something still owed.
-    public func claims(round: String? = nil, programme: String? = nil, openOnly: Bool = false) async throws -> [RepaymentClaim] {
+    public func claims(round: String? = nil, programme: String? = nil, openOnly: Bool = false) async throws(GrantsError) -> [RepaymentClaim] {
         try await service.listing("grants.repayments.claims") { connection in
             let settlements = try connection.query(
                 """

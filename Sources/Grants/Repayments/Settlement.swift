@@ -61,7 +61,7 @@ extension GrantRegistry {
     @discardableResult
     public func settle(
         _ reference: String, programme: String? = nil, spent: Money, on date: CalendarDate, actor: String
-    ) async throws -> Settlement {
+    ) async throws(GrantsError) -> Settlement {
         let actor = try ActorName(actor).value
         var problems: [Problem] = []
         if spent.minorUnits < 0 { problems.append(Problem("spent", "must not be negative")) }
@@ -84,7 +84,7 @@ extension GrantRegistry {
     }
 
     /// The settlement of a grant, if it is settled.
-    public func settlement(_ reference: String, programme: String? = nil) async throws -> Settlement? {
+    public func settlement(_ reference: String, programme: String? = nil) async throws(GrantsError) -> Settlement? {
         try await service.read { connection in
             let grant = try Self.resolve(connection, reference: reference, programme: programme)
             return try Settlements.find(connection, grantID: grant.id)

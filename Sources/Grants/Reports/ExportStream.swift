@@ -21,7 +21,7 @@ extension Reports {
     /// ```
     public func disbursementStream(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), buffering: Int = 4
-    ) async throws -> ExportStream {
+    ) async throws(GrantsError) -> ExportStream {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         let gate = ExportGate(capacity: max(1, buffering))
         let service = service
@@ -45,11 +45,15 @@ extension Reports {
             task.cancel()
         }
         let lifetime = ExportLifetime(gate: gate, task: task)
-        try await withTaskCancellationHandler {
-            try await gate.started()
-        } onCancel: {
-            gate.cancel()
-            task.cancel()
+        do {
+            try await withTaskCancellationHandler {
+                try await gate.started()
+            } onCancel: {
+                gate.cancel()
+                task.cancel()
+            }
+        } catch {
+            throw DatabaseRules.translate(error)
         }
         return ExportStream(stream: stream, lifetime: lifetime)
     }
@@ -87,8 +91,15 @@ public struct ExportStream: AsyncSequence, Sendable {
         var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
         let lifetime: ExportLifetime
 
-        public mutating func next() async throws -> [UInt8]? {
-            let chunk = try await base.next()
+        public typealias Failure = GrantsError
+
+        public mutating func next() async throws(GrantsError) -> [UInt8]? {
+            let chunk: [UInt8]?
+            do {
+                chunk = try await base.next()
+            } catch {
+                throw DatabaseRules.translate(error)
+            }
             if chunk != nil { lifetime.gate.release() }
             return chunk
         }

@@ -33,7 +33,7 @@ public struct Reports: Sendable {
     @discardableResult
     public func disbursements(
         _ filter: ReportFilter, format: DisbursementFormat, options: ExportOptions = ExportOptions(), to output: ReportOutput
-    ) async throws -> ExportStats {
+    ) async throws(GrantsError) -> ExportStats {
         if format == .iati || format == .giving360 {
             var problems: [Problem] = []
             if filter.status != nil {
@@ -169,7 +169,7 @@ public struct Reports: Sendable {
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.
     @discardableResult
-    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws
+    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws(GrantsError)
         -> Int
     {
         try await service.export("grants.reports.for_each_disbursement") { connection in

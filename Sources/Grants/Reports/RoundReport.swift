@@ -80,7 +80,7 @@ extension Reports {
     /// end of that business date: grants decided, amendments, payments, reversals, repayments, settlements and
     /// closings dated later are left out, whenever they were recorded (the round's own closing, which has no
     /// business date, counts from the day it was recorded). With `knownAt`, only what was recorded by then.
-    public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil, knownAt: Date? = nil) async throws
+    public func round(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil, knownAt: Date? = nil) async throws(GrantsError)
         -> RoundReport
     {
         try await service.listing("grants.reports.round") { connection in

@@ -69,7 +69,7 @@ public struct Requirements: Sendable {
     public func add(
         _ reference: String, programme: String? = nil, kind: ReportKind, dueOn: CalendarDate, beforeTranche: Int? = nil,
         actor: String
-    ) async throws -> ReportingRequirement {
+    ) async throws(GrantsError) -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let beforeTranche, beforeTranche < 1 || beforeTranche > Int(Int32.max) {
             throw GrantsError.invalidInput([Problem("before_tranche", "a tranche number is 1 or more")])
@@ -86,7 +86,7 @@ public struct Requirements: Sendable {
 
     /// Records that the report arrived (from due, or again after it was returned).
     @discardableResult
-    public func receive(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
+    public func receive(_ id: Int64, on date: CalendarDate, actor: String) async throws(GrantsError) -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = date.notInTheFuture(at: "received_on") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.requirements.receive") { connection in
@@ -98,7 +98,7 @@ public struct Requirements: Sendable {
 
     /// Approves a received report; the tranches it held back are released.
     @discardableResult
-    public func approve(_ id: Int64, on date: CalendarDate, actor: String) async throws -> ReportingRequirement {
+    public func approve(_ id: Int64, on date: CalendarDate, actor: String) async throws(GrantsError) -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = date.notInTheFuture(at: "approved_on") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.requirements.approve") { connection in
@@ -110,7 +110,7 @@ public struct Requirements: Sendable {
 
     /// Returns a received report to the grantee for changes, with the reason; it is received again later.
     @discardableResult
-    public func returnForChanges(_ id: Int64, reason: String, actor: String) async throws -> ReportingRequirement {
+    public func returnForChanges(_ id: Int64, reason: String, actor: String) async throws(GrantsError) -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.requirements.returnForChanges") { connection in
@@ -122,7 +122,7 @@ public struct Requirements: Sendable {
 
     /// Waives the requirement, with the reason: it is met for good, and the tranches it held back are released.
     @discardableResult
-    public func waive(_ id: Int64, reason: String, actor: String) async throws -> ReportingRequirement {
+    public func waive(_ id: Int64, reason: String, actor: String) async throws(GrantsError) -> ReportingRequirement {
         let actor = try ActorName(actor).value
         if let problem = Limits.text(reason, at: "reason") { throw GrantsError.invalidInput([problem]) }
         return try await service.writeOneStatement("grants.requirements.waive") { connection in
@@ -132,7 +132,7 @@ public struct Requirements: Sendable {
         }
     }
 
-    public func list(_ filter: RequirementFilter = RequirementFilter()) async throws -> [ReportingRequirement] {
+    public func list(_ filter: RequirementFilter = RequirementFilter()) async throws(GrantsError) -> [ReportingRequirement] {
         try await service.listing("grants.requirements.list") { connection in
             try connection.query(
                 """
@@ -149,7 +149,7 @@ public struct Requirements: Sendable {
         }
     }
 
-    public func get(_ id: Int64) async throws -> ReportingRequirement {
+    public func get(_ id: Int64) async throws(GrantsError) -> ReportingRequirement {
         try await service.read { try Self.resolve($0, id: id) }
     }
 

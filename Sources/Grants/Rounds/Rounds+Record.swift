@@ -39,53 +39,63 @@ extension Rounds {
     /// - `dryRun` does all of it and rolls back.
     /// - After ``statisticsThreshold`` or more new grants, the planner's statistics are refreshed (after COMMIT).
     @discardableResult
-    public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws -> RecordSummary {
+    public func record(_ manifest: RoundManifest, actor: String, dryRun: Bool = false) async throws(GrantsError) -> RecordSummary {
         let actor = try ActorName(actor).value
         // A manifest straight from `RoundManifest.parse` has been checked already (10 000 grants: about 25 ms).
         let problems = manifest.isChecked ? [] : manifest.problems()
         guard problems.isEmpty else {
             throw GrantsError.invalidInput(try await adding(unknownThemesOf: ManifestThemeUses(manifest), to: problems))
         }
-        return try await service.traced("grants.rounds.record") {
-            let summary: RecordSummary
-            do {
-                summary = try await service.write("grants.rounds.record") { connection in
-                    let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
-                    if dryRun { throw DryRunRollback(summary: summary) }
-                    return summary
-                }
-            } catch let rollback as DryRunRollback {
-                return rollback.summary
+        return try await service.traced("grants.rounds.record") { () async throws(GrantsError) -> RecordSummary in
+            // A dry run rolls back what it wrote, and answers with what it would have written.
+            let summary = try await service.write("grants.rounds.record") { connection in
+                let summary = try RoundRecorder(connection: connection, manifest: manifest, actor: actor).record(dryRun: dryRun)
+                if dryRun { throw GrantsService.RollBack(answer: summary) }
+                return summary
             }
+            if dryRun { return summary }
             if summary.created.count >= Self.statisticsThreshold { await refreshStatistics() }
             return summary
         }
     }
 
-    /// Reads a manifest file (YAML, JSON, or CSV with `csvRound`) and records it as ``record(_:actor:dryRun:)``
-    /// does. A file with problems is refused with every one of them in one `GrantsError.invalidInput(_:)`, in
-    /// the order of its lines: its own (fields, sums, the budget, references given twice, codes) and the themes
-    /// it names that are neither recorded nor declared under `themes:`. Nothing is written.
+    /// Reads a manifest in `format` (YAML, JSON, or CSV with `csvRound`) and records it as
+    /// ``record(_:actor:dryRun:)`` does. A file with problems is refused with every one of them in one
+    /// `GrantsError` of code `invalidInput`, in the order of its lines: its own (fields, sums, the budget,
+    /// references given twice, codes) and the themes it names that are neither recorded nor declared under
+    /// `themes:`. Nothing is written. `source` names the file in messages about it as a whole.
     ///
     /// ```swift
-    /// let summary = try await service.rounds.record(file: try Data(contentsOf: url), fileName: "2021-2.yaml", actor: "anna")
+    /// let summary = try await service.rounds.record(file: try Data(contentsOf: url), format: .yaml, actor: "anna")
     /// ```
     @discardableResult
     public func record(
-        file data: Data, fileName: String, csvRound: CSVRoundParameters? = nil, actor: String, dryRun: Bool = false
-    ) async throws -> RecordSummary {
+        file data: Data, format: ManifestFormat, source: String = "the manifest", csvRound: CSVRoundParameters? = nil,
+        actor: String, dryRun: Bool = false
+    ) async throws(GrantsError) -> RecordSummary {
         let uses = ManifestThemeUses()
         let manifest: RoundManifest
         do {
-            manifest = try RoundManifest.parse(data, fileName: fileName, csvRound: csvRound, themeUses: uses)
-        } catch GrantsError.invalidInput(let problems) {
-            throw GrantsError.invalidInput(try await adding(unknownThemesOf: uses, to: problems))
+            manifest = try RoundManifest.parse(data, format: format, source: source, csvRound: csvRound, themeUses: uses)
+        } catch where error.code == .invalidInput {
+            throw GrantsError.invalidInput(try await adding(unknownThemesOf: uses, to: error.problems))
         }
         return try await record(manifest, actor: actor, dryRun: dryRun)
     }
 
+    /// ``record(file:format:source:csvRound:actor:dryRun:)`` in the format the file name's suffix names
+    /// (`ManifestFormat(fileName:)`; another suffix is read as YAML, which takes JSON too).
+    @discardableResult
+    public func record(
+        file data: Data, fileName: String, csvRound: CSVRoundParameters? = nil, actor: String, dryRun: Bool = false
+    ) async throws(GrantsError) -> RecordSummary {
+        try await record(
+            file: data, format: ManifestFormat(fileName: fileName) ?? .yaml, source: fileName, csvRound: csvRound, actor: actor,
+            dryRun: dryRun)
+    }
+
     /// `problems` of a manifest, with the themes it names that do not exist, in the order of the file's lines.
-    package func adding(unknownThemesOf uses: ManifestThemeUses, to problems: [Problem]) async throws -> [Problem] {
+    package func adding(unknownThemesOf uses: ManifestThemeUses, to problems: [Problem]) async throws(GrantsError) -> [Problem] {
         let codes = uses.codes.filter { !uses.declared.contains($0) }
         guard !codes.isEmpty else { return problems }
         let known = try await service.read("grants.rounds.record") { connection in
@@ -109,11 +119,6 @@ extension Rounds {
             service.logger.notice("could not refresh planner statistics after a large record", metadata: ["error": "\(error)"])
         }
     }
-}
-
-/// Carries a dry run's summary out of the transaction it rolls back.
-struct DryRunRollback: Error {
-    let summary: RecordSummary
 }
 
 /// The steps of recording one manifest inside one transaction.

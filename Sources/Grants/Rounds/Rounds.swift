@@ -35,7 +35,7 @@ public struct Rounds: Sendable {
     /// Opens a round (and its programme, if new). Creating the same round again changes nothing; a round of
     /// that name with another budget or dates is a conflict.
     @discardableResult
-    public func create(_ new: NewRound, actor: String) async throws -> AllocationRound {
+    public func create(_ new: NewRound, actor: String) async throws(GrantsError) -> AllocationRound {
         let actor = try ActorName(actor).value
         let problems = new.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
@@ -48,7 +48,7 @@ public struct Rounds: Sendable {
         }
     }
 
-    public func list(programme: String? = nil) async throws -> [AllocationRound] {
+    public func list(programme: String? = nil) async throws(GrantsError) -> [AllocationRound] {
         try await service.listing("grants.rounds.list") { connection in
             try Filters.check(connection, programme: programme, round: nil)
             return try connection.query(
@@ -62,13 +62,13 @@ public struct Rounds: Sendable {
     }
 
     /// A round by name; `programme` chooses where two programmes share the name.
-    public func get(_ name: String, programme: String? = nil) async throws -> AllocationRound {
+    public func get(_ name: String, programme: String? = nil) async throws(GrantsError) -> AllocationRound {
         try await service.read("grants.rounds.get") { try Self.resolve($0, name: name, programme: programme) }
     }
 
     /// Closes a round: no more awards. Closing a closed round is an invalid state change.
     @discardableResult
-    public func close(_ name: String, programme: String? = nil, actor: String) async throws -> AllocationRound {
+    public func close(_ name: String, programme: String? = nil, actor: String) async throws(GrantsError) -> AllocationRound {
         let actor = try ActorName(actor).value
         return try await service.writeOneStatement("grants.rounds.close") { connection in
             try Self.one(connection.query(Self.select(from: "grants_api.close_round(\(name)::text, \(programme)::text, \(actor)::text)")))

@@ -23,10 +23,10 @@ public struct DatabaseLogin: Sendable, Equatable {
 
 extension GrantsService {
     /// The database login of this service's pool, as the database's actor rule sees it.
-    public func databaseLogin() async throws -> DatabaseLogin {
+    public func databaseLogin() async throws(GrantsError) -> DatabaseLogin {
         try await read { connection in
             guard try connection.query("SELECT to_regprocedure('grants.login_actor()') IS NOT NULL")[0].decode(Bool.self, column: 0) else {
-                throw GrantsError.unavailable(cause: "the database is not migrated: run `grants-admin db migrate`")
+                throw GrantsError.schemaMismatch("the database is not migrated: migrate it to this version")
             }
             let row = try connection.query("SELECT session_user::text AS name, grants.login_actor() AS actor")[0]
             return DatabaseLogin(name: try row.decode(column: "name"), personalActor: try row.decode(column: "actor"))

@@ -48,6 +48,12 @@ enum DatabaseRules {
             .invalidInput([Problem("person", "is not a normalised name (NFC, trimmed, lower-case)")])
         },
         "repaid_within_claim": { .repaymentExceedsClaim(grant: $0.key, excess: $0.excess) },
+        // A disbursement or repayment in another currency than its grant's (Schema/rules/totals.sql, after-the-award.sql).
+        "currency_of_grant": {
+            GrantsError(
+                .currencyMismatch, .input, message: "\($0.message): give the amount in the grant's currency",
+                problems: [Problem("currency", "\($0.message): give the amount in the grant's currency")], entity: "grant")
+        },
         "continues_same_applicant": {
             .invalidInput([Problem("continues", "grant \($0.continues ?? "?") was awarded to another applicant")])
         },
@@ -80,15 +86,27 @@ enum DatabaseRules {
         },
     ]
 
-    /// What the database said, in the library's terms.
-    static func translate(_ error: any Error) -> any Error {
-        // A failed transaction is judged by what made it fail (BEGIN, the body, or COMMIT).
-        let underlying = PGTransactionError.underlyingError(of: error)
-        guard let pg = underlying as? PGError else { return underlying }
-        if pg.isConnectionLoss || pg.kind == .connection || pg.kind == .configuration {
-            return GrantsError.unavailable(cause: pg.message)
+    /// What the database (or the pool, or the task) said, in the library's terms: always a `GrantsError`. A
+    /// ROLLBACK that failed after the error is kept in the error's `rollback` detail, never in its place.
+    static func translate(_ error: any Error) -> GrantsError {
+        let translated = translateUnderlying(PGTransactionError.underlyingError(of: error))
+        if let rollback = (error as? PGTransactionError)?.rollbackError {
+            return translated.adding(.rollback, rollback.description)
         }
-        guard let state = pg.sqlState else { return GrantsError.internalError(sqlState: nil, message: pg.description) }
+        return translated
+    }
+
+    private static func translateUnderlying(_ underlying: any Error) -> GrantsError {
+        if let error = underlying as? GrantsError { return error }
+        if underlying is CancellationError { return .cancelled }
+        guard let pg = underlying as? PGError else {
+            return .internalError(sqlState: nil, message: String(describing: underlying))
+        }
+        if pg.kind == .cancelled { return .cancelled }
+        if pg.isConnectionLoss || pg.kind == .connection || pg.kind == .configuration {
+            return .unavailable(cause: pg.message)
+        }
+        guard let state = pg.sqlState else { return .internalError(sqlState: nil, message: pg.description) }
         if state == .checkViolation, let constraint = pg.constraint, let rule = constraints[constraint] {
             return rule(RuleDetail(pg))
         }
@@ -96,28 +114,28 @@ enum DatabaseRules {
         // Every column naming who acted is a foreign key to the person register (`…_person`,
         // Schema/0019): a name that is not there is nobody.
         if state == .foreignKeyViolation, let constraint = pg.constraint, constraint.hasSuffix("_person") {
-            return GrantsError.unknownPerson(Self.keyValue(pg.detail) ?? "")
+            return .unknownPerson(Self.keyValue(pg.detail) ?? "")
         }
         switch state {
         case .insufficientPrivilege:
-            return GrantsError.notPermitted(pg.message)
+            return .notPermitted(pg.message)
         case .numericValueOutOfRange:
             // An amount the database cannot hold (an amendment past bigint): bad input, not a fault.
-            return GrantsError.invalidInput([Problem("amount", "is out of range: \(pg.message)")])
+            return .invalidInput([Problem("amount", "is out of range: \(pg.message)")])
         case .uniqueViolation:
             // Something recorded already has this key (a racing writer that the API's own lookup did not see).
-            return GrantsError.conflict(
+            return .conflict(
                 entity: pg.table ?? "row", key: Self.keyValue(pg.detail, suffix: ") already exists") ?? "",
                 differences: [Difference(pg.constraint ?? "key", recorded: "recorded already", given: "the same key again")])
         case .undefinedTable, .invalidSchemaName:
             // Only the library's own tables are named by its statements.
-            return GrantsError.unavailable(cause: "the database is not migrated: run `grants-admin db migrate` (\(pg.message))")
+            return .schemaMismatch("the database is not migrated (\(pg.message)): migrate it to this version")
         default:
             if pg.isTransient {
                 // The pool retried the whole transaction and the conflict stayed: a busy database, to try later.
-                return GrantsError.unavailable(cause: "the database kept refusing the transaction (\(pg.message)); try again")
+                return .unavailable(cause: "the database kept refusing the transaction (\(pg.message)); try again")
             }
-            return GrantsError.internalError(sqlState: state.rawValue, message: pg.description)
+            return .internalError(sqlState: state.rawValue, message: pg.description)
         }
     }
 }

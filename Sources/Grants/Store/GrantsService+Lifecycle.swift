@@ -13,14 +13,14 @@ extension GrantsService: Service {
     /// Checks the schema, then runs until graceful shutdown (or cancellation) and closes the pools.
     ///
     /// A database whose schema is not the one this library needs (not migrated, behind, or migrated by a newer
-    /// version) stops the group at start with `GrantsError.unavailable(cause:)` saying what to run; the service
+    /// version) stops the group at start with a `GrantsError` of code `schemaMismatch` saying what to do; the service
     /// never migrates a shared database by itself. A database that cannot be reached at start is not fatal: it is
     /// logged, and calls fail with `.unavailable` until it is back.
-    public func run() async throws {
+    public func run() async throws(GrantsError) {
         let mismatch: String?
         do {
             mismatch = try await run("grants.lifecycle.start") { try Self.schemaMismatch($0) }
-        } catch let error as GrantsError where error.category == .unavailable {
+        } catch where error.category == .unavailable && error.code != .schemaMismatch {
             logger.warning("database not reachable at start; calls fail as unavailable until it is", metadata: ["error": "\(error)"])
             mismatch = nil
         } catch {
@@ -29,7 +29,7 @@ extension GrantsService: Service {
         }
         if let mismatch {
             await close()
-            throw GrantsError.unavailable(cause: mismatch)
+            throw GrantsError.schemaMismatch(mismatch)
         }
         // Returns on graceful shutdown and throws on cancellation: either way the pools close.
         try? await gracefulShutdown()

@@ -38,13 +38,7 @@ extension GrantsService {
             }
         }
         if case .failure(let error) = result {
-            let category: String =
-                switch (DatabaseRules.translate(error) as? GrantsError)?.category {
-                case .rule: "rule"
-                case .input: "input"
-                case .unavailable: "unavailable"
-                case .internal, nil: error is CancellationError ? "cancelled" : "internal"
-                }
+            let category = DatabaseRules.translate(error).category.rawValue
             span.attributes["grants.error.category"] = category
             span.setStatus(SpanStatus(code: .error))
         }

@@ -58,11 +58,11 @@ public final class GrantsService: Sendable {
 
     /// Applies pending migrations; returns the ones applied.
     @discardableResult
-    public func migrate() async throws -> [PGMigration] {
+    public func migrate() async throws(GrantsError) -> [PGMigration] {
         try await run("grants.service.migrate") { try Self.migrator.migrate($0) }
     }
 
-    public func migrationStatus() async throws -> [PGMigrationStatus] {
+    public func migrationStatus() async throws(GrantsError) -> [PGMigrationStatus] {
         try await run("grants.service.migration_status") { try Self.migrator.status($0) }
     }
 
@@ -75,21 +75,21 @@ public final class GrantsService: Sendable {
 
     /// Checks that the database holds the schema this library needs, in two light queries (not the checksums
     /// ``migrationStatus()`` computes): every migration it carries applied, and none it does not know. Throws
-    /// `GrantsError.unavailable(cause:)` saying what to run: `grants-admin db migrate` when the database is
-    /// behind, an upgrade of this program when a newer version migrated it.
+    /// a `GrantsError` of code `schemaMismatch` saying what to do: migrate when the database is behind
+    /// (``migrate()``), upgrade this program when a newer version migrated it.
     ///
     /// ```swift
     /// try await service.checkSchema()   // at start-up, before taking requests
     /// ```
-    public func checkSchema() async throws {
+    public func checkSchema() async throws(GrantsError) {
         try await run { connection in
-            if let cause = try Self.schemaMismatch(connection) { throw GrantsError.unavailable(cause: cause) }
+            if let cause = try Self.schemaMismatch(connection) { throw GrantsError.schemaMismatch(cause) }
         }
     }
 
     static func schemaMismatch(_ connection: PGConnection) throws -> String? {
         let table = try connection.query("SELECT to_regclass('grants.schema_migrations') IS NOT NULL")[0].decode(Bool.self, column: 0)
-        guard table else { return "the database is not migrated: run `grants-admin db migrate`" }
+        guard table else { return "the database is not migrated: migrate it to this version" }
         let applied: Set<Int>
         do {
             applied = Set(try connection.query("SELECT version FROM grants.schema_migrations").map { try $0.decode(Int.self, column: 0) })
@@ -101,12 +101,12 @@ public final class GrantsService: Sendable {
         let newer = applied.subtracting(known).sorted()
         if !newer.isEmpty {
             return
-                "the database was migrated by a newer version of grants (migration \(newer.map(String.init).joined(separator: ", ")) is unknown to this one): upgrade grants-admin"
+                "the database was migrated by a newer version of grants (migration \(newer.map(String.init).joined(separator: ", ")) is unknown to this one): upgrade this program"
         }
         let pending = known.subtracting(applied).sorted()
         if !pending.isEmpty {
             return
-                "the database is not migrated to this version (\(pending.count) pending, from \(pending[0])): run `grants-admin db migrate`"
+                "the database is not migrated to this version (\(pending.count) pending, from \(pending[0])): migrate it"
         }
         // The API's definitions are compared by checksum, not only by version: an older definition of a
         // function this program calls would answer for other rules.
@@ -118,7 +118,7 @@ public final class GrantsService: Sendable {
         }
         if !stale.isEmpty {
             return
-                "the database's API functions are not this version's (\(stale.joined(separator: ", "))): run `grants-admin db migrate`"
+                "the database's API functions are not this version's (\(stale.joined(separator: ", "))): migrate it"
         }
         return nil
     }
@@ -130,7 +130,7 @@ public final class GrantsService: Sendable {
 
     /// Creates the cluster-wide ``roles`` if missing and, on a migrated database, grants them their privileges
     /// (on one not migrated yet, the migration does). Needs a user allowed to create roles.
-    public func createRoles() async throws {
+    public func createRoles() async throws(GrantsError) {
         try await run("grants.service.create_roles") { connection in
             try connection.transaction {
                 for role in Self.roles {
@@ -180,12 +180,16 @@ public final class GrantsService: Sendable {
     /// A write: one READ COMMITTED transaction on the primary, retried on 40001/40P01, errors as `GrantsError`.
     func write<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await traced(Self.spanName(operation, fileID)) {
+    ) async throws(GrantsError) -> T {
+        try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             try await retryingIdempotencyRaces {
-                try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
-                    try LocalSettings.lightPlanning.apply(connection)
-                    return try body(connection)
+                do {
+                    return try await pool.transaction(isolation: .readCommitted, retry: retry) { connection in
+                        try LocalSettings.lightPlanning.apply(connection)
+                        return try body(connection)
+                    }
+                } catch let error where PGTransactionError.underlyingError(of: error) is RollBack<T> {
+                    return (PGTransactionError.underlyingError(of: error) as! RollBack<T>).answer
                 }
             }
         }
@@ -197,17 +201,22 @@ public final class GrantsService: Sendable {
     /// statements have plans the session keeps, so nothing is planned per call. Retried like `write`.
     func writeOneStatement<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await traced(Self.spanName(operation, fileID)) {
+    ) async throws(GrantsError) -> T {
+        try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             try await retryingIdempotencyRaces {
                 try await pool.autocommit(retry: retry, body)
             }
         }
     }
 
+    /// Thrown by a write's body to roll back everything it wrote and answer with `answer` (a dry run).
+    struct RollBack<Answer: Sendable>: Error {
+        let answer: Answer
+    }
+
     /// Runs `attempt` again when a concurrent request with the same idempotency key committed first (its key's
     /// primary key refused this one): the next run's lookup finds that request's result. Errors as `GrantsError`.
-    private func retryingIdempotencyRaces<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
+    private func retryingIdempotencyRaces<T: Sendable>(_ attempt: () async throws -> T) async throws(GrantsError) -> T {
         var retries = 0
         while true {
             do {
@@ -218,7 +227,7 @@ public final class GrantsService: Sendable {
                 metrics.idempotencyRetries.increment()
                 retries += 1
             } catch {
-                throw DatabaseRules.translate(error)
+                throw translated(error)
             }
         }
     }
@@ -247,7 +256,7 @@ public final class GrantsService: Sendable {
         entity: String, key: String, find: @escaping @Sendable (PGConnection) throws -> Recorded?,
         differences: @escaping @Sendable (Recorded) -> [Difference],
         insert: @escaping @Sendable (PGConnection) throws -> Recorded
-    ) async throws -> Recorded {
+    ) async throws(GrantsError) -> Recorded {
         try await write(operation, fileID: fileID) { connection in
             guard let recorded = try find(connection) else { return try insert(connection) }
             let found = differences(recorded)
@@ -261,15 +270,15 @@ public final class GrantsService: Sendable {
     func read<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, settings: LocalSettings = .lightPlanning,
         _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await traced(Self.spanName(operation, fileID)) {
+    ) async throws(GrantsError) -> T {
+        try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             do {
                 return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: retry) { connection in
                     try settings.apply(connection)
                     return try body(connection)
                 }
             } catch {
-                throw DatabaseRules.translate(error)
+                throw translated(error)
             }
         }
     }
@@ -279,16 +288,16 @@ public final class GrantsService: Sendable {
     /// says on either. `body` only reads and returns.
     func listing<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
+    ) async throws(GrantsError) -> T {
         guard let replica else { return try await read(operation, fileID: fileID, settings: .listing, body) }
-        return try await traced(Self.spanName(operation, fileID)) {
+        return try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             do {
                 return try await replica.read(retry: retry, rerunnable: true) { connection in
                     try LocalSettings.listing.apply(connection)
                     return try body(connection)
                 }
             } catch {
-                throw DatabaseRules.translate(error)
+                throw translated(error)
             }
         }
     }
@@ -297,13 +306,13 @@ public final class GrantsService: Sendable {
     /// configured and has caught up, else on the primary. Never run twice, since it writes as it goes.
     func export<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await traced(Self.spanName(operation, fileID)) {
+    ) async throws(GrantsError) -> T {
+        try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             do {
                 if let replica { return try await replica.read(retry: .never, rerunnable: false, body) }
                 return try await pool.transaction(isolation: .repeatableRead, readOnly: true, retry: .never, body)
             } catch {
-                throw DatabaseRules.translate(error)
+                throw translated(error)
             }
         }
     }
@@ -311,14 +320,23 @@ public final class GrantsService: Sendable {
     /// Work on the primary that manages its own transactions (migrations, statistics).
     func run<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await traced(Self.spanName(operation, fileID)) {
+    ) async throws(GrantsError) -> T {
+        try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             do {
                 return try await pool.withConnection(body)
             } catch {
-                throw DatabaseRules.translate(error)
+                throw translated(error)
             }
         }
+    }
+
+    /// `error` in the library's terms; a ROLLBACK that failed after it is logged here (and kept in the error).
+    func translated(_ error: any Error) -> GrantsError {
+        let translated = DatabaseRules.translate(error)
+        if let rollback = translated[.rollback] {
+            logger.warning("a rollback failed after an error", metadata: ["error": "\(translated.code)", "rollback": "\(rollback)"])
+        }
+        return translated
     }
 
     static func spanName(_ operation: String, _ fileID: String) -> String {

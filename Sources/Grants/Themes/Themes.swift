@@ -10,7 +10,7 @@ public struct Themes: Sendable {
 
     /// Records a theme. Adding the same theme again changes nothing; other names for a recorded code are refused.
     @discardableResult
-    public func add(_ theme: Theme, actor: String) async throws -> Theme {
+    public func add(_ theme: Theme, actor: String) async throws(GrantsError) -> Theme {
         let actor = try ActorName(actor).value
         let problems = theme.problems(at: "")
         guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
@@ -27,7 +27,7 @@ public struct Themes: Sendable {
         }
     }
 
-    public func list() async throws -> [Theme] {
+    public func list() async throws(GrantsError) -> [Theme] {
         try await service.listing("grants.themes.list") { connection in
             try connection.query("SELECT code, name_sv, name_en, dac_sector FROM grants.theme ORDER BY code").map(Self.decode)
         }

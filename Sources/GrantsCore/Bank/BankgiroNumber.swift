@@ -11,12 +11,12 @@ public struct BankgiroNumber: Hashable, Sendable, Codable, CustomStringConvertib
     public let digits: String
 
     /// Accepts the digits with or without the hyphen (and spaces).
-    public init(_ text: String) throws(BankNumberError) {
+    public init(_ text: String) throws(GrantsError) {
         let compact = Luhn.compact(text)
         guard let numbers = Luhn.digits(compact), (7...8).contains(numbers.count) else {
-            throw .init("Bankgiro number", text, "is not 7 or 8 digits (NNN-NNNN or NNNN-NNNN)")
+            throw .bankNumber("Bankgiro number", text, "is not 7 or 8 digits (NNN-NNNN or NNNN-NNNN)")
         }
-        guard Luhn.isValid(numbers) else { throw .init("Bankgiro number", text, "has a wrong check digit") }
+        guard Luhn.isValid(numbers) else { throw .bankNumber("Bankgiro number", text, "has a wrong check digit") }
         digits = compact
     }
 
@@ -42,12 +42,12 @@ public struct BankgiroNumber: Hashable, Sendable, Codable, CustomStringConvertib
 public struct PlusgiroNumber: Hashable, Sendable, Codable, CustomStringConvertible {
     public let digits: String
 
-    public init(_ text: String) throws(BankNumberError) {
+    public init(_ text: String) throws(GrantsError) {
         let compact = Luhn.compact(text)
         guard let numbers = Luhn.digits(compact), (2...8).contains(numbers.count) else {
-            throw .init("Plusgiro number", text, "is not 2 to 8 digits (NNNNNN-N)")
+            throw .bankNumber("Plusgiro number", text, "is not 2 to 8 digits (NNNNNN-N)")
         }
-        guard Luhn.isValid(numbers) else { throw .init("Plusgiro number", text, "has a wrong check digit") }
+        guard Luhn.isValid(numbers) else { throw .bankNumber("Plusgiro number", text, "has a wrong check digit") }
         digits = compact
     }
 

@@ -12,26 +12,26 @@ public struct IBAN: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Upper case, without spaces: how it is stored and written into payment files.
     public let value: String
 
-    public init(_ text: String) throws(BankNumberError) {
+    public init(_ text: String) throws(GrantsError) {
         let compact = String(text.unicodeScalars.filter { $0 != " " && $0 != "\u{00A0}" }.map(Character.init)).uppercased()
         guard compact.unicodeScalars.allSatisfy({ ($0.value >= 48 && $0.value <= 57) || ($0.value >= 65 && $0.value <= 90) }),
             compact.count >= 5, compact.count <= 34
-        else { throw .init("IBAN", text, "is not 5 to 34 letters and digits") }
+        else { throw .bankNumber("IBAN", text, "is not 5 to 34 letters and digits") }
         let country = String(compact.prefix(2))
         guard country.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }),
             compact.dropFirst(2).prefix(2).unicodeScalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 })
-        else { throw .init("IBAN", text, "does not start with a country code and two check digits") }
+        else { throw .bankNumber("IBAN", text, "does not start with a country code and two check digits") }
         guard let length = Self.lengths[country] else {
-            throw .init("IBAN", text, "is from \(country), which has no IBAN in the IBAN registry")
+            throw .bankNumber("IBAN", text, "is from \(country), which has no IBAN in the IBAN registry")
         }
         guard compact.count == length else {
-            throw .init("IBAN", text, "has \(compact.count) characters; an IBAN from \(country) has \(length)")
+            throw .bankNumber("IBAN", text, "has \(compact.count) characters; an IBAN from \(country) has \(length)")
         }
         // A Swedish BBAN is digits only.
         if country == "SE", !compact.dropFirst(2).unicodeScalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }) {
-            throw .init("IBAN", text, "is Swedish and must be digits after SE")
+            throw .bankNumber("IBAN", text, "is Swedish and must be digits after SE")
         }
-        guard Self.mod97(compact) == 1 else { throw .init("IBAN", text, "has wrong check digits") }
+        guard Self.mod97(compact) == 1 else { throw .bankNumber("IBAN", text, "has wrong check digits") }
         value = compact
     }
 
@@ -93,14 +93,14 @@ public struct IBAN: Hashable, Sendable, Codable, CustomStringConvertible {
 public struct BIC: Hashable, Sendable, Codable, CustomStringConvertible {
     public let value: String
 
-    public init(_ text: String) throws(BankNumberError) {
+    public init(_ text: String) throws(GrantsError) {
         let compact = String(text.unicodeScalars.filter { $0 != " " }.map(Character.init)).uppercased()
         let scalars = Array(compact.unicodeScalars)
         func letter(_ s: Unicode.Scalar) -> Bool { s.value >= 65 && s.value <= 90 }
         func alphanumeric(_ s: Unicode.Scalar) -> Bool { letter(s) || (s.value >= 48 && s.value <= 57) }
-        guard scalars.count == 8 || scalars.count == 11 else { throw .init("BIC", text, "is not 8 or 11 characters") }
+        guard scalars.count == 8 || scalars.count == 11 else { throw .bankNumber("BIC", text, "is not 8 or 11 characters") }
         guard scalars[0..<4].allSatisfy(letter), scalars[4..<6].allSatisfy(letter), scalars[6...].allSatisfy(alphanumeric) else {
-            throw .init("BIC", text, "is not of the form AAAACCLL or AAAACCLLBBB (institution, country, location, branch)")
+            throw .bankNumber("BIC", text, "is not of the form AAAACCLL or AAAACCLLBBB (institution, country, location, branch)")
         }
         value = compact
     }

@@ -10,14 +10,14 @@ public struct OCRReference: Hashable, Sendable, Codable, CustomStringConvertible
     public let digits: String
 
     /// Checks the Luhn digit (and, when `requireLengthDigit`, the length digit too).
-    public init(_ text: String, requireLengthDigit: Bool = false) throws(BankNumberError) {
+    public init(_ text: String, requireLengthDigit: Bool = false) throws(GrantsError) {
         let compact = Luhn.compact(text)
         guard let numbers = Luhn.digits(compact), (2...25).contains(numbers.count) else {
-            throw .init("OCR reference", text, "is not 2 to 25 digits")
+            throw .bankNumber("OCR reference", text, "is not 2 to 25 digits")
         }
-        guard Luhn.isValid(numbers) else { throw .init("OCR reference", text, "has a wrong check digit") }
+        guard Luhn.isValid(numbers) else { throw .bankNumber("OCR reference", text, "has a wrong check digit") }
         digits = compact
-        if requireLengthDigit && !hasLengthDigit { throw .init("OCR reference", text, "has a wrong length digit") }
+        if requireLengthDigit && !hasLengthDigit { throw .bankNumber("OCR reference", text, "has a wrong length digit") }
     }
 
     /// Whether the second digit from the right is the reference's length, mod 10.

@@ -14,20 +14,20 @@ public enum PaymentAccount: Hashable, Sendable, CustomStringConvertible {
     public static let kinds = ["bankgiro", "plusgiro", "iban"]
 
     /// From the stored kind and number (and BIC, for an IBAN).
-    public init(kind: String, number: String, bic: String? = nil) throws(BankNumberError) {
+    public init(kind: String, number: String, bic: String? = nil) throws(GrantsError) {
         switch kind {
         case "bankgiro":
-            guard bic == nil else { throw .init("BIC", bic ?? "", "belongs to an IBAN, not a Bankgiro number") }
+            guard bic == nil else { throw .bankNumber("BIC", bic ?? "", "belongs to an IBAN, not a Bankgiro number") }
             self = .bankgiro(try BankgiroNumber(number))
         case "plusgiro":
-            guard bic == nil else { throw .init("BIC", bic ?? "", "belongs to an IBAN, not a Plusgiro number") }
+            guard bic == nil else { throw .bankNumber("BIC", bic ?? "", "belongs to an IBAN, not a Plusgiro number") }
             self = .plusgiro(try PlusgiroNumber(number))
         case "iban":
             let checkedBIC: BIC?
             if let bic { checkedBIC = try BIC(bic) } else { checkedBIC = nil }
             self = .iban(try IBAN(number), bic: checkedBIC)
         default:
-            throw .init("account kind", kind, "is not bankgiro, plusgiro or iban")
+            throw .bankNumber("account kind", kind, "is not bankgiro, plusgiro or iban")
         }
     }
 

@@ -11,20 +11,20 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     public let month: Int
     public let day: Int
 
-    public init(year: Int, month: Int, day: Int) throws(DateError) {
+    public init(year: Int, month: Int, day: Int) throws(GrantsError) {
         guard (1...9999).contains(year), (1...12).contains(month),
             (1...Self.daysInMonth(year: year, month: month)).contains(day)
-        else { throw DateError(input: "\(year)-\(month)-\(day)") }
+        else { throw .date("\(year)-\(month)-\(day)") }
         self.year = year
         self.month = month
         self.day = day
     }
 
     /// Exactly `YYYY-MM-DD`, a real date.
-    public init(_ text: String) throws(DateError) {
+    public init(_ text: String) throws(GrantsError) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else {
-            throw DateError(input: text)
+            throw .date(text)
         }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -34,8 +34,8 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
             }
             return value
         }
-        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { throw DateError(input: text) }
-        do { try self.init(year: y, month: m, day: d) } catch { throw DateError(input: text) }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { throw .date(text) }
+        do { try self.init(year: y, month: m, day: d) } catch { throw .date(text) }
     }
 
     /// Days since 1970-01-01 (negative before), the proleptic Gregorian calendar.
@@ -49,7 +49,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         return era * 146_097 + doe - 719_468
     }
 
-    public init(daysSinceEpoch days: Int) throws(DateError) {
+    public init(daysSinceEpoch days: Int) throws(GrantsError) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -114,14 +114,4 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         var container = encoder.singleValueContainer()
         try container.encode(iso)
     }
-}
-
-/// Why a text is not a calendar date in the form `YYYY-MM-DD`.
-///
-/// ```swift
-/// do { _ = try CalendarDate("2021-02-30") } catch let error as DateError { print(error) }
-/// ```
-public struct DateError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let input: String
-    public var description: String { "\"\(input.prefix(40))\" is not a date (YYYY-MM-DD)" }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A decided round with its approved partnerships: what `grants-admin round record FILE` records.
-/// Built by ``RoundManifest/parse(_:fileName:csvRound:)`` from YAML, JSON or CSV, with every problem located.
+/// Built by ``RoundManifest/parse(_:format:csvRound:source:)`` from YAML, JSON or CSV, with every problem located.
 ///
 /// ```swift
-/// let manifest = try RoundManifest.parse(data, fileName: "round-2021-2.yaml")
+/// let manifest = try RoundManifest.parse(data, format: .yaml)
 /// let summary = try await service.rounds.record(manifest, actor: "anna")
 /// ```
 public struct RoundManifest: Sendable, Equatable {
@@ -15,7 +15,7 @@ public struct RoundManifest: Sendable, Equatable {
     /// The round's decision reference (`round.decision_ref`): the default of every grant that names none.
     public var decisionRef: String? { didSet { isChecked = false } }
     /// True while the manifest is exactly as ``problems()`` found it without a problem (set by
-    /// ``RoundManifest/parse(_:fileName:csvRound:)``; any change clears it), so recording it need not check it again.
+    /// ``RoundManifest/parse(_:format:csvRound:source:)``; any change clears it), so recording it need not check it again.
     package private(set) var isChecked = false
 
     public init(programme: String, round: NewRound, themes: [Theme] = [], grants: [ManifestGrant], decisionRef: String? = nil) {
@@ -162,17 +162,51 @@ public struct ManifestLocation: Sendable, Equatable, Hashable {
     }
 }
 
+/// The format of a manifest file. JSON is read by the same reader as YAML (JSON is YAML), but a file given as
+/// JSON must be one JSON object.
+///
+/// ```swift
+/// let manifest = try RoundManifest.parse(data, format: .json)
+/// let format = ManifestFormat(fileName: "round-2021-2.yml")   // .yaml
+/// ```
+public enum ManifestFormat: String, Sendable, CaseIterable, Codable {
+    case yaml, json, csv
+
+    /// The format a file name's suffix names (`.yaml`/`.yml`, `.json`, `.csv`, any case); nil for another.
+    public init?(fileName: String) {
+        let name = fileName.lowercased()
+        if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+            self = .yaml
+        } else if name.hasSuffix(".json") {
+            self = .json
+        } else if name.hasSuffix(".csv") {
+            self = .csv
+        } else {
+            return nil
+        }
+    }
+}
+
 extension RoundManifest {
-    /// Reads a manifest file: `.csv` files need the round from ``CSVRoundParameters``; anything else is
-    /// read as YAML or JSON. Checks the size limit and UTF-8 first; then reports every problem at once.
-    public static func parse(_ data: Data, fileName: String, csvRound: CSVRoundParameters? = nil) throws(GrantsError) -> RoundManifest {
-        try parse(data, fileName: fileName, csvRound: csvRound, themeUses: nil)
+    /// Reads a manifest in the given format: a CSV grant list needs the round from ``CSVRoundParameters``.
+    /// Checks the size limit and UTF-8 first; then reports every problem at once. `source` names the file in
+    /// messages about the file as a whole.
+    public static func parse(
+        _ data: Data, format: ManifestFormat, csvRound: CSVRoundParameters? = nil, source: String = "the manifest"
+    ) throws(GrantsError) -> RoundManifest {
+        try parse(data, format: format, source: source, csvRound: csvRound, themeUses: nil)
     }
 
-    /// ``parse(_:fileName:csvRound:)``, and when the file has problems, the theme codes its grants name, in
-    /// `themeUses`: whether they exist is for the database to say, in the same report.
+    /// Reads a manifest file in the format its name's suffix names (``ManifestFormat/init(fileName:)``); a
+    /// name with another suffix is read as YAML, which takes JSON too.
+    public static func parse(_ data: Data, fileName: String, csvRound: CSVRoundParameters? = nil) throws(GrantsError) -> RoundManifest {
+        try parse(data, format: ManifestFormat(fileName: fileName) ?? .yaml, source: fileName, csvRound: csvRound, themeUses: nil)
+    }
+
+    /// ``parse(_:format:csvRound:source:)``, and when the file has problems, the theme codes its grants name,
+    /// in `themeUses`: whether they exist is for the database to say, in the same report.
     package static func parse(
-        _ data: Data, fileName: String, csvRound: CSVRoundParameters?, themeUses: ManifestThemeUses?
+        _ data: Data, format: ManifestFormat, source fileName: String, csvRound: CSVRoundParameters?, themeUses: ManifestThemeUses?
     ) throws(GrantsError) -> RoundManifest {
         guard data.count <= ManifestLimits.maximumFileSize else {
             throw .invalidInput([
@@ -184,13 +218,13 @@ extension RoundManifest {
             let line = data.prefix(offset).reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
             // Excel's "CSV (semicolon/comma delimited)" is Windows-1252: å, ä, ö are single bytes UTF-8 does not allow.
             let hint =
-                fileName.lowercased().hasSuffix(".csv")
+                format == .csv
                 ? "; in Excel, save it as \"CSV UTF-8 (comma delimited)\" (Excel's plain CSV is Windows-1252)"
                 : "; save it as UTF-8"
             throw .invalidInput([Problem("line \(line)", "\(fileName) is not valid UTF-8 (byte \(offset))\(hint)")])
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        if fileName.lowercased().hasSuffix(".csv") {
+        if format == .csv {
             guard let csvRound else {
                 throw .invalidInput([
                     Problem(fileName, "a CSV grant list needs its round given apart: programme, round name, budget and decision date")
@@ -201,6 +235,9 @@ extension RoundManifest {
         if let nul = text.utf8.firstIndex(of: 0) {
             let line = text.utf8[..<nul].reduce(1) { $0 + ($1 == 10 ? 1 : 0) }
             throw .invalidInput([Problem("line \(line)", "the file holds a NUL character")])
+        }
+        if format == .json, let first = text.unicodeScalars.first(where: { !" \t\r\n".unicodeScalars.contains($0) }), first != "{" {
+            throw .invalidInput([Problem("line 1", "\(fileName) is not a JSON object: a JSON manifest is one object, { \"round\": …, \"grants\": […] }")])
         }
         let references = ManifestLimits.countReferenceKeys(text)
         if references > ManifestLimits.maximumGrants {

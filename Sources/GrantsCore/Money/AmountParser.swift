@@ -13,8 +13,8 @@ public enum AmountParser {
     package static let maximumLength = 64
 
     /// The amount in minor units (öre), always > 0.
-    public static func parse(_ input: String) throws(AmountError) -> Int64 {
-        guard input.utf8.count <= maximumLength else { throw .init(input, "is longer than \(maximumLength) characters") }
+    public static func parse(_ input: String) throws(GrantsError) -> Int64 {
+        guard input.utf8.count <= maximumLength else { throw .amount(input, "is longer than \(maximumLength) characters") }
         if let value = plainValue(input) { return value }
         var scalars = Array(input.unicodeScalars)[...]
         func trimSpaces() {
@@ -32,7 +32,7 @@ public enum AmountParser {
             trimSpaces()
             break
         }
-        guard !scalars.isEmpty else { throw .init(input, "has no digits") }
+        guard !scalars.isEmpty else { throw .amount(input, "has no digits") }
 
         var whole: [UInt8] = []  // digits before the separator
         var groups: [Int] = [0]  // lengths of the space-separated groups of the whole part
@@ -50,40 +50,40 @@ public enum AmountParser {
                 previousWasSeparatorSpace = false
             } else if groupSeparators.contains(scalar) {
                 guard !inFraction, !whole.isEmpty, !previousWasSeparatorSpace else {
-                    throw .init(input, "has a space where a digit belongs")
+                    throw .amount(input, "has a space where a digit belongs")
                 }
                 groups.append(0)
                 previousWasSeparatorSpace = true
             } else if scalar == "," || scalar == "." {
-                guard !inFraction else { throw .init(input, "has more than one decimal separator") }
-                guard !whole.isEmpty, !previousWasSeparatorSpace else { throw .init(input, "needs digits before the decimal separator") }
+                guard !inFraction else { throw .amount(input, "has more than one decimal separator") }
+                guard !whole.isEmpty, !previousWasSeparatorSpace else { throw .amount(input, "needs digits before the decimal separator") }
                 inFraction = true
             } else if scalar == "-" || scalar == "−" {
-                throw .init(input, "is negative; amounts are positive")
+                throw .amount(input, "is negative; amounts are positive")
             } else {
-                throw .init(input, "is not an amount (digits, one decimal separator, optional kr/SEK)")
+                throw .amount(input, "is not an amount (digits, one decimal separator, optional kr/SEK)")
             }
         }
-        guard !whole.isEmpty else { throw .init(input, "has no digits") }
+        guard !whole.isEmpty else { throw .amount(input, "has no digits") }
         if inFraction {
-            guard !fraction.isEmpty else { throw .init(input, "ends with a decimal separator") }
+            guard !fraction.isEmpty else { throw .amount(input, "ends with a decimal separator") }
             guard fraction.count <= 2 else {
-                throw .init(input, "has \(fraction.count) decimals; at most 2 (write thousands with spaces: 1 000)")
+                throw .amount(input, "has \(fraction.count) decimals; at most 2 (write thousands with spaces: 1 000)")
             }
         }
         if groups.count > 1 {
             guard groups[0] >= 1, groups[0] <= 3, groups.dropFirst().allSatisfy({ $0 == 3 }) else {
-                throw .init(input, "groups thousands wrongly (write 1 000 000)")
+                throw .amount(input, "groups thousands wrongly (write 1 000 000)")
             }
         }
         var value: Int64 = 0
         for digit in whole + fraction + Array(repeating: 0, count: 2 - fraction.count) {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (plus, overflow2) = times.addingReportingOverflow(Int64(digit))
-            guard !overflow1, !overflow2 else { throw .init(input, "is too large") }
+            guard !overflow1, !overflow2 else { throw .amount(input, "is too large") }
             value = plus
         }
-        guard value > 0 else { throw .init(input, "is zero; amounts are positive") }
+        guard value > 0 else { throw .amount(input, "is zero; amounts are positive") }
         return value
     }
 
@@ -119,22 +119,4 @@ public enum AmountParser {
     private static func asciiDigit(_ scalar: Unicode.Scalar) -> UInt8? {
         scalar.value >= 48 && scalar.value <= 57 ? UInt8(scalar.value - 48) : nil
     }
-}
-
-/// Why a text is not an amount.
-///
-/// ```swift
-/// do { _ = try Money(parsing: "1,000", currency: .sek) }
-/// catch let error as AmountError { print(error) }   // "1,000": three decimals
-/// ```
-public struct AmountError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-
-    package init(_ input: String, _ reason: String) {
-        self.input = String(input.prefix(40))
-        self.reason = reason
-    }
-
-    public var description: String { "\"\(input)\" \(reason)" }
 }

@@ -58,46 +58,46 @@ public struct Money: Hashable, Sendable, Encodable, CustomStringConvertible {
     }
 
     /// Parses the amount syntax of the CLI and manifests (see ``AmountParser``).
-    public init(parsing text: String, currency: Currency) throws(AmountError) {
+    public init(parsing text: String, currency: Currency) throws(GrantsError) {
         self.init(minorUnits: try AmountParser.parse(text), currency: currency)
     }
 
     public static func zero(_ currency: Currency) -> Money { Money(minorUnits: 0, currency: currency) }
 
-    public static func + (lhs: Money, rhs: Money) throws(MoneyError) -> Money {
+    public static func + (lhs: Money, rhs: Money) throws(GrantsError) -> Money {
         try lhs.combined(with: rhs, Int64.addingReportingOverflow)
     }
 
-    public static func - (lhs: Money, rhs: Money) throws(MoneyError) -> Money {
+    public static func - (lhs: Money, rhs: Money) throws(GrantsError) -> Money {
         try lhs.combined(with: rhs, Int64.subtractingReportingOverflow)
     }
 
     public var negated: Money {
-        get throws(MoneyError) {
-            guard minorUnits != .min else { throw .overflow }
+        get throws(GrantsError) {
+            guard minorUnits != .min else { throw .amountOutOfRange }
             return Money(minorUnits: -minorUnits, currency: currency)
         }
     }
 
     private func combined(
         with other: Money, _ operation: (Int64) -> (Int64) -> (partialValue: Int64, overflow: Bool)
-    ) throws(MoneyError) -> Money {
+    ) throws(GrantsError) -> Money {
         guard currency == other.currency else { throw .currencyMismatch(currency, other.currency) }
         let (value, overflow) = operation(minorUnits)(other.minorUnits)
-        guard !overflow else { throw .overflow }
+        guard !overflow else { throw .amountOutOfRange }
         return Money(minorUnits: value, currency: currency)
     }
 
     /// Σ of amounts in one currency, checked.
-    public static func sum(_ amounts: some Sequence<Money>, currency: Currency) throws(MoneyError) -> Money {
+    public static func sum(_ amounts: some Sequence<Money>, currency: Currency) throws(GrantsError) -> Money {
         var total = Money.zero(currency)
         for amount in amounts { total = try total + amount }
         return total
     }
 
     /// Whether this is less than `other`. Amounts in two currencies have no order: comparing them is
-    /// ``MoneyError/currencyMismatch(_:_:)`` rather than an answer that ignores the currency.
-    public func isLess(than other: Money) throws(MoneyError) -> Bool {
+    /// a `GrantsError` of code `currencyMismatch` rather than an answer that ignores the currency.
+    public func isLess(than other: Money) throws(GrantsError) -> Bool {
         guard currency == other.currency else { throw .currencyMismatch(currency, other.currency) }
         return minorUnits < other.minorUnits
     }
@@ -150,24 +150,5 @@ public struct Money: Hashable, Sendable, Encodable, CustomStringConvertible {
             out.append(digit)
         }
         return out
-    }
-}
-
-/// Why arithmetic on ``Money`` failed: the result does not fit in `Int64` minor units, or the amounts are in
-/// different currencies.
-///
-/// ```swift
-/// let most = Money(minorUnits: .max, currency: .sek)
-/// do { _ = try most + Money(minorUnits: 1, currency: .sek) } catch MoneyError.overflow { print("too large") }
-/// ```
-public enum MoneyError: Error, Sendable, Equatable, CustomStringConvertible {
-    case overflow
-    case currencyMismatch(Currency, Currency)
-
-    public var description: String {
-        switch self {
-        case .overflow: "the amount is too large to represent exactly"
-        case .currencyMismatch(let a, let b): "cannot combine \(a) and \(b)"
-        }
     }
 }

@@ -10,18 +10,18 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
     public let value: String
 
     /// Accepts `NNNNNN-NNNN` or ten digits without the hyphen.
-    public init(_ text: String) throws(OrganisationNumberError) {
+    public init(_ text: String) throws(GrantsError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let digits = trimmed.unicodeScalars.filter { $0 != "-" }
         let hyphens = trimmed.unicodeScalars.filter { $0 == "-" }.count
         guard digits.count == 10, digits.allSatisfy({ $0.value >= 48 && $0.value <= 57 }),
             hyphens == 0 || (hyphens == 1 && Array(trimmed.unicodeScalars)[6] == "-")
-        else { throw .init(text, "is not of the form NNNNNN-NNNN") }
+        else { throw .organisationNumber(text, "is not of the form NNNNNN-NNNN") }
         let numbers = digits.map { Int($0.value - 48) }
         guard numbers[2] * 10 + numbers[3] >= 20 else {
-            throw .init(text, "is not an organisationsnummer (digits 3-4 must be 20 or more)")
+            throw .organisationNumber(text, "is not an organisationsnummer (digits 3-4 must be 20 or more)")
         }
-        guard Self.luhnValid(numbers) else { throw .init(text, "has a wrong check digit") }
+        guard Self.luhnValid(numbers) else { throw .organisationNumber(text, "has a wrong check digit") }
         let canonical = numbers.map(String.init).joined()
         value = String(canonical.prefix(6)) + "-" + String(canonical.suffix(4))
     }
@@ -36,11 +36,11 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
     /// try OrganisationNumber(organisationID: "SE-ON-2120000142")   // 212000-0142
     /// try OrganisationNumber(organisationID: "SE-ON-2021004358")   // throws: wrong check digit
     /// ```
-    public init?(organisationID: String) throws(OrganisationNumberError) {
+    public init?(organisationID: String) throws(GrantsError) {
         guard organisationID.hasPrefix("SE-ON-") else { return nil }
         let digits = organisationID.dropFirst(6)
         guard digits.count == 10, digits.unicodeScalars.allSatisfy({ $0.value >= 48 && $0.value <= 57 }) else {
-            throw .init(String(digits), "is not of the form NNNNNNNNNN (ten digits after SE-ON-)")
+            throw .organisationNumber(String(digits), "is not of the form NNNNNNNNNN (ten digits after SE-ON-)")
         }
         try self.init(String(digits))
     }
@@ -68,20 +68,4 @@ public struct OrganisationNumber: Hashable, Sendable, Codable, CustomStringConve
         var container = encoder.singleValueContainer()
         try container.encode(value)
     }
-}
-
-/// Why a text is not a valid organisationsnummer (format, or the Luhn check digit).
-///
-/// ```swift
-/// do { _ = try OrganisationNumber("212000-0663") }
-/// catch let error as OrganisationNumberError { print(error) }   // the check digit does not match
-/// ```
-public struct OrganisationNumberError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let input: String
-    public let reason: String
-    package init(_ input: String, _ reason: String) {
-        self.input = String(input.prefix(40))
-        self.reason = reason
-    }
-    public var description: String { "organisationsnummer \"\(input)\" \(reason)" }
 }

@@ -110,7 +110,7 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         // An SE-ON- identifier names a Swedish organisation by its organisationsnummer, which must be one.
         for (name, value) in [("iati_publisher_ref", iatiPublisherRef), ("funder_ref", funderRef)] {
             guard let value, orgID(value) else { continue }
-            do throws(OrganisationNumberError) {
+            do throws(GrantsError) {
                 _ = try OrganisationNumber(organisationID: value)
             } catch {
                 problems.append(Problem(name, "\"\(value.prefix(40))\" is not an organisation identifier: \(error)"))

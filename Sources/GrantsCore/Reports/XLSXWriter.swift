@@ -19,7 +19,7 @@ package struct XLSXWriter {
         var template = Array("\(folder)/grants-export-XXXXXX.xlsx".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
         guard descriptor >= 0 else {
-            throw ReportOutputError(message: "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
+            throw GrantsError.outputFailed("cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
         }
         close(descriptor)
         let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -37,7 +37,7 @@ package struct XLSXWriter {
                 use_zip64: UInt8(LXW_TRUE.rawValue))
             return workbook_new_opt(path, &options)
         }
-        guard let workbook else { throw ReportOutputError(message: "cannot create the workbook in \(folder)") }
+        guard let workbook else { throw GrantsError.outputFailed("cannot create the workbook in \(folder)") }
         var closed = false
         defer { if !closed { _ = workbook_close(workbook) } }
         // A fixed creation time (the export's generation time) gives the same bytes for the same data.
@@ -109,28 +109,28 @@ package struct XLSXWriter {
     }
 
     /// Streams the finished workbook into the output.
-    func copy(_ path: String, to output: ReportOutput) throws {
+    func copy(_ path: String, to output: ReportOutput) throws(GrantsError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ReportOutputError(message: "cannot read the workbook: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw GrantsError.outputFailed("cannot read the workbook: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var chunk = [UInt8](repeating: 0, count: ReportOutput.chunk)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ReportOutputError(message: "cannot read the workbook: \(String(cString: strerror(errno)))")
+                throw GrantsError.outputFailed("cannot read the workbook: \(String(cString: strerror(errno)))")
             }
             if count == 0 { return }
-            try chunk.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            try output.write(Array(chunk[0..<count]))
         }
     }
 
-    func check(_ error: lxw_error, _ what: String) throws {
+    func check(_ error: lxw_error, _ what: String) throws(GrantsError) {
         guard error != LXW_NO_ERROR else { return }
         let reason = lxw_strerror(error).map { String(cString: $0) } ?? "error \(error.rawValue)"
         // Creating or writing the file is an output failure (73); anything else is the library's.
         if error == LXW_ERROR_CREATING_XLSX_FILE || error == LXW_ERROR_CREATING_TMPFILE || error == LXW_ERROR_ZIP_FILE_OPERATION {
-            throw ReportOutputError(message: "cannot write the workbook (\(what)): \(reason)")
+            throw GrantsError.outputFailed("cannot write the workbook (\(what)): \(reason)")
         }
         throw Self.failure("\(what): \(reason)")
     }

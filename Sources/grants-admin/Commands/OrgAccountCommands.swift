@@ -50,8 +50,8 @@ struct OrgAccountCommand: AsyncParsableCommand {
         @Option(parsing: .unconditional, help: "Why: the letter, the call, the document on file.") var reason: String
         @Option(help: "text or json") var format: ListFormat = .text
 
-        var account: Result<PaymentAccount, BankNumberError> {
-            Result { () throws(BankNumberError) -> PaymentAccount in
+        var account: Result<PaymentAccount, GrantsError> {
+            Result { () throws(GrantsError) -> PaymentAccount in
                 if let bankgiro { return try PaymentAccount(kind: "bankgiro", number: bankgiro, bic: bic) }
                 if let plusgiro { return try PaymentAccount(kind: "plusgiro", number: plusgiro, bic: bic) }
                 return try PaymentAccount(kind: "iban", number: iban ?? "", bic: bic)
@@ -69,7 +69,7 @@ struct OrgAccountCommand: AsyncParsableCommand {
             let account: PaymentAccount
             switch self.account {
             case .success(let value): account = value
-            case .failure(let error): throw Failure.report(GrantsError.invalidInput([Problem(error.kind, error.description)]))
+            case .failure(let error): throw Failure.report(error)
             }
             let set = try await Session.run(global) {
                 try await $0.payeeAccounts.set(organisation, to: account, reason: reason, actor: global.resolvedActor)

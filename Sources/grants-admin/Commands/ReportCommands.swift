@@ -129,8 +129,8 @@ struct ReportCommand: AsyncParsableCommand {
         do {
             return try ExchangeRates(csv: text)
         } catch {
-            guard case .invalidInput(let problems) = error else { throw Failure.report(error) }
-            throw refuse(problems)
+            guard error.code == .invalidInput else { throw Failure.report(error) }
+            throw refuse(error.problems)
         }
     }
 

@@ -102,9 +102,9 @@ struct RoundCommand: AsyncParsableCommand {
             let uses = ManifestThemeUses()
             do {
                 manifest = try readManifest(themeUses: uses)
-            } catch GrantsError.invalidInput(let problems) {
+            } catch let error as GrantsError where error.code == .invalidInput {
                 // The file's own problems and the themes it names that do not exist, in one report.
-                throw Failure.report(GrantsError.invalidInput(await withUnknownThemes(problems, uses)), flags: flags)
+                throw Failure.report(GrantsError.invalidInput(await withUnknownThemes(error.problems, uses)), flags: flags)
             } catch {
                 throw Failure.report(error, flags: flags)
             }
@@ -156,7 +156,9 @@ struct RoundCommand: AsyncParsableCommand {
                 csvRound = CSVRoundParameters(
                     programme: programme, round: round, budget: money, decidedOn: decidedOn, opensOn: opens, closesOn: closes)
             }
-            return try RoundManifest.parse(data, fileName: url.lastPathComponent, csvRound: csvRound, themeUses: themeUses)
+            return try RoundManifest.parse(
+                data, format: ManifestFormat(fileName: url.lastPathComponent) ?? .yaml, source: url.lastPathComponent, csvRound: csvRound,
+                themeUses: themeUses)
         }
 
         static func describe(_ summary: RecordSummary, defaultTranches: Int = 0) -> String {

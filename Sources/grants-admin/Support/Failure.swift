@@ -7,10 +7,11 @@ import PGClient
 enum Failure {
     static func exitCode(for error: any Error) -> Int32 {
         switch error {
+        case let error as GrantsError where error.code == .outputFailed: 73
         case let error as GrantsError:
             switch error.category {
-            case .rule: 1
-            case .input: 65
+            case .rule, .conflict, .permission: 1
+            case .input, .notFound: 65
             case .unavailable: 69
             case .internal: 70
             }
@@ -18,20 +19,43 @@ enum Failure {
         case is UsageError: 64
         case is LocalClusterError: 69
         case is InputFileError: 65
-        case is ReportOutputError: 73
         default: 70
         }
     }
 
     static func lines(for error: any Error, flags: FlagNames = .standard) -> [String] {
-        switch error {
-        case GrantsError.invalidInput(let problems):
-            return problems.map { flags.relocate($0).description }
-        case GrantsError.conflict(let entity, let key, let differences):
-            return ["\(entity) \(key) is recorded differently; nothing was written"]
-                + differences.map { "\(flags.name($0.location)): recorded \($0.recorded), given \($0.given)" }
-        default:
+        guard let error = error as? GrantsError else {
             return "\(error)".split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        }
+        if error.code == .invalidInput {
+            return error.problems.map { flags.relocate($0).description }
+        }
+        var lines: [String]
+        if error.code == .conflict {
+            lines = ["\(error.entity ?? "row") \(error.key ?? "") is recorded differently; nothing was written"]
+                + error.differences.map { "\(flags.name($0.location)): recorded \($0.recorded), given \($0.given)" }
+        } else {
+            lines = error.message.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        }
+        // One line still: what to run is said after what went wrong.
+        if let hint = hint(for: error), let last = lines.indices.last { lines[last] += "; " + hint }
+        return lines
+    }
+
+    /// What to run about an error, in this program's commands (the library says it in domain words).
+    static func hint(for error: GrantsError) -> String? {
+        switch error.code {
+        case .unknownPerson:
+            return "register people with `grants-admin person add LOGIN --name NAME`"
+        case .schemaMismatch:
+            return error.message.contains("newer version") ? "upgrade grants-admin" : "run `grants-admin db migrate` as the schema's owner"
+        case .inPaymentBatch:
+            let batch = error[.batch] ?? "BATCH"
+            return "`grants-admin payment batch withdraw \(batch)` withdraws it; `grants-admin payment import FILE` reads the notification"
+        case .outputFailed where error.message.contains("not a regular file"):
+            return "use --output - for standard output"
+        default:
+            return nil
         }
     }
 

@@ -117,14 +117,14 @@ enum Session {
                     try await service.migrate()
                     try await registerLocalUser(service, options)
                 }
-                let personal: String?
-                do {
+                var personal: String? = nil
+                do throws(GrantsError) {
                     if !administration { try await service.checkSchema() }
                     personal = options.statesActor || administration ? nil : try await service.databaseLogin().personalActor
-                } catch GrantsError.unavailable where options.allowStale {
+                } catch {
                     // The primary is down and stale reads are allowed: a listing or report may still be answered by
                     // the standby (which says how stale it may be); a write fails on the primary as it would anyway.
-                    personal = nil
+                    guard error.code == .unavailable && options.allowStale else { throw error }
                 }
                 let result = try await $personalActor.withValue(personal) { try await body(service) }
                 await service.close()

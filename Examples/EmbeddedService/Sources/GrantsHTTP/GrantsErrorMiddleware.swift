@@ -3,15 +3,20 @@ import Grants
 import Hummingbird
 import Logging
 
-/// Turns the library's typed errors into HTTP answers with a JSON body:
+/// Turns the library's errors into HTTP answers with a JSON body, by category (closed: every error has one of
+/// seven, so this `switch` never needs a default, while the open `code` grows with the library's rules):
 ///
 /// | ``GrantsError/Category`` | status |
 /// | --- | --- |
-/// | rule (budget, four-eyes, state change, closed) | 409 Conflict |
-/// | input (`invalidInput`) | 422 Unprocessable Content |
-/// | input (`notFound`) | 404 Not Found |
-/// | unavailable (database down or unreachable) | 503 Service Unavailable, `Retry-After: 5` |
+/// | input | 422 Unprocessable Content, with every problem |
+/// | notFound | 404 Not Found |
+/// | rule (budget, state change, closed, held back, closed period) | 409 Conflict |
+/// | conflict (recorded differently) | 409 Conflict, with every difference |
+/// | permission (privileges, four-eyes, conflict of interest, an unregistered person) | 403 Forbidden |
+/// | unavailable (database down, busy or not migrated) | 503 Service Unavailable, `Retry-After: 5` |
 /// | internal | 500, with the detail only in the log |
+///
+/// The body names the category and the code (`{"error": "rule", "code": "budget-exceeded", …}`).
 ///
 /// ```swift
 /// router.add(middleware: GrantsErrorMiddleware(logger: logger))
@@ -29,41 +34,42 @@ public struct GrantsErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(for error: GrantsError, logger: Logger) -> Response {
-        let status: HTTPResponse.Status
-        var headers: HTTPFields = [:]
-        var body = ErrorBody(error: "rule", message: error.description)
-        switch error {
-        case .notFound:
-            status = .notFound
-            body.error = "not_found"
-        case .invalidInput(let problems):
-            status = .unprocessableContent
-            body.error = "input"
-            body.problems = problems
-        case .conflict(_, _, let differences):
-            status = .conflict
-            body.differences = differences
-        case .unavailable:
-            status = .serviceUnavailable
-            body.error = "unavailable"
-            headers[.retryAfter] = "5"
-        case .internalError:
-            logger.error("internal error", metadata: ["error": "\(error)"])
-            status = .internalServerError
-            body = ErrorBody(error: "internal", message: "internal error")
-        default:
-            precondition(error.category == .rule)
-            status = .conflict
+    /// The status for each category.
+    public static func status(for category: GrantsError.Category) -> HTTPResponse.Status {
+        switch category {
+        case .input: .unprocessableContent
+        case .notFound: .notFound
+        case .rule, .conflict: .conflict
+        case .permission: .forbidden
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
         }
-        return JSON.response(body, status: status, headers: headers)
+    }
+
+    public static func response(for error: GrantsError, logger: Logger) -> Response {
+        var headers: HTTPFields = [:]
+        var body = ErrorBody(
+            error: error.category.rawValue, code: error.code.rawValue, message: error.message,
+            problems: error.problems.isEmpty ? nil : error.problems, differences: error.differences.isEmpty ? nil : error.differences)
+        switch error.category {
+        case .unavailable:
+            headers[.retryAfter] = "5"
+        case .internal:
+            logger.error("internal error", metadata: ["error": "\(error)"])
+            body = ErrorBody(error: "internal", code: error.code.rawValue, message: "internal error")
+        case .input, .notFound, .rule, .conflict, .permission:
+            break
+        }
+        return JSON.response(body, status: status(for: error.category), headers: headers)
     }
 }
 
 /// The JSON body of every error answer.
 struct ErrorBody: Encodable {
-    /// `rule`, `input`, `not_found`, `unavailable` or `internal`.
+    /// The category: `input`, `not-found`, `rule`, `conflict`, `permission`, `unavailable` or `internal`.
     var error: String
+    /// The library's code (`budget-exceeded`, `four-eyes`…).
+    var code: String
     var message: String
     var problems: [Problem]?
     var differences: [Difference]?

@@ -106,9 +106,9 @@ struct GrantsRoutes: Sendable {
         let body = try await request.decode(as: Attestation.self, context: context)
         do {
             return JSON.response(try await service.disbursements.attest(id, actor: body.actor))
-        } catch GrantsError.invalidInput(let problems) {
+        } catch let error as GrantsError where error.code == .invalidInput {
             // The library names its inputs by domain path (`actor`); this request carries them as body fields.
-            throw GrantsError.invalidInput(problems.map { $0.relocated(to: "body." + $0.location) })
+            throw GrantsError.invalidInput(error.problems.map { $0.relocated(to: "body." + $0.location) })
         }
     }
 }

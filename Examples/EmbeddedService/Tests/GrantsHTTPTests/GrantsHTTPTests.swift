@@ -94,7 +94,7 @@ struct GrantsHTTPTests {
                 for uri in ["/rounds/1999:9", "/rounds/1999:9/grants", "/grants/KP-0"] {
                     let missing = try await client.execute(uri: uri, method: .get)
                     #expect(missing.status == .notFound, "\(uri)")
-                    #expect((try json(missing) as? [String: Any])?["error"] as? String == "not_found")
+                    #expect((try json(missing) as? [String: Any])?["error"] as? String == "not-found")
                 }
                 let health = try await client.execute(uri: "/health", method: .get)
                 #expect(health.status == .ok)
@@ -200,11 +200,16 @@ struct GrantsHTTPTests {
             try await withApp(configuration) { client, service in
                 let first = try #require(try await service.disbursements.list().first)
 
-                // Four-eyes: the person who scheduled it (the manifest's recorder) cannot attest: a rule, 409.
+                // Four-eyes: the person who scheduled it (the manifest's recorder) may not attest: 403.
                 let own = try await attest(first.id, as: "anna", client)
-                #expect(own.status == .conflict)
-                #expect((try json(own) as? [String: Any])?["error"] as? String == "rule")
-                #expect(String(buffer: own.body).contains("four-eyes"))
+                #expect(own.status == .forbidden)
+                #expect((try json(own) as? [String: Any])?["error"] as? String == "permission")
+                #expect((try json(own) as? [String: Any])?["code"] as? String == "four-eyes")
+                // Nobody in the register may act at all: 403 too, and nothing changes.
+                let nobody = try await attest(first.id, as: "mallory", client)
+                #expect(nobody.status == .forbidden)
+                #expect((try json(nobody) as? [String: Any])?["code"] as? String == "unknown-person")
+                #expect(try await service.disbursements.get(first.id).status == .scheduled)
 
                 let attested = try await attest(first.id, as: "bertil", client)
                 #expect(attested.status == .ok)
@@ -233,6 +238,27 @@ struct GrantsHTTPTests {
                 let audit = try await service.audit.list(limit: 1000)
                 #expect(audit.filter { $0.actor == "bertil" }.count == 1, "one attestation recorded, by its actor")
             }
+        }
+    }
+
+    @Test func everyCategoryHasItsStatus() {
+        typealias Middleware = GrantsErrorMiddleware<BasicRequestContext>
+        let expected: [GrantsError.Category: HTTPResponse.Status] = [
+            .input: .unprocessableContent, .notFound: .notFound, .rule: .conflict, .conflict: .conflict, .permission: .forbidden,
+            .unavailable: .serviceUnavailable, .internal: .internalServerError,
+        ]
+        #expect(Set(GrantsError.Category.allCases) == Set(expected.keys))
+        let errors: [GrantsError] = [
+            .invalidInput([Problem("amount", "is not an amount")]), .notFound(entity: "grant", key: "KP-9"),
+            .budgetExceeded(round: "2021:2", excess: nil), .conflict(entity: "grant", key: "KP-1", differences: []),
+            .notPermitted("finance reads"), .fourEyes(disbursement: "7", actor: "anna"), .unknownPerson("mallory"),
+            .unavailable(cause: "down"), .schemaMismatch("behind"), .internalError(sqlState: "XX000", message: "bug"),
+        ]
+        #expect(Set(errors.map(\.category)) == Set(GrantsError.Category.allCases), "one error of every category")
+        for error in errors {
+            let response = Middleware.response(for: error, logger: Logger(label: "test"))
+            #expect(response.status == expected[error.category], "\(error.code)")
+            #expect((response.headers[.retryAfter] != nil) == (error.category == .unavailable), "\(error.code)")
         }
     }
 

@@ -1,25 +1,3 @@
-/// Why a text is not a valid Bankgiro, Plusgiro, IBAN, BIC or OCR number: its shape, its length, or its check
-/// digits.
-///
-/// ```swift
-/// do { _ = try BankgiroNumber("5050-1056") }
-/// catch let error as BankNumberError { print(error) }   // Bankgiro number "5050-1056" has a wrong check digit
-/// ```
-public struct BankNumberError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What was checked: "Bankgiro number", "IBAN" …
-    public let kind: String
-    public let input: String
-    public let reason: String
-
-    package init(_ kind: String, _ input: String, _ reason: String) {
-        self.kind = kind
-        self.input = String(input.prefix(40))
-        self.reason = reason
-    }
-
-    public var description: String { "\(kind) \"\(input)\" \(reason)" }
-}
-
 /// The Luhn (mod 10) algorithm as Bankgirot, PlusGirot and OCR references use it: from the right, every second
 /// digit doubled (the check digit itself is not), digit sums added.
 package enum Luhn {
