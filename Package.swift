@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Grants", targets: ["Grants"]),
         .library(name: "GrantsCore", targets: ["GrantsCore"]),
+        .library(name: "GrantsManifests", targets: ["GrantsManifests"]),
+        .library(name: "GrantsExports", targets: ["GrantsExports"]),
         .library(name: "PGClient", targets: ["PGClient"]),
         .executable(name: "grants-admin", targets: ["grants-admin"]),
     ],
@@ -46,12 +48,14 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        // The pure core: values, rules, errors, manifests and report writers. No database: the compiler keeps
-        // it that way, and its tests run without a server.
-        .target(
-            name: "GrantsCore",
-            dependencies: ["CLibYAML", "CXLSXWriter"]
-        ),
+        // The layers (Scripts/test checks the graph): the core holds values, rules, errors and records, with no
+        // dependency, no C library, no thread and no file of its own; manifests and exports are built over it,
+        // each with its C library; Grants, the façade, brings them together with the database.
+        .target(name: "GrantsCore"),
+        // Round manifests (YAML over libyaml, JSON, CSV) → core records, every problem at once.
+        .target(name: "GrantsManifests", dependencies: ["GrantsCore", "CLibYAML"]),
+        // The writers: csv, xlsx (libxlsxwriter), SIE, IATI, 360Giving, ISO 20022 files; and the output they write to.
+        .target(name: "GrantsExports", dependencies: ["GrantsCore", "CXLSXWriter"]),
         // Schema/ compiled into the library at build time (the plugin runs the tool below).
         .executableTarget(name: "embed-schema", path: "Sources/embed-schema"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-schema"]),
@@ -60,6 +64,8 @@ let package = Package(
             name: "Grants",
             dependencies: [
                 "GrantsCore",
+                "GrantsManifests",
+                "GrantsExports",
                 "PGClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -90,7 +96,8 @@ let package = Package(
         ),
         // A seeded random generator, so that fuzz and property runs replay exactly.
         .target(name: "TestSeeds", path: "Tests/TestSeeds"),
-        .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "TestSeeds"]),
+        // The layers under the database: core, manifests and exports, tested without a server.
+        .testTarget(name: "GrantsCoreTests", dependencies: ["GrantsCore", "GrantsManifests", "GrantsExports", "TestSeeds"]),
         // Fixtures/: the official schemas and codelists the exports are validated against (see its README).
         .testTarget(
             name: "GrantsTests",

@@ -1,5 +1,6 @@
 import Foundation
 import GrantsCore
+import GrantsManifests
 import Testing
 
 /// CSV grant lists as spreadsheets save them: blank rows, Windows-1252.

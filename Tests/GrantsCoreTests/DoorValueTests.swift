@@ -1,5 +1,6 @@
 import Foundation
 import GrantsCore
+import GrantsManifests
 import Testing
 
 /// Values checked before anything is written, in manifests: every problem with its place.

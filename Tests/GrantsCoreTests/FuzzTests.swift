@@ -1,5 +1,6 @@
 import Foundation
 import GrantsCore
+import GrantsManifests
 import TestSeeds
 import Testing
 

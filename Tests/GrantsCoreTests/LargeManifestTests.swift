@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import GrantsCore
+@testable import GrantsManifests
 
 /// A manifest over 1 MiB has its grants decoded on another core while the parser reads on (GrantPipeline), or in
 /// chunks after the parse when that cannot be used. Every path gives the same manifest, or the same problems in the

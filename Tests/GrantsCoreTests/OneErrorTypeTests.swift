@@ -1,5 +1,7 @@
 import Foundation
 import GrantsCore
+import GrantsManifests
+import GrantsExports
 import Testing
 
 /// Every public call of the library throws one type, `GrantsError`: the compiler holds each declaration to it

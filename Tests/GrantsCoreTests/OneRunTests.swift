@@ -1,5 +1,6 @@
 import Foundation
 import GrantsCore
+import GrantsManifests
 import Testing
 
 /// A manifest's problems come all in one run, each with its line and, in a grant, the grant's reference.

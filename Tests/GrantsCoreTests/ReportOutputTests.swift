@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import GrantsCore
+import GrantsExports
 import Testing
 
 /// `--output FILE` semantics, on the writer itself: atomic replacement, mode and owner kept, anything that is

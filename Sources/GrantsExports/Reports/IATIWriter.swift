@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 /// IATI 2.03 activities, one per grant, published under the programme's own identifier (its
 /// `iati_publisher_ref` setting; the writer is never called without it).

@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 /// IBM code page 437, the only encoding SIE allows (`#FORMAT PC8`). Characters outside it are
 /// transliterated (č → c, € → EUR, – → -, curly quotes → straight ones), never dropped silently; what has

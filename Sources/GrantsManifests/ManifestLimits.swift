@@ -1,3 +1,4 @@
+import GrantsCore
 /// Limits on manifest input, each with a clear error past it.
 ///
 /// ```swift

@@ -1,3 +1,4 @@
+import GrantsCore
 /// Writes disbursement rows as RFC 4180 CSV (`,`, decimal point) or the Excel variant for a Swedish locale
 /// (`;`, decimal comma, UTF-8 BOM). CRLF line ends. Plain CSV is verbatim (it feeds other programs, which
 /// must get the data as recorded); only the Excel variant neutralises text cells a spreadsheet would run as

@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 /// A decided round with its approved partnerships: what `grants-admin round record FILE` records.
 /// Built by ``RoundManifest/parse(_:format:csvRound:source:)`` from YAML, JSON or CSV, with every problem located.

@@ -1,5 +1,6 @@
 import CXLSXWriter
 import Foundation
+import GrantsCore
 
 /// One typed cell of a workbook sheet: text, a whole number, an amount (shown with two decimals) or a date.
 package enum XLSXCell: Sendable, Equatable {

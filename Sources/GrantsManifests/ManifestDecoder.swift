@@ -1,3 +1,4 @@
+import GrantsCore
 /// Collects every problem while a manifest is read, so one pass reports them all.
 final class ProblemLog {
     private(set) var problems: [Problem] = []

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import GrantsCore
 
 /// Runs `body` over `0..<count` in contiguous chunks, one per core at once when there are at least `minimum` items
 /// (else in one chunk, on the caller's thread), and gives the chunks' results in order.

@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 /// 360Giving JSON: `{"grants": [...]}`, one grant per recorded grant, with `amountDisbursed` equal to the
 /// sum of its `disbursementTransaction`s: payments, and reversals and repayments as negative transactions

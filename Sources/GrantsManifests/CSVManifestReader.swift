@@ -1,3 +1,4 @@
+import GrantsCore
 /// The round a CSV grant list belongs to: a CSV file holds only the grants.
 ///
 /// ```swift

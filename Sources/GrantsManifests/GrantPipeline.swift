@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import GrantsCore
 
 /// Decodes a large manifest's grants on another core while the YAML parser is still reading the rest of the file.
 ///

@@ -1,5 +1,6 @@
 import CXLSXWriter
 import Foundation
+import GrantsCore
 
 /// The disbursement rows as an Office Open XML workbook (`.xlsx`), written by libxlsxwriter in constant-memory
 /// mode: one sheet with the CSV's columns, the header row frozen and filtered, amounts as numbers shown with

@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 /// One booking the SIE export turns into a voucher: an event of one grant on its business date.
 package struct LedgerEntry: Sendable, Equatable {

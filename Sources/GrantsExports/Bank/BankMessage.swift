@@ -1,4 +1,5 @@
 import Foundation
+import GrantsCore
 
 #if canImport(FoundationXML)
     import FoundationXML

@@ -1,5 +1,6 @@
 import CLibYAML
 import Foundation
+import GrantsCore
 
 /// A parsed YAML or JSON document reduced to what a manifest needs: text scalars (as written, never
 /// reinterpreted as numbers or dates), mappings in order, sequences, and the line each came from.
