@@ -78,6 +78,9 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
         ]
     }
 
+    /// Every setting's name, `accrual` included: what `Programmes.set(_:settings:unset:actor:)` can unset.
+    public static var names: Set<String> { Set(fields.map(\.name) + ["accrual"]) }
+
     /// These settings with every field `other` sets put over them.
     public func overridden(by other: ProgrammeSettings) -> ProgrammeSettings {
         var merged = self
