@@ -278,7 +278,9 @@ extension PaymentCommandTests {
             let amount = Money(minorUnits: try first[0].decode(Int64.self, column: 1), currency: .sek).plain
             #expect(try cli.run(["disbursement", "attest", String(id), "--actor", "bertil"]).status == 0)
             let nextWeek = try CalendarDate(daysSinceEpoch: CalendarDate.today.daysSinceEpoch + 7).iso
-            let created = try cli.run(["payment", "batch", "create", "--due-by", "2022-12-31", "--execution-date", nextWeek, "--actor", "cecilia"])
+            let created = try cli.run([
+                "payment", "batch", "create", "--due-by", "2022-12-31", "--execution-date", nextWeek, "--actor", "cecilia",
+            ])
             #expect(created.status == 0, "\(created.stderr)")
             let today = CalendarDate.today.iso
             let file = try temporaryFolder().appendingPathComponent("camt054.xml")
@@ -315,7 +317,8 @@ extension PaymentCommandTests {
             let shown = try cli.run(["disbursement", "list", "--format", "json"])
             let rows = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]] ?? []
             let row = rows.first { $0["disbursement_id"] as? Int == Int(id) }
-            #expect(row?["status"] as? String == "paid" && row?["payment_reference"] as? String == "BANKREF-CLI", "\(String(describing: row))")
+            #expect(
+                row?["status"] as? String == "paid" && row?["payment_reference"] as? String == "BANKREF-CLI", "\(String(describing: row))")
         }
     }
 }

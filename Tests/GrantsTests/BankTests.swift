@@ -499,7 +499,8 @@ extension BankTests {
             creditor("GRANTS-D1").contains("<CdtrAcct><Id><Othr><Id>9020025</Id><SchmeNm><Cd>BBAN</Cd></SchmeNm></Othr></Id></CdtrAcct>"),
             "\(creditor("GRANTS-D1"))")
         #expect(
-            creditor("GRANTS-D2").contains("<CdtrAcct><Id><Othr><Id>50501055</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></CdtrAcct>"),
+            creditor("GRANTS-D2").contains(
+                "<CdtrAcct><Id><Othr><Id>50501055</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></CdtrAcct>"),
             "\(creditor("GRANTS-D2"))")
         #expect(creditor("GRANTS-D2").contains("<MmbId>9900</MmbId>"))
         #expect(!xml.contains("PGNR"))
@@ -523,7 +524,9 @@ extension BankTests {
                   jsonb_build_array(jsonb_build_object('credit', false, 'status', 'BOOK', 'amount', 100000, 'currency', 'SEK',
                                                        'booked_on', \(today)::text, 'end_to_end_id', \("GRANTS-D\(tranche.id)")::text)))
                 """
-            for user in ["test_staff", "test_service"] { #expect(try sqlState(configuration, user: user, fabricated) == "42501", "\(user)") }
+            for user in ["test_staff", "test_service"] {
+                #expect(try sqlState(configuration, user: user, fabricated) == "42501", "\(user)")
+            }
             let notification = Array(
                 Self.camt054(booked: today, endToEndID: "GRANTS-D\(tranche.id)", amount: "1000.00", creditOCR: "18", credit: "1.00").utf8)
             for user in ["test_staff", "test_service"] {
@@ -575,7 +578,9 @@ extension BankTests {
                 try await service.programmes.set(programme, settings: ProgrammeSettings(), unset: ["debtor_account"], actor: "anna")
             }
             #expect(unknown == GrantsError.invalidInput([Problem("unset", "\"debtor_account\" is not a programme setting")]))
-            let twice = await libraryError { try await service.programmes.set(programme, settings: iban, unset: ["debtor_iban"], actor: "anna") }
+            let twice = await libraryError {
+                try await service.programmes.set(programme, settings: iban, unset: ["debtor_iban"], actor: "anna")
+            }
             #expect(twice == GrantsError.invalidInput([Problem("debtor_iban", "is both given and unset")]))
             #expect(try await service.programmes.show(programme).settings == moved.settings)
 
@@ -612,9 +617,9 @@ extension BankTests {
     }
 
     /// One booked entry: a debit naming a payment by its EndToEndId, or a credit quoting an OCR reference.
-    static func booked(_ amount: Money, credit: Bool, on date: CalendarDate, reference: String, endToEndID: String? = nil, ocr: String? = nil)
-        -> String
-    {
+    static func booked(
+        _ amount: Money, credit: Bool, on date: CalendarDate, reference: String, endToEndID: String? = nil, ocr: String? = nil
+    ) -> String {
         let details =
             (endToEndID.map { "<Refs><EndToEndId>\($0)</EndToEndId></Refs>" } ?? "")
             + (ocr.map { "<RmtInf><Strd><CdtrRefInf><Ref>\($0)</Ref></CdtrRefInf></Strd></RmtInf>" } ?? "")

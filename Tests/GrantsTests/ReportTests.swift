@@ -238,15 +238,21 @@ struct ReportTests {
                 try await service.payeeAccounts.set(grant.applicant.name, to: BankTests.bankgiro, reason: "Letter", actor: "anna")
                 try await service.payeeAccounts.verify(grant.applicant.name, actor: "bertil")
             }
-            let sent = try await service.disbursements.list().filter { $0.status == .scheduled && throughTheBank.contains($0.grantReference) }
+            let sent = try await service.disbursements.list().filter {
+                $0.status == .scheduled && throughTheBank.contains($0.grantReference)
+            }
             for d in sent { try await service.disbursements.attest(d.id, actor: "bertil") }
             let batch = try #require(
-                try await service.paymentBatches.create(dueBy: day("2023-12-31"), executionDate: BankTests.nextWeek, actor: "cecilia").batch)
+                try await service.paymentBatches.create(
+                    dueBy: day("2023-12-31"), executionDate: BankTests.nextWeek, actor: "cecilia"
+                ).batch)
             #expect(batch.items.map(\.disbursementID).sorted() == sent.map(\.id).sorted() && sent.count > 3, "\(sent.count)")
             let bankNotification = BankTests.notification(
                 "NTF-PAID",
                 batch.items.map {
-                    BankTests.booked($0.amount, credit: false, on: day("2022-04-15"), reference: "BANK-\($0.disbursementID)", endToEndID: $0.endToEndID)
+                    BankTests.booked(
+                        $0.amount, credit: false, on: day("2022-04-15"), reference: "BANK-\($0.disbursementID)",
+                        endToEndID: $0.endToEndID)
                 })
             try BankTests.validate(bankNotification, schema: "iso20022/camt.054.001.02.xsd")
             let paidByTheBank = try await service.bankMessages.import(bankNotification, actor: "cecilia")
