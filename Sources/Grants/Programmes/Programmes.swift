@@ -30,7 +30,7 @@ public struct Programmes: Sendable {
     let service: GrantsService
 
     /// Sets the fields `settings` gives and unsets the fields `unset` names (by the settings' names:
-    /// `debtor_bankgiro`, `accrual`, see ``ProgrammeSettings/names``); the others stay as they were. A programme
+    /// `debtor_bankgiro`, `accrual`, see `ProgrammeSettings.names`); the others stay as they were. A programme
     /// that does not exist yet is created (currency SEK), so settings can come before its first round. Setting
     /// what is already set, or unsetting what is not set, changes nothing and records nothing. Invalid values, an
     /// unknown name, or a field both given and unset are `GrantsError.invalidInput` with the setting's name as the

@@ -2,7 +2,7 @@ import Foundation
 
 /// What the finance exports need to know about a programme: SIE accounts and series, whether grants are
 /// accrued, the IATI publisher and its funder, default IATI codes and the 360Giving prefix. Every field is
-/// optional: `nil` is "not set". Stored per programme (`Programmes.set(_:settings:actor:)` in `Grants`) and
+/// optional: `nil` is "not set". Stored per programme (`Programmes.set(_:settings:unset:actor:)` in `Grants`) and
 /// overridden for one export by ``ExportOptions/overrides``.
 ///
 /// ```swift
