@@ -629,3 +629,49 @@ extension BankTests {
             """
     }
 }
+
+extension BankTests {
+    /// The reader takes each entry as its element closes: entries of every `Ntfctn` block, numbered across them,
+    /// with their details; an `Ntry` anywhere else, or in another kind of document, is no entry; a broken entry
+    /// is refused with its number; a status report's transactions come from every block, in order.
+    @Test func theReaderTakesEntriesOneByOneWhereTheyBelong() throws {
+        let today = CalendarDate.today
+        let one = Self.booked(sek("500"), credit: false, on: today, reference: "R-1", endToEndID: "GRANTS-D1")
+        let two = Self.booked(sek("400"), credit: true, on: today, reference: "R-2", ocr: "18")
+        let three = Self.booked(sek("1.50"), credit: false, on: today, reference: "R-3", endToEndID: "GRANTS-D3")
+        var text = String(decoding: Self.notification("NTF-9", [one, two]), as: UTF8.self)
+        text = text.replacingOccurrences(
+            of: "    </Ntfctn>",
+            with: "    </Ntfctn>\n    <Ntfctn><Id>NTF-9-2</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>\n\(three)\n    </Ntfctn>")
+        text = text.replacingOccurrences(of: "<GrpHdr>", with: "<GrpHdr>\(one)")
+        guard case .notification(let notification) = try BankMessage.read(Array(text.utf8)) else {
+            Issue.record("not read as a notification")
+            return
+        }
+        #expect(notification.messageID == "NTF-9")
+        #expect(notification.entries.map(\.amount) == [sek("500"), sek("400"), sek("1.50")])
+        #expect(notification.entries.map(\.isCredit) == [false, true, false])
+        #expect(notification.entries.map { $0.details.first?.endToEndID } == ["GRANTS-D1", nil, "GRANTS-D3"])
+        #expect(notification.entries[1].details.first?.creditorReference == "18")
+        #expect(notification.entries.allSatisfy { $0.bookingDate == today && $0.status == "BOOK" })
+
+        let broken = text.replacingOccurrences(of: "<CdtDbtInd>CRDT</CdtDbtInd>", with: "<CdtDbtInd>X</CdtDbtInd>")
+        let refused = #expect(throws: GrantsError.self) { try BankMessage.read(Array(broken.utf8)) }
+        #expect(String(describing: refused).contains("Ntry[1]"), "\(String(describing: refused))")
+        let statement = text.replacingOccurrences(of: "camt.054.001.02", with: "camt.053.001.02")
+        let other = #expect(throws: GrantsError.self) { try BankMessage.read(Array(statement.utf8)) }
+        #expect(String(describing: other).contains("neither pain.002.001.03 nor camt.054.001.02"), "\(String(describing: other))")
+
+        let report = Self.pain002(originalMessageID: "GRANTS-B1-20240115093000", rejected: "GRANTS-D1")
+            .replacingOccurrences(of: "    </OrgnlPmtInfAndSts>", with: """
+                    </OrgnlPmtInfAndSts>
+                    <OrgnlPmtInfAndSts><OrgnlPmtInfId>X-2</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>GRANTS-D2</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts></OrgnlPmtInfAndSts>
+                """)
+        guard case .statusReport(let status) = try BankMessage.read(Array(report.utf8)) else {
+            Issue.record("not read as a status report")
+            return
+        }
+        #expect(status.transactions.map(\.endToEndID) == ["GRANTS-D1", "GRANTS-D2"])
+        #expect(status.transactions.map(\.status) == ["RJCT", "ACSC"] && status.transactions[0].reason == "AC01")
+    }
+}

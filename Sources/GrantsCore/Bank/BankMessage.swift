@@ -70,14 +70,15 @@ public enum BankMessage: Sendable, Equatable {
         // never the whole document as a tree (a bank's notification of 10 000 entries is some 200 000 elements).
         var entries: [Notification.Entry] = []
         var transactions: [StatusReport.Transaction] = []
-        let root = try XMLTree.parse(Data(bytes), records: ["Ntry", "TxInfAndSts"]) { record, path throws(GrantsError) in
-            switch (record.namespace, path) {
-            case (camt054, ["Document", "BkToCstmrDbtCdtNtfctn", "Ntfctn"]):
+        let root = try XMLTree.parse(Data(bytes), records: ["Ntry", "TxInfAndSts"]) { record, around throws(GrantsError) in
+            // Read as before, when the whole tree was walked: by the document's namespace and the record's place.
+            switch (around.first?.namespace, around.map(\.name), record.name) {
+            case (camt054, ["Document", "BkToCstmrDbtCdtNtfctn", "Ntfctn"], "Ntry"):
                 entries.append(try entry(record, index: entries.count))
-            case (pain002, ["Document", "CstmrPmtStsRpt", "OrgnlPmtInfAndSts"]):
+            case (pain002, ["Document", "CstmrPmtStsRpt", "OrgnlPmtInfAndSts"], "TxInfAndSts"):
                 transactions.append(try transaction(record, index: transactions.count))
             default:
-                break  // anywhere else it is no entry of these messages, as it never was
+                break  // anywhere else it is no entry of these messages
             }
         }
         guard root.name == "Document" else { throw refused("is not an ISO 20022 document (its root is <\(root.name)>)") }
@@ -162,8 +163,8 @@ public enum BankMessage: Sendable, Equatable {
 
 /// An XML element as a small tree (names without prefixes, the element's namespace, attributes, text), built with
 /// Foundation's XMLParser: no DTDs or external entities are loaded, and depth and size are limited. Elements named
-/// in `records` are handed to `onRecord` as they close, with the names of the elements around them, and are then
-/// dropped from the tree: a long list of records is read one at a time.
+/// in `records` are handed to `onRecord` as they close, with the elements around them (the root first), and are
+/// then dropped from the tree: a long list of records is read one at a time.
 final class XMLTree {
     let name: String
     let namespace: String
@@ -189,7 +190,7 @@ final class XMLTree {
     }
 
     static func parse(
-        _ data: Data, records: Set<String> = [], onRecord: @escaping (XMLTree, [String]) throws(GrantsError) -> Void = { _, _ in }
+        _ data: Data, records: Set<String> = [], onRecord: @escaping (XMLTree, [XMLTree]) throws(GrantsError) -> Void = { _, _ in }
     ) throws(GrantsError) -> XMLTree {
         let delegate = Builder(records: records, onRecord: onRecord)
         let parser = XMLParser(data: data)
@@ -208,14 +209,14 @@ final class XMLTree {
 
     private final class Builder: NSObject, XMLParserDelegate {
         let records: Set<String>
-        let onRecord: (XMLTree, [String]) throws(GrantsError) -> Void
+        let onRecord: (XMLTree, [XMLTree]) throws(GrantsError) -> Void
         var root: XMLTree?
         var stack: [XMLTree] = []
         var count = 0
         var problem: String?
         var failure: GrantsError?
 
-        init(records: Set<String>, onRecord: @escaping (XMLTree, [String]) throws(GrantsError) -> Void) {
+        init(records: Set<String>, onRecord: @escaping (XMLTree, [XMLTree]) throws(GrantsError) -> Void) {
             self.records = records
             self.onRecord = onRecord
         }
@@ -244,7 +245,7 @@ final class XMLTree {
             // The record is its parent's last child: handed over, then no longer held.
             parent.children.removeLast()
             do {
-                try onRecord(node, stack.map(\.name))
+                try onRecord(node, stack)
             } catch {
                 failure = error
                 parser.abortParsing()
