@@ -640,9 +640,10 @@ extension BankTests {
         let two = Self.booked(sek("400"), credit: true, on: today, reference: "R-2", ocr: "18")
         let three = Self.booked(sek("1.50"), credit: false, on: today, reference: "R-3", endToEndID: "GRANTS-D3")
         var text = String(decoding: Self.notification("NTF-9", [one, two]), as: UTF8.self)
+        let account = "<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>"
         text = text.replacingOccurrences(
             of: "    </Ntfctn>",
-            with: "    </Ntfctn>\n    <Ntfctn><Id>NTF-9-2</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>\n\(three)\n    </Ntfctn>")
+            with: "    </Ntfctn>\n    <Ntfctn><Id>NTF-9-2</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm>\(account)\n\(three)\n    </Ntfctn>")
         text = text.replacingOccurrences(of: "<GrpHdr>", with: "<GrpHdr>\(one)")
         guard case .notification(let notification) = try BankMessage.read(Array(text.utf8)) else {
             Issue.record("not read as a notification")
@@ -662,11 +663,11 @@ extension BankTests {
         let other = #expect(throws: GrantsError.self) { try BankMessage.read(Array(statement.utf8)) }
         #expect(String(describing: other).contains("neither pain.002.001.03 nor camt.054.001.02"), "\(String(describing: other))")
 
+        let second = "<TxInfAndSts><OrgnlEndToEndId>GRANTS-D2</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts>"
         let report = Self.pain002(originalMessageID: "GRANTS-B1-20240115093000", rejected: "GRANTS-D1")
-            .replacingOccurrences(of: "    </OrgnlPmtInfAndSts>", with: """
-                    </OrgnlPmtInfAndSts>
-                    <OrgnlPmtInfAndSts><OrgnlPmtInfId>X-2</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>GRANTS-D2</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts></OrgnlPmtInfAndSts>
-                """)
+            .replacingOccurrences(
+                of: "    </OrgnlPmtInfAndSts>",
+                with: "    </OrgnlPmtInfAndSts>\n    <OrgnlPmtInfAndSts><OrgnlPmtInfId>X-2</OrgnlPmtInfId>\(second)</OrgnlPmtInfAndSts>")
         guard case .statusReport(let status) = try BankMessage.read(Array(report.utf8)) else {
             Issue.record("not read as a status report")
             return
