@@ -155,10 +155,11 @@ $$;
 -- date) that is in no live batch, whose grant's applicant has a verified payee account, and that the creator
 -- neither attested (four-eyes: whoever attests a tranche does not also send it to the bank) nor has a declared
 -- conflict of interest with; a tranche held back by a report or on a settled grant stays out too. Returns one
--- row per tranche considered: with the batch's id when it is in, with why when it is left out. Nothing is
--- created when no tranche is in (every row then says why). Racing creators queue on the grants' locks (taken
--- in id order, then the tranches'); the tranches are chosen again after the locks, so each tranche lands in
--- exactly one batch, and the partial unique index on live items holds that for every writer.
+-- row per tranche considered, as it is decided (so the work grows with the number of tranches, not its square):
+-- with the batch's id when it is in, with why when it is left out. Nothing is created when no tranche is in
+-- (every row then says why). Racing creators queue on the grants' locks (taken in id order, then the
+-- tranches'); the tranches are chosen again after the locks, so each tranche lands in exactly one batch, and the
+-- partial unique index on live items holds that for every writer.
 CREATE OR REPLACE FUNCTION grants_api.create_payment_batch(
     p_programme text, p_due_by date, p_execution_date date, p_actor text DEFAULT NULL)
 RETURNS TABLE (batch bigint, disbursement bigint, reference text, tranche int, amount bigint, currency text, left_out text)
@@ -174,7 +175,6 @@ DECLARE
     created timestamptz := now();
     candidate record;
     why text;
-    considered jsonb := '[]';
 BEGIN
     IF p_execution_date IS NULL THEN
         PERFORM grants.refuse_input('payment batch', '', 'execution_date', 'is required');
@@ -261,8 +261,14 @@ BEGIN
                     candidate.currency, left(candidate.payee, 70),
                     left(format('%s tranche %s', candidate.reference, candidate.tranche), 140));
         END IF;
-        considered := considered || jsonb_build_object('disbursement', candidate.id, 'reference', candidate.reference,
-            'tranche', candidate.tranche, 'amount', candidate.amount, 'currency', candidate.currency, 'left_out', why);
+        batch := CASE WHEN why IS NULL THEN batch_id END;
+        disbursement := candidate.id;
+        reference := candidate.reference;
+        tranche := candidate.tranche;
+        amount := candidate.amount;
+        currency := candidate.currency;
+        left_out := why;
+        RETURN NEXT;
     END LOOP;
     IF batch_id IS NOT NULL THEN
         INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
@@ -272,9 +278,6 @@ BEGIN
                                   'control_sum', r.control_sum::text)
           FROM grants.payment_batch_row(batch_id) r;
     END IF;
-    RETURN QUERY
-        SELECT CASE WHEN c.left_out IS NULL THEN batch_id END, c.disbursement, c.reference, c.tranche, c.amount, c.currency, c.left_out
-          FROM jsonb_to_recordset(considered) AS c(disbursement bigint, reference text, tranche int, amount bigint, currency text, left_out text);
 END
 $$;
 
@@ -344,7 +347,9 @@ DECLARE
     actor text := grants.acting_person(p_actor);
     fingerprint text := md5(coalesce(p_items::text, ''));
     recorded grants.bank_message;
-    results jsonb := '[]';
+    -- Appended in place (PL/pgSQL keeps an array it appends to expanded): a message of n items costs n appends,
+    -- where concatenating to a jsonb array copied it whole every time.
+    results jsonb[] := '{}';
     x jsonb;
     n int := 0;
     it record;
@@ -452,13 +457,13 @@ BEGIN
             END IF;
         END IF;
         -- With the entry as the bank gave it (amount, dates, references): payment reconcile reads them.
-        results := results || jsonb_build_object('item', n, 'outcome', what, 'detail', why, 'entry', x);
+        results := array_append(results, jsonb_build_object('item', n, 'outcome', what, 'detail', why, 'entry', x));
     END LOOP;
     INSERT INTO grants.bank_message (kind, message_id, fingerprint, outcomes, imported_by)
-    VALUES (p_kind, p_message_id, fingerprint, results, actor);
+    VALUES (p_kind, p_message_id, fingerprint, to_jsonb(results), actor);
     INSERT INTO grants.audit_event (actor, action, entity_kind, entity_key, details)
     VALUES (actor, 'bank_message.imported', 'bank_message', p_kind || ' ' || p_message_id,
             jsonb_build_object('items', n::text));
-    RETURN QUERY SELECT (r->>'item')::int, r->>'outcome', r->>'detail' FROM jsonb_array_elements(results) r;
+    RETURN QUERY SELECT (r->>'item')::int, r->>'outcome', r->>'detail' FROM unnest(results) r;
 END
 $$;

@@ -7,7 +7,8 @@
 --   grants_service  an embedding service's pool login: as staff, and states which registered person acts;
 --                   registers and retires people
 --   grants_finance  reads; calls nothing that writes or locks, except the books' own acts: closing and
---                   reopening a period (grants_api.close_period, open_period), which no other role may call
+--                   reopening a period (grants_api.close_period, open_period) and importing the bank's answers
+--                   (grants_api.import_bank_message), which no other role may call
 --
 -- Functions in grants are internal: PUBLIC's default EXECUTE is revoked from every one of them, so no login
 -- but the owner can call one that writes or locks (check_round_budgets, next_entry_id, …). The functions a
@@ -42,11 +43,12 @@ BEGIN
     FOREACH role_name IN ARRAY ARRAY['grants_staff', 'grants_service'] LOOP
         CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name);
         EXECUTE format('GRANT USAGE ON SCHEMA grants_api TO %I', role_name);
-        -- Every write of the API, except the register of people (below) and the books' periods (finance's).
+        -- Every write of the API, except the register of people (below), the books' periods and the bank's
+        -- answers (finance's).
         FOR fn IN
             SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
              WHERE n.nspname = 'grants_api'
-               AND p.proname NOT IN ('person_add', 'person_retire', 'close_period', 'open_period')
+               AND p.proname NOT IN ('person_add', 'person_retire', 'close_period', 'open_period', 'import_bank_message')
         LOOP
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, role_name);
         END LOOP;
@@ -61,10 +63,14 @@ BEGIN
     -- Finance closes and reopens the programme's periods: the books are finance's, and the people who record
     -- decisions and payments (staff, and a service acting for any of them) do not choose which of their dates
     -- the books still take. Every role reads the list.
+    -- Finance also imports the bank's answers (pain.002, camt.054): the import marks tranches paid and receives
+    -- repayments on the bank's word, so whoever may call it can make money look paid. A bank file is finance's
+    -- to bring in; staff and a service (which may say it acts for anyone) cannot, and a staff login that tried
+    -- with a file of its own making gets no EXECUTE (42501).
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grants_finance') THEN
         GRANT USAGE ON SCHEMA grants_api TO grants_finance;
         GRANT EXECUTE ON FUNCTION grants_api.close_period(text, text, text), grants_api.open_period(text, text, text, text),
-                                  grants_api.periods(text)
+                                  grants_api.periods(text), grants_api.import_bank_message(text, text, jsonb, text)
             TO grants_finance;
     END IF;
 END

@@ -29,6 +29,23 @@ struct PaymentCommandTests {
                 "programme", "set", "Kommunala partnerskap", "--debtor-name", "ICLD", "--debtor-bankgiro", "991-2346", "--actor", "anna",
             ])
             #expect(settings.status == 0, "\(settings.stderr)")
+            // From the Bankgiro number to an IBAN: the one unset in the same command that sets the other.
+            let iban = ["--debtor-iban", "SE45 5000 0000 0583 9825 7466", "--debtor-bic", "ESSESESS", "--actor", "anna"]
+            let twoAccounts = try cli.run(["programme", "set", "Kommunala partnerskap"] + iban)
+            #expect(twoAccounts.status == 65 && twoAccounts.stderr.contains("--debtor-bankgiro"), "\(twoAccounts.stderr)")
+            let moved = try cli.run(["programme", "set", "Kommunala partnerskap", "--unset", "debtor-bankgiro"] + iban)
+            #expect(moved.status == 0, "\(moved.stderr)")
+            let shown = try cli.run(["programme", "show", "Kommunala partnerskap", "--format", "json"])
+            let json = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+            let stored = json?["settings"] as? [String: Any]
+            #expect(stored?["debtor_iban"] as? String == "SE4550000000058398257466" && stored?["debtor_bankgiro"] == nil, "\(shown.stdout)")
+            let unknown = try cli.run(["programme", "set", "Kommunala partnerskap", "--unset", "debtor-account"])
+            #expect(unknown.status == 64 && unknown.stderr.contains("--unset debtor-account: not a setting"), "\(unknown.stderr)")
+            let back = try cli.run([
+                "programme", "set", "Kommunala partnerskap", "--unset", "debtor-iban", "--unset", "debtor-bic", "--debtor-bankgiro",
+                "991-2346", "--actor", "anna",
+            ])
+            #expect(back.status == 0 && back.stdout.contains("991"), "\(back.stdout)\(back.stderr)")
 
             // The round's first tranche to Växjö kommun, as recorded from the manifest.
             let first = try PGConnection(configuration: configuration).query(
@@ -233,4 +250,75 @@ extension PaymentCommandTests {
                         out.append("%s=%s:%s" % (name, cell.data_type, cell.value))
                 print("|" + "|".join(out) + "|")
         """#
+}
+
+extension PaymentCommandTests {
+    /// `payment import` is finance's: a staff login is refused (exit 1, not permitted) and nothing changes; a
+    /// finance login imports the same file and the tranche is paid.
+    @Test func onlyFinanceImportsTheBanksFiles() async throws {
+        try await TestGrants.withService { _, configuration in
+            let cli = CLI(configuration: configuration)
+            let path = CLI.examples.appendingPathComponent("kommunala-partnerskap-2021-2.yaml").path
+            #expect(try cli.run(["round", "record", path, "--actor", "anna"]).status == 0)
+            for step in [
+                ["org", "account", "set", "Växjö kommun", "--bankgiro", "5050-1055", "--reason", "Letter", "--actor", "anna"],
+                ["org", "account", "verify", "Växjö kommun", "--actor", "bertil"],
+                ["programme", "set", "Kommunala partnerskap", "--debtor-name", "ICLD", "--debtor-bankgiro", "991-2346", "--actor", "anna"],
+            ] {
+                let done = try cli.run(step)
+                #expect(done.status == 0, "\(step): \(done.stderr)")
+            }
+            let first = try PGConnection(configuration: configuration).query(
+                """
+                SELECT d.id, d.amount FROM grants.disbursement d JOIN grants.grant g ON g.id = d.grant_id
+                  JOIN grants.application a ON a.id = g.application_id JOIN grants.organisation o ON o.id = a.applicant_id
+                 WHERE o.name = 'Växjö kommun' ORDER BY d.due_on, d.id LIMIT 1
+                """)
+            let id = try first[0].decode(Int64.self, column: 0)
+            let amount = Money(minorUnits: try first[0].decode(Int64.self, column: 1), currency: .sek).plain
+            #expect(try cli.run(["disbursement", "attest", String(id), "--actor", "bertil"]).status == 0)
+            let nextWeek = try CalendarDate(daysSinceEpoch: CalendarDate.today.daysSinceEpoch + 7).iso
+            let created = try cli.run([
+                "payment", "batch", "create", "--due-by", "2022-12-31", "--execution-date", nextWeek, "--actor", "cecilia",
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+            let today = CalendarDate.today.iso
+            let file = try temporaryFolder().appendingPathComponent("camt054.xml")
+            try Data(
+                """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+                  <BkToCstmrDbtCdtNtfctn>
+                    <GrpHdr><MsgId>NTF-CLI-1</MsgId><CreDtTm>\(today)T06:00:00</CreDtTm></GrpHdr>
+                    <Ntfctn><Id>NTF-CLI-1-1</Id><CreDtTm>\(today)T06:00:00</CreDtTm><Acct><Id><Othr><Id>9912346</Id></Othr></Id></Acct>
+                      <Ntry><Amt Ccy="SEK">\(amount)</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>\(today)</Dt></BookgDt>
+                        <AcctSvcrRef>BANKREF-CLI</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls><Refs><EndToEndId>GRANTS-D\(id)</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>
+                    </Ntfctn>
+                  </BkToCstmrDbtCdtNtfctn>
+                </Document>
+                """.utf8
+            ).write(to: file)
+
+            var staffLogin = configuration
+            staffLogin["user"] = "test_staff"
+            var staff = CLI(configuration: staffLogin)
+            staff.environment["GRANTS_ACTOR"] = "test_staff"
+            let refused = try staff.run(["payment", "import", file.path])
+            #expect(refused.status == 1 && refused.stderr.contains("not permitted"), "\(refused.stdout)\(refused.stderr)")
+            let status = try PGConnection(configuration: configuration).query("SELECT status FROM grants.disbursement WHERE id = \(id)")
+            #expect(try status[0].decode(String.self, column: 0) == "attested")
+
+            var financeLogin = configuration
+            financeLogin["user"] = "test_finance"
+            var finance = CLI(configuration: financeLogin)
+            finance.environment["GRANTS_ACTOR"] = "test_finance"
+            let imported = try finance.run(["payment", "import", file.path])
+            #expect(imported.status == 0 && imported.stdout.contains("paid"), "\(imported.stdout)\(imported.stderr)")
+            let shown = try cli.run(["disbursement", "list", "--format", "json"])
+            let rows = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]] ?? []
+            let row = rows.first { $0["disbursement_id"] as? Int == Int(id) }
+            #expect(
+                row?["status"] as? String == "paid" && row?["payment_reference"] as? String == "BANKREF-CLI", "\(String(describing: row))")
+        }
+    }
 }

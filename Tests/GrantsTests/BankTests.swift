@@ -469,3 +469,210 @@ extension BankTests {
         }
     }
 }
+
+extension BankTests {
+    /// A Plusgiro creditor as Swedish banks take it (Swedish Common Interpretation of ISO 20022, Appendix 1):
+    /// the number under the ISO code `BBAN`, not a proprietary scheme, and PlusGirot's clearing 9960 as its agent;
+    /// a Bankgiro creditor keeps its proprietary `BGNR` and 9900. The file stays valid against the official XSD.
+    @Test func aPlusgiroCreditorIsABBANWithPlusGirotsClearing() throws {
+        let plusgiro = try PaymentAccount(kind: "plusgiro", number: "902002-5")
+        let debtor = try PaymentAccount(kind: "iban", number: "SE4550000000058398257466", bic: "ESSESESS")
+        let transfer = { (id: String, account: PaymentAccount) in
+            PaymentFile.Transfer(
+                endToEndID: id, amount: Money(minorUnits: 50_000, currency: .sek), executionDate: day("2024-02-01"),
+                creditorName: "Växjö kommun", creditorAccount: account, remittance: "A tranche 1")
+        }
+        let file = PaymentFile(
+            messageID: "GRANTS-B1-20240115093000", createdAt: Date(timeIntervalSince1970: 1_705_311_000), debtorName: "ICLD",
+            debtorAccount: debtor, transfers: [transfer("GRANTS-D1", plusgiro), transfer("GRANTS-D2", Self.bankgiro)])
+        let bytes = try Pain001Writer.document(file)
+        let xml = String(decoding: bytes, as: UTF8.self)
+        func creditor(_ endToEndID: String) -> String {
+            let start = xml.range(of: "<EndToEndId>\(endToEndID)</EndToEndId>")?.upperBound ?? xml.endIndex
+            return String(xml[start...]).components(separatedBy: "</CdtTrfTxInf>")[0].filter { !$0.isWhitespace }
+        }
+        #expect(
+            creditor("GRANTS-D1").contains(
+                "<CdtrAgt><FinInstnId><ClrSysMmbId><ClrSysId><Cd>SESBA</Cd></ClrSysId><MmbId>9960</MmbId></ClrSysMmbId></FinInstnId></CdtrAgt>"
+            ), "\(creditor("GRANTS-D1"))")
+        #expect(
+            creditor("GRANTS-D1").contains("<CdtrAcct><Id><Othr><Id>9020025</Id><SchmeNm><Cd>BBAN</Cd></SchmeNm></Othr></Id></CdtrAcct>"),
+            "\(creditor("GRANTS-D1"))")
+        #expect(
+            creditor("GRANTS-D2").contains(
+                "<CdtrAcct><Id><Othr><Id>50501055</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></CdtrAcct>"),
+            "\(creditor("GRANTS-D2"))")
+        #expect(creditor("GRANTS-D2").contains("<MmbId>9900</MmbId>"))
+        #expect(!xml.contains("PGNR"))
+        try Self.validate(bytes, schema: "iso20022/pain.001.001.03.xsd")
+    }
+
+    /// The bank's answers are finance's to import: a staff or a service login, by the library or by hand with a
+    /// message of its own making, gets no EXECUTE and nothing changes; finance's own login imports the same file
+    /// and the tranche is paid, recorded as finance's person.
+    @Test func onlyFinanceImportsTheBanksAnswers() async throws {
+        try await TestGrants.withService { service, configuration in
+            try await seedRound(service)
+            try await payingProgramme(service)
+            try await service.payeeAccounts.set("Växjö kommun", to: Self.bankgiro, reason: "Letter", actor: "anna")
+            try await service.payeeAccounts.verify("Växjö kommun", actor: "bertil")
+            let tranche = try await attestedGrant(service, "A")[0]
+            _ = try #require(try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia").batch)
+            let today = CalendarDate.today.iso
+            let fabricated: PGQuery = """
+                SELECT * FROM grants_api.import_bank_message('camt.054', 'FAKE-1',
+                  jsonb_build_array(jsonb_build_object('credit', false, 'status', 'BOOK', 'amount', 100000, 'currency', 'SEK',
+                                                       'booked_on', \(today)::text, 'end_to_end_id', \("GRANTS-D\(tranche.id)")::text)))
+                """
+            for user in ["test_staff", "test_service"] {
+                #expect(try sqlState(configuration, user: user, fabricated) == "42501", "\(user)")
+            }
+            let notification = Array(
+                Self.camt054(booked: today, endToEndID: "GRANTS-D\(tranche.id)", amount: "1000.00", creditOCR: "18", credit: "1.00").utf8)
+            for user in ["test_staff", "test_service"] {
+                var login = configuration
+                login["user"] = user
+                let other = GrantsService(configuration: GrantsConfiguration(database: login, poolSize: 1))
+                let refused = await libraryError { _ = try await other.bankMessages.import(notification, actor: "test_staff") }
+                await other.close()
+                #expect(refused == GrantsError.notPermitted("permission denied for function import_bank_message"), "\(user)")
+            }
+            #expect(try await service.disbursements.get(tranche.id).status == .attested)
+            #expect(try count(configuration, "grants.bank_message") == 0)
+
+            var financeLogin = configuration
+            financeLogin["user"] = "test_finance"
+            let finance = GrantsService(configuration: GrantsConfiguration(database: financeLogin, poolSize: 1))
+            let imported = try await finance.bankMessages.import(notification, actor: "test_finance")
+            await finance.close()
+            #expect(imported.map(\.outcome) == ["paid", "mismatch", "unmatched credit"], "\(imported)")
+            let paid = try await service.disbursements.get(tranche.id)
+            #expect(paid.status == .paid && paid.paymentReference == "BANKREF-1")
+            let payer = try PGConnection(configuration: configuration).query(
+                "SELECT paid_by, (SELECT imported_by FROM grants.bank_message) FROM grants.disbursement WHERE id = \(tranche.id)")
+            #expect(try payer[0].decode(String.self, column: 0) == "test_finance")
+            #expect(try payer[0].decode(String.self, column: 1) == "test_finance")
+        }
+    }
+
+    /// The programme's own account can be changed from a Bankgiro number to an IBAN and back, and unset: a
+    /// setting named in `unset` is cleared in the same call that sets the other; a name that is no setting, or
+    /// one both given and unset, is refused with nothing written; without a debtor account no batch is created.
+    @Test func debtorSettingsCanBeUnset() async throws {
+        try await TestGrants.withService { service, _ in
+            try await seedRound(service)
+            var bankgiro = ProgrammeSettings()
+            bankgiro.debtorName = "Kommunala partnerskap"
+            bankgiro.debtorBankgiro = "991-2346"
+            let programme = "Kommunala partnerskap"
+            try await service.programmes.set(programme, settings: bankgiro, actor: "anna")
+            var iban = ProgrammeSettings()
+            iban.debtorIBAN = "SE45 5000 0000 0583 9825 7466"
+            iban.debtorBIC = "ESSESESS"
+            let both = await libraryError { try await service.programmes.set(programme, settings: iban, actor: "anna") }
+            #expect(String(describing: both).contains("debtor_bankgiro"), "\(String(describing: both))")
+            let moved = try await service.programmes.set(programme, settings: iban, unset: ["debtor_bankgiro"], actor: "anna")
+            #expect(moved.settings.debtorBankgiro == nil && moved.settings.debtorIBAN == "SE4550000000058398257466")
+            #expect(moved.settings.debtorBIC == "ESSESESS" && moved.settings.debtorName == "Kommunala partnerskap")
+            let unknown = await libraryError {
+                try await service.programmes.set(programme, settings: ProgrammeSettings(), unset: ["debtor_account"], actor: "anna")
+            }
+            #expect(unknown == GrantsError.invalidInput([Problem("unset", "\"debtor_account\" is not a programme setting")]))
+            let twice = await libraryError {
+                try await service.programmes.set(programme, settings: iban, unset: ["debtor_iban"], actor: "anna")
+            }
+            #expect(twice == GrantsError.invalidInput([Problem("debtor_iban", "is both given and unset")]))
+            #expect(try await service.programmes.show(programme).settings == moved.settings)
+
+            let cleared = try await service.programmes.set(
+                programme, settings: ProgrammeSettings(), unset: ["debtor_iban", "debtor_bic", "debtor_name"], actor: "anna")
+            #expect(cleared.settings.debtorIBAN == nil && cleared.settings.debtorBIC == nil && cleared.settings.debtorName == nil)
+            // Unsetting what is not set changes nothing and records nothing.
+            let events = try await service.audit.list().count
+            _ = try await service.programmes.set(programme, settings: ProgrammeSettings(), unset: ["debtor_bankgiro"], actor: "anna")
+            #expect(try await service.audit.list().count == events)
+            let noDebtor = await libraryError {
+                _ = try await service.paymentBatches.create(executionDate: Self.nextWeek, actor: "cecilia")
+            }
+            #expect(String(describing: noDebtor).contains("debtor_name"), "\(String(describing: noDebtor))")
+        }
+    }
+}
+
+extension BankTests {
+    /// A camt.054.001.02 notification `messageID` of booked entries (``booked(_:credit:on:reference:endToEndID:ocr:)``).
+    static func notification(_ messageID: String, _ entries: [String]) -> [UInt8] {
+        Array(
+            """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+              <BkToCstmrDbtCdtNtfctn>
+                <GrpHdr><MsgId>\(messageID)</MsgId><CreDtTm>2026-01-03T06:00:00</CreDtTm></GrpHdr>
+                <Ntfctn><Id>\(messageID)-1</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm><Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>
+            \(entries.joined(separator: "\n"))
+                </Ntfctn>
+              </BkToCstmrDbtCdtNtfctn>
+            </Document>
+            """.utf8)
+    }
+
+    /// One booked entry: a debit naming a payment by its EndToEndId, or a credit quoting an OCR reference.
+    static func booked(
+        _ amount: Money, credit: Bool, on date: CalendarDate, reference: String, endToEndID: String? = nil, ocr: String? = nil
+    ) -> String {
+        let details =
+            (endToEndID.map { "<Refs><EndToEndId>\($0)</EndToEndId></Refs>" } ?? "")
+            + (ocr.map { "<RmtInf><Strd><CdtrRefInf><Ref>\($0)</Ref></CdtrRefInf></Strd></RmtInf>" } ?? "")
+        return """
+                  <Ntry><Amt Ccy="\(amount.currency.rawValue)">\(amount.plain)</Amt><CdtDbtInd>\(credit ? "CRDT" : "DBIT")</CdtDbtInd><Sts>BOOK</Sts>
+                    <BookgDt><Dt>\(date.iso)</Dt></BookgDt><AcctSvcrRef>\(reference)</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls>\(details)</TxDtls></NtryDtls></Ntry>
+            """
+    }
+}
+
+extension BankTests {
+    /// The reader takes each entry as its element closes: entries of every `Ntfctn` block, numbered across them,
+    /// with their details; an `Ntry` anywhere else, or in another kind of document, is no entry; a broken entry
+    /// is refused with its number; a status report's transactions come from every block, in order.
+    @Test func theReaderTakesEntriesOneByOneWhereTheyBelong() throws {
+        let today = CalendarDate.today
+        let one = Self.booked(sek("500"), credit: false, on: today, reference: "R-1", endToEndID: "GRANTS-D1")
+        let two = Self.booked(sek("400"), credit: true, on: today, reference: "R-2", ocr: "18")
+        let three = Self.booked(sek("1.50"), credit: false, on: today, reference: "R-3", endToEndID: "GRANTS-D3")
+        var text = String(decoding: Self.notification("NTF-9", [one, two]), as: UTF8.self)
+        let account = "<Acct><Id><IBAN>SE4550000000058398257466</IBAN></Id></Acct>"
+        text = text.replacingOccurrences(
+            of: "    </Ntfctn>",
+            with: "    </Ntfctn>\n    <Ntfctn><Id>NTF-9-2</Id><CreDtTm>2026-01-03T06:00:00</CreDtTm>\(account)\n\(three)\n    </Ntfctn>")
+        text = text.replacingOccurrences(of: "<GrpHdr>", with: "<GrpHdr>\(one)")
+        guard case .notification(let notification) = try BankMessage.read(Array(text.utf8)) else {
+            Issue.record("not read as a notification")
+            return
+        }
+        #expect(notification.messageID == "NTF-9")
+        #expect(notification.entries.map(\.amount) == [sek("500"), sek("400"), sek("1.50")])
+        #expect(notification.entries.map(\.isCredit) == [false, true, false])
+        #expect(notification.entries.map { $0.details.first?.endToEndID } == ["GRANTS-D1", nil, "GRANTS-D3"])
+        #expect(notification.entries[1].details.first?.creditorReference == "18")
+        #expect(notification.entries.allSatisfy { $0.bookingDate == today && $0.status == "BOOK" })
+
+        let broken = text.replacingOccurrences(of: "<CdtDbtInd>CRDT</CdtDbtInd>", with: "<CdtDbtInd>X</CdtDbtInd>")
+        let refused = #expect(throws: GrantsError.self) { try BankMessage.read(Array(broken.utf8)) }
+        #expect(String(describing: refused).contains("Ntry[1]"), "\(String(describing: refused))")
+        let statement = text.replacingOccurrences(of: "camt.054.001.02", with: "camt.053.001.02")
+        let other = #expect(throws: GrantsError.self) { try BankMessage.read(Array(statement.utf8)) }
+        #expect(String(describing: other).contains("neither pain.002.001.03 nor camt.054.001.02"), "\(String(describing: other))")
+
+        let second = "<TxInfAndSts><OrgnlEndToEndId>GRANTS-D2</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts>"
+        let report = Self.pain002(originalMessageID: "GRANTS-B1-20240115093000", rejected: "GRANTS-D1")
+            .replacingOccurrences(
+                of: "    </OrgnlPmtInfAndSts>",
+                with: "    </OrgnlPmtInfAndSts>\n    <OrgnlPmtInfAndSts><OrgnlPmtInfId>X-2</OrgnlPmtInfId>\(second)</OrgnlPmtInfAndSts>")
+        guard case .statusReport(let status) = try BankMessage.read(Array(report.utf8)) else {
+            Issue.record("not read as a status report")
+            return
+        }
+        #expect(status.transactions.map(\.endToEndID) == ["GRANTS-D1", "GRANTS-D2"])
+        #expect(status.transactions.map(\.status) == ["RJCT", "ACSC"] && status.transactions[0].reason == "AC01")
+    }
+}

@@ -13,17 +13,18 @@ struct BoundaryTests {
     static let logins = ["test_staff", "test_staff2", "test_service", "test_finance"]
 
     /// What each role may EXECUTE, as the README's "Who may do what" documents it: every grants_api function
-    /// for staff and service (the person register for service only); a few pure functions for reading; nothing
-    /// that writes or locks for finance.
+    /// for staff and service (the person register for service only) except finance's own; a few pure functions
+    /// for reading; nothing that writes or locks for finance but its own acts.
     static let readingFunctions: Set<String> = [
         "grants.actor_name(text)", "grants.login_actor()", "grants.paid_part(text,bigint)",
         "grants.committed_part(text,bigint)", "grants.rule_detail(text,text,text,jsonb)",
         "grants.recorded_paid_at(text,timestamp with time zone,timestamp with time zone)",
         "grants.business_date(date,timestamp with time zone)", "grants_api.periods(text)",
     ]
-    /// The books' own acts: finance's, and no other role's.
+    /// The books' own acts and the bank's answers: finance's, and no other role's.
     static let periodFunctions: Set<String> = [
         "grants_api.close_period(text,text,text)", "grants_api.open_period(text,text,text,text)",
+        "grants_api.import_bank_message(text,text,jsonb,text)",
     ]
 
     func connect(_ configuration: PGConfiguration, as user: String) throws -> PGConnection {
@@ -62,9 +63,12 @@ struct BoundaryTests {
     }
 
     /// The functions each role can execute, compared with the documented sets.
-    /// The API's functions that close or reopen a period.
+    /// The API's functions that close or reopen a period or import the bank's answers.
     func periodsAPI(_ api: Set<String>) -> Set<String> {
-        api.filter { $0.hasPrefix("grants_api.close_period(") || $0.hasPrefix("grants_api.open_period(") }
+        api.filter {
+            $0.hasPrefix("grants_api.close_period(") || $0.hasPrefix("grants_api.open_period(")
+                || $0.hasPrefix("grants_api.import_bank_message(")
+        }
     }
 
     @Test func everyFunctionARoleCanExecuteIsDocumented() async throws {
@@ -120,7 +124,8 @@ struct BoundaryTests {
     }
 
     /// Finance reads; it can run nothing that writes or locks (an approval once waited 7 s behind its
-    /// check_round_budgets()), except the books' own acts, closing and reopening a period (PeriodTests).
+    /// check_round_budgets()), except its own acts: closing and reopening a period (PeriodTests) and importing the
+    /// bank's answers (BankTests).
     @Test func financeCanRunNothingThatWritesOrLocks() async throws {
         try await TestGrants.withService { service, configuration in
             try await seedRound(service)

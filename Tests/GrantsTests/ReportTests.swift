@@ -201,7 +201,9 @@ struct ReportTests {
     }
 
     /// Forty grants with random payments, reversals, amendments, settlements, repayments and closings (some with
-    /// a write-off): every format agrees with the round report to the öre, per grant and in total.
+    /// a write-off), some tranches paid through the bank (a pain.001 batch booked by a camt.054 notification) and a
+    /// repayment received as a credit quoting its claim's OCR reference: every format agrees with the round report
+    /// to the öre, per grant and in total.
     @Test func roundTotalsReconcileWithTheExportsToTheOre() async throws {
         try await TestGrants.withService(poolSize: 4) { service, _ in
             var random = SeededGenerator(state: 42)
@@ -224,9 +226,42 @@ struct ReportTests {
                     try await service.disbursements.reverse(d.id, on: day("2022-05-01"), reason: "r", actor: "cecilia")
                 }
             }
-            // Amendments up; every third grant is cut down to what it paid, settled, repaid in part or whole, and
-            // some of those closed (what is not repaid written off).
+            // Through the bank: every fifth grant's applicant has a verified account; that grant's tranches still
+            // scheduled are attested, sent in one batch and paid by the bank's camt.054, on its booking date.
+            var debtor = ProgrammeSettings()
+            debtor.debtorName = "ICLD"
+            debtor.debtorIBAN = "SE45 5000 0000 0583 9825 7466"
+            debtor.debtorBIC = "ESSESESS"
+            try await service.programmes.set(manifest.programme, settings: debtor, actor: "anna")
+            let throughTheBank = Set(manifest.grants.enumerated().filter { $0.offset % 5 == 1 }.map(\.element.reference))
+            for grant in manifest.grants where throughTheBank.contains(grant.reference) {
+                try await service.payeeAccounts.set(grant.applicant.name, to: BankTests.bankgiro, reason: "Letter", actor: "anna")
+                try await service.payeeAccounts.verify(grant.applicant.name, actor: "bertil")
+            }
+            let sent = try await service.disbursements.list().filter {
+                $0.status == .scheduled && throughTheBank.contains($0.grantReference)
+            }
+            for d in sent { try await service.disbursements.attest(d.id, actor: "bertil") }
+            let batch = try #require(
+                try await service.paymentBatches.create(
+                    dueBy: day("2023-12-31"), executionDate: BankTests.nextWeek, actor: "cecilia"
+                ).batch)
+            #expect(batch.items.map(\.disbursementID).sorted() == sent.map(\.id).sorted() && sent.count > 3, "\(sent.count)")
+            let bankNotification = BankTests.notification(
+                "NTF-PAID",
+                batch.items.map {
+                    BankTests.booked(
+                        $0.amount, credit: false, on: day("2022-04-15"), reference: "BANK-\($0.disbursementID)",
+                        endToEndID: $0.endToEndID)
+                })
+            try BankTests.validate(bankNotification, schema: "iso20022/camt.054.001.02.xsd")
+            let paidByTheBank = try await service.bankMessages.import(bankNotification, actor: "cecilia")
+            #expect(paidByTheBank.count == sent.count && paidByTheBank.allSatisfy { $0.outcome == "paid" }, "\(paidByTheBank)")
+            // Amendments up; every third grant is cut down to what it paid, settled, repaid in part or whole (the
+            // first claim in part through the bank, a credit quoting its OCR reference), and some of those closed
+            // (what is not repaid written off).
             var repayments: [Int64] = []
+            var repaidThroughTheBank: String?
             var closed: Set<String> = []
             var reclaimed: Int64 = 0
             let unpaid = try await service.disbursements.list().filter { [.scheduled, .attested].contains($0.status) }
@@ -249,9 +284,24 @@ struct ReportTests {
                 }
                 let paid = detail.paid.minorUnits
                 let spent = paid == 0 ? 0 : Int64.random(in: 0...paid, using: &random)
-                try await service.grants.settle(
+                let settlement = try await service.grants.settle(
                     reference, spent: Money(minorUnits: spent, currency: .sek), on: day("2023-06-01"), actor: "anna")
                 var open = paid - spent
+                if repaidThroughTheBank == nil && open > 1, let ocr = settlement.ocrReference {
+                    let amount = open / 2
+                    let credit = BankTests.notification(
+                        "NTF-REPAID",
+                        [
+                            BankTests.booked(
+                                Money(minorUnits: amount, currency: .sek), credit: true, on: day("2023-06-20"), reference: "BANK-R\(i)",
+                                ocr: ocr)
+                        ])
+                    try BankTests.validate(credit, schema: "iso20022/camt.054.001.02.xsd")
+                    #expect(try await service.bankMessages.import(credit, actor: "cecilia").map(\.outcome) == ["repayment"])
+                    repayments.append(amount)
+                    open -= amount
+                    repaidThroughTheBank = reference
+                }
                 for (n, on) in ["2023-07-01", "2023-08-01"].enumerated() where open > 0 && Bool.random(using: &random) {
                     let amount = n == 1 || Bool.random(using: &random) ? open : Int64.random(in: 1...open, using: &random)
                     try await service.repayments.receive(
@@ -268,6 +318,7 @@ struct ReportTests {
                 }
             }
             #expect(repayments.count > 3 && closed.count > 3, "the seed exercises repayments and closings")
+            #expect(repaidThroughTheBank != nil, "the seed exercises a repayment through the bank")
             let report = try await service.reports.round("2021:2")
             #expect(report.repaid.minorUnits == repayments.reduce(0, +))
             let filter = ReportFilter(round: "2021:2")
@@ -285,6 +336,11 @@ struct ReportTests {
             }
             #expect(repaymentRows == repayments.count)
             #expect(net.values.reduce(0, +) == report.disbursed.minorUnits)
+            // The bank's payments and its repayment are rows like any other: on the booking date, with the bank's reference.
+            let rows = csv.components(separatedBy: "\r\n").dropFirst().map { $0.components(separatedBy: ",") }.filter { $0.count > 14 }
+            let bankPaid = rows.filter { $0[11] == "paid" && $0[14].hasPrefix("BANK-") && $0[10] == "2022-04-15" }.map { $0[0] }
+            #expect(bankPaid.sorted() == sent.map { String($0.id) }.sorted(), "\(bankPaid)")
+            #expect(rows.filter { $0[11] == "repayment" && $0[14].hasPrefix("BANK-R") && $0[3] == repaidThroughTheBank }.count == 1)
             // xlsx: the same rows, repayments included, cell for cell.
             let folder = FileManager.default.temporaryDirectory
             let book = folder.appendingPathComponent("r-\(UUID().uuidString).xlsx")

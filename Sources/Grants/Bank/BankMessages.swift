@@ -13,7 +13,9 @@ public struct BankImportOutcome: Sendable, Encodable, Equatable {
 /// The bank's answers: pain.002 status reports and camt.054 notifications (Schema/api/bank.sql,
 /// `grants_api.import_bank_message`). A rejected payment leaves its batch (the tranche stays attested); a booked
 /// debit pays its tranche by `EndToEndId` and amount; a booked credit quoting a claim's OCR reference is a
-/// repayment. Mismatches are reported, never guessed; the same message twice changes nothing.
+/// repayment. Mismatches are reported, never guessed; the same message twice changes nothing. Importing is
+/// finance's: the database grants it to `grants_finance` (and the owner) only, so a staff or service login gets
+/// `GrantsError.notPermitted`, whatever the file says.
 ///
 /// ```swift
 /// let outcomes = try await service.bankMessages.import(Array(try Data(contentsOf: url)), actor: "cecilia")

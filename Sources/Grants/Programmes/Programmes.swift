@@ -29,20 +29,43 @@ public struct Programme: Sendable, Encodable, Equatable {
 public struct Programmes: Sendable {
     let service: GrantsService
 
-    /// Sets the fields `settings` gives; the others stay as they were. A programme that does not exist yet is
-    /// created (currency SEK), so settings can come before its first round. Setting what is already set
-    /// changes nothing and records nothing. Invalid values are `GrantsError.invalidInput` with the setting's
-    /// name as the path (`sie_cost_account`), and nothing is written.
+    /// Sets the fields `settings` gives and unsets the fields `unset` names (by the settings' names:
+    /// `debtor_bankgiro`, `accrual`, see `ProgrammeSettings.names`); the others stay as they were. A programme
+    /// that does not exist yet is created (currency SEK), so settings can come before its first round. Setting
+    /// what is already set, or unsetting what is not set, changes nothing and records nothing. Invalid values, an
+    /// unknown name, or a field both given and unset are `GrantsError.invalidInput` with the setting's name as the
+    /// path (`sie_cost_account`), and nothing is written.
+    ///
+    /// ```swift
+    /// var settings = ProgrammeSettings()
+    /// settings.debtorBankgiro = "5050-1055"      // from now on the programme pays from its Bankgiro number …
+    /// try await service.programmes.set(
+    ///     "Kommunala partnerskap", settings: settings, unset: ["debtor_iban", "debtor_bic"], actor: "anna")   // … not its IBAN
+    /// ```
     @discardableResult
-    public func set(_ name: String, settings: ProgrammeSettings, actor: String) async throws(GrantsError) -> Programme {
+    public func set(
+        _ name: String, settings: ProgrammeSettings, unset: Set<String> = [], actor: String
+    ) async throws(GrantsError) -> Programme {
         let actor = try ActorName(actor).value
         var problems = settings.problems()
         if let problem = Limits.text(name, at: "programme") { problems.append(problem) }
-        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
-        // The fields given, as grants_api.set_programme_settings takes them (a key left out stays as it was).
+        // The fields given, as grants_api.set_programme_settings takes them (a key left out stays as it was, a key
+        // given as null is unset).
         var given: [String: Any] = [:]
         for field in ProgrammeSettings.fields { if let value = settings[keyPath: field.path] { given[field.name] = value } }
         if let accrual = settings.accrual { given["accrual"] = accrual }
+        for field in unset.sorted() {
+            if !ProgrammeSettings.names.contains(field) {
+                problems.append(
+                    Limits.controlCharacterProblem(field, at: "unset")
+                        ?? Problem("unset", "\"\(field.prefix(40))\" is not a programme setting"))
+            } else if given[field] != nil {
+                problems.append(Problem(field, "is both given and unset"))
+            } else {
+                given[field] = NSNull()
+            }
+        }
+        guard problems.isEmpty else { throw GrantsError.invalidInput(problems) }
         let json: String
         do {
             json = String(decoding: try JSONSerialization.data(withJSONObject: given, options: [.sortedKeys]), as: UTF8.self)

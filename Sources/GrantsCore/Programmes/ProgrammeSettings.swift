@@ -2,7 +2,7 @@ import Foundation
 
 /// What the finance exports need to know about a programme: SIE accounts and series, whether grants are
 /// accrued, the IATI publisher and its funder, default IATI codes and the 360Giving prefix. Every field is
-/// optional: `nil` is "not set". Stored per programme (`Programmes.set(_:settings:actor:)` in `Grants`) and
+/// optional: `nil` is "not set". Stored per programme (`Programmes.set(_:settings:unset:actor:)` in `Grants`) and
 /// overridden for one export by ``ExportOptions/overrides``.
 ///
 /// ```swift
@@ -77,6 +77,9 @@ public struct ProgrammeSettings: Sendable, Equatable, Codable {
             ("debtor_bic", \.debtorBIC), ("debtor_bankgiro", \.debtorBankgiro),
         ]
     }
+
+    /// Every setting's name, `accrual` included: what `Programmes.set(_:settings:unset:actor:)` can unset.
+    public static var names: Set<String> { Set(fields.map(\.name) + ["accrual"]) }
 
     /// These settings with every field `other` sets put over them.
     public func overridden(by other: ProgrammeSettings) -> ProgrammeSettings {

@@ -66,70 +66,83 @@ public enum BankMessage: Sendable, Equatable {
 
     public static func read(_ bytes: [UInt8]) throws(GrantsError) -> BankMessage {
         guard bytes.count <= maximumBytes else { throw refused("is larger than \(maximumBytes) bytes") }
-        let root = try XMLTree.parse(Data(bytes))
+        // Each entry (camt.054 `Ntry`) and each transaction's status (pain.002 `TxInfAndSts`) is read as its element
+        // closes and then let go: what stays in memory is the message's header and what was read from its entries,
+        // never the whole document as a tree (a bank's notification of 10 000 entries is some 200 000 elements).
+        var entries: [Notification.Entry] = []
+        var transactions: [StatusReport.Transaction] = []
+        let root = try XMLTree.parse(Data(bytes), records: ["Ntry", "TxInfAndSts"]) { record, around throws(GrantsError) in
+            // Read as before, when the whole tree was walked: by the document's namespace and the record's place.
+            switch (around.first?.namespace, around.map(\.name), record.name) {
+            case (camt054, ["Document", "BkToCstmrDbtCdtNtfctn", "Ntfctn"], "Ntry"):
+                entries.append(try entry(record, index: entries.count))
+            case (pain002, ["Document", "CstmrPmtStsRpt", "OrgnlPmtInfAndSts"], "TxInfAndSts"):
+                transactions.append(try transaction(record, index: transactions.count))
+            default:
+                break  // anywhere else it is no entry of these messages
+            }
+        }
         guard root.name == "Document" else { throw refused("is not an ISO 20022 document (its root is <\(root.name)>)") }
         switch root.namespace {
-        case pain002: return .statusReport(try statusReport(root))
-        case camt054: return .notification(try notification(root))
+        case pain002: return .statusReport(try statusReport(root, transactions))
+        case camt054: return .notification(try notification(root, entries))
         default: throw refused("is neither pain.002.001.03 nor camt.054.001.02 (namespace \"\(root.namespace.prefix(100))\")")
         }
     }
 
     static func refused(_ why: String) -> GrantsError { .invalidInput([Problem("file", why)]) }
 
-    private static func statusReport(_ root: XMLTree) throws(GrantsError) -> StatusReport {
+    /// The report's header, with the transactions read as the parser passed them.
+    private static func statusReport(_ root: XMLTree, _ transactions: [StatusReport.Transaction]) throws(GrantsError) -> StatusReport {
         guard let report = root.child("CstmrPmtStsRpt") else { throw refused("has no CstmrPmtStsRpt") }
         guard let messageID = report.text("GrpHdr", "MsgId") else { throw refused("has no GrpHdr/MsgId") }
         guard let original = report.child("OrgnlGrpInfAndSts"), let originalID = original.text("OrgnlMsgId") else {
             throw refused("has no OrgnlGrpInfAndSts/OrgnlMsgId")
-        }
-        var transactions: [StatusReport.Transaction] = []
-        for block in report.children("OrgnlPmtInfAndSts") {
-            for (i, tx) in block.children("TxInfAndSts").enumerated() {
-                guard let e2e = tx.text("OrgnlEndToEndId"), let status = tx.text("TxSts") else {
-                    throw refused("TxInfAndSts[\(i)] has no OrgnlEndToEndId or TxSts")
-                }
-                transactions.append(.init(endToEndID: e2e, status: status, reason: tx.text("StsRsnInf", "Rsn", "Cd")))
-            }
         }
         return StatusReport(
             messageID: messageID, originalMessageID: originalID, groupStatus: original.text("GrpSts"),
             groupReason: original.text("StsRsnInf", "Rsn", "Cd"), transactions: transactions)
     }
 
-    private static func notification(_ root: XMLTree) throws(GrantsError) -> Notification {
+    /// One `TxInfAndSts` of a pain.002 (the `index`th of the report).
+    private static func transaction(_ tx: XMLTree, index i: Int) throws(GrantsError) -> StatusReport.Transaction {
+        guard let e2e = tx.text("OrgnlEndToEndId"), let status = tx.text("TxSts") else {
+            throw refused("TxInfAndSts[\(i)] has no OrgnlEndToEndId or TxSts")
+        }
+        return .init(endToEndID: e2e, status: status, reason: tx.text("StsRsnInf", "Rsn", "Cd"))
+    }
+
+    /// The notification's header, with the entries read as the parser passed them.
+    private static func notification(_ root: XMLTree, _ entries: [Notification.Entry]) throws(GrantsError) -> Notification {
         guard let message = root.child("BkToCstmrDbtCdtNtfctn") else { throw refused("has no BkToCstmrDbtCdtNtfctn") }
         guard let messageID = message.text("GrpHdr", "MsgId") else { throw refused("has no GrpHdr/MsgId") }
-        var entries: [Notification.Entry] = []
-        for notification in message.children("Ntfctn") {
-            for entry in notification.children("Ntry") {
-                let index = entries.count
-                guard let amount = try money(entry.child("Amt"), at: "Ntry[\(index)].Amt"),
-                    let indicator = entry.text("CdtDbtInd"), indicator == "CRDT" || indicator == "DBIT",
-                    let status = entry.text("Sts")
-                else { throw refused("Ntry[\(index)] has no Amt, CdtDbtInd (CRDT or DBIT) or Sts") }
-                var booking: CalendarDate?
-                if let text = entry.text("BookgDt", "Dt") ?? entry.text("BookgDt", "DtTm").map({ String($0.prefix(10)) }) {
-                    do { booking = try CalendarDate(text) } catch {
-                        throw refused("Ntry[\(index)].BookgDt \"\(text.prefix(30))\" is not a date")
-                    }
-                }
-                var details: [Notification.Detail] = []
-                for tx in entry.children("NtryDtls").flatMap({ $0.children("TxDtls") }) {
-                    details.append(
-                        .init(
-                            endToEndID: tx.text("Refs", "EndToEndId"),
-                            amount: try money(tx.child("AmtDtls")?.child("TxAmt")?.child("Amt"), at: "Ntry[\(index)].TxDtls.Amt"),
-                            bankReference: tx.text("Refs", "AcctSvcrRef"),
-                            creditorReference: tx.text("RmtInf", "Strd", "CdtrRefInf", "Ref")))
-                }
-                entries.append(
-                    .init(
-                        amount: amount, isCredit: indicator == "CRDT", status: status, bookingDate: booking,
-                        bankReference: entry.text("AcctSvcrRef"), details: details))
+        return Notification(messageID: messageID, entries: entries)
+    }
+
+    /// One `Ntry` of a camt.054 (the `index`th of the message).
+    private static func entry(_ entry: XMLTree, index: Int) throws(GrantsError) -> Notification.Entry {
+        guard let amount = try money(entry.child("Amt"), at: "Ntry[\(index)].Amt"),
+            let indicator = entry.text("CdtDbtInd"), indicator == "CRDT" || indicator == "DBIT",
+            let status = entry.text("Sts")
+        else { throw refused("Ntry[\(index)] has no Amt, CdtDbtInd (CRDT or DBIT) or Sts") }
+        var booking: CalendarDate?
+        if let text = entry.text("BookgDt", "Dt") ?? entry.text("BookgDt", "DtTm").map({ String($0.prefix(10)) }) {
+            do { booking = try CalendarDate(text) } catch {
+                throw refused("Ntry[\(index)].BookgDt \"\(text.prefix(30))\" is not a date")
             }
         }
-        return Notification(messageID: messageID, entries: entries)
+        var details: [Notification.Detail] = []
+        for tx in entry.children("NtryDtls").flatMap({ $0.children("TxDtls") }) {
+            details.append(
+                .init(
+                    endToEndID: tx.text("Refs", "EndToEndId"),
+                    amount: try money(tx.child("AmtDtls")?.child("TxAmt")?.child("Amt"), at: "Ntry[\(index)].TxDtls.Amt"),
+                    bankReference: tx.text("Refs", "AcctSvcrRef"),
+                    creditorReference: tx.text("RmtInf", "Strd", "CdtrRefInf", "Ref")))
+        }
+        return .init(
+            amount: amount, isCredit: indicator == "CRDT", status: status, bookingDate: booking,
+            bankReference: entry.text("AcctSvcrRef"), details: details)
     }
 
     /// An `Amt` element: a decimal with at most two decimals and its `Ccy`.
@@ -150,7 +163,9 @@ public enum BankMessage: Sendable, Equatable {
 }
 
 /// An XML element as a small tree (names without prefixes, the element's namespace, attributes, text), built with
-/// Foundation's XMLParser: no DTDs or external entities are loaded, and depth and size are limited.
+/// Foundation's XMLParser: no DTDs or external entities are loaded, and depth and size are limited. Elements named
+/// in `records` are handed to `onRecord` as they close, with the elements around them (the root first), and are
+/// then dropped from the tree: a long list of records is read one at a time.
 final class XMLTree {
     let name: String
     let namespace: String
@@ -175,13 +190,16 @@ final class XMLTree {
         return value.isEmpty ? nil : value
     }
 
-    static func parse(_ data: Data) throws(GrantsError) -> XMLTree {
-        let delegate = Builder()
+    static func parse(
+        _ data: Data, records: Set<String> = [], onRecord: @escaping (XMLTree, [XMLTree]) throws(GrantsError) -> Void = { _, _ in }
+    ) throws(GrantsError) -> XMLTree {
+        let delegate = Builder(records: records, onRecord: onRecord)
         let parser = XMLParser(data: data)
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
         parser.delegate = delegate
         let ok = parser.parse()
+        if let failure = delegate.failure { throw failure }
         if let problem = delegate.problem { throw BankMessage.refused(problem) }
         guard ok, let root = delegate.root else {
             let where_ = "line \(parser.lineNumber), column \(parser.columnNumber)"
@@ -191,10 +209,18 @@ final class XMLTree {
     }
 
     private final class Builder: NSObject, XMLParserDelegate {
+        let records: Set<String>
+        let onRecord: (XMLTree, [XMLTree]) throws(GrantsError) -> Void
         var root: XMLTree?
         var stack: [XMLTree] = []
         var count = 0
         var problem: String?
+        var failure: GrantsError?
+
+        init(records: Set<String>, onRecord: @escaping (XMLTree, [XMLTree]) throws(GrantsError) -> Void) {
+            self.records = records
+            self.onRecord = onRecord
+        }
 
         func parser(
             _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
@@ -216,7 +242,15 @@ final class XMLTree {
         }
 
         func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
-            _ = stack.popLast()
+            guard let node = stack.popLast(), records.contains(node.name), let parent = stack.last else { return }
+            // The record is its parent's last child: handed over, then no longer held.
+            parent.children.removeLast()
+            do {
+                try onRecord(node, stack)
+            } catch {
+                failure = error
+                parser.abortParsing()
+            }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {

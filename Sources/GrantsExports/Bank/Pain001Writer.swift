@@ -7,8 +7,8 @@ import GrantsCore
 /// - one payment information block (`PmtInf`) per execution date (and the one debtor account), in date order;
 ///   `NbOfTxs` and `CtrlSum` in the group header and in every block;
 /// - a Bankgiro creditor as `CdtrAcct/Id/Othr/Id` with `SchmeNm/Prtry` `BGNR`, its agent Bankgirot's clearing
-///   (`ClrSysMmbId` `SESBA` 9900); a Plusgiro creditor with `PGNR` and 9960; an IBAN creditor as `IBAN` with its
-///   bank's `BIC` where known;
+///   (`ClrSysMmbId` `SESBA` 9900); a Plusgiro creditor as `Othr/Id` with `SchmeNm/Cd` `BBAN` (an ISO code, not a
+///   proprietary one) and PlusGirot's clearing 9960; an IBAN creditor as `IBAN` with its bank's `BIC` where known;
 /// - amounts with two decimals and the currency, the remittance text as `Ustrd`.
 ///
 /// The output depends on the file's values only (no clock, no locale), so a batch exports to the same bytes
@@ -98,11 +98,23 @@ public enum Pain001Writer {
         switch account {
         case .iban(let iban, _):
             xml.leaf("IBAN", iban.value)
-        case .bankgiro, .plusgiro:
+        case .bankgiro:
             xml.open("Othr")
             xml.leaf("Id", account.number)
             xml.open("SchmeNm")
-            xml.leaf("Prtry", account.kind == "bankgiro" ? "BGNR" : "PGNR")
+            xml.leaf("Prtry", "BGNR")
+            xml.close("SchmeNm")
+            xml.close("Othr")
+        case .plusgiro:
+            // Swedish Common Interpretation of ISO 20022 Payment Messages, Appendix 1 "Common Payment Types in
+            // Sweden" (Svenska Bankföreningen, v1.0 2014-02-10), Plusgiro: the PlusGiro number is the account's
+            // `Othr/Id` under the ISO external code `BBAN` (`SchmeNm/Cd`); only Bankgiro has a proprietary scheme
+            // (`BGNR`). A practitioner confirms `BBAN` for a bank that refused a Plusgiro payment file without it
+            // (IFS community, "Swedish supplier payment format change"); docs/bank-payments.md has both sources.
+            xml.open("Othr")
+            xml.leaf("Id", account.number)
+            xml.open("SchmeNm")
+            xml.leaf("Cd", "BBAN")
             xml.close("SchmeNm")
             xml.close("Othr")
         }

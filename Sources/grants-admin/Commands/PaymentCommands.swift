@@ -199,7 +199,8 @@ struct PaymentCommand: AsyncParsableCommand {
                 attested, with the bank's reason code); a booked debit whose EndToEndId and amount match pays its \
                 tranche (booking date, bank reference); a booked credit quoting a claim's OCR reference is a \
                 repayment. Mismatches are listed, never guessed. The same file again changes nothing. A file that is \
-                not well-formed or not of these kinds is refused whole (exit 65).
+                not well-formed or not of these kinds is refused whole (exit 65). Only a finance login \
+                (grants_finance) or the owner imports: a staff or service login is refused (exit 1).
 
                 Example:
                   grants-admin payment import camt054-2024-02-02.xml --actor cecilia

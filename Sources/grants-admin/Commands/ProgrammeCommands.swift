@@ -10,10 +10,13 @@ struct ProgrammeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set a programme's export settings (the programme is created if new).",
             discussion: """
-                Only the settings given change; the others stay as they were. Every change is audited. Codes are \
-                checked against IATI's codelists, accounts are 4 digits, and the publisher is never the funder.
+                Only the settings given change; the others stay as they were. --unset SETTING (its flag without \
+                --, e.g. debtor-bankgiro; repeatable) unsets one. Every change is audited. Codes are checked \
+                against IATI's codelists, accounts are 4 digits, and the publisher is never the funder. The \
+                programme pays from one account: to move from a Bankgiro number to an IBAN, unset the one and set \
+                the other in the same command.
 
-                Example:
+                Examples:
                   grants-admin programme set "Kommunala partnerskap" \\
                       --iati-publisher-ref SE-ON-4020000008 --iati-publisher-name ICLD \\
                       --iati-publisher-type 22 --funder-ref SE-0 --funder-name Sida \\
@@ -21,15 +24,32 @@ struct ProgrammeCommand: AsyncParsableCommand {
                       --giving360-prefix 360G-icld --default-sector 15150 --flow-type 10 \\
                       --finance-type 110 --aid-type C01 --collaboration-type 1 \\
                       --accrual on --sie-liability-account 2890
+                  grants-admin programme set "Kommunala partnerskap" --unset debtor-bankgiro \\
+                      --debtor-iban "SE45 5000 0000 0583 9825 7466" --debtor-bic ESSESESS
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The programme's name.") var name: String
         @OptionGroup(title: "Settings") var settings: SettingFlags
+        @Option(help: "Unset a setting: its flag without -- (debtor-bankgiro, sie-series …); repeatable.")
+        var unset: [String] = []
+
+        /// The setting a flag names (`debtor-bankgiro` → `debtor_bankgiro`), nil when it names none.
+        static func setting(_ flag: String) -> String? {
+            SettingFlags.flags.first { $0.value == "--" + flag && ProgrammeSettings.names.contains($0.key) }?.key
+        }
+
+        func validate() throws {
+            for flag in unset where Self.setting(flag) == nil {
+                let shown = Limits.controlCharacterProblem(flag, at: "") == nil ? " \(flag.prefix(40))" : ""
+                throw ValidationError("--unset\(shown): not a setting (name one by its flag without --, e.g. debtor-bankgiro)")
+            }
+        }
 
         func run() async throws {
             let given = settings.settings
+            let cleared = Swift.Set(unset.compactMap(Self.setting))
             let programme = try await Session.run(global) {
-                try await $0.programmes.set(name, settings: given, actor: global.resolvedActor)
+                try await $0.programmes.set(name, settings: given, unset: cleared, actor: global.resolvedActor)
             }
             Terminal.print(Show.text(programme))
         }
