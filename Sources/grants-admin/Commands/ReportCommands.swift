@@ -6,7 +6,8 @@ extension DisbursementFormat: ExpressibleByArgument {}
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Finance exports and round summaries.", subcommands: [Disbursements.self, Round.self])
+        commandName: "report", abstract: "Finance exports, round summaries and the programme year.",
+        subcommands: [Disbursements.self, Round.self, Year.self])
 
     struct Disbursements: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
