@@ -59,18 +59,20 @@ extension ReportCommand {
             let cleanup = Interruption.onForcedExit { sink.discard() }
             defer { Interruption.forget(cleanup) }
             do {
-                let report = try await Session.run(global) { try await $0.reports.year(year, programme: programme) }
-                switch format {
-                case .text: try sink.write(Self.text(report))
-                case .json: try sink.write(try Output.json(report))
-                case .xlsx: try report.writeXLSX(to: sink)
-                case .html: try sink.write(report.html(language: lang == .en ? .english : .swedish))
+                try await Session.run(global) { service in
+                    let report = try await service.reports.year(year, programme: programme)
+                    switch format {
+                    case .text: try sink.write(Self.text(report))
+                    case .json: try sink.write(try Output.json(report))
+                    case .xlsx: try report.writeXLSX(to: sink)
+                    case .html: try sink.write(report.html(language: lang == .en ? .english : .swedish))
+                    }
+                    try Task.checkCancellation()
+                    try sink.commit()
                 }
-                try Task.checkCancellation()
-                try sink.commit()
             } catch {
                 sink.discard()
-                throw Failure.report(error)
+                throw error
             }
         }
 
