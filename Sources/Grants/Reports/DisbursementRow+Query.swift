@@ -45,6 +45,13 @@ extension DisbursementRow {
     /// and the status name them). Repayment ids share the disbursements' id space (`grants.next_entry_id()`),
     /// so `disbursement_id` names one row either way. `paid_at` is when the row's dated event was recorded.
     static let from: PGQuery = """
+        \(entries)
+        \(Parties.joins)
+        """
+
+    /// ``from`` without the parties: the money entries `d` with their grant `g`, application `a`, approval `ap`,
+    /// round `r` and programme `p`. The year report sums these same rows, so its figures are the export's.
+    static let entries: PGQuery = """
         FROM (
             SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference, scheduled_at, attested_at,
                    grants.recorded_paid_at(status, paid_at, scheduled_at) AS paid_at,
@@ -69,7 +76,6 @@ extension DisbursementRow {
         JOIN grants.approval ap ON ap.application_id = a.id
         JOIN grants.allocation_round r ON r.id = g.round_id
         JOIN grants.programme p ON p.id = g.programme_id
-        \(Parties.joins)
         """
 
     static func query(_ filter: ReportFilter) -> PGQuery {

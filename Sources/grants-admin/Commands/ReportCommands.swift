@@ -6,7 +6,8 @@ extension DisbursementFormat: ExpressibleByArgument {}
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Finance exports and round summaries.", subcommands: [Disbursements.self, Round.self])
+        commandName: "report", abstract: "Finance exports, round summaries and the programme year.",
+        subcommands: [Disbursements.self, Round.self, Year.self])
 
     struct Disbursements: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -136,11 +137,14 @@ struct ReportCommand: AsyncParsableCommand {
 
     struct Round: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Summarise a round: text, json, or the announcement a funder publishes.",
+            abstract: "Summarise a round: text, json, html, or the announcement a funder publishes.",
             discussion: """
                 Examples:
                   grants-admin report round 2021:2
                   grants-admin report round 2021:2 --format announcement-sv
+                  grants-admin report round 2021:2 --format html --output 2021-2.html
+                  grants-admin report round 2021:2 --format html --lang en \\
+                      --output 2021-2-en.html
                   grants-admin report round 2021:2 --as-of 2022-12-31 --format json
                   grants-admin report round 2022:1 --as-of 2022-12-31 \\
                       --known-at 2023-01-31T12:00:00Z
@@ -148,16 +152,25 @@ struct ReportCommand: AsyncParsableCommand {
                 --as-of DATE: the round as it stood in the books at the end of that business date (grants decided, \
                 amendments, payments, repayments, settlements and closings dated later left out, whenever they were \
                 recorded). --known-at TIMESTAMP: only what was recorded by then (a date alone: its end, UTC).
+
+                html: one self-contained file for A4 (no network, no script): the announcement text, the key \
+                figures, charts by theme, by partner country and per quarter with their numbers beside them, and \
+                every grant in a table; Swedish unless --lang en.
                 """)
         enum Format: String, ExpressibleByArgument, CaseIterable {
-            case text, json
+            case text, json, html
             case announcementSv = "announcement-sv"
             case announcementEn = "announcement-en"
         }
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The round's name.") var round: String
         @Option(parsing: .unconditional, help: "The programme, where two share the round's name.") var programme: String?
-        @Option(help: "text, json, announcement-sv or announcement-en.") var format: Format = .text
+        @Option(help: "text, json, html, announcement-sv or announcement-en.") var format: Format = .text
+        @Option(help: "html: sv (default) or en.") var lang: Year.Language = .sv
+        @Option(
+            parsing: .unconditional,
+            help: ArgumentHelp("Write here instead of standard output (- is standard output).", valueName: "FILE"))
+        var output: String?
         @Option(name: .customLong("as-of"), help: "The round as it stood at the end of this business date (YYYY-MM-DD).")
         var asOf: CalendarDate?
         @Option(name: .customLong("known-at"), help: "Only what was recorded by this moment (RFC 3339, or a date: its end, UTC).")
@@ -165,14 +178,34 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let knownAt = knownAt?.date
-            let report = try await Session.run(global) {
-                try await $0.reports.round(round, programme: programme, asOf: asOf, knownAt: knownAt)
+            let sink: ReportOutput
+            do {
+                sink = try Output.destination(output)
+            } catch {
+                throw Failure.report(error)
             }
-            switch format {
-            case .json: Terminal.print(try Output.json(report))
-            case .announcementSv: Terminal.print(report.announcementSwedish)
-            case .announcementEn: Terminal.print(report.announcementEnglish)
-            case .text: Terminal.print(Self.text(report))
+            let cleanup = Interruption.onForcedExit { sink.discard() }
+            defer { Interruption.forget(cleanup) }
+            do {
+                try await Session.run(global) { service in
+                    if format == .html {
+                        let page = try await service.reports.roundPage(round, programme: programme, asOf: asOf, knownAt: knownAt)
+                        try sink.write(page.html(language: lang == .en ? .english : .swedish))
+                    } else {
+                        let report = try await service.reports.round(round, programme: programme, asOf: asOf, knownAt: knownAt)
+                        switch format {
+                        case .json: try sink.write(try Output.json(report))
+                        case .announcementSv: try sink.write(report.announcementSwedish + "\n")
+                        case .announcementEn: try sink.write(report.announcementEnglish + "\n")
+                        case .text, .html: try sink.write(Self.text(report))
+                        }
+                    }
+                    try Task.checkCancellation()
+                    try sink.commit()
+                }
+            } catch {
+                sink.discard()
+                throw error
             }
         }
 
