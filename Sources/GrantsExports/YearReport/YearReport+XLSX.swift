@@ -11,7 +11,7 @@ extension YearReport {
     /// try year.writeXLSX(to: output)
     /// try output.commit()
     /// ```
-    public func writeXLSX(to output: ReportOutput, generatedAt: Date = ExportOptions.defaultGenerationTime()) throws {
+    public func writeXLSX(to output: ReportOutput, generatedAt: Date = ExportOptions.defaultGenerationTime()) throws(GrantsError) {
         let summaryRows: [(String, Money?, Int?)] = [
             ("budget", budget, rounds), ("awarded", awarded, grantCounts.decided), ("amended", amended, nil), ("paid", paid, nil),
             ("reversed", reversed, nil), ("repaid", repaid, nil), ("disbursed", disbursed, nil), ("written_off", writtenOff, nil),

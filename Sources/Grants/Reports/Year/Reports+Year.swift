@@ -13,7 +13,7 @@ extension Reports {
     /// let year = try await service.reports.year(2023, programme: "Kommunala partnerskap")
     /// assert(year.viewsThatDoNotAddUp.isEmpty)
     /// ```
-    public func year(_ year: Int, programme: String? = nil) async throws -> YearReport {
+    public func year(_ year: Int, programme: String? = nil) async throws(GrantsError) -> YearReport {
         guard (1900...9998).contains(year) else {
             throw GrantsError.invalidInput([Problem("year", "\(year) is not a year this report covers (1900 to 9998)")])
         }
