@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a payment file says: the message, the payer and every transfer, as stored with a payment batch, so the
-/// same batch gives the same bytes every time (``Pain001Writer``).
+/// same batch gives the same bytes every time (`Pain001Writer`, in GrantsExports).
 ///
 /// ```swift
 /// let file = PaymentFile(

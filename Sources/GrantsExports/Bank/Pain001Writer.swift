@@ -1,7 +1,7 @@
 import Foundation
 import GrantsCore
 
-/// Writes a ``PaymentFile`` as ISO 20022 `pain.001.001.03` (customer credit transfer initiation) as Swedish banks
+/// Writes a `PaymentFile` as ISO 20022 `pain.001.001.03` (customer credit transfer initiation) as Swedish banks
 /// and Bankgirot take it (docs/bank-payments.md has the facts and their sources):
 ///
 /// - one payment information block (`PmtInf`) per execution date (and the one debtor account), in date order;

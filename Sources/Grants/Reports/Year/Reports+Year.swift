@@ -2,7 +2,7 @@ import Foundation
 import PGClient
 
 extension Reports {
-    /// The programme year for the funder (see ``YearReport``), read from one snapshot: the events dated from
+    /// The programme year for the funder (see `YearReport`), read from one snapshot: the events dated from
     /// 1 January to 31 December of `year`, and the books as they stood at the end of 31 December.
     ///
     /// Without `programme`, every programme's grants together, which must then share one currency. A programme
