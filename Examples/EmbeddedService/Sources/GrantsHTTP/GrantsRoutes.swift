@@ -104,10 +104,11 @@ struct GrantsRoutes: Sendable {
             throw GrantsError.invalidInput([Problem("path", "disbursement id must be a whole number")])
         }
         let body = try await request.decode(as: Attestation.self, context: context)
-        do {
+        do throws(GrantsError) {
             return JSON.response(try await service.disbursements.attest(id, actor: body.actor))
-        } catch let error as GrantsError where error.code == .invalidInput {
+        } catch {
             // The library names its inputs by domain path (`actor`); this request carries them as body fields.
+            guard error.code == .invalidInput else { throw error }
             throw GrantsError.invalidInput(error.problems.map { $0.relocated(to: "body." + $0.location) })
         }
     }

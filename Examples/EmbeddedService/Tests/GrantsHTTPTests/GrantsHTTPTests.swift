@@ -330,7 +330,7 @@ struct GrantsHTTPTests {
             await #expect {
                 try await group.run()
             } throws: { error in
-                "\(error)".contains("grants-admin db migrate")
+                (error as? GrantsError)?.code == .schemaMismatch && "\(error)".contains("migrate")
             }
         }
     }
