@@ -100,22 +100,27 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     over record;
 BEGIN
-    -- Lock first (in id order, as every writer does), so that the totals read next are the committed ones
-    -- even when another writer's award was in flight: then the excess is said exactly, never by a bare CHECK.
-    -- NO KEY UPDATE, the lock the UPDATE below takes anyway: it does not wait on the KEY SHARE locks that
-    -- concurrent grant inserts hold through their foreign key to the round (FOR UPDATE would deadlock there).
-    PERFORM 1 FROM grants.allocation_round
-      WHERE id IN (SELECT (key)::bigint FROM jsonb_each_text(deltas)) ORDER BY id FOR NO KEY UPDATE;
-    SELECT r.name, r.currency, r.awarded_total + (d.value)::bigint - r.budget AS excess INTO over
-      FROM jsonb_each_text(deltas) d JOIN grants.allocation_round r ON r.id = (d.key)::bigint
-     WHERE r.awarded_total + (d.value)::bigint > r.budget
-     ORDER BY r.id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'round %: the budget would be exceeded', over.name
-            USING ERRCODE = '23514', CONSTRAINT = 'round_within_budget', TABLE = 'allocation_round', SCHEMA = 'grants',
-                  DETAIL = grants.rule_detail('budget_exceeded', 'round', over.name,
-                                              jsonb_build_object('excess', over.excess, 'currency', over.currency));
+    IF deltas IS NULL OR deltas = '{}'::jsonb THEN
+        RETURN;
     END IF;
+    -- Locked in id order, as every writer does, and read in the same statement: a row whose lock was awaited is
+    -- read as the writer that held it committed it (READ COMMITTED reads the newest version of a row it locks),
+    -- so the totals compared are the committed ones even when another writer's award was in flight: the excess
+    -- is said exactly, never by a bare CHECK. The first round over its budget, in id order, is refused.
+    -- NO KEY UPDATE, the lock the caller's UPDATE takes next anyway: it does not wait on the KEY SHARE locks that
+    -- concurrent grant inserts hold through their foreign key to the round (FOR UPDATE would deadlock there).
+    FOR over IN
+        SELECT r.name, r.currency, r.awarded_total + (d.value)::bigint - r.budget AS excess
+          FROM grants.allocation_round r JOIN jsonb_each_text(deltas) d ON r.id = (d.key)::bigint
+         ORDER BY r.id FOR NO KEY UPDATE OF r
+    LOOP
+        IF over.excess > 0 THEN
+            RAISE EXCEPTION 'round %: the budget would be exceeded', over.name
+                USING ERRCODE = '23514', CONSTRAINT = 'round_within_budget', TABLE = 'allocation_round', SCHEMA = 'grants',
+                      DETAIL = grants.rule_detail('budget_exceeded', 'round', over.name,
+                                                  jsonb_build_object('excess', over.excess, 'currency', over.currency));
+        END IF;
+    END LOOP;
 END
 $$;
 
@@ -176,15 +181,21 @@ BEGIN
 END
 $$;
 
+-- Amendments move a grant's award, and the round's awarded total with it. Most updates of a grant move no award
+-- (its disbursement totals, its closing): those end after one statement.
 CREATE OR REPLACE FUNCTION grants.round_totals_after_grant_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     deltas jsonb;
+    moved bigint;
 BEGIN
-    SELECT jsonb_object_agg(round_id, delta) INTO deltas
+    SELECT jsonb_object_agg(round_id, delta) FILTER (WHERE delta > 0), count(*) FILTER (WHERE delta <> 0)
+      INTO deltas, moved
       FROM (SELECT n.round_id, sum(n.amount - o.amount)::bigint AS delta
-              FROM new_rows n JOIN old_rows o ON o.id = n.id GROUP BY n.round_id) AS d
-     WHERE delta > 0;
+              FROM new_rows n JOIN old_rows o ON o.id = n.id GROUP BY n.round_id) AS d;
+    IF moved = 0 THEN
+        RETURN NULL;
+    END IF;
     PERFORM grants.check_round_budgets(coalesce(deltas, '{}'));
     UPDATE grants.allocation_round r
        SET awarded_total = r.awarded_total + d.delta

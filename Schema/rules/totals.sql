@@ -9,30 +9,33 @@
 CREATE OR REPLACE FUNCTION grants.round_totals_after_grant_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    deltas jsonb;
+    not_new boolean;
     closed_round text;
+    deltas jsonb;
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows
-               WHERE amount <> original_amount OR ends_on <> original_ends_on OR status <> 'active'
-                  OR committed_total <> 0 OR paid_total <> 0) THEN
+    -- What the new rows are and where they go, in one statement.
+    SELECT bool_or(n.amount <> n.original_amount OR n.ends_on <> n.original_ends_on OR n.status <> 'active'
+                   OR n.committed_total <> 0 OR n.paid_total <> 0),
+           min(r.name) FILTER (WHERE r.status = 'closed'),
+           (SELECT jsonb_object_agg(t.round_id, t.total)
+              FROM (SELECT x.round_id, sum(x.amount)::bigint AS total FROM new_rows x GROUP BY x.round_id) AS t)
+      INTO not_new, closed_round, deltas
+      FROM new_rows n LEFT JOIN grants.allocation_round r ON r.id = n.round_id;
+    IF not_new THEN
         RAISE EXCEPTION 'a new grant starts active with its original award and no disbursements'
             USING ERRCODE = 'GR002',
                   DETAIL = grants.rule_detail('invalid_transition', 'grant', NULL,
                                               jsonb_build_object('from', 'none', 'to', 'active'));
     END IF;
-    SELECT r.name INTO closed_round FROM new_rows n JOIN grants.allocation_round r ON r.id = n.round_id
-     WHERE r.status = 'closed' LIMIT 1;
-    IF FOUND THEN
+    IF closed_round IS NOT NULL THEN
         RAISE EXCEPTION 'round % is closed: no new grants', closed_round
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'round', closed_round);
     END IF;
-    SELECT jsonb_object_agg(round_id, total) INTO deltas
-      FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d;
     PERFORM grants.check_round_budgets(coalesce(deltas, '{}'));
     UPDATE grants.allocation_round r
-       SET awarded_total = r.awarded_total + d.total
-      FROM (SELECT round_id, sum(amount)::bigint AS total FROM new_rows GROUP BY round_id) AS d
-     WHERE r.id = d.round_id;
+       SET awarded_total = r.awarded_total + (d.value)::bigint
+      FROM jsonb_each_text(deltas) AS d
+     WHERE r.id = (d.key)::bigint;
     RETURN NULL;
 END
 $$;
@@ -45,10 +48,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     closed_grant text;
     other_currency boolean;
+    not_scheduled boolean;
+    bad_reversal boolean;
 BEGIN
-    SELECT min(g.reference) FILTER (WHERE g.status = 'closed'), coalesce(bool_or(n.currency <> g.currency), false)
-      INTO closed_grant, other_currency
-      FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id;
+    -- Every check of the new rows in one statement; refused in this order.
+    SELECT min(g.reference) FILTER (WHERE g.status = 'closed'), coalesce(bool_or(n.currency <> g.currency), false),
+           coalesce(bool_or(n.status NOT IN ('scheduled', 'reversal')
+                            OR (n.status = 'scheduled' AND (n.attested_by IS NOT NULL OR n.paid_on IS NOT NULL))), false),
+           coalesce(bool_or(n.status = 'reversal'
+                            AND (o.status IS DISTINCT FROM 'paid' OR o.grant_id <> n.grant_id OR n.amount <> -o.amount)),
+                    false)
+      INTO closed_grant, other_currency, not_scheduled, bad_reversal
+      FROM new_rows n JOIN grants.grant g ON g.id = n.grant_id LEFT JOIN grants.disbursement o ON o.id = n.reverses_id;
     IF closed_grant IS NOT NULL THEN
         RAISE EXCEPTION 'grant % is closed', closed_grant
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'grant', closed_grant);
@@ -56,17 +67,13 @@ BEGIN
     IF other_currency THEN
         RAISE EXCEPTION 'a disbursement''s currency differs from its grant''s' USING ERRCODE = '23514', CONSTRAINT = 'currency_of_grant';
     END IF;
-    IF EXISTS (SELECT 1 FROM new_rows n
-               WHERE n.status NOT IN ('scheduled', 'reversal')
-                  OR (n.status = 'scheduled' AND (n.attested_by IS NOT NULL OR n.paid_on IS NOT NULL))) THEN
+    IF not_scheduled THEN
         RAISE EXCEPTION 'a disbursement starts scheduled'
             USING ERRCODE = 'GR002',
                   DETAIL = grants.rule_detail('invalid_transition', 'disbursement', NULL,
                                               jsonb_build_object('from', 'none', 'to', 'attested'));
     END IF;
-    IF EXISTS (SELECT 1 FROM new_rows n LEFT JOIN grants.disbursement o ON o.id = n.reverses_id
-               WHERE n.status = 'reversal'
-                 AND (o.status IS DISTINCT FROM 'paid' OR o.grant_id <> n.grant_id OR n.amount <> -o.amount)) THEN
+    IF bad_reversal THEN
         RAISE EXCEPTION 'a reversal negates one paid disbursement of the same grant'
             USING ERRCODE = 'GR004',
                   DETAIL = grants.rule_detail('invalid_transition', 'disbursement',

@@ -198,13 +198,17 @@ public final class GrantsService: Sendable {
     /// A write that is one statement, a call of one of the database's API functions (`grants_api.approve`,
     /// `grants_api.schedule`, …), sent outside a transaction block: the server commits it before it answers, so the
     /// locks it takes (a round's row) are not held across a round trip to this process. The function's own
-    /// statements have plans the session keeps, so nothing is planned per call. Retried like `write`.
+    /// statements have plans the session keeps, and the call itself is a statement prepared on the session when
+    /// the session keeps it (not through a transaction pooler), so nothing is parsed or planned per call. Retried
+    /// like `write`.
     func writeOneStatement<T: Sendable>(
         _ operation: String = #function, fileID: String = #fileID, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws(GrantsError) -> T {
         try await traced(Self.spanName(operation, fileID)) { () async throws(GrantsError) -> T in
             try await retryingIdempotencyRaces {
-                try await pool.autocommit(retry: retry, body)
+                try await pool.autocommit(retry: retry) { connection in
+                    try connection.preparingStatements { try body(connection) }
+                }
             }
         }
     }

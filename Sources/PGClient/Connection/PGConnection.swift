@@ -19,6 +19,8 @@ public final class PGConnection {
     let sessionEnd = PGSessionEnd()
     /// Where statement and transaction durations go: set by the pool that owns the connection, when metrics are on.
     var metrics: PGConnectionMetrics?
+    /// The statements this session has prepared (``queryPrepared(_:)``).
+    var preparedStatements = PGPreparedStatements()
 
     /// Connects with `PQconnectdbParams`. On failure the half-made connection is finished once and a
     /// `.connection` error (without the password) is thrown.
@@ -71,9 +73,16 @@ public final class PGConnection {
 
     // MARK: Statements
 
-    /// Runs a statement and returns its whole result (use ``forEachRow(_:_:)`` for large reads).
+    /// Runs a statement and returns its whole result (use ``forEachRow(_:_:)`` for large reads). Inside
+    /// ``preparingStatements(_:)``, as a prepared statement of the session (``queryPrepared(_:)``).
     @discardableResult
     public func query(_ query: PGQuery) throws -> PGResult {
+        if preparedStatements.preferred { return try queryPrepared(query) }
+        return try unprepared(query)
+    }
+
+    /// The statement parsed and planned for this call alone (the unnamed statement of the extended protocol).
+    func unprepared(_ query: PGQuery) throws -> PGResult {
         let started = statementStarts()
         defer { statementEnded(started) }
         try checkCancelled(query)

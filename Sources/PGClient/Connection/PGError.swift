@@ -144,6 +144,7 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let checkViolation = SQLState(rawValue: "23514")
     public static let exclusionViolation = SQLState(rawValue: "23P01")
     public static let invalidTransactionState = SQLState(rawValue: "25000")
+    public static let invalidSQLStatementName = SQLState(rawValue: "26000")
     public static let readOnlySQLTransaction = SQLState(rawValue: "25006")
     public static let inFailedSQLTransaction = SQLState(rawValue: "25P02")
     public static let invalidPassword = SQLState(rawValue: "28P01")
