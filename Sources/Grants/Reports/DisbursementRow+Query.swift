@@ -10,7 +10,7 @@ extension DisbursementRow {
               WHEN d.status = 'cancelled' AND \(filter.holds("d.cancelled_on", recorded: "d.cancelled_at")) THEN 'cancelled'
               WHEN d.status = 'paid' AND \(filter.holds("d.paid_on", recorded: "d.paid_at")) THEN 'paid'
               WHEN d.attested_at IS NOT NULL
-                   AND \(filter.holds("grants.business_date(NULL, d.attested_at)", recorded: "d.attested_at")) THEN 'attested'
+                   AND \(filter.holds(ReportFilter.businessDate("NULL::date", recorded: "d.attested_at"), recorded: "d.attested_at")) THEN 'attested'
               ELSE 'scheduled' END)
         """
     }
@@ -55,7 +55,7 @@ extension DisbursementRow {
         FROM (
             SELECT id, grant_id, due_on, paid_on, status, amount, currency, payment_reference, scheduled_at, attested_at,
                    grants.recorded_paid_at(status, paid_at, scheduled_at) AS paid_at,
-                   grants.business_date(cancelled_on, cancelled_at) AS cancelled_on, cancelled_at
+                   \(ReportFilter.businessDate("cancelled_on", recorded: "cancelled_at")) AS cancelled_on, cancelled_at
             FROM grants.disbursement
             UNION ALL
             SELECT id, grant_id, received_on, received_on, 'repayment', -amount, currency, payment_reference,

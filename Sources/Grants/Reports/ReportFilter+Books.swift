@@ -10,6 +10,14 @@ extension ReportFilter {
         "((\(asOf)::date IS NULL OR \(date) <= \(asOf)) AND \(known(recorded)))"
     }
 
+    /// `grants.business_date(date, recorded)` written out: the date, else the day (UTC) it was recorded. The
+    /// function sets its own search_path, so PostgreSQL cannot inline it and calls it row by row (about 6 µs a
+    /// call, 0.26 s over 40 000 tranches against 12 ms for the expression); statements that read every money
+    /// entry use this instead. It must stay the function's body (Schema/0024_business_dates.sql).
+    static func businessDate(_ date: String, recorded: String) -> PGQuery {
+        "coalesce(\(unsafeRaw: date), (\(unsafeRaw: recorded) AT TIME ZONE 'UTC')::date)"
+    }
+
     /// Whether something recorded at `recorded` was known at the filter's `knownAt`.
     func known(_ recorded: PGQuery) -> PGQuery {
         "(\(knownAt)::timestamptz IS NULL OR \(recorded) <= \(knownAt))"

@@ -23,6 +23,7 @@ struct YearQuery {
     /// with their number as `grants`), its sum as `awarded`; view `quarter` one row per quarter with money.
     var money: PGQuery {
         let filter = filter
+        let amendedOn = ReportFilter.businessDate("m.amended_on", recorded: "m.amended_at")
         let views: [(name: String, source: String)] = [("theme", "themed"), ("country", "countried")]
         let split: [PGQuery] = views.map { view in
             """
@@ -46,11 +47,11 @@ struct YearQuery {
                 JOIN grants.allocation_round r ON r.id = g.round_id JOIN grants.programme p ON p.id = g.programme_id
                 WHERE \(filter.grantCondition) AND ap.decided_on BETWEEN \(first) AND \(last)
                 UNION ALL
-                SELECT g.id, 'amended', m.amount_change, grants.business_date(m.amended_on, m.amended_at)
+                SELECT g.id, 'amended', m.amount_change, \(amendedOn)
                 FROM grants.grant_amendment m JOIN grants.grant g ON g.id = m.grant_id
                 JOIN grants.allocation_round r ON r.id = g.round_id JOIN grants.programme p ON p.id = g.programme_id
                 WHERE \(filter.grantCondition) AND m.amount_change <> 0
-                  AND grants.business_date(m.amended_on, m.amended_at) BETWEEN \(first) AND \(last)
+                  AND \(amendedOn) BETWEEN \(first) AND \(last)
             ),
             per_grant AS MATERIALIZED (
                 SELECT s.grant_id, g.application_id, g.round_id, a.phase, o.kind,
@@ -69,14 +70,16 @@ struct YearQuery {
                 WINDOW w AS (PARTITION BY pg.grant_id ORDER BY t.position, t.theme_code
                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
             ),
+            countries AS (
+                SELECT x.application_id, o.country, min(x.position) AS first
+                FROM grants.application_partner x JOIN grants.organisation o ON o.id = x.organisation_id
+                WHERE x.application_id IN (SELECT application_id FROM per_grant)
+                GROUP BY x.application_id, o.country
+            ),
             countried AS (
                 SELECT c.country AS key, pg.counted, pg.awarded, pg.amended, pg.disbursed,
                        count(*) OVER w AS n, row_number() OVER w AS i
-                FROM per_grant pg LEFT JOIN LATERAL (
-                    SELECT o.country, min(x.position) AS first
-                    FROM grants.application_partner x JOIN grants.organisation o ON o.id = x.organisation_id
-                    WHERE x.application_id = pg.application_id GROUP BY o.country
-                ) c ON true
+                FROM per_grant pg LEFT JOIN countries c ON c.application_id = pg.application_id
                 WINDOW w AS (PARTITION BY pg.grant_id ORDER BY c.first, c.country
                              ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
             ),
@@ -123,45 +126,58 @@ struct YearQuery {
     /// decided, started, running, ended, closed; requirements due, received, overdue.
     var stocks: PGQuery {
         let end = ReportFilter(asOf: last)
-        let amended = end.holds("grants.business_date(m.amended_on, m.amended_at)", recorded: "m.amended_at")
+        let amendedOn = ReportFilter.businessDate("m.amended_on", recorded: "m.amended_at")
+        let amended = end.holds(amendedOn, recorded: "m.amended_at")
         return """
             WITH gr AS MATERIALIZED (
                 SELECT g.id, g.starts_on, g.original_amount, g.status, g.closed_on, g.reclaimed, ap.decided_on,
-                       coalesce((SELECT m.new_ends_on FROM grants.grant_amendment m
-                                 WHERE m.grant_id = g.id AND m.new_ends_on IS NOT NULL AND \(amended)
-                                 ORDER BY grants.business_date(m.amended_on, m.amended_at) DESC, m.id DESC LIMIT 1),
-                                g.original_ends_on) AS ends_on
+                       coalesce(e.new_ends_on, g.original_ends_on) AS ends_on,
+                       coalesce(am.change, 0) AS amended, coalesce(pd.paid, 0) AS paid
                 FROM grants.grant g JOIN grants.approval ap ON ap.application_id = g.application_id
                 JOIN grants.allocation_round r ON r.id = g.round_id JOIN grants.programme p ON p.id = g.programme_id
+                LEFT JOIN (
+                    SELECT DISTINCT ON (m.grant_id) m.grant_id, m.new_ends_on FROM grants.grant_amendment m
+                    WHERE m.new_ends_on IS NOT NULL AND \(amended)
+                    ORDER BY m.grant_id, \(amendedOn) DESC, m.id DESC
+                ) e ON e.grant_id = g.id
+                LEFT JOIN (
+                    SELECT m.grant_id, sum(m.amount_change) AS change FROM grants.grant_amendment m
+                    WHERE \(amended) GROUP BY m.grant_id
+                ) am ON am.grant_id = g.id
+                LEFT JOIN (
+                    SELECT d.grant_id, sum(d.amount) AS paid FROM grants.disbursement d
+                    WHERE d.status IN ('paid', 'reversal') AND d.paid_on <= \(last) GROUP BY d.grant_id
+                ) pd ON pd.grant_id = g.id
                 WHERE \(filter.grantCondition) AND ap.decided_on <= \(last)
             )
             SELECT 0::int8, 0::int8,
-                   coalesce((SELECT sum(s.claimed
-                                        - coalesce((SELECT sum(rp.amount) FROM grants.repayment rp
-                                                    WHERE rp.grant_id = s.grant_id AND rp.received_on <= \(last)), 0)
+                   coalesce((SELECT sum(s.claimed - coalesce(rp.repaid, 0)
                                         - CASE WHEN gr.status = 'closed' AND gr.closed_on <= \(last) THEN s.written_off ELSE 0 END)
-                             FROM grants.settlement s JOIN gr ON gr.id = s.grant_id WHERE s.settled_on <= \(last)), 0)::int8,
-                   coalesce((SELECT sum(gr.original_amount
-                                        + coalesce((SELECT sum(m.amount_change) FROM grants.grant_amendment m
-                                                    WHERE m.grant_id = gr.id AND \(amended)), 0)
-                                        - coalesce((SELECT sum(d.amount) FROM grants.disbursement d
-                                                    WHERE d.grant_id = gr.id AND d.status IN ('paid', 'reversal')
-                                                      AND d.paid_on <= \(last)), 0)
+                             FROM grants.settlement s JOIN gr ON gr.id = s.grant_id
+                             LEFT JOIN (SELECT grant_id, sum(amount) AS repaid FROM grants.repayment
+                                        WHERE received_on <= \(last) GROUP BY grant_id) rp ON rp.grant_id = s.grant_id
+                             WHERE s.settled_on <= \(last)), 0)::int8,
+                   coalesce((SELECT sum(gr.original_amount + gr.amended - gr.paid
                                         - CASE WHEN gr.status = 'closed' AND gr.closed_on <= \(last) THEN gr.reclaimed ELSE 0 END)
                              FROM gr), 0)::int8,
-                   (SELECT count(*) FROM gr WHERE decided_on >= \(first))::int8,
-                   (SELECT count(*) FROM gr WHERE starts_on BETWEEN \(first) AND \(last))::int8,
-                   (SELECT count(*) FROM gr WHERE starts_on <= \(last) AND ends_on >= \(first))::int8,
-                   (SELECT count(*) FROM gr WHERE ends_on BETWEEN \(first) AND \(last))::int8,
-                   (SELECT count(*) FROM gr WHERE status = 'closed' AND closed_on BETWEEN \(first) AND \(last))::int8,
-                   (SELECT count(*) FROM grants.reporting_requirement q JOIN gr ON gr.id = q.grant_id
-                     WHERE q.due_on BETWEEN \(first) AND \(last))::int8,
-                   (SELECT count(*) FROM grants.reporting_requirement q JOIN gr ON gr.id = q.grant_id
-                     WHERE q.received_on BETWEEN \(first) AND \(last))::int8,
-                   (SELECT count(*) FROM grants.reporting_requirement q JOIN gr ON gr.id = q.grant_id
-                     WHERE q.due_on <= \(last)
-                       AND NOT (q.status = 'approved' AND q.approved_on <= \(last))
-                       AND NOT (q.status = 'waived' AND grants.business_date(NULL, q.changed_at) <= \(last)))::int8
+                   c.decided, c.started, c.running, c.ended, c.closed, q.due, q.received, q.overdue
+            FROM (
+                SELECT (count(*) FILTER (WHERE decided_on >= \(first)))::int8 AS decided,
+                       (count(*) FILTER (WHERE starts_on BETWEEN \(first) AND \(last)))::int8 AS started,
+                       (count(*) FILTER (WHERE starts_on <= \(last) AND ends_on >= \(first)))::int8 AS running,
+                       (count(*) FILTER (WHERE ends_on BETWEEN \(first) AND \(last)))::int8 AS ended,
+                       (count(*) FILTER (WHERE status = 'closed' AND closed_on BETWEEN \(first) AND \(last)))::int8 AS closed
+                FROM gr
+            ) c, (
+                SELECT (count(*) FILTER (WHERE q.due_on BETWEEN \(first) AND \(last)))::int8 AS due,
+                       (count(*) FILTER (WHERE q.received_on BETWEEN \(first) AND \(last)))::int8 AS received,
+                       (count(*) FILTER (WHERE q.due_on <= \(last)
+                                           AND NOT (q.status = 'approved' AND q.approved_on <= \(last))
+                                           AND NOT (q.status = 'waived'
+                                                    AND \(ReportFilter.businessDate("NULL::date", recorded: "q.changed_at")) <= \(last))))::int8
+                           AS overdue
+                FROM grants.reporting_requirement q JOIN gr ON gr.id = q.grant_id
+            ) q
             """
     }
 
