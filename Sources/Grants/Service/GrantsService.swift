@@ -188,8 +188,10 @@ public final class GrantsService: Sendable {
                         try LocalSettings.lightPlanning.apply(connection)
                         return try body(connection)
                     }
-                } catch let error where PGTransactionError.underlyingError(of: error) is RollBack<T> {
-                    return (PGTransactionError.underlyingError(of: error) as! RollBack<T>).answer
+                } catch {
+                    // A body that rolled back on purpose (a dry run) answers with what it carried out.
+                    guard let rollBack = PGTransactionError.underlyingError(of: error) as? RollBack<T> else { throw error }
+                    return rollBack.answer
                 }
             }
         }

@@ -27,14 +27,7 @@ extension XLSXWriter {
     /// Small tables (a reconciliation, a summary) as a workbook of one sheet each: the header bold, frozen and
     /// filtered; numbers, amounts and dates typed; text as text cells (never formulas).
     package func write(title: String, sheets: [XLSXSheet], to output: ReportOutput) throws(GrantsError) {
-        let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        var template = Array("\(folder)/grants-export-XXXXXX.xlsx".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
-        guard descriptor >= 0 else {
-            throw GrantsError.outputFailed("cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let (path, folder) = try Self.temporaryWorkbook()
         defer { unlink(path) }
         guard let workbook = workbook_new(path) else { throw GrantsError.outputFailed("cannot create the workbook in \(folder)") }
         var closed = false

@@ -16,6 +16,16 @@ package struct XLSXWriter {
     package init(generatedAt: Date) { self.generatedAt = generatedAt }
 
     package func write(rows: RowFeed<DisbursementRow>, to output: ReportOutput) throws -> ExportStats {
+        let (path, folder) = try Self.temporaryWorkbook()
+        defer { unlink(path) }
+        let rows = try build(at: path, folder: folder, rows: rows)
+        try copy(path, to: output)
+        return ExportStats(rows: rows, total: nil)
+    }
+
+    /// A new empty file for a workbook in `TMPDIR` (else /tmp), and that folder: libxlsxwriter writes a workbook
+    /// to a path, and it is copied to the output from there. The caller unlinks it.
+    static func temporaryWorkbook() throws(GrantsError) -> (path: String, folder: String) {
         let folder = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(folder)/grants-export-XXXXXX.xlsx".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
@@ -23,11 +33,7 @@ package struct XLSXWriter {
             throw GrantsError.outputFailed("cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
         }
         close(descriptor)
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { unlink(path) }
-        let rows = try build(at: path, folder: folder, rows: rows)
-        try copy(path, to: output)
-        return ExportStats(rows: rows, total: nil)
+        return (String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self), folder)
     }
 
     /// The workbook at `path`: returns the number of data rows.
