@@ -1,6 +1,7 @@
 import Foundation
 import PGClient
 import TestSupport
+import Testing
 
 /// Runs the built `grants-admin` as a subprocess, as a user would.
 struct CLI {
@@ -87,13 +88,23 @@ struct CLI {
             self.pid = pid
         }
 
-        /// Waits for the process on a thread of its own and gives its exit status (128 + N when signal N ended it).
-        func wait() async throws -> Result {
+        /// Waits for the process and gives its exit status (128 + N when signal N ended it). A process still running
+        /// after `limit` (a command that hangs instead of stopping) is killed and the test fails, rather than hanging.
+        func wait(limit: Duration = .seconds(300)) async throws -> Result {
             let pid = pid
-            let status = try await Blocking.run {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                return status
+            var status: Int32 = 0
+            let deadline = ContinuousClock.now + limit
+            while true {
+                let ended = waitpid(pid, &status, WNOHANG)
+                if ended == pid { break }
+                if ended < 0 && errno != EINTR { throw CocoaError(.executableLoad) }
+                if ContinuousClock.now > deadline {
+                    Issue.record("grants-admin (pid \(pid)) was still running after \(limit): killed")
+                    kill(pid, SIGKILL)
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
             defer {
                 unlink(stdoutPath)

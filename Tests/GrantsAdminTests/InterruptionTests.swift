@@ -7,9 +7,10 @@ import Testing
 /// Ctrl-C (SIGINT) and SIGTERM, sent to the built `grants-admin` while it works: it stops, rolls back, leaves no
 /// temporary file, and exits 130 or 143 with one line on stderr.
 ///
-/// Each signal lands while the command is demonstrably mid-way, judged by what can be seen (a temporary file
-/// with rows in it, a server backend running the export or holding an uncommitted write), never by a clock: the
-/// process is stopped (SIGSTOP) while it is seen working, sent the signal, and let go again (SIGCONT).
+/// Each signal lands while the command is demonstrably mid-way, judged by what can be seen, never by a clock or by
+/// catching a moment: the command is held inside its work by a lock another session holds (an export's query waits
+/// for the disbursement table, a record's new tranches for theirs), and the lock is kept until the command has
+/// gone, so only its own cancel can have stopped the server's side.
 @Suite("grants-admin on SIGINT and SIGTERM")
 struct InterruptionTests {
     /// A round of `grants` grants with 12 tranches each: 12 × `grants` disbursement rows to export.
@@ -48,76 +49,71 @@ struct InterruptionTests {
         throw CancellationError()
     }
 
-    static func size(_ path: String) -> Int? {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : nil
-    }
-
     static func entries(_ folder: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
-    }
-
-    /// Server backends of this database (other than `monitor`'s own) running a statement.
-    static func activeBackends(_ monitor: PGConnection) throws -> Int64 {
-        try monitor.query(
-            """
-            SELECT count(*) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-            """)[0].decode(Int64.self, column: 0)
     }
 
     @Test(arguments: [("csv", SIGINT), ("xlsx", SIGTERM), ("csv", SIGTERM), ("xlsx", SIGINT)])
     func anExportStopsLeavesNoFileAndExits(format: String, signal: Int32) async throws {
         try await TestGrants.withService { service, configuration in
-            try await Self.largeRound(service, grants: 5000)
+            try await Self.largeRound(service, grants: 500)
             let folder = try temporaryFolder("grants-signal-out")
-            // The CLI's own temporary folder (TMPDIR: the workbook's /tmp/grants-export-*.xlsx), so files of other
-            // tests running at the same time are never mistaken for its own.
+            // The CLI's own temporary folder (TMPDIR: the workbook's grants-export-*.xlsx), so files of other tests
+            // running at the same time are never mistaken for its own.
             let scratch = try temporaryFolder("grants-signal-tmp")
             defer {
                 try? FileManager.default.removeItem(at: folder)
                 try? FileManager.default.removeItem(at: scratch)
             }
+            // The export's query waits behind this lock: the output's temporary file is open (and for xlsx the
+            // workbook's), the server is running the query, and nothing is finished until the command is stopped.
+            let holder = try PGConnection(configuration: configuration)
+            try holder.execute(unsafeScript: "BEGIN; LOCK TABLE grants.disbursement IN ACCESS EXCLUSIVE MODE")
             var cli = CLI(configuration: configuration)
             cli.environment["TMPDIR"] = scratch.path
             let output = folder.appendingPathComponent("utbetalningar.\(format)").path
             let running = try cli.start(["report", "disbursements", "--format", format, "--output", output])
             let monitor = try PGConnection(configuration: configuration)
-            // Working: the output's temporary file has rows in it (csv), or the workbook's temporary file exists and
-            // the server is running the export's query (xlsx, which writes the workbook only at the end).
             func temporaryOutput() -> String? {
                 Self.entries(folder).first { $0.hasPrefix(".utbetalningar.\(format).\(running.pid).") && $0.hasSuffix(".tmp") }
             }
             func working() throws -> Bool {
-                guard let temporary = temporaryOutput() else { return false }
-                if format == "csv" { return (Self.size(folder.appendingPathComponent(temporary).path) ?? 0) > 0 }
-                let workbook = Self.entries(scratch).contains { $0.hasPrefix("grants-export-") && $0.hasSuffix(".xlsx") }
-                return try workbook && Self.activeBackends(monitor) > 0
+                guard temporaryOutput() != nil, try Self.waitingOnALock(monitor) else { return false }
+                return format == "csv" || Self.entries(scratch).contains { $0.hasPrefix("grants-export-") && $0.hasSuffix(".xlsx") }
             }
             do {
                 try await Self.waitUntil("the export at work") { try working() }
             } catch {
                 kill(running.pid, SIGKILL)
                 _ = try await running.wait()
+                try holder.execute(unsafeScript: "ROLLBACK")
                 throw error
             }
-            kill(running.pid, SIGSTOP)
-            let midway = temporaryOutput() != nil && !FileManager.default.fileExists(atPath: output)
             kill(running.pid, signal)
-            kill(running.pid, SIGCONT)
-            let result = try await running.wait()
-            #expect(midway, "the export was still running when it was signalled (make the round larger if not)")
+            // The lock is held until the command has gone and its query has left the queue: a query the command
+            // failed to cancel would wait here for as long as the lock is held.
+            let result = try await running.wait(limit: .seconds(120))
+            try await Self.waitUntil("the export's query cancelled on the server") { try !Self.waitingOnALock(monitor) }
+            try holder.execute(unsafeScript: "ROLLBACK")
 
             #expect(result.status == 128 + signal, "\(result.stderr)")
             let lines = result.stderr.split(separator: "\n")
             #expect(lines.count == 1, "one line on stderr: \(result.stderr)")
             #expect(lines.first?.hasPrefix("grants-admin: interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")") == true)
+            #expect(result.stdout.isEmpty)
             #expect(!FileManager.default.fileExists(atPath: output), "no output file")
             #expect(Self.entries(folder).isEmpty, "no temporary file beside the output: \(Self.entries(folder))")
             #expect(Self.entries(scratch).isEmpty, "no temporary file in TMPDIR: \(Self.entries(scratch))")
-            // Its query was cancelled on the server, not left to run.
-            try await Self.waitUntil("the export's backend idle") { try Self.activeBackends(monitor) == 0 }
         }
+    }
+
+    /// Whether a backend of this database is waiting for a lock while inside a statement.
+    static func waitingOnALock(_ monitor: PGConnection) throws -> Bool {
+        try monitor.query(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock'
+            """)[0].decode(Int64.self, column: 0) > 0
     }
 
     @Test(arguments: [SIGINT, SIGTERM])
@@ -148,7 +144,7 @@ struct InterruptionTests {
             }
             kill(running.pid, signal)
             // The lock is held until the CLI has gone: only the cancel can have stopped it.
-            let result = try await running.wait()
+            let result = try await running.wait(limit: .seconds(120))
             try holder.execute(unsafeScript: "ROLLBACK")
             #expect(result.status == 128 + signal, "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
