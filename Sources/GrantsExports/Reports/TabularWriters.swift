@@ -1,4 +1,5 @@
 import GrantsCore
+
 /// Writes disbursement rows as RFC 4180 CSV (`,`, decimal point) or the Excel variant for a Swedish locale
 /// (`;`, decimal comma, UTF-8 BOM). CRLF line ends. Plain CSV is verbatim (it feeds other programs, which
 /// must get the data as recorded); only the Excel variant neutralises text cells a spreadsheet would run as
@@ -20,23 +21,23 @@ package struct CSVWriter {
 
     package func row(_ row: DisbursementRow, into line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
-        if let id = row.disbursementID { line += String(id).utf8 }
+        if let id = row.disbursementID { Bytes.appendInteger(id, to: &line) }
         text(row.programme, &line)
         text(row.round, &line)
         text(row.grantReference, &line)
         text(row.recipient, &line)
         text(row.recipientOrgNumber ?? "", &line)
-        text(row.partners.joined(separator: "|"), &line)
-        text(row.partnerCountries.joined(separator: "|"), &line)
-        text(row.themes.joined(separator: "|"), &line)
+        joined(row.partners, &line)
+        joined(row.partnerCountries, &line)
+        joined(row.themes, &line)
         line.append(separator)
-        line += row.dueOn.iso.utf8
+        Bytes.appendISO(row.dueOn, to: &line)
         line.append(separator)
-        if let paid = row.paidOn { line += paid.iso.utf8 }
+        if let paid = row.paidOn { Bytes.appendISO(paid, to: &line) }
         line.append(separator)
         line += row.status.rawValue.utf8
         line.append(separator)
-        line += (excel ? row.amount.decimalComma : row.amount.plain).utf8
+        Bytes.appendAmount(row.amount.minorUnits, separator: excel ? UInt8(ascii: ",") : UInt8(ascii: "."), to: &line)
         line.append(separator)
         line += row.amount.currency.rawValue.utf8
         text(row.paymentReference ?? "", &line)
@@ -47,23 +48,101 @@ package struct CSVWriter {
     /// must be.
     package func text(_ value: String, _ line: inout [UInt8]) {
         line.append(separator)
-        var bytes = Array(value.utf8)
-        if excel, let first = bytes.first,
-            [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13].contains(first)
-        {
-            bytes.insert(UInt8(ascii: "'"), at: 0)
+        let quoted = needsQuotes(value)
+        if quoted { line.append(UInt8(ascii: "\"")) }
+        neutralise(value, &line)
+        append(value, quoted: quoted, &line)
+        if quoted { line.append(UInt8(ascii: "\"")) }
+    }
+
+    /// Texts joined by `|` as one cell, written without building the joined text.
+    func joined(_ values: [String], _ line: inout [UInt8]) {
+        line.append(separator)
+        var quoted = false
+        for value in values where !quoted { quoted = needsQuotes(value) }
+        if quoted { line.append(UInt8(ascii: "\"")) }
+        if let first = values.first { neutralise(first, &line) }
+        for i in values.indices {
+            if i > 0 { line.append(UInt8(ascii: "|")) }
+            append(values[i], quoted: quoted, &line)
         }
-        let needsQuotes = bytes.contains { $0 == separator || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
-        guard needsQuotes else {
-            line += bytes
-            return
+        if quoted { line.append(UInt8(ascii: "\"")) }
+    }
+
+    /// The Excel variant's `'` before a text a spreadsheet would run as a formula.
+    private func neutralise(_ value: String, _ line: inout [UInt8]) {
+        guard excel, let first = value.utf8.first else { return }
+        switch first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13: line.append(UInt8(ascii: "'"))
+        default: break
         }
-        line.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            if byte == UInt8(ascii: "\"") { line.append(byte) }
-            line.append(byte)
+    }
+
+    private func needsQuotes(_ value: String) -> Bool {
+        let separator = separator
+        var value = value
+        return value.withUTF8 { bytes in
+            for byte in bytes where byte == separator || byte == UInt8(ascii: "\"") || byte == 10 || byte == 13 { return true }
+            return false
         }
-        line.append(UInt8(ascii: "\""))
+    }
+
+    private func append(_ value: String, quoted: Bool, _ line: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { bytes in
+            guard quoted else { return line.append(contentsOf: bytes) }
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { line.append(byte) }
+                line.append(byte)
+            }
+        }
+    }
+}
+
+/// Numbers, dates and amounts written as ASCII straight into a byte buffer, without a String in between.
+package enum Bytes {
+    package static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 { return out.append(UInt8(ascii: "0") + UInt8(value)) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for the 20 digits of UInt64.max
+        var count = 0
+        var n = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while n > 0 {
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+            out.append(contentsOf: raw[(24 - count)...])
+        }
+    }
+
+    package static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude, to: &out)
+    }
+
+    /// `2024-01-31`.
+    package static func appendISO(_ date: CalendarDate, to out: inout [UInt8]) {
+        func two(_ v: Int) {
+            out.append(UInt8(ascii: "0") + UInt8(v / 10))
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
+        }
+        two(date.year / 100)
+        two(date.year % 100)
+        out.append(UInt8(ascii: "-"))
+        two(date.month)
+        out.append(UInt8(ascii: "-"))
+        two(date.day)
+    }
+
+    /// Minor units as `-1234.50` (or with the given decimal separator), as ``Money/plain`` writes them.
+    package static func appendAmount(_ minor: Int64, separator: UInt8, to out: inout [UInt8]) {
+        if minor < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = minor.magnitude
+        appendDecimal(magnitude / 100, to: &out)
+        out.append(separator)
+        out.append(UInt8(ascii: "0") + UInt8(magnitude % 100 / 10))
+        out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
     }
 }
 
