@@ -34,11 +34,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
-        // libxlsxwriter (C, Debian libxlsxwriter-dev): the xlsx export's workbook, in constant-memory mode.
+        // zlib (Debian zlib1g-dev): deflate and CRC-32 for the ZIP container of the xlsx workbooks.
         .systemLibrary(
-            name: "CXLSXWriter",
-            pkgConfig: "xlsxwriter",
-            providers: [.apt(["libxlsxwriter-dev"]), .brew(["libxlsxwriter"])]
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .target(
             name: "PGClient",
@@ -54,8 +54,9 @@ let package = Package(
         .target(name: "GrantsCore"),
         // Round manifests (YAML over libyaml, JSON, CSV) → core records, every problem at once.
         .target(name: "GrantsManifests", dependencies: ["GrantsCore", "CLibYAML"]),
-        // The writers: csv, xlsx (libxlsxwriter), SIE, IATI, 360Giving, ISO 20022 files; and the output they write to.
-        .target(name: "GrantsExports", dependencies: ["GrantsCore", "CXLSXWriter"]),
+        // The writers: csv, xlsx (streamed, deflated by zlib), SIE, IATI, 360Giving, ISO 20022 files; and the output
+        // they write to.
+        .target(name: "GrantsExports", dependencies: ["GrantsCore", "CZlib"]),
         // Schema/ compiled into the library at build time (the plugin runs the tool below).
         .executableTarget(name: "embed-schema", path: "Sources/embed-schema"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["embed-schema"]),

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// The command runs as a task of its own. A signal cancels that task: the pool cancels the query on the server
 /// (a transaction that was not committed is rolled back), row and COPY loops stop at their next row, and the
-/// command unwinds through its own clean-up (an `--output` file's temporary file, the workbook's temporary file).
+/// command unwinds through its own clean-up (an `--output` file's temporary file).
 /// Then the process says so in one line on stderr and exits 130 (SIGINT) or 143 (SIGTERM). A second signal
 /// does not wait for that: it removes the output's temporary file and exits at once.
 ///
