@@ -1,6 +1,6 @@
 import Foundation
 import Grants
-import GrantsExports
+@testable import GrantsExports
 import TestSupport
 import Testing
 
@@ -116,4 +116,47 @@ struct WorkbookTests {
             #expect(collected.data.isEmpty, "nothing written for \(name)")
         }
     }
+
+    /// An entry past 4 GiB (a sheet of a million rows with long texts could be one): the ZIP64 fields are written
+    /// where the sizes need them, and Python's zipfile reads the entry whole, checking its size and CRC-32.
+    @Test func anEntryPast4GiBIsReadBackWhole() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("zip64-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let output = try ReportOutput.file(at: file.path)
+        let zip = ZipStream(output: output, modified: Date(timeIntervalSince1970: 1_700_000_000))
+        try zip.begin("small.txt")
+        try zip.write("before\n")
+        try zip.end()
+        try zip.begin("large.bin", large: true)
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let chunks = 4096 + 3  // 4 GiB and 3 MiB
+        for _ in 0..<chunks { try zip.write(chunk) }
+        try zip.end()
+        try zip.begin("after.txt")
+        try zip.write("after\n")
+        try zip.end()
+        try zip.finish()
+        try output.commit()
+        let result = try Standards.python(
+            #"""
+            import sys, zipfile
+            archive = zipfile.ZipFile(sys.argv[1])
+            sizes = {i.filename: i.file_size for i in archive.infolist()}
+            total = 0
+            with archive.open("large.bin") as entry:
+                while True:
+                    block = entry.read(1 << 24)
+                    if not block:
+                        break
+                    if block.strip(b"x"):
+                        print("a byte other than x")
+                        break
+                    total += len(block)
+            print(sizes["large.bin"], total, archive.read("small.txt"), archive.read("after.txt"))
+            """#, [file.path])
+        let size = chunks << 20
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(size) \(size) b'before\\n' b'after\\n'")
+    }
 }
+
