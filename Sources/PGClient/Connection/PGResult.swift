@@ -88,8 +88,8 @@ public struct PGRow {
         return PGCell(column: column, type: PGType(rawValue: UInt32(PQftype(raw, col))), source: result, bytes: bytes)
     }
 
-    /// Decodes one column by position.
-    public func decode<T: PGDecodable>(_ type: T.Type = T.self, column: Int) throws -> T {
+    /// Decodes one column by position. (Inlinable: specialised in the caller for each type it decodes.)
+    @inlinable public func decode<T: PGDecodable>(_ type: T.Type = T.self, column: Int) throws -> T {
         try T(pgCell: cell(column))
     }
 

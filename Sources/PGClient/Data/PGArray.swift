@@ -130,8 +130,9 @@ extension PGBinding: PGEncodable {
 }
 
 extension Array: PGDecodable where Element: PGDecodable {
-    /// A one-dimensional array in binary format; an empty array decodes as `[]`.
-    public init(pgCell cell: PGCell) throws {
+    /// A one-dimensional array in binary format; an empty array decodes as `[]`. Inlinable, so a caller's
+    /// `[String]` is decoded by code specialised for it rather than through the generic element witness.
+    @inlinable public init(pgCell cell: PGCell) throws {
         let bytes = try cell.requireBytes(for: [Element].self)
         let dimensions = try cell.bigEndian(Int32.self, bytes, at: 0)
         let elementType = PGType(rawValue: try cell.bigEndian(UInt32.self, bytes, at: 8))

@@ -54,13 +54,20 @@ public struct PGCell {
     public let column: Int
     public let type: PGType
     /// The result the cell belongs to, for its column's name; looked up only when an error message needs it.
-    let source: PGResult?
+    @usableFromInline let source: PGResult?
     /// The column's name (for error messages).
     public var columnName: String { source?.columnName(column) ?? "?" }
     /// The binary value, `nil` for SQL NULL. Valid only while the cell is being decoded.
     public let bytes: UnsafeRawBufferPointer?
 
     public var isNull: Bool { bytes == nil }
+
+    @usableFromInline init(column: Int, type: PGType, source: PGResult?, bytes: UnsafeRawBufferPointer?) {
+        self.column = column
+        self.type = type
+        self.source = source
+        self.bytes = bytes
+    }
 
     /// The cell's bytes, or a decoding error for NULL.
     public func requireBytes<T>(for target: T.Type) throws -> UnsafeRawBufferPointer {
@@ -78,7 +85,7 @@ public struct PGCell {
                 + (reason.map { ": \($0)" } ?? ""))
     }
 
-    func bigEndian<I: FixedWidthInteger>(_: I.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int = 0) throws -> I {
+    @usableFromInline func bigEndian<I: FixedWidthInteger>(_: I.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int = 0) throws -> I {
         guard bytes.count >= offset + MemoryLayout<I>.size else { throw mismatch(I.self, "value too short") }
         return I(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: I.self))
     }
