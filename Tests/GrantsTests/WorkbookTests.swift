@@ -1,8 +1,9 @@
 import Foundation
 import Grants
-@testable import GrantsExports
 import TestSupport
 import Testing
+
+@testable import GrantsExports
 
 /// The streamed workbook read back by independent readers: Python's zipfile checks every entry's CRC-32 and size
 /// against the central directory, openpyxl reads every cell. Texts that XML or SpreadsheetML treat specially
@@ -159,4 +160,3 @@ struct WorkbookTests {
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(size) \(size) b'before\\n' b'after\\n'")
     }
 }
-
