@@ -111,10 +111,11 @@ final class XLSXBook {
         return "\(d)A\(d)1:\(d)\(String(decoding: XLSXSheetWriter.columnName(columns - 1), as: UTF8.self))\(d)\(rows + 1)"
     }
 
+    /// Text for an attribute value or an element of the package's own parts (sheet names, the title).
     static func escaped(_ text: String) -> String {
         var out: [UInt8] = []
         XLSXSheetWriter.appendEscaped(text, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self).replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     static func failure(_ message: String) -> GrantsError { .internalError(sqlState: nil, message: "xlsx: \(message)") }
