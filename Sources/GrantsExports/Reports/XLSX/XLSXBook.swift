@@ -309,10 +309,8 @@ final class XLSXSheetWriter {
     static func serial(_ date: CalendarDate) -> Int? {
         guard date.year >= 1900 else { return nil }
         let days = daysFromCivil(date.year, date.month, date.day) - daysFromCivil(1899, 12, 30)
-        return date < marchFirst1900 ? days - 1 : days
+        return date.year == 1900 && date.month <= 2 ? days - 1 : days
     }
-
-    private static let marchFirst1900 = try! CalendarDate(year: 1900, month: 3, day: 1)
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
     static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
