@@ -85,7 +85,7 @@ public struct PGCell {
                 + (reason.map { ": \($0)" } ?? ""))
     }
 
-    @usableFromInline func bigEndian<I: FixedWidthInteger>(_: I.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int = 0) throws -> I {
+    @inlinable func bigEndian<I: FixedWidthInteger>(_: I.Type, _ bytes: UnsafeRawBufferPointer, at offset: Int = 0) throws -> I {
         guard bytes.count >= offset + MemoryLayout<I>.size else { throw mismatch(I.self, "value too short") }
         return I(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: I.self))
     }

@@ -20,10 +20,10 @@ extension Reports {
         let first = try CalendarDate(year: year, month: 1, day: 1)
         let last = try CalendarDate(year: year, month: 12, day: 31)
         return try await service.export("grants.reports.year") { connection in
-            // Without JIT, as a listing: the statements aggregate a programme's every event in one pass each, and
-            // past a few thousand grants their estimates cross the JIT thresholds; compiling their few hundred
-            // expressions took longer than running them (3.9 s against 0.9 s for 20 000 grants).
-            try GrantsService.LocalSettings.listing.apply(connection)
+            // Without JIT, as every export (`service.export` sets it): the statements aggregate a programme's every
+            // event in one pass each, and past a few thousand grants their estimates cross the JIT thresholds;
+            // compiling their few hundred expressions took longer than running them (3.9 s against 0.9 s for
+            // 20 000 grants).
             try Filters.check(connection, programme: programme, round: nil)
             let currencies: [Currency] = try connection.query(
                 "SELECT DISTINCT currency FROM grants.programme WHERE \(programme)::text IS NULL OR name = \(programme) ORDER BY 1"
