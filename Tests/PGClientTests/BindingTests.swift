@@ -138,6 +138,47 @@ struct BindingTests {
         }
     }
 
+    /// A repeated value is handed out again only for the very bytes it was made from: runs of equal values, a
+    /// change and a change back, values that are prefixes of each other, an empty text and an empty array, and
+    /// NULL between equal values all decode as the plain decoder has them.
+    @Test func aRepeatedValueIsReusedOnlyForTheSameBytes() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let query: PGQuery = """
+                SELECT t, a, v FROM (VALUES
+                    (1, 'Kommunala partnerskap', ARRAY['citizen-dialogue'], '\\x00000001'::bytea),
+                    (2, 'Kommunala partnerskap', ARRAY['citizen-dialogue'], '\\x00000001'::bytea),
+                    (3, 'Kommunala partnerskap 2', ARRAY['citizen-dialogue', 'youth'], NULL),
+                    (4, 'Kommunala partnerskap', ARRAY['citizen-dialogue'], '\\x00000001'::bytea),
+                    (5, NULL, NULL, '\\x0000000a'::bytea),
+                    (6, 'Kommunala partnerskap', ARRAY['citizen-dialogue'], '\\x0000000a'::bytea),
+                    (7, '', '{}'::text[], '\\x'::bytea),
+                    (8, 'Kommunala', ARRAY['citizen'], '\\x'::bytea),
+                    (9, 'Kommunala', ARRAY['citizen'], '\\x00'::bytea)
+                ) AS x(n, t, a, v) ORDER BY n
+                """
+            var text = PGRepeatedValue<String?>()
+            var array = PGRepeatedValue<[String]?>()
+            var bytes = PGRepeatedValue<Data?>()
+            var rows = 0
+            try connection.forEachRow(query) { row in
+                rows += 1
+                let (t, a, v) = (try text.decode(row, column: 0), try array.decode(row, column: 1), try bytes.decode(row, column: 2))
+                #expect(t == (try row.decode(String?.self, column: 0)), "row \(rows)")
+                #expect(a == (try row.decode([String]?.self, column: 1)), "row \(rows)")
+                #expect(v == (try row.decode(Data?.self, column: 2)), "row \(rows)")
+            }
+            #expect(rows == 9)
+            // NULL is decoded as the type says, each time: an error for a non-optional, after a value was kept.
+            var number = PGRepeatedValue<Int64>()
+            #expect(throws: PGError.self) {
+                try connection.forEachRow("SELECT x FROM (VALUES (1::int8), (NULL), (1::int8)) AS v(x)") { row in
+                    _ = try number.decode(row, column: 0)
+                }
+            }
+        }
+    }
+
     @Test func largeReadsStreamRowByRow() async throws {
         try await TestServer.withDatabase { configuration in
             let connection = try PGConnection(configuration: configuration)

@@ -82,18 +82,28 @@ extension DisbursementRow {
         "\(select(filter)) WHERE \(filter.condition) ORDER BY d.due_on, d.id, g.reference, st.status"
     }
 
-    static func decode(_ row: PGRow) throws -> DisbursementRow {
-        func split(_ column: Int) throws -> [String] { try row.decode([String].self, column: column) }
-        let currency = try row.decode(Currency.self, column: 13)
-        guard let status = DisbursementStatus(rawValue: try row.decode(String.self, column: 11)) else {
-            throw PGError(kind: .decoding, message: "unknown disbursement status")
+    /// Decodes the rows of one ``query(_:)`` result: the columns whose values repeat down an export (its
+    /// programme, round, partner countries and themes) are decoded once per run of equal values.
+    struct Decoder {
+        private var programme = PGRepeatedValue<String>()
+        private var round = PGRepeatedValue<String>()
+        private var partnerCountries = PGRepeatedValue<[String]>()
+        private var themes = PGRepeatedValue<[String]>()
+
+        mutating func decode(_ row: PGRow) throws -> DisbursementRow {
+            let currency = try row.decode(Currency.self, column: 13)
+            guard let status = DisbursementStatus(rawValue: try row.decode(String.self, column: 11)) else {
+                throw PGError(kind: .decoding, message: "unknown disbursement status")
+            }
+            return DisbursementRow(
+                disbursementID: try row.decode(column: 0), programme: try programme.decode(row, column: 1),
+                round: try round.decode(row, column: 2), grantReference: try row.decode(column: 3),
+                recipient: try row.decode(column: 4), recipientOrgNumber: try row.decode(column: 5),
+                partners: try row.decode([String].self, column: 6), partnerCountries: try partnerCountries.decode(row, column: 7),
+                themes: try themes.decode(row, column: 8), dueOn: try row.decode(column: 9), paidOn: try row.decode(column: 10),
+                status: status, amount: Money(minorUnits: try row.decode(column: 12), currency: currency),
+                paymentReference: try row.decode(column: 14))
         }
-        return DisbursementRow(
-            disbursementID: try row.decode(column: 0), programme: try row.decode(column: 1), round: try row.decode(column: 2),
-            grantReference: try row.decode(column: 3), recipient: try row.decode(column: 4),
-            recipientOrgNumber: try row.decode(column: 5), partners: try split(6), partnerCountries: try split(7),
-            themes: try split(8), dueOn: try row.decode(column: 9), paidOn: try row.decode(column: 10), status: status,
-            amount: Money(minorUnits: try row.decode(column: 12), currency: currency), paymentReference: try row.decode(column: 14))
     }
 }
 

@@ -169,18 +169,23 @@ public struct Reports: Sendable {
 
     /// Each disbursement row the filter selects, handed to `body` one at a time on a pool thread; returns the count.
     @discardableResult
-    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void) async throws(GrantsError)
+    public func forEachDisbursement(_ filter: ReportFilter, _ body: @escaping @Sendable (DisbursementRow) throws -> Void)
+        async throws(GrantsError)
         -> Int
     {
         try await service.export("grants.reports.for_each_disbursement") { connection in
             try Filters.check(connection, programme: filter.programme, round: filter.round)
-            return try connection.forEachRow(DisbursementRow.query(filter)) { try body(DisbursementRow.decode($0)) }
+            var decoder = DisbursementRow.Decoder()
+            return try connection.forEachRow(DisbursementRow.query(filter)) { try body(decoder.decode($0)) }
         }
     }
 
     /// Disbursement rows of a query, one at a time from the server.
     static func feed(_ connection: PGConnection, _ query: PGQuery) -> RowFeed<DisbursementRow> {
-        { each in try connection.forEachRow(query) { try each(DisbursementRow.decode($0)) } }
+        { each in
+            var decoder = DisbursementRow.Decoder()
+            return try connection.forEachRow(query) { try each(decoder.decode($0)) }
+        }
     }
 
     /// One row per grant with what the open-data formats need.
@@ -193,8 +198,9 @@ public struct Reports: Sendable {
         try writer.header(output)
         var line: [UInt8] = []
         line.reserveCapacity(512)
+        var decoder = DisbursementRow.Decoder()
         let rows = try connection.forEachRow(DisbursementRow.query(filter)) { row in
-            writer.row(try DisbursementRow.decode(row), into: &line)
+            writer.row(try decoder.decode(row), into: &line)
             try output.write(line)
         }
         return ExportStats(rows: rows, total: nil)
@@ -205,8 +211,9 @@ public struct Reports: Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         var first = true
+        var decoder = DisbursementRow.Decoder()
         let rows = try connection.forEachRow(DisbursementRow.query(filter)) { row in
-            JSONRowWriter().row(try DisbursementRow.decode(row), first: first, into: &out)
+            JSONRowWriter().row(try decoder.decode(row), first: first, into: &out)
             first = false
             try output.write(out)
         }

@@ -44,7 +44,8 @@ public struct RoundPage: Sendable, Equatable {
 extension Reports {
     /// The round's summary with its grants and its money per quarter, for ``RoundPage/html(language:)``.
     /// The quarters are at most forty (ten years from the round's first event): a chart stays readable.
-    public func roundPage(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil, knownAt: Date? = nil) async throws(GrantsError)
+    public func roundPage(_ name: String, programme: String? = nil, asOf: CalendarDate? = nil, knownAt: Date? = nil)
+        async throws(GrantsError)
         -> RoundPage
     {
         let report = try await round(name, programme: programme, asOf: asOf, knownAt: knownAt)

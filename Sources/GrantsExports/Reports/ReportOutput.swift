@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import GrantsCore
+import Synchronization
 
 /// Where a streamed export goes: buffered writes to a file descriptor, to a temporary file that replaces
 /// the target only when the export succeeded (atomic `--output`), or to a function that takes each chunk.
