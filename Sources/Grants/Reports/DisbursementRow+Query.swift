@@ -30,8 +30,7 @@ extension DisbursementRow {
                coalesce(th.codes, '{}') AS themes, d.due_on,
                CASE WHEN st.status IN ('paid', 'reversal', 'repayment', 'write-off', 'reclaim') THEN d.paid_on END AS paid_on,
                st.status, d.amount, d.currency,
-               CASE WHEN st.status IN ('paid', 'reversal', 'repayment') THEN d.payment_reference END AS payment_reference,
-               a.title
+               CASE WHEN st.status IN ('paid', 'reversal', 'repayment') THEN d.payment_reference END AS payment_reference
         \(from)
         CROSS JOIN LATERAL (SELECT \(status(filter)) AS status) st
         """

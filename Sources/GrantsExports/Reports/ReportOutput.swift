@@ -184,11 +184,11 @@ public final class ReportOutput: Sendable {
     }
 
     /// The bytes a file output lets pile up in the page cache before it asks the kernel to start writing them.
-    static let writebackStep = 4 << 20
+    static let writebackStep = 1 << 20
 
     /// A file output is synced before it is renamed into place, and that sync waits for every byte not yet on
     /// disk: for an export of a few tens of MiB, most of it. So, as PostgreSQL does with its own files
-    /// (`backend_flush_after`), every few MiB the kernel is asked to start writing what has been written so far,
+    /// (`backend_flush_after`), every MiB the kernel is asked to start writing what has been written so far,
     /// without waiting for it, and the final `fsync` waits for the tail alone. On Linux, `POSIX_FADV_DONTNEED`
     /// starts that writeback (and lets the pages go once they are clean: the export never reads them back).
     /// A hint only: where it is not available, or fails, the `fsync` in ``commit()`` still does all the work.
