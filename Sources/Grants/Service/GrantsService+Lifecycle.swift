@@ -20,7 +20,7 @@ extension GrantsService: Service {
         let mismatch: String?
         do {
             mismatch = try await run("grants.lifecycle.start") { try Self.schemaMismatch($0) }
-        } catch  where error.category == .unavailable && error.code != .schemaMismatch {
+        } catch where error.category == .unavailable && error.code != .schemaMismatch {
             logger.warning("database not reachable at start; calls fail as unavailable until it is", metadata: ["error": "\(error)"])
             mismatch = nil
         } catch {
