@@ -179,6 +179,39 @@ struct BindingTests {
         }
     }
 
+    /// A writer's raw view of a cell: `textBytes()` gives a text's bytes as `String(pgCell:)` decodes them, nil for
+    /// NULL, an error for another type; `forEachElement` gives an array's elements in order, NULL ones as NULL,
+    /// none for `{}`, an error for two dimensions or a non-array.
+    @Test func rawTextAndArrayElementsAreWhatTheDecoderReads() async throws {
+        try await TestServer.withDatabase { configuration in
+            let connection = try PGConnection(configuration: configuration)
+            let result = try connection.query(
+                """
+                SELECT t, a FROM (VALUES
+                    (1, 'Växjö "kommun", Syd', ARRAY['a', '', 'Öst; "x"']),
+                    (2, '', '{}'::text[]),
+                    (3, NULL, ARRAY['a', NULL]),
+                    (4, 'x'::varchar, ARRAY['y']::varchar[])
+                ) AS x(n, t, a) ORDER BY n
+                """)
+            var seen: [[String?]] = []
+            for row in result {
+                let text = try row.cell(0).textBytes().map { String(decoding: $0, as: UTF8.self) }
+                #expect(text == (try row.decode(String?.self, column: 0)))
+                var elements: [String?] = []
+                try row.cell(1).forEachElement { element in
+                    elements.append(try element.textBytes().map { String(decoding: $0, as: UTF8.self) })
+                }
+                seen.append(elements)
+            }
+            #expect(seen == [["a", "", "Öst; \"x\""], [], ["a", nil], ["y"]])
+            let other = try #require(try connection.query("SELECT 1::int8, ARRAY[[1, 2], [3, 4]], 'x'::text").first)
+            #expect(throws: PGError.self) { _ = try other.cell(0).textBytes() }
+            #expect(throws: PGError.self) { try other.cell(1).forEachElement { _ in } }
+            #expect(throws: PGError.self) { try other.cell(2).forEachElement { _ in } }
+        }
+    }
+
     @Test func largeReadsStreamRowByRow() async throws {
         try await TestServer.withDatabase { configuration in
             let connection = try PGConnection(configuration: configuration)

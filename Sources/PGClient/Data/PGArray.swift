@@ -133,30 +133,46 @@ extension Array: PGDecodable where Element: PGDecodable {
     /// A one-dimensional array in binary format; an empty array decodes as `[]`. Inlinable, so a caller's
     /// `[String]` is decoded by code specialised for it rather than through the generic element witness.
     @inlinable public init(pgCell cell: PGCell) throws {
-        let bytes = try cell.requireBytes(for: [Element].self)
-        let dimensions = try cell.bigEndian(Int32.self, bytes, at: 0)
-        let elementType = PGType(rawValue: try cell.bigEndian(UInt32.self, bytes, at: 8))
-        if dimensions == 0 {
-            self = []
-            return
-        }
-        guard dimensions == 1 else { throw cell.mismatch([Element].self, "\(dimensions) dimensions") }
-        let count = Int(try cell.bigEndian(Int32.self, bytes, at: 12))
-        var offset = 20
         var result: [Element] = []
-        result.reserveCapacity(count)
+        try cell.forEachElement(
+            of: [Element].self, reservingCapacity: { result.reserveCapacity($0) },
+            { element in result.append(try Element(pgCell: element)) })
+        self = result
+    }
+}
+
+extension PGCell {
+    /// Hands each element of a one-dimensional array cell in binary format to `body`, as a cell of the element's
+    /// type (NULL elements as NULL cells), without building an array: a writer can copy an element's bytes where
+    /// they lie. An empty array has none. Each element's bytes are valid only during its call.
+    /// (Inlinable: specialised in the caller.)
+    @inlinable public func forEachElement(_ body: (PGCell) throws -> Void) throws {
+        try forEachElement(of: [PGCell].self, reservingCapacity: { _ in }, body)
+    }
+
+    /// `forEachElement(_:)`, with `target` named in its errors and the element count announced first.
+    @inlinable func forEachElement<Target>(
+        of target: Target.Type, reservingCapacity: (Int) -> Void, _ body: (PGCell) throws -> Void
+    ) throws {
+        let bytes = try requireBytes(for: target)
+        let dimensions = try bigEndian(Int32.self, bytes, at: 0)
+        let elementType = PGType(rawValue: try bigEndian(UInt32.self, bytes, at: 8))
+        if dimensions == 0 { return }
+        guard dimensions == 1 else { throw mismatch(target, "\(dimensions) dimensions") }
+        let count = Int(try bigEndian(Int32.self, bytes, at: 12))
+        reservingCapacity(count)
+        var offset = 20
         for _ in 0..<count {
-            let length = Int(try cell.bigEndian(Int32.self, bytes, at: offset))
+            let length = Int(try bigEndian(Int32.self, bytes, at: offset))
             offset += 4
             if length < 0 {
-                result.append(try Element(pgCell: PGCell(column: cell.column, type: elementType, source: cell.source, bytes: nil)))
+                try body(PGCell(column: column, type: elementType, source: source, bytes: nil))
                 continue
             }
-            guard offset + length <= bytes.count else { throw cell.mismatch([Element].self, "truncated array") }
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
-            result.append(try Element(pgCell: PGCell(column: cell.column, type: elementType, source: cell.source, bytes: slice)))
+            guard offset + length <= bytes.count else { throw mismatch(target, "truncated array") }
+            let element = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+            try body(PGCell(column: column, type: elementType, source: source, bytes: element))
             offset += length
         }
-        self = result
     }
 }

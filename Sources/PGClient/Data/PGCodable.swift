@@ -150,6 +150,19 @@ extension Bool: PGCodable {
     }
 }
 
+extension PGCell {
+    /// The UTF-8 bytes of a text cell (`text`, `varchar`, `bpchar`, `name`, `char`), or `nil` for NULL: what
+    /// `String(pgCell:)` would decode, for a writer that copies them into its output without making a `String`.
+    /// Valid only while the row is.
+    @inlinable public func textBytes() throws -> UnsafeRawBufferPointer? {
+        guard let bytes else { return nil }
+        switch type {
+        case .text, .varchar, .bpchar, .name, .char: return bytes
+        default: throw mismatch(String.self)
+        }
+    }
+}
+
 extension String: PGCodable {
     /// Text with no declared type, so the server infers it from the context (a date, an enum, an integer…).
     public var pgBinding: PGBinding { .init(type: .unspecified, format: .text, bytes: Array(utf8)) }
