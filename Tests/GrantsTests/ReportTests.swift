@@ -1,6 +1,7 @@
 import Foundation
 import Grants
 import PGClient
+import Synchronization
 import TestSeeds
 import TestSupport
 import Testing
@@ -100,6 +101,67 @@ struct ReportTests {
             #expect(lines[1].contains(";paid;250000,00;SEK;'+46 BG 5050-1055"), "\(lines[1])")
             #expect(lines[3].contains(";reversal;-250000,00;SEK;"))
             #expect(!text.contains("\u{2212}"))
+        }
+    }
+
+    /// The CSV is written from the server's cells without making the rows (`DisbursementRow.CSVEncoder`); read
+    /// back by Python's csv module, each cell of both variants must be the row the library decodes, with quotes,
+    /// separators and formula leaders in names, partners and payment references. Fails if a cell is quoted,
+    /// escaped, neutralised or placed differently from the decoded row.
+    @Test func csvCellsAreTheDecodedRowsByAnIndependentReader() async throws {
+        try await TestGrants.withService { service, _ in
+            var manifest = sampleManifest(count: 3)
+            manifest.grants[0].applicant = NewOrganisation(name: "Kommun \"Norra\", Syd; Väst", country: "SE", kind: .municipality)
+            manifest.grants[0].partners = [
+                NewOrganisation(name: "@Lusaka", country: "ZM"), NewOrganisation(name: "Ward, \"7\"; Öst", country: "KE"),
+            ]
+            manifest.grants[1].applicant = NewOrganisation(name: "=SUM(A1)", country: "SE", kind: .municipality)
+            manifest.grants[1].partners = [
+                NewOrganisation(name: "Plain ward", country: "KE"), NewOrganisation(name: "+Plus", country: "TZ"),
+            ]
+            manifest.grants[2].applicant = NewOrganisation(name: "-Minus kommun", country: "SE", kind: .municipality)
+            manifest.grants[2].partners = [NewOrganisation(name: "-Ward 9", country: "UG")]
+            try await service.rounds.record(manifest, actor: "anna")
+            let listed = try await service.disbursements.list()
+            for (d, reference) in zip(listed, ["\"quoted\"", "-neg;1", "a,b", "=1+1"]) {
+                try await service.disbursements.attest(d.id, actor: "bertil")
+                try await service.disbursements.pay(d.id, paidOn: day("2022-02-01"), paymentReference: reference, actor: "bertil")
+            }
+            try await service.disbursements.reverse(listed[0].id, on: day("2022-02-10"), reason: "Wrong account", actor: "cecilia")
+            let collected = Mutex<[DisbursementRow]>([])
+            try await service.reports.forEachDisbursement(ReportFilter()) { row in collected.withLock { $0.append(row) } }
+            let rows = collected.withLock { $0 }
+            #expect(rows.count == 7)
+
+            let reader = """
+                import csv, io, json, sys
+                data = open(sys.argv[1], "rb").read().decode("utf-8-sig" if sys.argv[2] == ";" else "utf-8")
+                print(json.dumps(list(csv.reader(io.StringIO(data, newline=""), delimiter=sys.argv[2], strict=True))))
+                """
+            for (format, excel) in [(DisbursementFormat.csv, false), (.csvExcel, true)] {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("cells-\(UUID().uuidString).csv")
+                defer { try? FileManager.default.removeItem(at: path) }
+                try await export(service, format).write(to: path)
+                let run = try Standards.python(reader, [path.path, excel ? ";" : ","])
+                #expect(run.status == 0, "\(run.output)")
+                let table = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String]])
+                #expect(table.first == DisbursementRow.columns)
+                func text(_ value: String) -> String {
+                    guard excel, let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return value }
+                    return "'" + value
+                }
+                let expected = rows.map { row in
+                    [
+                        row.disbursementID.map(String.init) ?? "", text(row.programme), text(row.round), text(row.grantReference),
+                        text(row.recipient), text(row.recipientOrgNumber ?? ""), text(row.partners.joined(separator: "|")),
+                        text(row.partnerCountries.joined(separator: "|")), text(row.themes.joined(separator: "|")), row.dueOn.iso,
+                        row.paidOn?.iso ?? "", row.status.rawValue,
+                        excel ? row.amount.plain.replacingOccurrences(of: ".", with: ",") : row.amount.plain,
+                        row.amount.currency.rawValue, text(row.paymentReference ?? ""),
+                    ]
+                }
+                #expect(Array(table.dropFirst()) == expected, "\(format)")
+            }
         }
     }
 

@@ -198,9 +198,9 @@ public struct Reports: Sendable {
         try writer.header(output)
         var line: [UInt8] = []
         line.reserveCapacity(512)
-        var decoder = DisbursementRow.Decoder()
+        var encoder = DisbursementRow.CSVEncoder(writer)
         let rows = try connection.forEachRow(DisbursementRow.query(filter)) { row in
-            writer.row(try decoder.decode(row), into: &line)
+            try encoder.encode(row, into: &line)
             try output.write(line)
         }
         return ExportStats(rows: rows, total: nil)

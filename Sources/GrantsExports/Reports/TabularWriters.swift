@@ -19,44 +19,31 @@ package struct CSVWriter {
         try output.write(line)
     }
 
-    package func row(_ row: DisbursementRow, into line: inout [UInt8]) {
+    /// Starts a row: `line` is emptied, keeping its capacity. Its cells follow in the order of
+    /// ``DisbursementRow/columns``, each after a ``separator`` but the first, then ``endRow(_:)``.
+    package func startRow(_ line: inout [UInt8]) {
         line.removeAll(keepingCapacity: true)
-        if let id = row.disbursementID { Bytes.appendInteger(id, to: &line) }
-        text(row.programme, &line)
-        text(row.round, &line)
-        text(row.grantReference, &line)
-        text(row.recipient, &line)
-        text(row.recipientOrgNumber ?? "", &line)
-        joined(row.partners, &line)
-        joined(row.partnerCountries, &line)
-        joined(row.themes, &line)
-        line.append(separator)
-        Bytes.appendISO(row.dueOn, to: &line)
-        line.append(separator)
-        if let paid = row.paidOn { Bytes.appendISO(paid, to: &line) }
-        line.append(separator)
-        line += row.status.rawValue.utf8
-        line.append(separator)
-        Bytes.appendAmount(row.amount.minorUnits, separator: excel ? UInt8(ascii: ",") : UInt8(ascii: "."), to: &line)
-        line.append(separator)
-        line += row.amount.currency.rawValue.utf8
-        text(row.paymentReference ?? "", &line)
+    }
+
+    package func endRow(_ line: inout [UInt8]) {
         line += [13, 10]
     }
 
-    /// A text cell: in the Excel variant neutralised if a spreadsheet would read it as a formula; quoted if it
-    /// must be.
-    package func text(_ value: String, _ line: inout [UInt8]) {
+    /// A text cell from its UTF-8 bytes (empty for none): in the Excel variant neutralised if a spreadsheet would
+    /// read it as a formula; quoted if it must be.
+    package func text(_ bytes: UnsafeRawBufferPointer?, _ line: inout [UInt8]) {
         line.append(separator)
-        let quoted = needsQuotes(value)
+        guard let bytes else { return }
+        let quoted = needsQuotes(bytes)
         if quoted { line.append(UInt8(ascii: "\"")) }
-        neutralise(value, &line)
-        append(value, quoted: quoted, &line)
+        neutralise(bytes, &line)
+        append(bytes, quoted: quoted, &line)
         if quoted { line.append(UInt8(ascii: "\"")) }
     }
 
-    /// Texts joined by `|` as one cell, written without building the joined text.
-    func joined(_ values: [String], _ line: inout [UInt8]) {
+    /// Texts joined by `|` as one cell, written without building the joined text: quoted as a whole if any part
+    /// must be, neutralised by its first part.
+    package func joined(_ values: [UnsafeRawBufferPointer], _ line: inout [UInt8]) {
         line.append(separator)
         var quoted = false
         for value in values where !quoted { quoted = needsQuotes(value) }
@@ -69,32 +56,44 @@ package struct CSVWriter {
         if quoted { line.append(UInt8(ascii: "\"")) }
     }
 
+    /// A code written as it is (a status, a currency): ASCII that needs no quotes and is never a formula.
+    package func code(_ bytes: UnsafeRawBufferPointer, _ line: inout [UInt8]) {
+        line.append(separator)
+        line.append(contentsOf: bytes)
+    }
+
+    /// An amount in minor units, with the variant's decimal separator.
+    package func amount(_ minorUnits: Int64, _ line: inout [UInt8]) {
+        line.append(separator)
+        Bytes.appendAmount(minorUnits, separator: excel ? UInt8(ascii: ",") : UInt8(ascii: "."), to: &line)
+    }
+
+    /// A date as `2024-01-31`, empty for none.
+    package func date(_ date: CalendarDate?, _ line: inout [UInt8]) {
+        line.append(separator)
+        if let date { Bytes.appendISO(date, to: &line) }
+    }
+
     /// The Excel variant's `'` before a text a spreadsheet would run as a formula.
-    private func neutralise(_ value: String, _ line: inout [UInt8]) {
-        guard excel, let first = value.utf8.first else { return }
+    private func neutralise(_ value: UnsafeRawBufferPointer, _ line: inout [UInt8]) {
+        guard excel, let first = value.first else { return }
         switch first {
         case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 9, 13: line.append(UInt8(ascii: "'"))
         default: break
         }
     }
 
-    private func needsQuotes(_ value: String) -> Bool {
+    private func needsQuotes(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let separator = separator
-        var value = value
-        return value.withUTF8 { bytes in
-            for byte in bytes where byte == separator || byte == UInt8(ascii: "\"") || byte == 10 || byte == 13 { return true }
-            return false
-        }
+        for byte in bytes where byte == separator || byte == UInt8(ascii: "\"") || byte == 10 || byte == 13 { return true }
+        return false
     }
 
-    private func append(_ value: String, quoted: Bool, _ line: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { bytes in
-            guard quoted else { return line.append(contentsOf: bytes) }
-            for byte in bytes {
-                if byte == UInt8(ascii: "\"") { line.append(byte) }
-                line.append(byte)
-            }
+    private func append(_ bytes: UnsafeRawBufferPointer, quoted: Bool, _ line: inout [UInt8]) {
+        guard quoted else { return line.append(contentsOf: bytes) }
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { line.append(byte) }
+            line.append(byte)
         }
     }
 }
