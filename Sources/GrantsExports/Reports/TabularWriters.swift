@@ -4,6 +4,9 @@ import GrantsCore
 /// (`;`, decimal comma, UTF-8 BOM). CRLF line ends. Plain CSV is verbatim (it feeds other programs, which
 /// must get the data as recorded); only the Excel variant neutralises text cells a spreadsheet would run as
 /// a formula (starting with `= + - @`, tab or CR) with a leading `'`. Numeric columns stay numeric.
+///
+/// It writes cells from bytes; the export lays a row's cells out from the server's binary row
+/// (`DisbursementRow.CSVEncoder` in Grants), so no row is decoded into values only to be written out again.
 package struct CSVWriter {
     package let excel: Bool
     package init(excel: Bool) { self.excel = excel }
