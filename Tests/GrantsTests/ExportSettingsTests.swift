@@ -36,18 +36,13 @@ struct ExportSettingsTests {
             #expect(inside == "1")
             let after = try await service.read { try $0.query(setting).first?.decode(String.self, column: 0) }
             #expect(after == before)
-            // A database (or role, or server) that allows no workers keeps none. The test's database is its own.
-            let server = try PGConnection(configuration: configuration)
-            try server.execute(
-                unsafeScript: """
-                    DO $$ BEGIN
-                        EXECUTE format('ALTER DATABASE %I SET max_parallel_workers_per_gather = 0', current_database());
-                    END $$
-                    """)
-            let fresh = try PGConnection(configuration: configuration)
-            let none = try fresh.transaction(isolation: .repeatableRead, readOnly: true) {
-                try GrantsService.LocalSettings.export.apply(fresh)
-                return try fresh.query(setting).first?.decode(String.self, column: 0)
+            // A setting that allows no workers (the server's, a database's, a role's: here the transaction's own,
+            // which holds through a pooler too) keeps none.
+            let connection = try PGConnection(configuration: configuration)
+            let none = try connection.transaction(isolation: .repeatableRead, readOnly: true) {
+                try connection.execute(unsafeScript: "SET LOCAL max_parallel_workers_per_gather = 0")
+                try GrantsService.LocalSettings.export.apply(connection)
+                return try connection.query(setting).first?.decode(String.self, column: 0)
             }
             #expect(none == "0")
         }
