@@ -14,9 +14,6 @@ extension DisbursementRow {
 
         init(_ writer: CSVWriter) { self.writer = writer }
 
-        /// Every status a row may show, as the bytes the query returns.
-        private static let statuses = DisbursementStatus.allCases.map { Array($0.rawValue.utf8) }
-
         /// `row` as one CSV line, CRLF included, in `line` (emptied first).
         mutating func encode(_ row: PGRow, into line: inout [UInt8]) throws {
             writer.startRow(&line)
@@ -43,16 +40,17 @@ extension DisbursementRow {
             writer.joined(elements, &line)
         }
 
+        /// A status or a currency is checked by its own type's rule; each is short enough to be a `String` held
+        /// inline, without an allocation.
         private func status(_ cell: PGCell) throws -> UnsafeRawBufferPointer {
-            guard let bytes = try cell.textBytes(), Self.statuses.contains(where: { $0.elementsEqual(bytes) }) else {
+            guard let bytes = try cell.textBytes(), DisbursementStatus(rawValue: String(decoding: bytes, as: UTF8.self)) != nil else {
                 throw PGError(kind: .decoding, message: "unknown disbursement status")
             }
             return bytes
         }
 
-        /// Three capital letters, as `Currency` requires.
         private func currency(_ cell: PGCell) throws -> UnsafeRawBufferPointer {
-            guard let bytes = try cell.textBytes(), bytes.count == 3, bytes.allSatisfy({ $0 >= 65 && $0 <= 90 }) else {
+            guard let bytes = try cell.textBytes(), Currency(rawValue: String(decoding: bytes, as: UTF8.self)) != nil else {
                 throw cell.mismatch(Currency.self)
             }
             return bytes

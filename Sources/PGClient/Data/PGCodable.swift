@@ -150,16 +150,24 @@ extension Bool: PGCodable {
     }
 }
 
+extension PGType {
+    /// Types whose binary form is their UTF-8 text as it is.
+    @usableFromInline var isPlainText: Bool {
+        switch self {
+        case .text, .varchar, .bpchar, .name, .unknown, .json, .char: true
+        default: false
+        }
+    }
+}
+
 extension PGCell {
-    /// The UTF-8 bytes of a text cell (`text`, `varchar`, `bpchar`, `name`, `char`), or `nil` for NULL: what
-    /// `String(pgCell:)` would decode, for a writer that copies them into its output without making a `String`.
-    /// Valid only while the row is.
+    /// The UTF-8 bytes of a plain text cell (`text`, `varchar`, `bpchar`, `name`, `char`, `json`, `unknown`), or
+    /// `nil` for NULL: what `String(pgCell:)` decodes them to, for a writer that copies them into its output
+    /// without making a `String`. Valid only while the row is.
     @inlinable public func textBytes() throws -> UnsafeRawBufferPointer? {
         guard let bytes else { return nil }
-        switch type {
-        case .text, .varchar, .bpchar, .name, .char: return bytes
-        default: throw mismatch(String.self)
-        }
+        guard type.isPlainText else { throw mismatch(String.self) }
+        return bytes
     }
 }
 
@@ -169,7 +177,7 @@ extension String: PGCodable {
     public init(pgCell cell: PGCell) throws {
         let bytes = try cell.requireBytes(for: String.self)
         switch cell.type {
-        case .text, .varchar, .bpchar, .name, .unknown, .json, .char:
+        case let type where type.isPlainText:
             self = String(decoding: bytes, as: UTF8.self)
         case .jsonb:
             // Binary jsonb is a version byte (1) followed by the JSON text.
