@@ -5,21 +5,31 @@
 
 -- New grants: they start active, with their original award and zero totals (their tranches, inserted after
 -- them or with them, add to the totals); a closed round takes none; the round's awarded total moves by their
--- sum, checked against the budget with the round locked (grants.check_round_budgets).
+-- sum, checked against the budget with the round locked.
+--
+-- New grants of one round (an approval; most records): one UPDATE that adds their sum only where it stays within
+-- the budget. The UPDATE locks the round; under READ COMMITTED a row whose lock was awaited has its WHERE
+-- evaluated again on the version its writer committed, so the budget is compared with the committed total, and
+-- under REPEATABLE READ or SERIALIZABLE a round another writer moved fails to serialize (40001). When the sum
+-- does not fit, or the grants go to several rounds, grants.check_round_budgets locks the rounds in id order,
+-- says by how much the first over its budget would pass it, or else the totals move as before. The CHECK
+-- round_within_budget holds either way.
 CREATE OR REPLACE FUNCTION grants.round_totals_after_grant_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     not_new boolean;
     closed_round text;
+    rounds bigint;
+    one_round bigint;
+    one_total bigint;
     deltas jsonb;
 BEGIN
     -- What the new rows are and where they go, in one statement.
     SELECT bool_or(n.amount <> n.original_amount OR n.ends_on <> n.original_ends_on OR n.status <> 'active'
                    OR n.committed_total <> 0 OR n.paid_total <> 0),
            min(r.name) FILTER (WHERE r.status = 'closed'),
-           (SELECT jsonb_object_agg(t.round_id, t.total)
-              FROM (SELECT x.round_id, sum(x.amount)::bigint AS total FROM new_rows x GROUP BY x.round_id) AS t)
-      INTO not_new, closed_round, deltas
+           count(DISTINCT n.round_id), min(n.round_id), sum(n.amount)::bigint
+      INTO not_new, closed_round, rounds, one_round, one_total
       FROM new_rows n LEFT JOIN grants.allocation_round r ON r.id = n.round_id;
     IF not_new THEN
         RAISE EXCEPTION 'a new grant starts active with its original award and no disbursements'
@@ -31,7 +41,20 @@ BEGIN
         RAISE EXCEPTION 'round % is closed: no new grants', closed_round
             USING ERRCODE = 'GR003', DETAIL = grants.rule_detail('closed', 'round', closed_round);
     END IF;
-    PERFORM grants.check_round_budgets(coalesce(deltas, '{}'));
+    IF rounds = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF rounds = 1 THEN
+        UPDATE grants.allocation_round r
+           SET awarded_total = r.awarded_total + one_total
+         WHERE r.id = one_round AND r.awarded_total + one_total <= r.budget;
+        IF FOUND THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    SELECT jsonb_object_agg(t.round_id, t.total) INTO deltas
+      FROM (SELECT x.round_id, sum(x.amount)::bigint AS total FROM new_rows x GROUP BY x.round_id) AS t;
+    PERFORM grants.check_round_budgets(deltas);
     UPDATE grants.allocation_round r
        SET awarded_total = r.awarded_total + (d.value)::bigint
       FROM jsonb_each_text(deltas) AS d
