@@ -1,8 +1,9 @@
 import Foundation
-@testable import Grants
 import PGClient
 import TestSupport
 import Testing
+
+@testable import Grants
 
 @Suite("Rules under concurrent writers")
 struct ConcurrencyTests {
@@ -71,7 +72,8 @@ struct ConcurrencyTests {
             }
             let monitor = try PGConnection(configuration: configuration)
             func awarded(_ round: String) throws -> Int64 {
-                try monitor.query("SELECT awarded_total FROM grants.allocation_round WHERE name = \(round)")[0].decode(Int64.self, column: 0)
+                try monitor.query("SELECT awarded_total FROM grants.allocation_round WHERE name = \(round)")[0]
+                    .decode(Int64.self, column: 0)
             }
             func waitUntilBlocked(_ name: String) async throws {
                 // A bound, not a measure: until the statement waits for a lock.
